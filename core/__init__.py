@@ -1,0 +1,1 @@
+"""InferScope's headless engine. The UI and the CLI use `core.api`."""

@@ -1,0 +1,77 @@
+"""Latency measurement: first call apart, warm-up, then repeat until both a count and a duration are met."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from core.progress import Progress, no_progress
+from core.recipe import TimingConfig
+
+
+@dataclass(frozen=True)
+class LatencyStats:
+    """Per-call latency in milliseconds, with the raw samples kept."""
+
+    first_ms: float
+    samples_ms: tuple[float, ...]
+    wall_seconds: float
+    batch: int
+
+    def percentile(self, q: float) -> float:
+        return float(np.percentile(self.samples_ms, q))
+
+    @property
+    def count(self) -> int:
+        return len(self.samples_ms)
+
+    @property
+    def mean_ms(self) -> float:
+        return float(np.mean(self.samples_ms))
+
+    @property
+    def std_ms(self) -> float:
+        return float(np.std(self.samples_ms, ddof=1)) if self.count > 1 else 0.0
+
+    @property
+    def throughput_ips(self) -> float:
+        """Images per second over the timed loop's wall time (harness included: what a caller gets)."""
+        return self.batch * self.count / self.wall_seconds if self.wall_seconds > 0 else float("nan")
+
+
+def measure(call: Callable[[Any], Any], native: Any, config: TimingConfig, batch: int,
+            progress: Progress = no_progress, first_ms: float | None = None) -> LatencyStats:
+    """Time `call(native)`.
+
+    `first_ms`: the cold first call when the caller already made it (e.g. before an accuracy pass);
+    otherwise the first call here is timed and recorded apart from the samples.
+    """
+    clock = time.perf_counter_ns
+    if first_ms is None:
+        start = clock()
+        call(native)
+        first_ms = (clock() - start) / 1e6
+    for _ in range(config.warmup):
+        call(native)
+    samples: list[int] = []
+    min_ns, max_ns = int(config.min_seconds * 1e9), int(config.max_seconds * 1e9)
+    loop_start = clock()
+    elapsed = 0
+    next_report = loop_start
+    while len(samples) < config.min_repeats or elapsed < min_ns:
+        start = clock()
+        call(native)
+        end = clock()
+        samples.append(end - start)
+        elapsed = end - loop_start
+        if elapsed >= max_ns:
+            break
+        if end >= next_report:  # report at most ~10 times a second: progress must not cost time
+            done = min(len(samples) / config.min_repeats, elapsed / min_ns if min_ns else 1.0)
+            progress("time", min(1.0, done))
+            next_report = end + 100_000_000
+    wall = (clock() - loop_start) / 1e9
+    progress("time", 1.0)
+    return LatencyStats(first_ms, tuple(s / 1e6 for s in samples), wall, batch)

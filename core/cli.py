@@ -1,0 +1,233 @@
+"""`python -m core ...`: everything the UI can do, headless."""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from typing import Any, Sequence
+
+from core.errors import InferScopeError
+from core.store import ALL_METRICS, RunRecord
+
+EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 1, 2, 130
+TABLE_METRICS = ("latency_p50_ms", "latency_p99_ms", "throughput_ips", "top1", "agreement", "size_mb")
+
+
+def _api():
+    from core.api import InferScope
+
+    return InferScope()
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1000 else f"{value:.0f}"
+    return str(value)
+
+
+def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+    cells = [[_fmt(row.get(c)) for c in columns] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    for r in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths)))
+
+
+def _run_row(run: RunRecord) -> dict[str, Any]:
+    return {"id": run.id, "status": run.status, "model": run.model, "dataset": run.dataset,
+            "subset": run.subset_size, "recipe": run.recipe_summary, "batch": run.runtime.get("batch"),
+            **{k: run.metrics.get(k) for k in TABLE_METRICS}}
+
+
+def cmd_catalogue(args) -> int:
+    api_cls = __import__("core.api", fromlist=["InferScope"]).InferScope
+    if args.command == "models":
+        rows = _api().models()
+        columns = ["name", "source", "params", "gflops", "input", "weights_offline", "reference_top1"]
+    elif args.command == "datasets":
+        rows, columns = api_cls.datasets(), ["name", "label_space", "needs_location", "description"]
+    else:
+        rows = api_cls.techniques()
+        columns = ["name", "accepts", "produces", "summary"]
+    if args.json:
+        print(json.dumps(rows, indent=2, default=str))
+        return 0
+    print_table(rows, columns)
+    if args.command == "models":
+        print("\nAn ONNX image classifier is used by its path: --model path/to/model.onnx[:mean=.../std=...]")
+    if args.command == "techniques":
+        for t in rows:
+            for o in t["options"]:
+                choices = f" [{', '.join(map(str, o['choices']))}]" if o["choices"] else ""
+                print(f"  {t['name']}:{o['name']}={_fmt(o['default'])}{choices}  {o['help']}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from core.api import RunRequest
+    from core.progress import TqdmProgress
+
+    timing = {k: v for k, v in {"warmup": args.warmup, "min_repeats": args.min_repeats,
+                                "min_seconds": args.min_seconds, "max_seconds": args.max_seconds}.items()
+              if v is not None}
+    request = RunRequest(model=args.model, dataset=args.dataset, subset=args.subset, seed=args.seed,
+                         techniques=tuple(args.technique or ()), threads=args.threads, batch=args.batch,
+                         device=args.device, random_weights=args.random_weights, timing=timing)
+    api = _api()
+    run_id = api.submit(request)
+    print(f"run {run_id} queued: {args.model} on {args.dataset}", file=sys.stderr)
+    bar = TqdmProgress()
+    try:
+        run = api.execute(run_id, bar)
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"run {run_id} cancelled", file=sys.stderr)
+        print(run_id)
+        return EXIT_CANCELLED
+    bar.close()
+    _print_run(run, api.samples(run_id) if args.verbose else None)
+    print(run_id)
+    return 0 if run.status == "done" else EXIT_FAILED
+
+
+def _print_run(run: RunRecord, samples: list[float] | None = None) -> None:
+    print(f"run {run.id}: {run.status}  {run.model} on {run.dataset} (subset {run.subset_size}, seed "
+          f"{run.subset_seed})  recipe: {run.recipe_summary}  runtime: {json.dumps(run.runtime)}")
+    if run.error:
+        print(f"error: {run.error}")
+    if run.status == "done":
+        for name in ALL_METRICS:
+            print(f"  {name:20} {_fmt(run.metrics.get(name))}")
+        print(f"  engine {run.engine}, fingerprint {run.env_fingerprint}")
+    for note in run.notes:
+        print(f"  note: {note}")
+    if samples:
+        print(f"  {len(samples)} samples (ms): {', '.join(f'{s:.3f}' for s in samples[:20])} ...")
+
+
+def cmd_runs(args) -> int:
+    runs = _api().runs()
+    if args.json:
+        print(json.dumps([r.to_json() for r in runs], indent=2))
+    elif args.csv:
+        rows = [_flat(r) for r in runs]
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["id"])
+        writer.writeheader()
+        writer.writerows(rows)
+    elif not runs:
+        print("no runs yet: python -m core run --model resnet8 --dataset fashion-mnist")
+    else:
+        print_table([_run_row(r) for r in runs], list(_run_row(runs[0])))
+    return 0
+
+
+def _flat(run: RunRecord) -> dict[str, Any]:
+    data = run.to_json()
+    metrics = data.pop("metrics")
+    data["recipe"] = json.dumps(data["recipe"])
+    data["runtime"] = json.dumps(data["runtime"])
+    data["model_options"] = json.dumps(data["model_options"])
+    data["notes"] = " | ".join(data["notes"])
+    return {**data, **metrics}
+
+
+def cmd_show(args) -> int:
+    api = _api()
+    run = api.run(args.run_id)
+    if args.json:
+        print(json.dumps({**run.to_json(), "environment": run.environment, "samples_ms": api.samples(run.id)},
+                         indent=2))
+    else:
+        _print_run(run)
+        if run.environment:
+            print(f"  environment: {json.dumps(run.environment)}")
+    return 0
+
+
+def cmd_front(args) -> int:
+    api = _api()
+    front = api.front(args.x, args.y)
+    if args.json:
+        print(json.dumps([r.to_json() for r in front], indent=2))
+        return 0
+    if not front:
+        print(f"no done runs have both {args.x} and {args.y}")
+        return 0
+    fingerprints = {r.env_fingerprint for r in front}
+    rows = [{**_run_row(r), args.x: r.metrics.get(args.x), args.y: r.metrics.get(args.y)} for r in front]
+    print_table(rows, ["id", "model", "recipe", "batch", args.x, args.y, "agreement", "size_mb"])
+    if len(fingerprints) > 1:
+        print(f"warning: these runs come from {len(fingerprints)} different environments and are not comparable")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from core.progress import TqdmProgress
+
+    bar = TqdmProgress()
+    result = _api().export(args.run_id, args.output, bar)
+    bar.close()
+    print(f"wrote {result.path} ({result.size_bytes / 1e6:.2f} MB); verified with onnxruntime: {result.metric} "
+          f"{result.measured:.2f}% vs stored {result.stored:.2f}% ({result.difference:+.2f} points)")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    from core.models import DEFAULT_MODEL
+
+    top = argparse.ArgumentParser(prog="python -m core", description="InferScope: measure speed vs accuracy.")
+    sub = top.add_subparsers(dest="command", required=True)
+    for name in ("models", "datasets", "techniques"):
+        p = sub.add_parser(name, help=f"list {name}")
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(func=cmd_catalogue)
+    p = sub.add_parser("run", help="measure one configuration and store the run")
+    p.add_argument("--model", default=DEFAULT_MODEL, help="model name[:key=value,...] or path/to/model.onnx")
+    p.add_argument("--dataset", default="fashion-mnist", help="dataset name, or NAME:PATH")
+    p.add_argument("--subset", type=int, default=1000, help="evaluation images (seeded, stratified)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--technique", action="append", metavar="NAME[:key=value,...]", help="repeat for each step")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    p.add_argument("--random-weights", action="store_true", help="no pretrained weights: latency only")
+    p.add_argument("--warmup", type=int)
+    p.add_argument("--min-repeats", type=int)
+    p.add_argument("--min-seconds", type=float)
+    p.add_argument("--max-seconds", type=float)
+    p.add_argument("-v", "--verbose", action="store_true", help="also print raw latency samples")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("runs", help="list stored runs")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--json", action="store_true")
+    group.add_argument("--csv", action="store_true")
+    p.set_defaults(func=cmd_runs)
+    p = sub.add_parser("show", help="one run in full")
+    p.add_argument("run_id", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_show)
+    p = sub.add_parser("front", help="the Pareto front of done runs")
+    p.add_argument("--x", default="latency_p50_ms")
+    p.add_argument("--y", default="top1")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_front)
+    p = sub.add_parser("export", help="write a run's configuration as a verified ONNX file")
+    p.add_argument("run_id", type=int)
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=cmd_export)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InferScopeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE if not isinstance(exc, __import__("core.errors").errors.VerificationError) else EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_CANCELLED

@@ -1,0 +1,76 @@
+"""Dataset vocabulary: a split of labelled images and a loaded dataset with its splits."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+import numpy as np
+
+from core.inputs import InputSpec
+from core.settings import Settings
+
+
+class ImageSplit(Protocol):
+    """One split: `len()` images addressable by index, with labels (None when unlabelled)."""
+
+    name: str
+    labels: np.ndarray | None
+
+    def __len__(self) -> int: ...
+
+    def images(self, indices: np.ndarray) -> list[np.ndarray]:
+        """uint8 images (HxW or HxWxC) for `indices`."""
+        ...
+
+
+@dataclass
+class ArraySplit:
+    """A split held in memory as one uint8 array (N,H,W[,C])."""
+
+    name: str
+    pixels: np.ndarray
+    labels: np.ndarray | None
+
+    def __len__(self) -> int:
+        return len(self.pixels)
+
+    def images(self, indices: np.ndarray) -> list[np.ndarray]:
+        return list(self.pixels[np.asarray(indices)])
+
+
+@dataclass
+class LoadedDataset:
+    """A dataset ready to sample from.
+
+    `calibration` may be the same object as `evaluation`; subsets then keep the two disjoint.
+    `label_space` names the label vocabulary ("fashion-mnist", "imagenet-1k"); None = no labels.
+    """
+
+    name: str
+    location: str | None
+    label_space: str | None
+    class_names: tuple[str, ...]
+    evaluation: ImageSplit
+    calibration: ImageSplit
+    train: ImageSplit | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def has_labels(self) -> bool:
+        return self.label_space is not None
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    """A registered dataset source."""
+
+    name: str
+    description: str
+    needs_location: bool
+    label_space: str | None
+    load: Callable[[str | None, Settings, InputSpec], LoadedDataset]
+    location_help: str = ""

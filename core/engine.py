@@ -1,0 +1,218 @@
+"""Build the model, apply the recipe, evaluate honestly, store the run."""
+from __future__ import annotations
+
+import copy
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from core.bench import env as env_mod
+from core.bench.accuracy import fidelity, top_k
+from core.bench.memory import PeakMemory
+from core.bench.timing import LatencyStats, measure
+from core.datasets import load_dataset
+from core.datasets.base import LoadedDataset
+from core.datasets.subset import Subset, calibration_subset, evaluation_subset
+from core.errors import DataError, InferScopeError, RunCancelled
+from core.inputs import preprocess
+from core.models import ModelRequest, build_model
+from core.models.base import LoadedModel
+from core.progress import Progress, fan_out, no_progress
+from core.recipe import Recipe, recipe_from_json
+from core.runtimes import Predictor, make_predictor
+from core.settings import Settings
+from core.store import RunRecord, RunStore
+from core.techniques import TECHNIQUES, BuildContext
+
+PREPROCESS_CHUNK = 256
+
+
+def check_compatible(model_name: str, model_space: str, num_classes: int, trained: bool,
+                     dataset: LoadedDataset) -> str | None:
+    """Raise when the model's outputs cannot be scored on the dataset's labels; return a note if assumed."""
+    if not dataset.has_labels or not trained or model_space == dataset.label_space:
+        return None
+    if model_space.startswith("custom-") and num_classes == dataset.num_classes:
+        return (f"assuming the model's {num_classes} outputs follow {dataset.name}'s class order "
+                f"({', '.join(dataset.class_names[:3])}, ...)")
+    raise DataError(f"model {model_name} predicts {model_space} classes ({num_classes}) but dataset {dataset.name} is "
+                    f"labelled with {dataset.label_space} classes ({dataset.num_classes}); pick a {model_space} "
+                    "dataset, or synthetic for latency only")
+
+
+def load_images(subset: Subset, model: LoadedModel, progress: Progress, stage: str) -> np.ndarray:
+    """Preprocess a subset in chunks (reporting progress) into one float32 NCHW array."""
+    chunks = []
+    for start in range(0, len(subset.indices), PREPROCESS_CHUNK):
+        chunk = subset.indices[start:start + PREPROCESS_CHUNK]
+        chunks.append(preprocess(subset.split.images(chunk), model.input_spec))
+        progress(stage, min(1.0, (start + len(chunk)) / len(subset.indices)))
+    return np.concatenate(chunks)
+
+
+def predict_all(predictor: Predictor, images: np.ndarray, batch: int, progress: Progress, stage: str,
+                first_call: dict | None = None) -> np.ndarray:
+    """Logits for all images at the run's batch size; the last batch is padded, so fixed-batch graphs work."""
+    outputs = []
+    for start in range(0, len(images), batch):
+        chunk = images[start:start + batch]
+        real = len(chunk)
+        if real < batch:
+            chunk = np.concatenate([chunk, np.repeat(chunk[-1:], batch - real, axis=0)])
+        native = predictor.prepare(chunk)
+        begin = time.perf_counter_ns()
+        out = predictor.run(native)
+        if first_call is not None and "ms" not in first_call:
+            first_call["ms"] = (time.perf_counter_ns() - begin) / 1e6
+        outputs.append(predictor.to_numpy(out)[:real])
+        progress(stage, (start + real) / len(images))
+    logits = np.concatenate(outputs)
+    if not np.isfinite(logits).all():
+        raise InferScopeError(f"the model produced NaN or infinite outputs during {stage}; "
+                              "the technique broke the model — check its options")
+    return logits
+
+
+def timing_batch(images: np.ndarray, batch: int) -> np.ndarray:
+    """The first `batch` subset images (tiled when the subset is smaller)."""
+    reps = -(-batch // len(images))
+    return np.ascontiguousarray(np.tile(images, (reps, 1, 1, 1))[:batch])
+
+
+@dataclass
+class Measurement:
+    metrics: dict[str, Any]
+    samples_ms: list[float]
+    notes: list[str]
+    environment: dict[str, Any]
+    engine: str
+
+
+class _StoreProgress:
+    """Writes progress to the run row at most twice a second (SQLite writes must stay rare)."""
+
+    def __init__(self, store: RunStore, run_id: int) -> None:
+        self.store, self.run_id = store, run_id
+        self._last = (None, -1.0, 0.0)
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        last_stage, _, last_time = self._last
+        now = time.monotonic()
+        if stage != last_stage or now - last_time > 0.5 or fraction >= 1.0:
+            self.store.set_progress(self.run_id, stage, fraction)
+            self._last = (stage, fraction, now)
+
+
+@dataclass
+class Prepared:
+    """A run's model, data and transformed artifact, ready to evaluate (or export)."""
+
+    recipe: Recipe
+    model: LoadedModel
+    images: np.ndarray
+    labels: np.ndarray | None
+    reference: np.ndarray        # FP32 logits on the same images
+    artifact: Any
+    notes: list[str]
+
+
+def prepare_run(run: RunRecord, settings: Settings, progress: Progress = no_progress) -> Prepared:
+    """Build the model, draw the subset, compute the FP32 reference and apply the recipe's steps."""
+    recipe = recipe_from_json(run.recipe, {k: v for k, v in run.runtime.items() if k != "timing"},
+                              run.runtime.get("timing"))
+    notes: list[str] = []
+    progress("build", 0.0)
+    model = build_model(ModelRequest(run.model, run.model_options), settings, progress)
+    notes += model.notes
+    progress("build", 1.0)
+    dataset = load_dataset(run.dataset_spec, settings, model.input_spec)
+    notes += dataset.notes
+    note = check_compatible(run.model, model.label_space, model.num_classes, model.trained, dataset)
+    if note:
+        notes.append(note)
+    subset = evaluation_subset(dataset, run.subset_size, run.subset_seed)
+    images = load_images(subset, model, progress, "data")
+    labels = subset.labels if dataset.has_labels and model.trained else None
+    if not model.trained:
+        notes.append("accuracy not applicable: random weights")
+
+    batch = recipe.runtime.batch
+    reference = predict_all(make_predictor(model.artifact, recipe.runtime), images, batch, progress, "reference")
+    artifact = copy.deepcopy(model.artifact) if recipe.steps else model.artifact
+    ctx = BuildContext(input_spec=model.input_spec, example=images[:8], batch=batch,
+                       calibration=lambda size: _calibration_images(dataset, subset, size, model),
+                       progress=progress)
+    for step in recipe.steps:
+        progress(step.technique, 0.0)
+        artifact = TECHNIQUES.get(step.technique).apply(artifact, step.config, ctx)
+        progress(step.technique, 1.0)
+    notes += ctx.notes
+    return Prepared(recipe, model, images, labels, reference, artifact, notes)
+
+
+def measure_run(run: RunRecord, settings: Settings, progress: Progress = no_progress) -> Measurement:
+    """Everything between a stored run request and its metrics; raises on failure."""
+    prepared = prepare_run(run, settings, progress)
+    recipe, batch = prepared.recipe, prepared.recipe.runtime.batch
+    predictor = make_predictor(prepared.artifact, recipe.runtime)
+    first: dict[str, float] = {}
+    with PeakMemory() as peak:
+        logits = predict_all(predictor, prepared.images, batch, progress, "evaluate", first_call=first)
+    stats = measure(predictor.run, predictor.prepare(timing_batch(prepared.images, batch)), recipe.timing, batch,
+                    progress, first_ms=first["ms"])
+    metrics = _metrics(stats, logits, prepared.reference, prepared.labels, prepared.artifact.size_bytes(), peak.mb)
+    environment = env_mod.environment(recipe.runtime.device, predictor.engine, predictor.provider,
+                                      predictor.settings)
+    environment["model"] = {k: v for k, v in prepared.model.options.items() if k not in run.model_options}
+    return Measurement(metrics, list(stats.samples_ms), prepared.notes, environment, predictor.engine)
+
+
+def _calibration_images(dataset: LoadedDataset, subset: Subset, size: int, model: LoadedModel) -> np.ndarray:
+    calib = calibration_subset(dataset, subset, size, subset.seed)
+    return load_images(calib, model, no_progress, "calibration data")  # quick; its bar would split the step's
+
+
+def _metrics(stats: LatencyStats, logits: np.ndarray, reference: np.ndarray, labels: np.ndarray | None,
+             size_bytes: int, peak_mb: float) -> dict[str, Any]:
+    metrics: dict[str, Any] = {
+        "latency_first_ms": stats.first_ms, "latency_p25_ms": stats.percentile(25),
+        "latency_p50_ms": stats.percentile(50), "latency_p75_ms": stats.percentile(75),
+        "latency_p90_ms": stats.percentile(90), "latency_p95_ms": stats.percentile(95),
+        "latency_p99_ms": stats.percentile(99), "latency_mean_ms": stats.mean_ms, "latency_std_ms": stats.std_ms,
+        "latency_count": stats.count, "timing_seconds": stats.wall_seconds, "throughput_ips": stats.throughput_ips,
+        "size_mb": size_bytes / 1e6, "peak_mem_mb": peak_mb, "eval_samples": len(logits),
+    }
+    fid = fidelity(logits, reference)
+    metrics.update(agreement=fid.agreement.percent, agreement_ci_low=fid.agreement.ci_low,
+                   agreement_ci_high=fid.agreement.ci_high, logit_cosine=fid.logit_cosine)
+    if labels is not None:
+        for k in (1, 5):
+            acc = top_k(logits, labels, k)
+            metrics.update({f"top{k}": acc.percent, f"top{k}_ci_low": acc.ci_low, f"top{k}_ci_high": acc.ci_high})
+    return metrics
+
+
+def execute(store: RunStore, run_id: int, settings: Settings, progress: Progress = no_progress) -> RunRecord:
+    """Run a queued run to its end state and return it. Ctrl-C stores `cancelled` and re-raises."""
+    store.mark_running(run_id)
+    run = store.get(run_id)
+    report = fan_out(_StoreProgress(store, run_id), progress)
+    try:
+        result = measure_run(run, settings, report)
+    except (KeyboardInterrupt, RunCancelled):
+        store.end(run_id, "cancelled", "cancelled by the user")
+        raise
+    except InferScopeError as exc:
+        store.end(run_id, "failed", str(exc))
+    except Exception as exc:  # any technique may throw anything; store it, never hide it
+        traceback.print_exc(file=sys.stderr)
+        store.end(run_id, "failed", f"{type(exc).__name__}: {exc}")
+    else:
+        store.finish(run_id, metrics=result.metrics, samples_ms=result.samples_ms, notes=result.notes,
+                     environment=result.environment, fingerprint=env_mod.fingerprint(result.environment),
+                     engine=result.engine)
+    return store.get(run_id)

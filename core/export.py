@@ -1,0 +1,100 @@
+"""Run -> one self-contained ONNX file with its recipe and metrics inside, verified by onnxruntime."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.artifacts import OnnxArtifact
+from core.bench.accuracy import fidelity, top_k
+from core.engine import predict_all, prepare_run
+from core.errors import InferScopeError, VerificationError
+from core.models.onnx_file import METADATA_INPUT_SPEC, METADATA_LABEL_SPACE
+from core.progress import Progress, no_progress
+from core.recipe import RuntimeSettings
+from core.runtimes import make_predictor
+from core.settings import Settings
+from core.store import RunRecord, RunStore
+from core.techniques import TECHNIQUES, BuildContext
+from core.techniques.onnx_export import OnnxExportConfig
+
+TOLERANCE_POINTS = 0.1
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    size_bytes: int
+    metric: str              # "top1", or "agreement" when the run has no accuracy
+    stored: float
+    measured: float
+
+    @property
+    def difference(self) -> float:
+        return self.measured - self.stored
+
+
+def _metadata(run: RunRecord, artifact: OnnxArtifact, input_spec, label_space: str) -> dict[str, str]:
+    metrics = {k: v for k, v in run.metrics.items() if v is not None}
+    return {"inferscope.run_id": str(run.id), "inferscope.model": run.model, "inferscope.dataset": run.dataset,
+            "inferscope.recipe": json.dumps(run.recipe), "inferscope.runtime": json.dumps(run.runtime),
+            "inferscope.session": json.dumps(artifact.session), "inferscope.metrics": json.dumps(metrics),
+            "inferscope.environment": json.dumps(run.environment or {}),
+            METADATA_INPUT_SPEC: json.dumps(input_spec.to_dict()), METADATA_LABEL_SPACE: label_space}
+
+
+def export_run(store: RunStore, run_id: int, path: Path, settings: Settings,
+               progress: Progress = no_progress) -> ExportResult:
+    """Rebuild the run's configuration as ONNX, write it with metadata, and prove it reproduces the run.
+
+    The file appears at `path` only after verification passes; on failure nothing is left behind.
+    """
+    import onnx
+
+    run = store.get(run_id)
+    if run.status != "done":
+        raise InferScopeError(f"run {run_id} is {run.status}; only finished (done) runs can be exported")
+    prepared = prepare_run(run, settings, progress)
+    artifact = prepared.artifact
+    if artifact.kind == "torch":
+        ctx = BuildContext(input_spec=prepared.model.input_spec, example=prepared.images[:8],
+                           batch=prepared.recipe.runtime.batch, calibration=lambda n: prepared.images[:n],
+                           progress=progress)
+        artifact = TECHNIQUES.get("onnx_export").apply(artifact, OnnxExportConfig(), ctx)
+    model = onnx.load_from_string(artifact.model_bytes)
+    del model.metadata_props[:]
+    for key, value in _metadata(run, artifact, prepared.model.input_spec, prepared.model.label_space).items():
+        model.metadata_props.add(key=key, value=value)
+    model.doc_string = f"InferScope run {run.id}: {run.model} {run.recipe_summary}"
+    data = model.SerializeToString()
+
+    path = Path(path).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        partial.write_bytes(data)
+        result = _verify(run, partial, artifact.session, prepared, progress)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return ExportResult(path, len(data), result[0], result[1], result[2])
+
+
+def _verify(run: RunRecord, file: Path, session: dict, prepared, progress: Progress) -> tuple[str, float, float]:
+    """Score the written file with onnxruntime on the run's subset and compare with the stored run."""
+    batch = prepared.recipe.runtime.batch
+    threads = prepared.recipe.runtime.threads
+    predictor = make_predictor(OnnxArtifact(file.read_bytes(), session), RuntimeSettings(threads=threads, batch=batch))
+    logits = predict_all(predictor, prepared.images, batch, progress, "verify")
+    if prepared.labels is not None and run.metrics.get("top1") is not None:
+        metric, measured = "top1", top_k(logits, prepared.labels, 1).percent
+    else:
+        metric, measured = "agreement", fidelity(logits, prepared.reference).agreement.percent
+    stored = float(run.metrics[metric])
+    if not np.isfinite(measured) or abs(measured - stored) > TOLERANCE_POINTS:
+        raise VerificationError(f"the exported file scores {metric} {measured:.2f}% but run {run.id} stored "
+                                f"{stored:.2f}% (tolerance {TOLERANCE_POINTS} points); the file was not written")
+    return metric, stored, measured

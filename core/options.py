@@ -1,0 +1,135 @@
+"""Typed, self-describing option dataclasses.
+
+Every technique, model source and runtime setting is a frozen dataclass whose fields are made with
+`option(...)`: the help text, allowed choices and bounds live next to the default, so the CLI, the
+`--json` listings and the UI forms are all generated from one place.
+"""
+from __future__ import annotations
+
+import dataclasses
+import typing
+from typing import Any, Mapping
+
+from core.errors import InferScopeError
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def option(default: Any, help: str, *, choices: tuple | None = None,
+           minimum: float | None = None, maximum: float | None = None) -> Any:
+    """A dataclass field with help text and optional choices/bounds."""
+    meta = {"help": help, "choices": choices, "minimum": minimum, "maximum": maximum}
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _coerce(name: str, kind: Any, raw: Any) -> Any:
+    base = typing.get_origin(kind)
+    args = typing.get_args(kind)
+    if base is typing.Union or base is getattr(__import__("types"), "UnionType", None):
+        non_none = [a for a in args if a is not type(None)]
+        if raw is None or (isinstance(raw, str) and raw.lower() in {"none", "auto", ""}):
+            return None
+        return _coerce(name, non_none[0], raw)
+    if kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise InferScopeError(f"option {name!r} takes true or false, not {raw!r}")
+    if kind in (int, float):
+        if isinstance(raw, bool):
+            raise InferScopeError(f"option {name!r} takes a number, not {raw!r}")
+        try:
+            value = kind(raw)
+        except (TypeError, ValueError):
+            word = "a whole number" if kind is int else "a number"
+            raise InferScopeError(f"option {name!r} takes {word}, not {raw!r}") from None
+        if kind is int and isinstance(raw, float) and raw != value:
+            raise InferScopeError(f"option {name!r} takes a whole number, not {raw!r}")
+        return value
+    if kind is str:
+        return str(raw)
+    if base in (tuple, list):
+        items = raw if isinstance(raw, (list, tuple)) else [p for p in str(raw).split("/") if p]
+        return tuple(_coerce(name, args[0], item) for item in items)
+    return raw
+
+
+def parse_options(cls: type, values: Mapping[str, Any] | None, *, what: str) -> Any:
+    """Build `cls` from user-given values, checking names, types, choices and bounds.
+
+    `what` names the owner in messages (e.g. "technique ort_static_int8").
+    """
+    values = dict(values or {})
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        valid = ", ".join(fields) or "(none)"
+        raise InferScopeError(f"{what} has no option {', '.join(map(repr, unknown))}; valid options: {valid}")
+    types = _field_types(cls)
+    kwargs = {}
+    for key, raw in values.items():
+        field = fields[key]
+        value = _coerce(f"{what}.{key}", types[key], raw)
+        _check_bounds(f"{what}.{key}", field, value)
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+def _check_bounds(name: str, field: dataclasses.Field, value: Any) -> None:
+    meta = field.metadata
+    if value is None:
+        return
+    choices = meta.get("choices")
+    if choices and value not in choices:
+        raise InferScopeError(f"option {name!r} must be one of {', '.join(map(str, choices))}; got {value!r}")
+    low, high = meta.get("minimum"), meta.get("maximum")
+    if low is not None and value < low:
+        raise InferScopeError(f"option {name!r} must be at least {low}; got {value}")
+    if high is not None and value > high:
+        raise InferScopeError(f"option {name!r} must be at most {high}; got {value}")
+
+
+def parse_key_values(text: str, *, what: str) -> dict[str, str]:
+    """Parse "k=v,k2=v2" (the CLI's NAME:k=v,... suffix) into a dict of strings."""
+    out: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise InferScopeError(f"{what}: expected key=value, got {part!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def split_spec(spec: str) -> tuple[str, str]:
+    """Split "NAME:rest" into ("NAME", "rest"); rest is "" when absent."""
+    name, _, rest = spec.partition(":")
+    return name.strip(), rest
+
+
+def describe(cls: type) -> list[dict[str, Any]]:
+    """Field descriptions (name, type, default, help, choices, bounds) for listings and forms."""
+    types = _field_types(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        kind = types[f.name]
+        type_name = getattr(kind, "__name__", None) or str(kind).replace("typing.", "")
+        out.append({
+            "name": f.name, "type": type_name, "default": f.default,
+            "help": f.metadata.get("help", ""), "choices": list(f.metadata["choices"]) if f.metadata.get("choices") else None,
+            "minimum": f.metadata.get("minimum"), "maximum": f.metadata.get("maximum"),
+        })
+    return out
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """A JSON-friendly dict of a config dataclass."""
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(config).items()}

@@ -1,0 +1,70 @@
+"""Pareto dominance with declared metric directions. Pure: no I/O, no store."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Mapping, Sequence
+
+
+class Direction(str, Enum):
+    MIN = "min"
+    MAX = "max"
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    direction: Direction
+    label: str
+
+
+# Every metric a front can use, with the direction that is better.
+METRICS: dict[str, Metric] = {m.name: m for m in [
+    Metric("latency_p50_ms", Direction.MIN, "latency p50 (ms)"),
+    Metric("latency_p90_ms", Direction.MIN, "latency p90 (ms)"),
+    Metric("latency_p95_ms", Direction.MIN, "latency p95 (ms)"),
+    Metric("latency_p99_ms", Direction.MIN, "latency p99 (ms)"),
+    Metric("latency_mean_ms", Direction.MIN, "latency mean (ms)"),
+    Metric("throughput_ips", Direction.MAX, "throughput (images/s)"),
+    Metric("top1", Direction.MAX, "top-1 (%)"),
+    Metric("top5", Direction.MAX, "top-5 (%)"),
+    Metric("agreement", Direction.MAX, "agreement with FP32 (%)"),
+    Metric("logit_cosine", Direction.MAX, "logit cosine with FP32"),
+    Metric("size_mb", Direction.MIN, "size (MB)"),
+    Metric("peak_mem_mb", Direction.MIN, "peak memory (MB)"),
+]}
+
+
+def dominates(a: Sequence[float], b: Sequence[float], directions: Sequence[Direction]) -> bool:
+    """True when `a` is at least as good as `b` everywhere and strictly better somewhere."""
+    better = False
+    for x, y, direction in zip(a, b, directions):
+        if direction is Direction.MAX:
+            x, y = -x, -y
+        if x > y:
+            return False
+        if x < y:
+            better = True
+    return better
+
+
+def front_indices(points: Sequence[Sequence[float]], directions: Sequence[Direction]) -> list[int]:
+    """Indices of the points no other point dominates (equal points all stay).
+
+    Sorts on the first objective so each point is compared only with those that could dominate it.
+    """
+    sign = [-1.0 if d is Direction.MAX else 1.0 for d in directions]
+    order = sorted(range(len(points)), key=lambda i: [s * v for s, v in zip(sign, points[i])])
+    front: list[int] = []
+    for i in order:
+        if not any(dominates(points[j], points[i], directions) for j in front):
+            front.append(i)
+    return sorted(front)
+
+
+def pareto_front(rows: Sequence[Mapping[str, Any]], objectives: Sequence[str]) -> list[int]:
+    """Indices of `rows` on the front of `objectives` (metric names); rows missing a value are left out."""
+    metrics = [METRICS[name] for name in objectives]
+    usable = [i for i, row in enumerate(rows) if all(row.get(m.name) is not None for m in metrics)]
+    points = [[float(rows[i][m.name]) for m in metrics] for i in usable]
+    return [usable[k] for k in front_indices(points, [m.direction for m in metrics])]

@@ -1,0 +1,114 @@
+"""A recipe: ordered technique steps plus runtime and timing settings, validated before anything runs."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.artifacts import ArtifactKind
+from core.errors import RecipeError
+from core.options import option, parse_key_values, parse_options, split_spec, to_dict
+from core.techniques import TECHNIQUES
+
+
+KIND_WORDS = {"torch": "a PyTorch", "onnx": "an ONNX"}
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    threads: int | None = option(None, "intra-op threads for torch and onnxruntime; empty = all cores",
+                                 minimum=1, maximum=256)
+    batch: int = option(1, "images per inference call", minimum=1, maximum=4096)
+    device: str = option("cpu", "where the model runs", choices=("cpu", "cuda"))
+
+
+@dataclass(frozen=True)
+class TimingConfig:
+    warmup: int = option(10, "untimed calls after the first call", minimum=0, maximum=10_000)
+    min_repeats: int = option(50, "timed calls at least", minimum=1, maximum=1_000_000)
+    min_seconds: float = option(2.0, "timed seconds at least", minimum=0.0, maximum=3600.0)
+    max_seconds: float = option(60.0, "stop timing after this long even if min_repeats is not reached",
+                                minimum=0.1, maximum=36_000.0)
+
+
+@dataclass(frozen=True)
+class Step:
+    technique: str
+    config: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"technique": self.technique, "config": to_dict(self.config)}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    steps: tuple[Step, ...] = ()
+    runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
+    timing: TimingConfig = field(default_factory=TimingConfig)
+
+    def steps_json(self) -> list[dict[str, Any]]:
+        return [step.to_dict() for step in self.steps]
+
+    def summary(self) -> str:
+        return " → ".join(step.technique for step in self.steps) or "fp32"
+
+    def calibration_size(self) -> int:
+        return max((TECHNIQUES.get(s.technique).calibration_size(s.config) for s in self.steps), default=0)
+
+    def final_kind(self, start: ArtifactKind) -> ArtifactKind:
+        kind = start
+        for step in self.steps:
+            kind = TECHNIQUES.get(step.technique).output_kind(kind)
+        return kind
+
+
+def parse_step(spec: str) -> Step:
+    """"NAME[:key=value,...]" -> Step with a typed, checked config."""
+    name, rest = split_spec(spec)
+    return make_step(name, parse_key_values(rest, what=f"technique {name}") if rest else {})
+
+
+def make_step(name: str, values: dict[str, Any] | None = None) -> Step:
+    technique = TECHNIQUES.get(name)
+    return Step(name, parse_options(technique.config_cls, values, what=f"technique {name}"))
+
+
+def recipe_from_json(steps: list[dict[str, Any]], runtime: dict[str, Any] | None = None,
+                     timing: dict[str, Any] | None = None) -> Recipe:
+    """Rebuild a stored recipe."""
+    return Recipe(tuple(make_step(s["technique"], s.get("config")) for s in steps),
+                  parse_options(RuntimeSettings, runtime, what="runtime"),
+                  parse_options(TimingConfig, timing, what="timing"))
+
+
+def validate(recipe: Recipe, start: ArtifactKind) -> None:
+    """Check order and kinds; raise RecipeError saying what to change. `start` is the model's kind."""
+    steps = recipe.steps
+    names = [s.technique for s in steps]
+    for i, step in enumerate(steps):
+        technique = TECHNIQUES.get(step.technique)
+        if technique.position == "alone" and len(steps) > 1:
+            raise RecipeError(f"{step.technique} is the untransformed baseline and cannot be combined with "
+                              f"{', '.join(n for n in names if n != step.technique)}; run it on its own")
+        if technique.position == "last" and i != len(steps) - 1:
+            raise RecipeError(f"{step.technique} configures how the final model runs, so it must be the last step; "
+                              f"move it after {names[-1]}")
+        if names.count(step.technique) > 1:
+            raise RecipeError(f"{step.technique} appears {names.count(step.technique)} times; keep one")
+    kind = start
+    for i, step in enumerate(steps):
+        technique = TECHNIQUES.get(step.technique)
+        if kind not in technique.accepts:
+            before = "the model" if i == 0 else f"after {names[i - 1]} the model"
+            raise RecipeError(f"{step.technique} needs {' or '.join(KIND_WORDS[k] for k in sorted(technique.accepts))} "
+                              f"model, but {before} is {KIND_WORDS[kind]} model; {_fix(step.technique, kind, start, i)}")
+        kind = technique.output_kind(kind)
+    if recipe.runtime.batch < 1:
+        raise RecipeError("batch must be at least 1")
+
+
+def _fix(name: str, kind: ArtifactKind, start: ArtifactKind, index: int) -> str:
+    if kind == "torch":
+        return f"add onnx_export before {name}"
+    if start == "onnx":
+        return f"{name} needs a PyTorch model and this model is an ONNX file; remove {name}"
+    return f"move {name} before onnx_export"

@@ -1,0 +1,62 @@
+"""Plain objects that leave the store: no ORM state escapes the store boundary."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from core.store.schema import INT_METRIC_COLUMNS, METRIC_COLUMNS
+
+ALL_METRICS = (*METRIC_COLUMNS, *INT_METRIC_COLUMNS)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    status: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    stage: str | None
+    progress: float
+    model: str
+    model_source: str
+    model_options: dict[str, Any]
+    dataset: str
+    dataset_location: str | None
+    subset_size: int
+    subset_seed: int
+    subset_split: str | None
+    calibration_split: str | None
+    recipe: list[dict[str, Any]]
+    runtime: dict[str, Any]
+    scenario: str
+    error: str | None
+    notes: list[str]
+    worker_pid: int | None
+    worker_host: str | None
+    engine: str | None
+    env_fingerprint: str | None
+    environment: dict[str, Any] | None
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def recipe_summary(self) -> str:
+        return " → ".join(step["technique"] for step in self.recipe) or "fp32"
+
+    @property
+    def dataset_spec(self) -> str:
+        return f"{self.dataset}:{self.dataset_location}" if self.dataset_location else self.dataset
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON shape of `runs --json` and `show --json`."""
+        iso = lambda d: d.isoformat() if d else None  # noqa: E731
+        return {"id": self.id, "status": self.status, "model": self.model, "model_source": self.model_source,
+                "model_options": self.model_options, "dataset": self.dataset,
+                "dataset_location": self.dataset_location, "subset_size": self.subset_size,
+                "subset_seed": self.subset_seed, "subset_split": self.subset_split,
+                "calibration_split": self.calibration_split, "recipe": self.recipe, "runtime": self.runtime,
+                "scenario": self.scenario, "error": self.error, "notes": self.notes, "stage": self.stage,
+                "progress": self.progress, "engine": self.engine, "env_fingerprint": self.env_fingerprint,
+                "created_at": iso(self.created_at), "started_at": iso(self.started_at),
+                "finished_at": iso(self.finished_at), "metrics": dict(self.metrics)}

@@ -1,0 +1,212 @@
+"""The run store: one SQLAlchemy engine, short managed sessions, plain objects out."""
+from __future__ import annotations
+
+import os
+import socket
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from sqlalchemy import create_engine, delete, event, inspect, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.errors import InferScopeError, StoreError
+from core.store.entities import RunRecord
+from core.store.schema import (FINAL_STATUSES, INT_METRIC_COLUMNS, METRIC_COLUMNS, SCHEMA_VERSION, Base,
+                               LatencySamples, RunRow, SchemaInfo)
+
+BUSY_TIMEOUT_MS = 15_000
+# Allowed status changes; anything else is a bug or a race, and is refused.
+TRANSITIONS = {"queued": {"running", "cancelled", "failed", "interrupted"},
+               "running": {"done", "failed", "cancelled", "interrupted"}}
+# version -> function upgrading a database from that version to the next one.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _explain(exc: Exception, url: str) -> StoreError:
+    text = str(getattr(exc, "orig", exc))
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"the run store {url} is read-only; make the file and its folder writable, "
+                          "or point INFERSCOPE_DB / INFERSCOPE_HOME elsewhere")
+    if "locked" in text:
+        return StoreError(f"the run store {url} stayed locked by another writer for {BUSY_TIMEOUT_MS / 1000:.0f} s; "
+                          "try again when the other process is done")
+    if "unable to open" in text:
+        return StoreError(f"cannot open the run store {url}; check that its folder exists and is writable")
+    return StoreError(f"the run store {url} failed: {text}")
+
+
+class RunStore:
+    """All reads and writes of runs. Each method is one short transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            database = self.engine.url.database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        try:
+            self._ensure_schema()
+        except SQLAlchemyError as exc:
+            raise _explain(exc, url) from None
+
+    # -- schema -----------------------------------------------------------------------------
+    def _ensure_schema(self) -> None:
+        with self.engine.begin() as conn:
+            tables = set(inspect(conn).get_table_names())
+            if "schema_info" not in tables:
+                if "runs" in tables:
+                    raise StoreError(f"{self.url} holds a runs table but no schema version; it was not made by "
+                                     "InferScope — point INFERSCOPE_DB elsewhere")
+                Base.metadata.create_all(conn)
+                conn.execute(SchemaInfo.__table__.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+                return
+            version = int(conn.execute(select(SchemaInfo.value).where(SchemaInfo.key == "schema_version")).scalar_one())
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"the run store {self.url} has schema version {version}, newer than this InferScope "
+                                 f"understands ({SCHEMA_VERSION}); upgrade InferScope")
+            for old in range(version, SCHEMA_VERSION):
+                MIGRATIONS[old](conn)
+            if version != SCHEMA_VERSION:
+                conn.execute(update(SchemaInfo).where(SchemaInfo.key == "schema_version")
+                             .values(value=str(SCHEMA_VERSION)))
+
+    def schema_version(self) -> int:
+        with self._session() as session:
+            return int(session.scalar(select(SchemaInfo.value).where(SchemaInfo.key == "schema_version")))
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            raise _explain(exc, self.url) from None
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    # -- writes -----------------------------------------------------------------------------
+    def create_run(self, **fields: Any) -> int:
+        """Insert a queued run; returns its id."""
+        with self._session() as session:
+            row = RunRow(status="queued", created_at=now(), progress=0.0, **fields)
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def _transition(self, session: Session, run_id: int, status: str) -> RunRow:
+        row = session.get(RunRow, run_id, with_for_update=self.engine.dialect.name != "sqlite")
+        if row is None:
+            raise InferScopeError(f"no run with id {run_id}")
+        if status not in TRANSITIONS.get(row.status, set()):
+            raise InferScopeError(f"run {run_id} is {row.status} and cannot become {status}")
+        row.status = status
+        return row
+
+    def mark_running(self, run_id: int) -> None:
+        with self._session() as session:
+            row = self._transition(session, run_id, "running")
+            row.started_at, row.worker_pid, row.worker_host = now(), os.getpid(), socket.gethostname()
+            row.stage, row.progress = "start", 0.0
+
+    def set_progress(self, run_id: int, stage: str, fraction: float) -> None:
+        with self._session() as session:
+            session.execute(update(RunRow).where(RunRow.id == run_id, RunRow.status == "running")
+                            .values(stage=stage, progress=float(fraction)))
+
+    def finish(self, run_id: int, *, metrics: dict[str, Any], samples_ms: list[float], notes: list[str],
+               environment: dict[str, Any], fingerprint: str, engine: str, extra: dict[str, Any] | None = None) -> None:
+        """Store the metrics and mark the run done, in one transaction."""
+        unknown = set(metrics) - set(METRIC_COLUMNS) - set(INT_METRIC_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown metric columns {sorted(unknown)}")
+        with self._session() as session:
+            row = self._transition(session, run_id, "done")
+            for key, value in {**metrics, **(extra or {})}.items():
+                setattr(row, key, value)
+            row.notes, row.environment, row.env_fingerprint, row.engine = notes, environment, fingerprint, engine
+            row.finished_at, row.stage, row.progress = now(), "done", 1.0
+            session.merge(LatencySamples(run_id=run_id, samples_ms=samples_ms))
+
+    def end(self, run_id: int, status: str, error: str | None, notes: list[str] | None = None) -> None:
+        """Mark a run failed, cancelled or interrupted with the message a user can act on."""
+        assert status in FINAL_STATUSES and status != "done"
+        with self._session() as session:
+            row = self._transition(session, run_id, status)
+            row.error, row.finished_at = error, now()
+            if notes is not None:
+                row.notes = notes
+
+    def delete(self, run_id: int) -> None:
+        with self._session() as session:
+            session.execute(delete(LatencySamples).where(LatencySamples.run_id == run_id))
+            session.execute(delete(RunRow).where(RunRow.id == run_id))
+
+    def mark_dead_runs_interrupted(self) -> list[int]:
+        """Runs 'running' on this host whose worker process is gone become 'interrupted'."""
+        import psutil
+
+        host = socket.gethostname()
+        with self._session() as session:
+            rows = session.scalars(select(RunRow).where(RunRow.status == "running", RunRow.worker_host == host)).all()
+            dead = [r for r in rows if r.worker_pid is None or not psutil.pid_exists(r.worker_pid)]
+            for row in dead:
+                row.status, row.finished_at = "interrupted", now()
+                row.error = f"the worker process (pid {row.worker_pid}) ended during stage {row.stage!r}; run it again"
+            return [r.id for r in dead]
+
+    # -- reads ------------------------------------------------------------------------------
+    def get(self, run_id: int) -> RunRecord:
+        with self._session() as session:
+            row = session.get(RunRow, run_id)
+            if row is None:
+                raise InferScopeError(f"no run with id {run_id}; `python -m core runs` lists them")
+            return _record(row)
+
+    def list_runs(self, status: str | None = None) -> list[RunRecord]:
+        with self._session() as session:
+            query = select(RunRow).order_by(RunRow.id)
+            if status:
+                query = query.where(RunRow.status == status)
+            return [_record(row) for row in session.scalars(query)]
+
+    def samples(self, run_id: int) -> list[float]:
+        with self._session() as session:
+            row = session.get(LatencySamples, run_id)
+            return list(row.samples_ms) if row else []
+
+
+def _record(row: RunRow) -> RunRecord:
+    metrics = {name: getattr(row, name) for name in (*METRIC_COLUMNS, *INT_METRIC_COLUMNS)}
+    return RunRecord(
+        id=row.id, status=row.status, created_at=row.created_at, started_at=row.started_at,
+        finished_at=row.finished_at, stage=row.stage, progress=row.progress or 0.0, model=row.model,
+        model_source=row.model_source, model_options=row.model_options or {}, dataset=row.dataset,
+        dataset_location=row.dataset_location, subset_size=row.subset_size, subset_seed=row.subset_seed,
+        subset_split=row.subset_split, calibration_split=row.calibration_split, recipe=row.recipe or [],
+        runtime=row.runtime or {}, scenario=row.scenario, error=row.error, notes=row.notes or [],
+        worker_pid=row.worker_pid, worker_host=row.worker_host, engine=row.engine,
+        env_fingerprint=row.env_fingerprint, environment=row.environment, metrics=metrics)

@@ -1,0 +1,50 @@
+"""Technique vocabulary: a registered transformation with a typed config, and what it may use."""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+import numpy as np
+
+from core.artifacts import Artifact, ArtifactKind
+from core.inputs import InputSpec
+from core.progress import Progress, no_progress
+
+Position = Literal["alone", "any", "last"]
+
+
+@dataclass
+class BuildContext:
+    """What a technique may use while it transforms an artifact."""
+
+    input_spec: InputSpec
+    example: np.ndarray                                  # a small preprocessed batch from the subset
+    batch: int                                           # the run's batch size
+    calibration: Callable[[int], np.ndarray]             # size -> preprocessed calibration images
+    work_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="inferscope-")))
+    progress: Progress = no_progress
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Technique:
+    """One named transformation.
+
+    `accepts` are the artifact kinds it can take; `produces` the kind it returns (None: unchanged).
+    `position`: "alone" (must be the only step), "last" (configures the runtime), or "any".
+    `calibration_size` tells the UI and the validator how many calibration images a config needs.
+    """
+
+    name: str
+    summary: str
+    config_cls: type
+    accepts: frozenset[ArtifactKind]
+    apply: Callable[[Artifact, Any, BuildContext], Artifact]
+    produces: ArtifactKind | None = None
+    position: Position = "any"
+    calibration_size: Callable[[Any], int] = lambda config: 0
+
+    def output_kind(self, kind: ArtifactKind) -> ArtifactKind:
+        return self.produces or kind

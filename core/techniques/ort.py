@@ -1,0 +1,30 @@
+"""`ort`: how the ONNX Runtime session runs the model (graph optimizations, threads, execution mode)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from core.artifacts import OnnxArtifact
+from core.options import option
+from core.techniques.base import BuildContext, Technique
+
+GRAPH_LEVELS = ("disable", "basic", "extended", "all")
+
+
+@dataclass(frozen=True)
+class OrtConfig:
+    graph_optimization: str = option("all", "ONNX Runtime graph optimization level", choices=GRAPH_LEVELS)
+    intra_op_threads: int | None = option(None, "threads inside one operator; empty = the run's threads",
+                                          minimum=1, maximum=256)
+    inter_op_threads: int | None = option(None, "threads across operators (parallel mode only); empty = 1",
+                                          minimum=1, maximum=256)
+    execution_mode: str = option("sequential", "run operators one at a time or in parallel",
+                                 choices=("sequential", "parallel"))
+
+
+def apply(artifact: OnnxArtifact, config: OrtConfig, ctx: BuildContext) -> OnnxArtifact:
+    return OnnxArtifact(artifact.model_bytes, session=asdict(config))
+
+
+TECHNIQUE = Technique(
+    name="ort", summary="ONNX Runtime session settings: graph optimization level, intra/inter-op threads",
+    config_cls=OrtConfig, accepts=frozenset({"onnx"}), apply=apply, position="last")

@@ -1,0 +1,76 @@
+"""`ort_static_int8`: static INT8 quantization (QDQ) with onnxruntime.quantization, calibrated on real images."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.artifacts import OnnxArtifact
+from core.errors import InferScopeError
+from core.options import option
+from core.techniques.base import BuildContext, Technique
+
+CALIBRATION_METHODS = ("MinMax", "Entropy", "Percentile")
+
+
+@dataclass(frozen=True)
+class OrtStaticInt8Config:
+    per_channel: bool = option(True, "one scale per output channel of each weight (better accuracy)")
+    calibration_method: str = option("MinMax", "how activation ranges are chosen from calibration images",
+                                     choices=CALIBRATION_METHODS)
+    calibration_size: int = option(200, "calibration images, from a split disjoint from the subset",
+                                   minimum=1, maximum=100_000)
+
+
+class _Reader:
+    """onnxruntime's CalibrationDataReader protocol over preprocessed images, in small batches."""
+
+    def __init__(self, input_name: str, images: np.ndarray, max_batch: int = 16) -> None:
+        # Equal batches: the histogram calibrators (Entropy, Percentile) stack them into one array.
+        batch = max(d for d in range(1, max_batch + 1) if len(images) % d == 0)
+        self._batches = iter([{input_name: images[i:i + batch]} for i in range(0, len(images), batch)])
+
+    def get_next(self):
+        return next(self._batches, None)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        item = self.get_next()
+        if item is None:
+            raise StopIteration
+        return item
+
+
+def apply(artifact: OnnxArtifact, config: OrtStaticInt8Config, ctx: BuildContext) -> OnnxArtifact:
+    import onnx
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    images = ctx.calibration(config.calibration_size)
+    source = ctx.work_dir / "float.onnx"
+    prepared = ctx.work_dir / "float-prepared.onnx"
+    quantized = ctx.work_dir / "int8.onnx"
+    source.write_bytes(artifact.model_bytes)
+    quant_pre_process(str(source), str(prepared))
+    ctx.progress("ort_static_int8", 0.2)
+    input_name = onnx.load(str(prepared), load_external_data=False).graph.input[0].name
+    # Activations U8, weights S8: the x86 VNNI fast path (S8S8 QOperator is the slow one per FACTS.md).
+    quantize_static(str(prepared), str(quantized), _Reader(input_name, images), quant_format=QuantFormat.QDQ,
+                    per_channel=config.per_channel, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                    calibrate_method=getattr(CalibrationMethod, config.calibration_method))
+    model_bytes = quantized.read_bytes()
+    ops = {node.op_type for node in onnx.load_from_string(model_bytes).graph.node}
+    if "QuantizeLinear" not in ops:
+        raise InferScopeError("ort_static_int8: no operator was quantized; the model has no Conv/MatMul/Gemm "
+                              "that onnxruntime can quantize")
+    ctx.notes.append(f"ort_static_int8: calibrated on {len(images)} images ({config.calibration_method}, "
+                     f"per_channel={config.per_channel})")
+    return OnnxArtifact(model_bytes, session=dict(artifact.session))
+
+
+TECHNIQUE = Technique(
+    name="ort_static_int8", summary="onnxruntime static INT8 (QDQ, U8 activations / S8 weights), calibrated",
+    config_cls=OrtStaticInt8Config, accepts=frozenset({"onnx"}), apply=apply,
+    calibration_size=lambda config: config.calibration_size)

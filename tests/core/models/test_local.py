@@ -1,0 +1,45 @@
+import json
+
+import pytest
+import torch
+
+from core.errors import UnknownNameError
+from core.models import build_model, parse_model
+from core.models.local_archs import ARCHITECTURES
+from core.progress import no_progress
+
+
+def test_architectures_have_clearly_different_costs():
+    from core.models.local import _gflops
+
+    costs = sorted(_gflops(build()) for build, _ in ARCHITECTURES.values())
+    assert costs[0] * 3 < costs[1] and costs[1] * 1.5 < costs[2]
+
+
+def test_trains_once_then_loads_from_cache(settings):
+    request = parse_model("lenet5:epochs=1,train_limit=256,seed=7")
+    seen = []
+    first = build_model(request, settings, lambda stage, f: seen.append(stage))
+    assert "train" in seen
+    cached = list((settings.models_dir / "local").glob("lenet5-*.json"))
+    record = json.loads(cached[0].read_text()) if len(cached) == 1 else None
+    seen.clear()
+    second = build_model(request, settings, lambda stage, f: seen.append(stage))
+    assert "train" not in seen
+    for a, b in zip(first.artifact.module.state_dict().values(), second.artifact.module.state_dict().values()):
+        assert torch.equal(a, b)
+    assert first.label_space == "fashion-mnist" and first.input_spec.channels == 1
+    assert record is None or record["train_limit"] == 256
+
+
+def test_cache_key_follows_seed_and_epochs(settings):
+    a = build_model(parse_model("lenet5:epochs=1,train_limit=256,seed=1"), settings, no_progress)
+    b = build_model(parse_model("lenet5:epochs=1,train_limit=256,seed=2"), settings, no_progress)
+    assert a.options["cache_key"] != b.options["cache_key"]
+
+
+def test_unknown_model_and_option():
+    with pytest.raises(UnknownNameError, match="valid models: .*lenet5"):
+        parse_model("lenet6")
+    with pytest.raises(Exception, match="has no option 'epoch'"):
+        parse_model("lenet5:epoch=3")

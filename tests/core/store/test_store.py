@@ -1,0 +1,90 @@
+import os
+import sqlite3
+
+import pytest
+from sqlalchemy import text
+
+from core.errors import InferScopeError, StoreError
+from core.store import SCHEMA_VERSION, RunStore
+
+FIELDS = dict(model="lenet5", model_source="local", model_options={}, dataset="fashion-mnist", dataset_location=None,
+              subset_size=10, subset_seed=0, subset_split="test", calibration_split=None,
+              recipe=[{"technique": "onnx_export", "config": {}}], runtime={"batch": 1})
+
+
+@pytest.fixture
+def store(tmp_path):
+    return RunStore(f"sqlite:///{tmp_path / 'store.db'}")
+
+
+def test_lifecycle_and_plain_records(store):
+    run_id = store.create_run(**FIELDS)
+    assert store.get(run_id).status == "queued"
+    store.mark_running(run_id)
+    store.set_progress(run_id, "evaluate", 0.5)
+    running = store.get(run_id)
+    assert (running.status, running.stage, running.progress, running.worker_pid) == ("running", "evaluate", 0.5,
+                                                                                    os.getpid())
+    store.finish(run_id, metrics={"latency_p50_ms": 1.5, "top1": 90.0}, samples_ms=[1.0, 2.0], notes=["n"],
+                 environment={"cpu": "x"}, fingerprint="abc", engine="onnxruntime")
+    done = store.get(run_id)
+    assert done.status == "done" and done.metrics["latency_p50_ms"] == 1.5 and done.metrics["top5"] is None
+    assert store.samples(run_id) == [1.0, 2.0] and done.recipe_summary == "onnx_export"
+    with pytest.raises(InferScopeError, match="is done and cannot become failed"):
+        store.end(run_id, "failed", "late")
+
+
+def test_sqlite_pragmas_and_named_constraints(store, tmp_path):
+    with store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 1000
+    schema = sqlite3.connect(tmp_path / "store.db").execute("select sql from sqlite_master where name='runs'").fetchone()[0]
+    assert "CONSTRAINT ck_runs_status" in schema and "latency_p50_ms" in schema
+    with pytest.raises(Exception):
+        store.create_run(**{**FIELDS, "subset_size": 0})
+
+
+def test_schema_version_and_newer_database(tmp_path):
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    assert RunStore(url).schema_version() == SCHEMA_VERSION
+    with sqlite3.connect(tmp_path / "v.db") as conn:
+        conn.execute("update schema_info set value='99' where key='schema_version'")
+    with pytest.raises(StoreError, match="newer than this InferScope understands"):
+        RunStore(url)
+
+
+def test_upgrade_path_runs_registered_migrations(tmp_path, monkeypatch):
+    from core.store import repository
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    RunStore(url)
+    with sqlite3.connect(tmp_path / "old.db") as conn:
+        conn.execute(f"update schema_info set value='{SCHEMA_VERSION - 1}' where key='schema_version'")
+    applied = []
+    monkeypatch.setitem(repository.MIGRATIONS, SCHEMA_VERSION - 1, lambda conn: applied.append(True))
+    assert RunStore(url).schema_version() == SCHEMA_VERSION and applied == [True]
+
+
+def test_dead_worker_is_marked_interrupted(store):
+    run_id = store.create_run(**FIELDS)
+    store.mark_running(run_id)
+    with store.engine.begin() as conn:
+        conn.execute(text("update runs set worker_pid = 999999999 where id = :id"), {"id": run_id})
+    assert store.mark_dead_runs_interrupted() == [run_id]
+    run = store.get(run_id)
+    assert run.status == "interrupted" and "ended during stage" in run.error
+
+
+def test_read_only_database_gives_a_clear_error(tmp_path):
+    path = tmp_path / "ro.db"
+    RunStore(f"sqlite:///{path}").create_run(**FIELDS)
+    store = RunStore(f"sqlite:///{path}?mode=ro&uri=true".replace("sqlite:///", "sqlite:///file:"))
+    assert len(store.list_runs()) == 1
+    with pytest.raises(StoreError, match="read-only"):
+        store.create_run(**FIELDS)
+
+
+def test_missing_run(store):
+    with pytest.raises(InferScopeError, match="no run with id 42"):
+        store.get(42)

@@ -1,0 +1,36 @@
+import pytest
+
+from core.errors import InferScopeError, RecipeError, UnknownNameError
+from core.recipe import Recipe, parse_step, validate
+
+
+def recipe(*specs):
+    return Recipe(tuple(parse_step(s) for s in specs))
+
+
+def test_valid_chain():
+    r = recipe("onnx_export", "ort_static_int8:per_channel=false", "ort:graph_optimization=basic")
+    validate(r, "torch")
+    assert r.final_kind("torch") == "onnx" and r.calibration_size() == 200
+    assert r.summary() == "onnx_export → ort_static_int8 → ort"
+
+
+@pytest.mark.parametrize("specs, start, message", [
+    (("ort_static_int8",), "torch", "add onnx_export before ort_static_int8"),
+    (("ort", "onnx_export"), "torch", "must be the last step"),
+    (("onnx_export",), "onnx", "this model is an ONNX file; remove onnx_export"),
+    (("fp32", "onnx_export"), "torch", "cannot be combined"),
+    (("onnx_export", "ort_static_int8", "ort_static_int8"), "torch", "appears 2 times"),
+])
+def test_impossible_orders_say_what_to_change(specs, start, message):
+    with pytest.raises(RecipeError, match=message):
+        validate(recipe(*specs), start)
+
+
+def test_unknown_technique_and_option():
+    with pytest.raises(UnknownNameError, match="valid techniques: fp32, onnx_export, ort, ort_static_int8"):
+        parse_step("tensorrt")
+    with pytest.raises(InferScopeError, match="must be one of MinMax, Entropy, Percentile"):
+        parse_step("ort_static_int8:calibration_method=Distribution")
+    with pytest.raises(InferScopeError, match="at least 1"):
+        parse_step("ort_static_int8:calibration_size=0")

@@ -1,0 +1,114 @@
+"""The CLI contract, exercised as a user would: `python -m core ...` in a subprocess."""
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from tests.conftest import ROOT, TINY_MODEL, subprocess_env
+
+FAST = ["--warmup", "1", "--min-repeats", "5", "--min-seconds", "0"]
+
+
+def cli(*args, check=None, env=None):
+    result = subprocess.run([sys.executable, "-m", "core", *args], capture_output=True, text=True, cwd=ROOT,
+                            env=subprocess_env(env), timeout=600)
+    if check is not None:
+        assert result.returncode == check, result.stderr + result.stdout
+    return result
+
+
+def test_catalogue_json():
+    models = json.loads(cli("models", "--json", check=0).stdout)
+    assert {"resnet8", "efficientnet_lite0", "resnet18"} <= {m["name"] for m in models}
+    assert {m["source"] for m in models} == {"local", "bundled", "torchvision"}
+    datasets = json.loads(cli("datasets", "--json", check=0).stdout)
+    assert "imagenet-folder" in {d["name"] for d in datasets}
+    techniques = {t["name"]: t for t in json.loads(cli("techniques", "--json", check=0).stdout)}
+    options = {o["name"]: o for o in techniques["ort_static_int8"]["options"]}
+    assert options["calibration_method"]["choices"] == ["MinMax", "Entropy", "Percentile"]
+    assert options["per_channel"]["help"]
+
+
+def test_run_runs_show_front_export(tmp_path):
+    run = cli("run", "--model", TINY_MODEL, "--dataset", "fashion-mnist", "--subset", "200", "--technique",
+              "onnx_export", "--technique", "ort_static_int8:calibration_size=32", *FAST, check=0)
+    run_id = int(run.stdout.strip().splitlines()[-1])
+    runs = json.loads(cli("runs", "--json", check=0).stdout)
+    (row,) = [r for r in runs if r["id"] == run_id]
+    assert {"id", "status", "model", "dataset", "subset_size", "recipe", "error", "metrics"} <= set(row)
+    assert row["status"] == "done" and row["recipe"][1]["technique"] == "ort_static_int8"
+    assert row["recipe"][1]["config"]["calibration_size"] == 32
+    for key in ("latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "throughput_ips", "top1", "top5", "agreement",
+                "size_mb", "peak_mem_mb"):
+        assert row["metrics"][key] is not None, key
+    shown = json.loads(cli("show", str(run_id), "--json", check=0).stdout)
+    assert shown["environment"]["cpu"] and len(shown["samples_ms"]) >= 5
+    assert run_id in [r["id"] for r in json.loads(cli("front", "--json", check=0).stdout)]
+    assert "latency_p50_ms" in cli("front", check=0).stdout
+    assert cli("runs", "--csv", check=0).stdout.startswith("id,")
+    exported = cli("export", str(run_id), "-o", str(tmp_path / "best.onnx"), check=0)
+    assert "verified with onnxruntime" in exported.stdout
+    onnx.checker.check_model(onnx.load(str(tmp_path / "best.onnx")))
+
+
+def test_unknown_names_exit_2_and_store_nothing():
+    result = cli("run", "--model", "resnet9000", check=2)
+    assert "unknown model 'resnet9000'; valid models:" in result.stderr and "resnet8" in result.stderr
+    assert "unknown dataset 'mnist'" in cli("run", "--model", TINY_MODEL, "--dataset", "mnist", check=2).stderr
+    assert "valid techniques" in cli("run", "--model", TINY_MODEL, "--technique", "magic", check=2).stderr
+    assert json.loads(cli("runs", "--json", check=0).stdout) == []
+
+
+def test_a_failing_technique_is_stored_failed_and_exits_non_zero(tmp_path):
+    # A valid classifier with nothing quantizable: slice + flatten only.
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 1, 4, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 4])
+    starts, ends, axes = (helper.make_tensor(n, TensorProto.INT64, [1], [v]) for n, v in
+                          (("starts", 0), ("ends", 1), ("axes", 2)))
+    graph = helper.make_graph([helper.make_node("Slice", ["x", "starts", "ends", "axes"], ["s"]),
+                               helper.make_node("Flatten", ["s"], ["y"])], "g", [x], [y],
+                              initializer=[starts, ends, axes])
+    path = tmp_path / "plain.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    result = cli("run", "--model", str(path), "--dataset", "synthetic", "--subset", "8", "--technique",
+                 "ort_static_int8:calibration_size=8", *FAST, check=1)
+    run_id = int(result.stdout.strip().splitlines()[-1])
+    shown = json.loads(cli("show", str(run_id), "--json", check=0).stdout)
+    assert shown["status"] == "failed" and "no operator was quantized" in shown["error"]
+
+
+def test_unwritable_data_directory_is_refused_before_work(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = cli("runs", check=2, env={"INFERSCOPE_HOME": str(blocker / "home"),
+                                       "INFERSCOPE_DB": f"sqlite:///{blocker / 'home' / 'x.db'}"})
+    assert "is not writable" in result.stderr and "INFERSCOPE_HOME" in result.stderr
+
+
+def test_ctrl_c_during_timing_stores_cancelled():
+    process = subprocess.Popen([sys.executable, "-m", "core", "run", "--model", TINY_MODEL, "--subset", "50",
+                                "--min-seconds", "120", "--max-seconds", "300"], cwd=ROOT, env=subprocess_env(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        from core.api import InferScope
+
+        api = InferScope()
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            runs = api.runs()
+            if runs and runs[0].stage == "time":
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the run never reached the timing stage")
+        process.send_signal(signal.SIGINT)
+        stdout, _ = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert api.run(int(stdout.strip().splitlines()[-1])).status == "cancelled"

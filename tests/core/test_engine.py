@@ -1,0 +1,90 @@
+"""Integration: real runs of a tiny trained model on a Fashion-MNIST subset, through the api."""
+import pytest
+
+from core.errors import DataError, RecipeError
+from core.store import ALL_METRICS
+
+LATENCY_AND_SIZE = ("latency_first_ms", "latency_p50_ms", "latency_p90_ms", "latency_p95_ms", "latency_p99_ms",
+                    "latency_mean_ms", "latency_std_ms", "throughput_ips", "size_mb", "peak_mem_mb")
+
+
+def test_int8_run_stores_every_metric(api, run_request):
+    run_id = api.submit(run_request("onnx_export", "ort_static_int8:calibration_size=64", batch=4))
+    assert api.run(run_id).status == "queued"
+    stages = []
+    run = api.execute(run_id, lambda stage, f: stages.append(stage))
+    assert run.status == "done", run.error
+    assert set(ALL_METRICS) == {k for k, v in run.metrics.items() if v is not None}
+    assert run.metrics["eval_samples"] == 200 and run.metrics["latency_count"] >= 5
+    assert run.metrics["top1_ci_low"] <= run.metrics["top1"] <= run.metrics["top1_ci_high"]
+    assert run.metrics["latency_p50_ms"] <= run.metrics["latency_p99_ms"]
+    assert 0.9 < run.metrics["logit_cosine"] <= 1.0 + 1e-9
+    assert run.engine == "onnxruntime" and run.env_fingerprint
+    assert run.environment["runtime_settings"]["threads"] >= 1 and run.environment["isa"] is not None
+    assert run.calibration_split == "train" and run.subset_split == "test"
+    assert {"build", "data", "reference", "onnx_export", "ort_static_int8", "evaluate", "time"} <= set(stages)
+    assert len(api.samples(run_id)) == run.metrics["latency_count"]
+
+
+def test_baseline_agrees_with_itself(api, run_request):
+    run = api.execute(api.submit(run_request()))
+    assert run.status == "done" and run.metrics["agreement"] == 100.0 and run.engine == "torch-eager"
+    assert run.recipe_summary == "fp32"
+
+
+def test_synthetic_data_is_latency_only(api, run_request):
+    run = api.execute(api.submit(run_request("onnx_export", dataset="synthetic", subset=16)))
+    assert run.status == "done" and run.metrics["top1"] is None and run.metrics["agreement"] is not None
+
+
+def test_random_weights_store_accuracy_as_not_applicable(api, run_request):
+    run = api.execute(api.submit(run_request(model="squeezenet1_1", dataset="synthetic", subset=2,
+                                             random_weights=True)))
+    assert run.status == "done" and run.metrics["top1"] is None
+    assert any("random weights" in n for n in run.notes)
+
+
+def test_a_technique_that_throws_stores_a_failed_run(api, run_request, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("quantizer exploded")
+    monkeypatch.setattr("onnxruntime.quantization.quantize_static", boom)
+    run = api.execute(api.submit(run_request("onnx_export", "ort_static_int8:calibration_size=8")))
+    assert run.status == "failed" and "RuntimeError: quantizer exploded" in run.error
+    assert run.metrics["latency_p50_ms"] is None
+
+
+def test_ctrl_c_stores_cancelled(api, run_request, monkeypatch):
+    import core.engine
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(core.engine, "measure", interrupt)
+    run_id = api.submit(run_request())
+    with pytest.raises(KeyboardInterrupt):
+        api.execute(run_id)
+    assert api.run(run_id).status == "cancelled"
+
+
+@pytest.mark.parametrize("overrides, error, message", [
+    ({"subset": 0}, DataError, "at least 1"),
+    ({"subset": -3}, DataError, "at least 1"),
+    ({"subset": 10_001}, DataError, "larger than the 10000"),
+    ({"model": "resnet18", "random_weights": False}, DataError, "predicts imagenet-1k classes"),
+    ({"techniques": ("ort_static_int8",)}, RecipeError, "add onnx_export before"),
+    ({"techniques": ("onnx_export", "ort_static_int8:calibration_size=60001")}, DataError, "calibration size 60001 is larger than the 60000"),
+])
+def test_bad_requests_fail_before_anything_is_stored(api, run_request, overrides, error, message):
+    with pytest.raises(error, match=message):
+        api.plan(run_request(**overrides))
+    assert api.runs() == []
+
+
+def test_front_keeps_non_dominated_runs(api, run_request):
+    ids = [api.execute(api.submit(run_request(*t))).id for t in [(), ("onnx_export",)]]
+    front = api.front()
+    assert front and {r.id for r in front} <= set(ids)
+    runs = api.runs("done")
+    for r in runs:
+        if r.id not in {f.id for f in front}:
+            assert any(f.metrics["latency_p50_ms"] <= r.metrics["latency_p50_ms"]
+                       and f.metrics["top1"] >= r.metrics["top1"] for f in front)
