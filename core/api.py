@@ -5,8 +5,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.datasets import DATASETS, load_dataset, parse_dataset
-from core.datasets.subset import calibration_split_name, calibration_subset, evaluation_subset
+from core.datasets import DATASETS, parse_dataset
+from core.datasets.subset import (
+    calibration_split_name,
+    calibration_subset,
+    evaluation_subset,
+)
 from core.engine import check_compatible, execute
 from core.errors import DataError, InferScopeError, RecipeError
 from core.export import ExportResult, export_run

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any, Sequence
 
-from core.errors import InferScopeError
+from core.errors import InferScopeError, VerificationError
 from core.store import ALL_METRICS, RunRecord
 
 EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 1, 2, 130
@@ -43,15 +43,15 @@ def _run_row(run: RunRecord) -> dict[str, Any]:
 
 
 def cmd_catalogue(args) -> int:
-    api_cls = __import__("core.api", fromlist=["InferScope"]).InferScope
+    from core.api import InferScope
+
     if args.command == "models":
         rows = _api().models()
         columns = ["name", "source", "params", "gflops", "input", "weights_offline", "reference_top1"]
     elif args.command == "datasets":
-        rows, columns = api_cls.datasets(), ["name", "label_space", "needs_location", "description"]
+        rows, columns = InferScope.datasets(), ["name", "label_space", "needs_location", "description"]
     else:
-        rows = api_cls.techniques()
-        columns = ["name", "accepts", "produces", "summary"]
+        rows, columns = InferScope.techniques(), ["name", "accepts", "produces", "summary"]
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
         return 0
@@ -227,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except InferScopeError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE if not isinstance(exc, __import__("core.errors").errors.VerificationError) else EXIT_FAILED
+        return EXIT_FAILED if isinstance(exc, VerificationError) else EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_CANCELLED

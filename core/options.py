@@ -7,6 +7,7 @@ Every technique, model source and runtime setting is a frozen dataclass whose fi
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 from typing import Any, Mapping
 
@@ -30,7 +31,7 @@ def _field_types(cls: type) -> dict[str, Any]:
 def _coerce(name: str, kind: Any, raw: Any) -> Any:
     base = typing.get_origin(kind)
     args = typing.get_args(kind)
-    if base is typing.Union or base is getattr(__import__("types"), "UnionType", None):
+    if base is typing.Union or base is types.UnionType:
         non_none = [a for a in args if a is not type(None)]
         if raw is None or (isinstance(raw, str) and raw.lower() in {"none", "auto", ""}):
             return None

@@ -9,7 +9,6 @@ from core.errors import RecipeError
 from core.options import option, parse_key_values, parse_options, split_spec, to_dict
 from core.techniques import TECHNIQUES
 
-
 KIND_WORDS = {"torch": "a PyTorch", "onnx": "an ONNX"}
 
 

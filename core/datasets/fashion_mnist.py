@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from core.datasets.base import ArraySplit, DatasetEntry, LoadedDataset
+from core.downloads import network_timeout
 from core.errors import DataError
 from core.inputs import InputSpec
 from core.settings import Settings
@@ -68,8 +69,9 @@ def _download(settings: Settings) -> Path:
 
     root = settings.datasets_dir
     root.mkdir(parents=True, exist_ok=True)
-    FashionMNIST(str(root), train=True, download=True)
-    FashionMNIST(str(root), train=False, download=True)
+    with network_timeout():
+        FashionMNIST(str(root), train=True, download=True)
+        FashionMNIST(str(root), train=False, download=True)
     return root / "FashionMNIST" / "raw"
 
 

@@ -86,13 +86,18 @@ def scan(folder: Path, split_name: str) -> FileSplit:
     return FileSplit(split_name, paths, np.asarray(labels, dtype=np.int64))
 
 
+def folder_dataset(name: str, location: Path, folder: Path) -> LoadedDataset:
+    """An ImageNet-labelled dataset from one folder; subset and calibration are drawn from it disjointly."""
+    split = scan(folder, "val")
+    return LoadedDataset(name, str(location), "imagenet-1k", imagenet_class_names(), evaluation=split,
+                         calibration=split)
+
+
 def load(location: str | None, settings: Settings, spec: InputSpec) -> LoadedDataset:
     if not location:
         raise DataError("imagenet-folder needs a location: --dataset imagenet-folder:/path/to/val")
     folder = Path(location).expanduser().resolve()
-    split = scan(folder, "val")
-    return LoadedDataset("imagenet-folder", str(folder), "imagenet-1k", imagenet_class_names(),
-                         evaluation=split, calibration=split)
+    return folder_dataset("imagenet-folder", folder, folder)
 
 
 ENTRY = DatasetEntry(

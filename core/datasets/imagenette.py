@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.datasets.base import DatasetEntry, LoadedDataset
-from core.datasets.imagenet_folder import imagenet_class_names, scan
+from core.datasets.imagenet_folder import folder_dataset
+from core.downloads import network_timeout
 from core.errors import DataError
 from core.inputs import InputSpec
 from core.settings import Settings
@@ -23,13 +24,12 @@ def load(location: str | None, settings: Settings, spec: InputSpec) -> LoadedDat
 
         root.mkdir(parents=True, exist_ok=True)
         try:
-            Imagenette(str(root), split="val", size="320px", download=True)
+            with network_timeout():
+                Imagenette(str(root), split="val", size="320px", download=True)
         except Exception as exc:  # network failures come in many types
             raise DataError(f"Imagenette not found at {val} and the download failed ({exc}); download "
                             f"{ARCHIVE_DIR}.tgz on a connected machine and unpack it into {root}") from None
-    split = scan(val, "val")
-    return LoadedDataset("imagenette", str(root), "imagenet-1k", imagenet_class_names(),
-                         evaluation=split, calibration=split)
+    return folder_dataset("imagenette", root, val)
 
 
 ENTRY = DatasetEntry(

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,8 +91,7 @@ def train_or_load(arch: str, options: LocalOptions, settings: Settings, progress
             module.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
             return module.eval(), json.loads(record_path.read_text())
         except Exception as exc:  # a damaged cache file is retrained, never trusted
-            progress("train", 0.0)
-            print(f"cached weights {weights_path} unreadable ({exc}); retraining", flush=True)
+            print(f"cached weights {weights_path} are unreadable ({exc}); training again", file=sys.stderr)
     torch.manual_seed(options.seed)
     module = ARCHITECTURES[arch][0]()
     result = train_classifier(module, dataset.train, INPUT_SPEC, epochs=epochs, seed=options.seed,

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from core.artifacts import TorchArtifact
+from core.downloads import network_timeout
 from core.errors import ModelError
 from core.inputs import InputSpec
 from core.models.base import LoadedModel, ModelEntry
@@ -53,7 +54,8 @@ def _load_state_dict(name: str, settings: Settings):
                          "(--random-weights) for a latency-only run")
     try:
         # check_hash=False: a file the user placed by hand must load even if renamed from another mirror.
-        return weights.get_state_dict(progress=True, check_hash=False, weights_only=True)
+        with network_timeout():
+            return weights.get_state_dict(progress=True, check_hash=False, weights_only=True)
     except Exception as exc:  # download and unpickling failures come in many types
         where = "could not be loaded" if path.is_file() else "is not cached and could not be downloaded"
         raise ModelError(f"{name}: weights file {path.name} {where} ({type(exc).__name__}: {exc}); put the file in "

@@ -15,8 +15,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import InferScopeError, StoreError
 from core.store.entities import RunRecord
-from core.store.schema import (FINAL_STATUSES, INT_METRIC_COLUMNS, METRIC_COLUMNS, SCHEMA_VERSION, Base,
-                               LatencySamples, RunRow, SchemaInfo)
+from core.store.schema import (
+    FINAL_STATUSES,
+    INT_METRIC_COLUMNS,
+    METRIC_COLUMNS,
+    SCHEMA_VERSION,
+    Base,
+    LatencySamples,
+    RunRow,
+    SchemaInfo,
+)
 
 BUSY_TIMEOUT_MS = 15_000
 # Allowed status changes; anything else is a bug or a race, and is refused.
@@ -153,7 +161,8 @@ class RunStore:
 
     def end(self, run_id: int, status: str, error: str | None, notes: list[str] | None = None) -> None:
         """Mark a run failed, cancelled or interrupted with the message a user can act on."""
-        assert status in FINAL_STATUSES and status != "done"
+        if status not in FINAL_STATUSES or status == "done":
+            raise ValueError(f"end() takes failed, cancelled or interrupted, not {status!r}")
         with self._session() as session:
             row = self._transition(session, run_id, status)
             row.error, row.finished_at = error, now()

@@ -1,9 +1,9 @@
 """Technique registry: each technique module registers itself here by name."""
 from __future__ import annotations
 
+from core.registry import Registry
 from core.techniques import fp32, onnx_export, ort, ort_static_int8
 from core.techniques.base import BuildContext, Technique
-from core.registry import Registry
 
 TECHNIQUES: Registry[Technique] = Registry("technique")
 for _module in (fp32, onnx_export, ort, ort_static_int8):

@@ -45,7 +45,12 @@ class _Reader:
 
 def apply(artifact: OnnxArtifact, config: OrtStaticInt8Config, ctx: BuildContext) -> OnnxArtifact:
     import onnx
-    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization import (
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     images = ctx.calibration(config.calibration_size)

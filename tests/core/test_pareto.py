@@ -1,6 +1,7 @@
 import random
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.pareto import Direction, dominates, front_indices, pareto_front
 

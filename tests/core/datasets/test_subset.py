@@ -2,7 +2,11 @@ import numpy as np
 import pytest
 
 from core.datasets.base import ArraySplit, LoadedDataset
-from core.datasets.subset import calibration_subset, evaluation_subset, stratified_indices
+from core.datasets.subset import (
+    calibration_subset,
+    evaluation_subset,
+    stratified_indices,
+)
 from core.errors import DataError
 
 

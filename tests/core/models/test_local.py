@@ -43,3 +43,14 @@ def test_unknown_model_and_option():
         parse_model("lenet6")
     with pytest.raises(Exception, match="has no option 'epoch'"):
         parse_model("lenet5:epoch=3")
+
+
+def test_a_damaged_cache_file_is_trained_again(settings):
+    request = parse_model("lenet5:epochs=1,train_limit=128,seed=11")
+    model = build_model(request, settings)
+    weights = next((settings.models_dir / "local").glob(f"lenet5-{model.options['cache_key']}.pt"))
+    weights.write_bytes(b"garbage")
+    seen = []
+    again = build_model(request, settings, lambda stage, f: seen.append(stage))
+    assert "train" in seen and again.options["cache_key"] == model.options["cache_key"]
+    assert weights.stat().st_size > 1000

@@ -3,6 +3,7 @@ import sqlite3
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from core.errors import InferScopeError, StoreError
 from core.store import SCHEMA_VERSION, RunStore
@@ -41,7 +42,7 @@ def test_sqlite_pragmas_and_named_constraints(store, tmp_path):
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 1000
     schema = sqlite3.connect(tmp_path / "store.db").execute("select sql from sqlite_master where name='runs'").fetchone()[0]
     assert "CONSTRAINT ck_runs_status" in schema and "latency_p50_ms" in schema
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError, match="subset_size_positive"):
         store.create_run(**{**FIELDS, "subset_size": 0})
 
 
