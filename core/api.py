@@ -1,10 +1,16 @@
 """The small surface the UI and the CLI use: list, validate, submit, execute, read, front, export."""
 from __future__ import annotations
 
+import csv
+import io
+import itertools
+import json
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
+from core import jobs, views
 from core.datasets import DATASETS, parse_dataset
 from core.datasets.subset import (
     calibration_split_name,
@@ -27,6 +33,8 @@ from core.techniques import TECHNIQUES
 
 # Dataset sizes do not depend on the input shape; this stands in for the model's during validation.
 _SIZE_PROBE_SPEC = InputSpec(1, 1, 1, (0.0,), (1.0,))
+MAX_UPLOAD_BYTES = 200 * 1024 ** 2
+ACTIVE_STATUSES = ("queued", "running")
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,69 @@ class PlannedRun:
     recipe: Recipe
 
 
+@dataclass(frozen=True)
+class GridRequest:
+    """Several runs at once: every list is one axis; the grid is their Cartesian product.
+
+    `techniques` is an ordered list of (technique name, {option: [values]}); each option's values
+    form another axis.
+    """
+
+    models: tuple[str, ...]
+    model_options: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    dataset: str = "fashion-mnist"
+    subset: int = 1000
+    seed: int = 0
+    techniques: tuple[tuple[str, dict[str, tuple[Any, ...]]], ...] = ()
+    threads: tuple[int | None, ...] = (None,)
+    batch: tuple[int, ...] = (1,)
+    device: tuple[str, ...] = ("cpu",)
+    random_weights: bool = False
+    timing: dict[str, Any] = field(default_factory=dict)
+
+
+def expand_grid(grid: GridRequest) -> list[RunRequest]:
+    """The grid as individual run requests, in a stable order."""
+    technique_axes = []
+    for name, options in grid.techniques:
+        keys = list(options)
+        combos = itertools.product(*(options[k] for k in keys)) if keys else [()]
+        technique_axes.append([_step_spec(name, dict(zip(keys, combo))) for combo in combos])
+    keys = [k for k, values in grid.model_options.items() if values]
+    option_combos = [dict(zip(keys, combo)) for combo in itertools.product(*(grid.model_options[k] for k in keys))]
+    models = [_with_options(m, o) for m in grid.models for o in option_combos]
+    requests = []
+    for model, threads, batch, device in itertools.product(models, grid.threads, grid.batch, grid.device):
+        for steps in itertools.product(*technique_axes) if technique_axes else [()]:
+            requests.append(RunRequest(model=model, dataset=grid.dataset, subset=grid.subset, seed=grid.seed,
+                                       techniques=tuple(steps), threads=threads, batch=batch, device=device,
+                                       random_weights=grid.random_weights, timing=dict(grid.timing)))
+    return requests
+
+
+def _step_spec(name: str, options: dict[str, Any]) -> str:
+    """"name:k=v,..." with only the options that were given (empty strings mean "default")."""
+    given = {k: v for k, v in options.items() if v is not None and v != ""}
+    if not given:
+        return name
+    return name + ":" + ",".join(f"{k}={v}" for k, v in given.items())
+
+
+def _with_options(model: str, options: dict[str, Any]) -> str:
+    spec = _step_spec(model, options)
+    if spec != model and ":" in model:  # an ONNX path that already carries options
+        return model + "," + spec[len(model) + 1:]
+    return spec
+
+
+@dataclass(frozen=True)
+class GridPlan:
+    """A validated grid: the FP32 baselines it still needs come first."""
+
+    runs: list[PlannedRun]
+    added_baselines: int
+
+
 class InferScope:
     """Entry point for front ends. Opens (and if needed creates or upgrades) the store."""
 
@@ -69,6 +140,14 @@ class InferScope:
     @staticmethod
     def model_sources() -> dict[str, str]:
         return dict(SOURCES)
+
+    @staticmethod
+    def model_option_fields(source: str) -> list[dict[str, Any]]:
+        """The option form of a model source (e.g. epochs and seed for local models)."""
+        from core.models.onnx_file import OnnxOptions
+
+        entries = [e for _, e in MODELS if e.source == source]
+        return describe(entries[0].options_cls if entries else OnnxOptions)
 
     @staticmethod
     def datasets() -> list[dict[str, Any]]:
@@ -128,6 +207,134 @@ class InferScope:
         """Run a queued run here, in this process, to its end state."""
         return execute(self.store, run_id, self.settings, progress)
 
+    # -- grids and the job queue ---------------------------------------------------------------
+    def plan_grid(self, grid: GridRequest) -> GridPlan:
+        """Validate every run of the grid plus the FP32 baselines it still needs (added first)."""
+        requests = expand_grid(grid)
+        if not requests:
+            raise InferScopeError("the grid is empty: pick at least one model")
+        planned = []
+        for i, request in enumerate(requests):
+            try:
+                planned.append(self.plan(request))
+            except InferScopeError as exc:
+                where = f"run {i + 1} of {len(requests)} ({request.model}, {', '.join(request.techniques) or 'fp32'})"
+                raise type(exc)(f"{where}: {exc}") from None
+        baselines = self._baselines_needed(planned, requests)
+        return GridPlan(baselines + planned, len(baselines))
+
+    def _baselines_needed(self, planned: list[PlannedRun], requests: list[RunRequest]) -> list[PlannedRun]:
+        have = {views.comparison_key(r) for r in self.runs() if views.is_baseline(r) and r.status in
+                ("done", *ACTIVE_STATUSES)}
+        have |= {_key(p.fields) for p in planned if not p.fields["recipe"]}
+        extra = []
+        for plan, request in zip(planned, requests):
+            key = _key(plan.fields)
+            if key not in have:
+                have.add(key)
+                extra.append(self.plan(RunRequest(**{**request.__dict__, "techniques": ()})))
+        return extra
+
+    def submit_grid(self, grid: GridRequest) -> list[int]:
+        """Queue the grid (baselines first) and make sure a worker process is running it."""
+        ids = [self.store.create_run(**plan.fields) for plan in self.plan_grid(grid).runs]
+        jobs.ensure_worker(self.settings)
+        return ids
+
+    def queue(self) -> list[RunRecord]:
+        """Queued and running runs, oldest first; runs whose worker died are marked interrupted first."""
+        self.store.mark_dead_runs_interrupted()
+        return [r for r in self.runs() if r.status in ACTIVE_STATUSES]
+
+    def resume_queue(self) -> bool:
+        """After a restart: start a worker when runs wait and none is alive."""
+        if any(r.status == "queued" for r in self.runs()):
+            return jobs.ensure_worker(self.settings)
+        return False
+
+    def cancel(self, run_id: int) -> str:
+        return self.store.request_cancel(run_id)
+
+    def tag(self, run_id: int, tags: Sequence[str]) -> None:
+        self.store.set_tags(run_id, list(tags))
+
+    def delete(self, run_id: int) -> None:
+        if self.run(run_id).status == "running":
+            raise InferScopeError(f"run {run_id} is running; cancel it first")
+        self.store.delete(run_id)
+
+    # -- catalogue details for the Run page ------------------------------------------------------
+    @staticmethod
+    def execution_choices() -> list[dict[str, Any]]:
+        """Devices and onnxruntime execution providers, with the reason when one is unavailable."""
+        import onnxruntime as ort
+        import torch
+
+        providers = ort.get_available_providers()
+        cuda = torch.cuda.is_available()
+        rows = [{"device": "cpu", "engine": "torch + onnxruntime CPUExecutionProvider", "available": True,
+                 "reason": ""},
+                {"device": "cuda", "engine": "torch CUDA + onnxruntime CUDAExecutionProvider",
+                 "available": cuda and "CUDAExecutionProvider" in providers,
+                 "reason": "" if cuda and "CUDAExecutionProvider" in providers else
+                 ("no CUDA device (torch.cuda.is_available() is False)" if not cuda
+                  else "this onnxruntime build has no CUDAExecutionProvider (install onnxruntime-gpu)")}]
+        for name in ("TensorrtExecutionProvider", "OpenVINOExecutionProvider"):
+            rows.append({"device": name.replace("ExecutionProvider", "").lower(), "engine": f"onnxruntime {name}",
+                         "available": False, "reason": "not selectable yet" if name in providers else
+                         f"not in this onnxruntime build ({', '.join(providers)})"})
+        return rows
+
+    def save_upload(self, filename: str, data: bytes) -> Path:
+        """Keep an uploaded ONNX model under the data directory with a generated name, validated.
+
+        The user's file name is never used as a path; nothing is kept when validation fails.
+        """
+        from core.models.onnx_file import smoke_test
+
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise InferScopeError(f"{Path(filename).name} is {len(data) / 2**20:.0f} MB; the upload limit is "
+                                  f"{MAX_UPLOAD_BYTES // 2**20} MB — pass larger models by path on the CLI")
+        folder = self.settings.home / "uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{uuid.uuid4().hex}.onnx"
+        path.write_bytes(data)
+        try:
+            _, summary = validate_onnx(path)
+            smoke_test(data, summary, path)
+        except InferScopeError as exc:
+            path.unlink(missing_ok=True)
+            raise type(exc)(str(exc).replace(str(path), Path(filename).name)) from None
+        (folder / f"{path.stem}.json").write_text(json.dumps({"original_name": Path(filename).name}))
+        return path
+
+    def uploads(self) -> list[dict[str, str]]:
+        """Uploaded models: generated path and the name the user gave."""
+        folder = self.settings.home / "uploads"
+        out = []
+        for meta in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            model = meta.with_suffix(".onnx")
+            if model.is_file():
+                out.append({"path": str(model), "name": json.loads(meta.read_text())["original_name"]})
+        return out
+
+    def recommend(self, max_drop: float = 1.0, model: str | None = None) -> views.Recommendation | None:
+        return views.recommend(self.runs("done"), max_drop=max_drop, model=model)
+
+    def export_for_download(self, run_id: int, progress: Progress = no_progress) -> ExportResult:
+        """Export into the data directory's exports folder (the UI then offers the file)."""
+        return self.export(run_id, self.settings.home / "exports" / f"inferscope-run-{run_id}.onnx", progress)
+
+    @staticmethod
+    def runs_csv(runs: Sequence[RunRecord]) -> str:
+        """All fields and metrics of `runs` as CSV text."""
+        buffer = io.StringIO()
+        rows = [flat_run(r) for r in runs]
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["id"])
+        writer.writeheader()
+        writer.writerows(rows)
+        return buffer.getvalue()
+
     def runs(self, status: str | None = None) -> list[RunRecord]:
         return self.store.list_runs(status)
 
@@ -148,3 +355,18 @@ class InferScope:
 
     def export(self, run_id: int, path: Path, progress: Progress = no_progress) -> ExportResult:
         return export_run(self.store, run_id, Path(path), self.settings, progress)
+
+
+def _key(fields: dict[str, Any]) -> tuple:
+    return (fields["model"], fields["dataset"], fields["dataset_location"], fields["subset_size"],
+            fields["subset_seed"])
+
+
+def flat_run(run: RunRecord) -> dict[str, Any]:
+    """One flat row per run (JSON fields as text), for CSV."""
+    data = run.to_json()
+    metrics = data.pop("metrics")
+    for key in ("recipe", "runtime", "model_options", "tags"):
+        data[key] = json.dumps(data[key])
+    data["notes"] = " | ".join(data["notes"])
+    return {**data, **metrics}

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from typing import Any, Sequence
@@ -109,29 +108,18 @@ def _print_run(run: RunRecord, samples: list[float] | None = None) -> None:
 
 
 def cmd_runs(args) -> int:
+    from core.api import InferScope
+
     runs = _api().runs()
     if args.json:
         print(json.dumps([r.to_json() for r in runs], indent=2))
     elif args.csv:
-        rows = [_flat(r) for r in runs]
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["id"])
-        writer.writeheader()
-        writer.writerows(rows)
+        sys.stdout.write(InferScope.runs_csv(runs))
     elif not runs:
         print("no runs yet: python -m core run --model resnet8 --dataset fashion-mnist")
     else:
         print_table([_run_row(r) for r in runs], list(_run_row(runs[0])))
     return 0
-
-
-def _flat(run: RunRecord) -> dict[str, Any]:
-    data = run.to_json()
-    metrics = data.pop("metrics")
-    data["recipe"] = json.dumps(data["recipe"])
-    data["runtime"] = json.dumps(data["runtime"])
-    data["model_options"] = json.dumps(data["model_options"])
-    data["notes"] = " | ".join(data["notes"])
-    return {**data, **metrics}
 
 
 def cmd_show(args) -> int:
@@ -172,6 +160,22 @@ def cmd_export(args) -> int:
     bar.close()
     print(f"wrote {result.path} ({result.size_bytes / 1e6:.2f} MB); verified with onnxruntime: {result.metric} "
           f"{result.measured:.2f}% vs stored {result.stored:.2f}% ({result.difference:+.2f} points)")
+    return 0
+
+
+def cmd_worker(args) -> int:
+    from core import jobs
+    from core.progress import TqdmProgress
+
+    api = _api()
+    count = jobs.run_worker(api.settings, api.store, progress=TqdmProgress())
+    print(f"worker finished {count} run(s)")
+    return 0
+
+
+def cmd_cancel(args) -> int:
+    status = _api().cancel(args.run_id)
+    print(f"run {args.run_id}: {'cancel requested' if status == 'running' else status}")
     return 0
 
 
@@ -218,6 +222,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("run_id", type=int)
     p.add_argument("-o", "--output", required=True)
     p.set_defaults(func=cmd_export)
+    p = sub.add_parser("worker", help="execute queued runs one at a time until the queue is empty")
+    p.set_defaults(func=cmd_worker)
+    p = sub.add_parser("cancel", help="cancel a queued or running run")
+    p.add_argument("run_id", type=int)
+    p.set_defaults(func=cmd_cancel)
     return top
 
 

@@ -103,8 +103,10 @@ class _StoreProgress:
         last_stage, _, last_time = self._last
         now = time.monotonic()
         if stage != last_stage or now - last_time > 0.5 or fraction >= 1.0:
-            self.store.set_progress(self.run_id, stage, fraction)
+            cancel = self.store.set_progress(self.run_id, stage, fraction)
             self._last = (stage, fraction, now)
+            if cancel:
+                raise RunCancelled(f"cancelled by the user during {stage}")
 
 
 @dataclass
@@ -197,14 +199,21 @@ def _metrics(stats: LatencyStats, logits: np.ndarray, reference: np.ndarray, lab
 
 
 def execute(store: RunStore, run_id: int, settings: Settings, progress: Progress = no_progress) -> RunRecord:
-    """Run a queued run to its end state and return it. Ctrl-C stores `cancelled` and re-raises."""
-    store.mark_running(run_id)
+    """Run a queued (or already claimed) run to its end state and return it.
+
+    Ctrl-C or a cancel request stores `cancelled` and re-raises.
+    """
+    if store.get(run_id).status == "queued":
+        store.mark_running(run_id)
     run = store.get(run_id)
     report = fan_out(_StoreProgress(store, run_id), progress)
     try:
         result = measure_run(run, settings, report)
-    except (KeyboardInterrupt, RunCancelled):
-        store.end(run_id, "cancelled", "cancelled by the user")
+    except RunCancelled as exc:
+        store.end(run_id, "cancelled", str(exc))
+        raise
+    except KeyboardInterrupt:
+        store.end(run_id, "cancelled", "cancelled by the user (interrupted)")
         raise
     except InferScopeError as exc:
         store.end(run_id, "failed", str(exc))

@@ -51,9 +51,12 @@ def dominates(a: Sequence[float], b: Sequence[float], directions: Sequence[Direc
 def front_indices(points: Sequence[Sequence[float]], directions: Sequence[Direction]) -> list[int]:
     """Indices of the points no other point dominates (equal points all stay).
 
-    Sorts on the first objective so each point is compared only with those that could dominate it.
+    Two objectives: one sorted sweep, O(n log n). More: each point is compared only with the front
+    found so far, in lexicographic order (a dominating point always sorts first).
     """
     sign = [-1.0 if d is Direction.MAX else 1.0 for d in directions]
+    if len(directions) == 2:
+        return _front_2d([(sign[0] * p[0], sign[1] * p[1]) for p in points])
     order = sorted(range(len(points)), key=lambda i: [s * v for s, v in zip(sign, points[i])])
     front: list[int] = []
     for i in order:
@@ -68,3 +71,21 @@ def pareto_front(rows: Sequence[Mapping[str, Any]], objectives: Sequence[str]) -
     usable = [i for i, row in enumerate(rows) if all(row.get(m.name) is not None for m in metrics)]
     points = [[float(rows[i][m.name]) for m in metrics] for i in usable]
     return [usable[k] for k in front_indices(points, [m.direction for m in metrics])]
+
+
+def _front_2d(points: Sequence[tuple[float, float]]) -> list[int]:
+    """Front of points where both coordinates are minimized."""
+    order = sorted(range(len(points)), key=lambda i: points[i])
+    front: list[int] = []
+    best_before = float("inf")  # lowest y among points with a strictly smaller x
+    k = 0
+    while k < len(order):
+        x = points[order[k]][0]
+        group = []
+        while k < len(order) and points[order[k]][0] == x:
+            group.append(order[k])
+            k += 1
+        group_best = points[group[0]][1]  # sorted by (x, y): the first has the lowest y
+        front.extend(i for i in group if points[i][1] == group_best and best_before > group_best)
+        best_before = min(best_before, group_best)
+    return sorted(front)

@@ -20,6 +20,7 @@ class Settings:
     fashion_mnist_dir: Path | None  # INFERSCOPE_FASHION_MNIST_DIR: folder with the four idx files
     system_fashion_mnist_dir: Path  # INFERSCOPE_SYSTEM_FASHION_MNIST_DIR: Debian package location
     offline: bool                  # INFERSCOPE_OFFLINE=1: never try to download
+    autostart_worker: bool         # INFERSCOPE_AUTOSTART_WORKER=0: queue only; run `python -m core worker` yourself
 
     @property
     def models_dir(self) -> Path:
@@ -40,7 +41,8 @@ def load_settings() -> Settings:
     return Settings(home=home, db_url=db_url,
                     fashion_mnist_dir=Path(fm_dir).expanduser() if fm_dir else None,
                     system_fashion_mnist_dir=Path(system_dir),
-                    offline=env.get("INFERSCOPE_OFFLINE", "").lower() in {"1", "true", "yes"})
+                    offline=env.get("INFERSCOPE_OFFLINE", "").lower() in {"1", "true", "yes"},
+                    autostart_worker=env.get("INFERSCOPE_AUTOSTART_WORKER", "1").lower() not in {"0", "false", "no"})
 
 
 def ensure_home(settings: Settings) -> Path:

@@ -4,9 +4,17 @@ from __future__ import annotations
 import os
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from core.api import InferScope
 from core.errors import InferScopeError
+
+# A folder named pages/ puts a fresh Streamlit server in its legacy multipage mode until app.py has
+# run once, so a first visit to a deep link (/results) would run this page without app.py's
+# navigation. Leave that mode and run again: app.py then routes the same URL to the same page.
+if PagesManager.uses_pages_directory:
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 
 @st.cache_resource(show_spinner=False)

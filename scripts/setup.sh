@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Install everything InferScope needs on a Debian-like machine: system packages (when root) and a venv.
-# Usage: scripts/setup.sh [requirements file]   (default: requirements.txt)
+# Usage: scripts/setup.sh [requirements file] [--browser]
+#   requirements file: default requirements.txt
+#   --browser: also Debian's chromium, for the end-to-end tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REQUIREMENTS="${1:-requirements.txt}"
+PACKAGES="dataset-fashion-mnist python3-venv"
+if [ "${2:-}" = "--browser" ]; then PACKAGES="$PACKAGES chromium"; fi
 
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
   # dataset-fashion-mnist: the offline default dataset. python3-venv: to make the virtual environment.
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq dataset-fashion-mnist python3-venv >/dev/null
+  # shellcheck disable=SC2086
+  apt-get install -y -qq $PACKAGES >/dev/null
 elif [ ! -d /usr/share/datasets/fashion-mnist ]; then
   echo "note: not root, so Fashion-MNIST was not installed; run 'sudo apt-get install dataset-fashion-mnist'" \
        "or set INFERSCOPE_FASHION_MNIST_DIR (see README)" >&2

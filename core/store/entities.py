@@ -39,6 +39,7 @@ class RunRecord:
     env_fingerprint: str | None
     environment: dict[str, Any] | None
     metrics: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
 
     @property
     def recipe_summary(self) -> str:
@@ -59,4 +60,4 @@ class RunRecord:
                 "scenario": self.scenario, "error": self.error, "notes": self.notes, "stage": self.stage,
                 "progress": self.progress, "engine": self.engine, "env_fingerprint": self.env_fingerprint,
                 "created_at": iso(self.created_at), "started_at": iso(self.started_at),
-                "finished_at": iso(self.finished_at), "metrics": dict(self.metrics)}
+                "finished_at": iso(self.finished_at), "tags": list(self.tags), "metrics": dict(self.metrics)}

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from sqlalchemy import create_engine, delete, event, inspect, select, update
+from sqlalchemy import create_engine, delete, event, inspect, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,8 +30,16 @@ BUSY_TIMEOUT_MS = 15_000
 # Allowed status changes; anything else is a bug or a race, and is refused.
 TRANSITIONS = {"queued": {"running", "cancelled", "failed", "interrupted"},
                "running": {"done", "failed", "cancelled", "interrupted"}}
+
+
+def _v1_to_v2(conn: Connection) -> None:
+    """Schema 2: run tags and cooperative cancellation of running jobs."""
+    conn.execute(text("ALTER TABLE runs ADD COLUMN tags JSON"))
+    conn.execute(text("ALTER TABLE runs ADD COLUMN cancel_requested BOOLEAN NOT NULL DEFAULT FALSE"))
+
+
 # version -> function upgrading a database from that version to the next one.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
 
 
 def now() -> datetime:
@@ -140,10 +148,47 @@ class RunStore:
             row.started_at, row.worker_pid, row.worker_host = now(), os.getpid(), socket.gethostname()
             row.stage, row.progress = "start", 0.0
 
-    def set_progress(self, run_id: int, stage: str, fraction: float) -> None:
+    def set_progress(self, run_id: int, stage: str, fraction: float) -> bool:
+        """Record progress; returns True when a cancel was requested for this run."""
         with self._session() as session:
             session.execute(update(RunRow).where(RunRow.id == run_id, RunRow.status == "running")
                             .values(stage=stage, progress=float(fraction)))
+            return bool(session.scalar(select(RunRow.cancel_requested).where(RunRow.id == run_id)))
+
+    def claim_next_queued(self) -> int | None:
+        """Atomically take the oldest queued run for this process (marks it running); None when empty."""
+        while True:
+            with self._session() as session:
+                run_id = session.scalar(select(RunRow.id).where(RunRow.status == "queued").order_by(RunRow.id)
+                                        .limit(1))
+                if run_id is None:
+                    return None
+                claimed = session.execute(
+                    update(RunRow).where(RunRow.id == run_id, RunRow.status == "queued")
+                    .values(status="running", started_at=now(), worker_pid=os.getpid(),
+                            worker_host=socket.gethostname(), stage="start", progress=0.0)).rowcount
+                if claimed == 1:
+                    return run_id
+            # another worker took it between our read and our write: look again
+
+    def request_cancel(self, run_id: int) -> str:
+        """Cancel a queued run now, or ask a running one to stop at its next progress report."""
+        with self._session() as session:
+            row = session.get(RunRow, run_id)
+            if row is None:
+                raise InferScopeError(f"no run with id {run_id}")
+            if row.status == "queued":
+                row.status, row.finished_at, row.error = "cancelled", now(), "cancelled before it started"
+            elif row.status == "running":
+                row.cancel_requested = True
+            return row.status
+
+    def set_tags(self, run_id: int, tags: list[str]) -> None:
+        with self._session() as session:
+            row = session.get(RunRow, run_id)
+            if row is None:
+                raise InferScopeError(f"no run with id {run_id}")
+            row.tags = sorted({t.strip() for t in tags if t.strip()})
 
     def finish(self, run_id: int, *, metrics: dict[str, Any], samples_ms: list[float], notes: list[str],
                environment: dict[str, Any], fingerprint: str, engine: str, extra: dict[str, Any] | None = None) -> None:
@@ -196,11 +241,13 @@ class RunStore:
             return _record(row)
 
     def list_runs(self, status: str | None = None) -> list[RunRecord]:
+        """All runs (or those with `status`), oldest first. Plain rows, no ORM objects: 5,000 runs load fast."""
+        table = RunRow.__table__
+        query = select(table).order_by(table.c.id)
+        if status:
+            query = query.where(table.c.status == status)
         with self._session() as session:
-            query = select(RunRow).order_by(RunRow.id)
-            if status:
-                query = query.where(RunRow.status == status)
-            return [_record(row) for row in session.scalars(query)]
+            return [_record(row) for row in session.execute(query).mappings()]
 
     def samples(self, run_id: int) -> list[float]:
         with self._session() as session:
@@ -208,14 +255,17 @@ class RunStore:
             return list(row.samples_ms) if row else []
 
 
-def _record(row: RunRow) -> RunRecord:
-    metrics = {name: getattr(row, name) for name in (*METRIC_COLUMNS, *INT_METRIC_COLUMNS)}
-    return RunRecord(
-        id=row.id, status=row.status, created_at=row.created_at, started_at=row.started_at,
-        finished_at=row.finished_at, stage=row.stage, progress=row.progress or 0.0, model=row.model,
-        model_source=row.model_source, model_options=row.model_options or {}, dataset=row.dataset,
-        dataset_location=row.dataset_location, subset_size=row.subset_size, subset_seed=row.subset_seed,
-        subset_split=row.subset_split, calibration_split=row.calibration_split, recipe=row.recipe or [],
-        runtime=row.runtime or {}, scenario=row.scenario, error=row.error, notes=row.notes or [],
-        worker_pid=row.worker_pid, worker_host=row.worker_host, engine=row.engine,
-        env_fingerprint=row.env_fingerprint, environment=row.environment, metrics=metrics)
+_PLAIN_FIELDS = ("id", "status", "created_at", "started_at", "finished_at", "stage", "model", "model_source",
+                 "dataset", "dataset_location", "subset_size", "subset_seed", "subset_split", "calibration_split",
+                 "scenario", "error", "worker_pid", "worker_host", "engine", "env_fingerprint", "environment")
+_METRIC_NAMES = (*METRIC_COLUMNS, *INT_METRIC_COLUMNS)
+
+
+def _record(row: Any) -> RunRecord:
+    """A RunRecord from an ORM row or a row mapping."""
+    if isinstance(row, RunRow):
+        row = {column.name: getattr(row, column.name) for column in RunRow.__table__.columns}
+    return RunRecord(**{name: row[name] for name in _PLAIN_FIELDS}, progress=row["progress"] or 0.0,
+                     model_options=row["model_options"] or {}, recipe=row["recipe"] or [],
+                     runtime=row["runtime"] or {}, notes=row["notes"] or [], tags=list(row["tags"] or []),
+                     metrics={name: row[name] for name in _METRIC_NAMES})

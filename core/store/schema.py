@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -15,10 +16,11 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 FINAL_STATUSES = ("done", "failed", "cancelled", "interrupted")
 
@@ -62,6 +64,7 @@ class RunRow(Base):
         CheckConstraint("subset_size > 0", name="subset_size_positive"),
         Index("ix_runs_status", "status"),
         Index("ix_runs_model_dataset", "model", "dataset"),
+        {"sqlite_autoincrement": True},  # never reuse the id of a deleted run: exported files name it
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -87,6 +90,8 @@ class RunRow(Base):
 
     error: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[Any] | None] = mapped_column(JSON, default=list)                       # since schema 2
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # since 2
     worker_pid: Mapped[int | None] = mapped_column(Integer)
     worker_host: Mapped[str | None] = mapped_column(String(256))
     engine: Mapped[str | None] = mapped_column(String(64))

@@ -55,7 +55,7 @@ def test_schema_version_and_newer_database(tmp_path):
         RunStore(url)
 
 
-def test_upgrade_path_runs_registered_migrations(tmp_path, monkeypatch):
+def test_every_old_version_has_a_migration(tmp_path, monkeypatch):
     from core.store import repository
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
@@ -89,3 +89,32 @@ def test_read_only_database_gives_a_clear_error(tmp_path):
 def test_missing_run(store):
     with pytest.raises(InferScopeError, match="no run with id 42"):
         store.get(42)
+
+
+def test_a_version_1_database_is_upgraded_in_place(tmp_path):
+    path = tmp_path / "v1.db"
+    store = RunStore(f"sqlite:///{path}")
+    run_id = store.create_run(**FIELDS)
+    store.engine.dispose()
+    with sqlite3.connect(path) as conn:  # turn it back into what schema 1 looked like
+        conn.execute("ALTER TABLE runs DROP COLUMN tags")
+        conn.execute("ALTER TABLE runs DROP COLUMN cancel_requested")
+        conn.execute("update schema_info set value='1' where key='schema_version'")
+    upgraded = RunStore(f"sqlite:///{path}")
+    assert upgraded.schema_version() == SCHEMA_VERSION
+    assert upgraded.get(run_id).tags == [] and upgraded.get(run_id).model == "lenet5"
+    upgraded.set_tags(run_id, ["old", "kept"])
+    assert upgraded.get(run_id).tags == ["kept", "old"]
+
+
+def test_claim_is_exclusive_and_in_order(store):
+    ids = [store.create_run(**FIELDS) for _ in range(3)]
+    assert [store.claim_next_queued() for _ in range(4)] == [*ids, None]
+    assert {r.status for r in store.list_runs()} == {"running"}
+
+
+def test_ids_of_deleted_runs_are_never_reused(store):
+    first = store.create_run(**FIELDS)
+    second = store.create_run(**FIELDS)
+    store.delete(second)
+    assert store.create_run(**FIELDS) == second + 1 and store.get(first).id == first

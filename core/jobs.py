@@ -1,0 +1,89 @@
+"""Runs execute in a separate worker process, one at a time, from a queue kept in the store.
+
+The UI never measures anything itself: it stores queued runs and makes sure one worker is alive.
+The worker holds an exclusive lock file while it lives, so at most one runs per data directory and
+timings never disturb each other. Everything lives in the store, so closing the browser or
+restarting the app loses nothing; a worker that dies leaves its run to be marked `interrupted`.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO
+
+from core.engine import execute
+from core.errors import RunCancelled
+from core.progress import no_progress
+from core.settings import Settings
+from core.store import RunStore
+
+LOCK_NAME = "worker.lock"
+LOG_NAME = "worker.log"
+
+
+def _lock_path(settings: Settings) -> Path:
+    return settings.home / LOCK_NAME
+
+
+def _try_lock(settings: Settings) -> IO | None:
+    """The worker lock, held, or None when another process holds it."""
+    handle = open(_lock_path(settings), "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
+def worker_alive(settings: Settings) -> bool:
+    handle = _try_lock(settings)
+    if handle is None:
+        return True
+    handle.close()
+    return False
+
+
+def ensure_worker(settings: Settings) -> bool:
+    """Start a worker process if none is alive; returns True when one was started.
+
+    With INFERSCOPE_AUTOSTART_WORKER=0 nothing starts: run `python -m core worker` yourself
+    (e.g. on a dedicated benchmark machine pointed at the same store).
+    """
+    if not settings.autostart_worker or worker_alive(settings):
+        return False
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    with open(settings.home / LOG_NAME, "ab") as log:
+        # A new session: the worker outlives the app (a restart loses nothing) and ignores its Ctrl-C.
+        subprocess.Popen([sys.executable, "-m", "core", "worker"], cwd=root, env=env, stdin=subprocess.DEVNULL,
+                         stdout=log, stderr=log, start_new_session=True)
+    return True
+
+
+def _interrupt(signum, frame) -> None:
+    """SIGTERM stops the worker like Ctrl-C: the current run is stored `cancelled`."""
+    raise KeyboardInterrupt
+
+
+def run_worker(settings: Settings, store: RunStore, *, progress=no_progress) -> int:
+    """Execute queued runs one after another until the queue is empty; returns how many ran."""
+    lock = _try_lock(settings)
+    if lock is None:
+        return 0  # another worker owns the queue
+    signal.signal(signal.SIGTERM, _interrupt)
+    done = 0
+    try:
+        while (run_id := store.claim_next_queued()) is not None:
+            try:
+                execute(store, run_id, settings, progress)
+            except RunCancelled:
+                pass  # stored as cancelled by execute(); go on with the queue
+            done += 1
+    finally:
+        lock.close()
+    return done

@@ -1,0 +1,186 @@
+"""Pure functions the pages use to look at runs: baselines, constraints, recommendations, diffs.
+
+No I/O and no streamlit: everything here takes plain RunRecords and returns plain data, so it is
+unit-tested directly and the pages stay free of logic.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from core.pareto import METRICS, Direction, front_indices
+from core.store import ALL_METRICS, RunRecord
+
+ACCURACY_METRICS = ("top1", "top5", "agreement")
+LATENCY_METRICS = ("latency_p50_ms", "latency_p90_ms", "latency_p95_ms", "latency_p99_ms", "latency_mean_ms")
+
+
+def comparison_key(run: RunRecord) -> tuple:
+    """Runs with the same key measure the same model on the same images."""
+    return (run.model, run.dataset, run.dataset_location, run.subset_size, run.subset_seed)
+
+
+def is_baseline(run: RunRecord) -> bool:
+    return all(step["technique"] == "fp32" for step in run.recipe)
+
+
+def baselines(runs: Iterable[RunRecord]) -> dict[tuple, RunRecord]:
+    """The latest done FP32 baseline per comparison key."""
+    found: dict[tuple, RunRecord] = {}
+    for run in runs:
+        if run.status == "done" and is_baseline(run):
+            key = comparison_key(run)
+            if key not in found or run.id > found[key].id:
+                found[key] = run
+    return found
+
+
+def accuracy_drop(run: RunRecord, base: RunRecord | None, metric: str = "top1") -> float | None:
+    """Points lost against the FP32 baseline (positive = worse); None when not measurable."""
+    if base is None or run.metrics.get(metric) is None or base.metrics.get(metric) is None:
+        return None
+    return base.metrics[metric] - run.metrics[metric]
+
+
+def main_fingerprint(runs: Sequence[RunRecord]) -> str | None:
+    """The environment most runs were measured in; runs from others are not comparable with them."""
+    counts = Counter(r.env_fingerprint for r in runs if r.env_fingerprint)
+    return counts.most_common(1)[0][0] if counts else None
+
+
+@dataclass(frozen=True)
+class PlotPoint:
+    run: RunRecord
+    x: float
+    y: float
+    allowed: bool           # meets the constraints
+    on_front: bool
+    comparable: bool        # measured in the main environment
+    drop: float | None      # accuracy points below the FP32 baseline
+    reason: str             # why a point is greyed
+
+
+def plot_points(runs: Sequence[RunRecord], x: str, y: str, *, max_latency_ms: float | None = None,
+                max_drop: float | None = None) -> list[PlotPoint]:
+    """Done runs that have both metrics, with constraint flags and the front among allowed runs.
+
+    `max_latency_ms` bounds the x metric when it is a latency; `max_drop` bounds the loss of the y
+    metric (an accuracy) against the same model's FP32 baseline on the same subset.
+    """
+    done = [r for r in runs if r.status == "done" and r.metrics.get(x) is not None and r.metrics.get(y) is not None]
+    base = baselines(runs)
+    main = main_fingerprint(done)
+    flagged = []
+    for run in done:
+        drop = accuracy_drop(run, base.get(comparison_key(run)), y) if y in ACCURACY_METRICS else None
+        reasons = []
+        if max_latency_ms is not None and x in LATENCY_METRICS and run.metrics[x] > max_latency_ms:
+            reasons.append(f"{x} {run.metrics[x]:.3g} > {max_latency_ms:g} ms")
+        if max_drop is not None and drop is not None and drop > max_drop:
+            reasons.append(f"{drop:.2f} points below FP32 (> {max_drop:g})")
+        flagged.append((run, drop, "; ".join(reasons)))
+    allowed = [i for i, (_, _, reason) in enumerate(flagged) if not reason]
+    directions = [METRICS[x].direction, METRICS[y].direction]
+    front = {allowed[k] for k in front_indices([(flagged[i][0].metrics[x], flagged[i][0].metrics[y])
+                                                 for i in allowed], directions)}
+    return [PlotPoint(run, float(run.metrics[x]), float(run.metrics[y]), not reason, i in front,
+                      run.env_fingerprint == main, drop, reason)
+            for i, (run, drop, reason) in enumerate(flagged)]
+
+
+def front_line(points: Sequence[PlotPoint], x: str) -> list[tuple[float, float]]:
+    """Front points sorted along x, for a step line."""
+    reverse = METRICS[x].direction is Direction.MAX
+    return sorted(((p.x, p.y) for p in points if p.on_front), reverse=reverse)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    run: RunRecord
+    baseline: RunRecord
+    drop: float
+    speedup: float
+
+    @property
+    def reason(self) -> str:
+        return (f"run {self.run.id} ({self.run.recipe_summary}) is {self.speedup:.2f}x faster than FP32 run "
+                f"{self.baseline.id} for {self.drop:+.2f} points of top-1")
+
+
+def recommend(runs: Sequence[RunRecord], *, max_drop: float = 1.0, latency: str = "latency_p50_ms",
+              model: str | None = None) -> Recommendation | None:
+    """The fastest done run within `max_drop` top-1 points of its model's FP32 baseline."""
+    base = baselines(runs)
+    best: Recommendation | None = None
+    for run in runs:
+        if run.status != "done" or (model and run.model != model) or run.metrics.get(latency) is None:
+            continue
+        baseline = base.get(comparison_key(run))
+        drop = accuracy_drop(run, baseline)
+        if baseline is None or drop is None or drop > max_drop or not baseline.metrics.get(latency):
+            continue
+        candidate = Recommendation(run, baseline, drop, baseline.metrics[latency] / run.metrics[latency])
+        if best is None or run.metrics[latency] < best.run.metrics[latency]:
+            best = candidate
+    return best
+
+
+def metric_deltas(runs: Sequence[RunRecord], reference: RunRecord) -> list[dict[str, Any]]:
+    """One row per metric: each run's value and its change against the reference run."""
+    rows = []
+    for name in ALL_METRICS:
+        row: dict[str, Any] = {"metric": name}
+        ref = reference.metrics.get(name)
+        for run in runs:
+            value = run.metrics.get(name)
+            row[f"run {run.id}"] = value
+            if run.id != reference.id:
+                delta = None if value is None or ref is None else value - ref
+                ratio = None if delta is None or not ref else value / ref
+                row[f"Δ {run.id}"] = delta
+                row[f"× {run.id}"] = ratio
+        rows.append(row)
+    return rows
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts/lists -> {"a.b[0].c": value}."""
+    out: dict[str, Any] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(data, list) and data and any(isinstance(v, (dict, list)) for v in data):
+        for i, value in enumerate(data):
+            out.update(flatten(value, f"{prefix}[{i}]"))
+    else:
+        out[prefix] = data
+    return out
+
+
+def settings_diff(runs: Sequence[RunRecord]) -> list[dict[str, Any]]:
+    """Recipe, runtime, model options and environment side by side; `differs` marks fields that vary."""
+    flat = [flatten({"model": r.model, "model_options": r.model_options, "dataset": r.dataset_spec,
+                     "subset": {"size": r.subset_size, "seed": r.subset_seed}, "recipe": r.recipe,
+                     "runtime": r.runtime, "environment": r.environment or {}}) for r in runs]
+    keys = sorted({k for f in flat for k in f})
+    rows = []
+    for key in keys:
+        values = [f.get(key) for f in flat]
+        rows.append({"field": key, **{f"run {r.id}": _show(v) for r, v in zip(runs, values)},
+                     "differs": len({_show(v) for v in values}) > 1})
+    return rows
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}" if math.isfinite(value) else str(value)
+    return "" if value is None else str(value)
+
+
+def ecdf(samples: Sequence[float]) -> tuple[list[float], list[float]]:
+    """Sorted samples and their cumulative share, for an ECDF plot."""
+    ordered = sorted(samples)
+    n = len(ordered)
+    return ordered, [(i + 1) / n for i in range(n)]

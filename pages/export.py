@@ -1,0 +1,63 @@
+"""Export: the recommended (or any) run as one verified ONNX file to download."""
+from pathlib import Path
+
+import streamlit as st
+
+from core.errors import InferScopeError
+from pages.common import get_api
+
+st.title("Export")
+api = get_api()
+done = [r for r in api.runs() if r.status == "done"]
+if not done:
+    st.info("No finished runs to export yet.")
+    st.stop()
+
+left, right = st.columns(2)
+max_drop = left.number_input("Max top-1 drop vs the model's FP32 baseline (points)", min_value=0.0, value=1.0,
+                             step=0.5, key="rec_drop")
+models = sorted({r.model for r in done})
+model = right.selectbox("Model", ["all models", *models], key="rec_model")
+recommendation = api.recommend(max_drop, None if model == "all models" else model)
+if recommendation:
+    st.success(f"Recommended: {recommendation.reason}.")
+else:
+    st.info("No run meets the threshold yet (it needs a finished FP32 baseline of the same model and subset); "
+            "pick any run below.")
+
+by_id = {r.id: r for r in done}
+ids = list(reversed(by_id))
+preferred = st.session_state.get("export_run") or (recommendation.run.id if recommendation else ids[0])
+run_id = st.selectbox(
+    "Run to export", ids, index=ids.index(preferred) if preferred in ids else 0, key="export_choice",
+    format_func=lambda i: (f"{i}: {by_id[i].model} · {by_id[i].recipe_summary} · p50 "
+                           f"{by_id[i].metrics['latency_p50_ms']:.3f} ms · top-1 "
+                           + (f"{by_id[i].metrics['top1']:.2f}%" if by_id[i].metrics.get("top1") is not None
+                              else "n/a")))
+
+if st.button("Build verified ONNX", type="primary", key="build"):
+    with st.status(f"Exporting run {run_id}…", expanded=True) as status:
+        bar = st.progress(0.0, text="starting")
+        try:
+            result = api.export_for_download(run_id, lambda stage, f: bar.progress(min(1.0, f), text=stage))
+        except InferScopeError as exc:
+            status.update(label=f"Export of run {run_id} failed", state="error")
+            st.error(str(exc))
+        else:
+            status.update(label=f"Run {run_id} exported and verified", state="complete")
+            st.session_state["exported"] = {"run_id": run_id, "path": str(result.path), "metric": result.metric,
+                                            "stored": result.stored, "measured": result.measured}
+
+exported = st.session_state.get("exported")
+if exported and exported["run_id"] == run_id:
+    path = Path(exported["path"])
+    m1, m2, m3 = st.columns(3)
+    m1.metric(f"{exported['metric']} of the file (onnxruntime)", f"{exported['measured']:.2f}%",
+              delta=f"{exported['measured'] - exported['stored']:+.2f} points vs the run")
+    m2.metric(f"{exported['metric']} stored on run {run_id}", f"{exported['stored']:.2f}%")
+    if path.is_file():
+        m3.metric("file size", f"{path.stat().st_size / 1e6:.2f} MB")
+        st.download_button("Download ONNX", path.read_bytes(), file_name=path.name,
+                           mime="application/octet-stream", type="primary", key="download")
+    else:
+        st.error(f"{path} was removed after it was built; build it again.")

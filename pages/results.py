@@ -1,0 +1,151 @@
+"""Results: the latency/accuracy Pareto front, constraints, and the runs table."""
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import views
+from core.errors import InferScopeError
+from core.pareto import METRICS
+from pages.common import get_api
+
+st.title("Results")
+api = get_api()
+runs = api.runs()
+if not runs:
+    st.info("No runs yet: queue some on the **Run** page.")
+    st.page_link("pages/run.py", label="Go to Run", icon=":material/play_arrow:")
+    st.stop()
+
+# -- filters -------------------------------------------------------------------------------------
+with st.expander("Filter", expanded=False):
+    f1, f2, f3, f4 = st.columns(4)
+    models = f1.multiselect("Model", sorted({r.model for r in runs}), key="f_model")
+    datasets = f2.multiselect("Dataset", sorted({r.dataset for r in runs}), key="f_dataset")
+    recipes = f3.multiselect("Techniques", sorted({r.recipe_summary for r in runs}), key="f_recipe")
+    statuses = f4.multiselect("Status", sorted({r.status for r in runs}), key="f_status")
+    tags = st.multiselect("Tag", sorted({t for r in runs for t in r.tags}), key="f_tag")
+shown = [r for r in runs
+         if (not models or r.model in models) and (not datasets or r.dataset in datasets)
+         and (not recipes or r.recipe_summary in recipes) and (not statuses or r.status in statuses)
+         and (not tags or set(tags) & set(r.tags))]
+
+# -- the front -----------------------------------------------------------------------------------
+c1, c2, c3, c4, c5 = st.columns([2, 2, 1, 2, 2])
+x = c1.selectbox("x (latency)", list(views.LATENCY_METRICS), format_func=lambda m: METRICS[m].label, key="x")
+y = c2.selectbox("y (accuracy)", list(views.ACCURACY_METRICS), format_func=lambda m: METRICS[m].label, key="y")
+log_x = c3.checkbox("log x", key="log_x")
+max_latency = c4.number_input("Max latency (ms, 0 = none)", min_value=0.0, value=0.0, key="max_latency")
+max_drop = c5.number_input("Max drop vs FP32 (points, 0 = none)", min_value=0.0, value=0.0, step=0.5,
+                           key="max_drop")
+points = views.plot_points(shown, x, y, max_latency_ms=max_latency or None, max_drop=max_drop or None)
+
+figure = go.Figure()
+symbols = ["circle", "square", "diamond", "triangle-up", "cross", "x", "star", "hexagon", "pentagon", "triangle-down"]
+model_symbol = {m: symbols[i % len(symbols)] for i, m in enumerate(sorted({p.run.model for p in points}))}
+palette = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777", "#4b5563",
+           "#65a30d"]
+combos = sorted({p.run.recipe_summary for p in points})
+for i, combo in enumerate(combos):
+    for allowed in (True, False):
+        group = [p for p in points if p.run.recipe_summary == combo and p.allowed == allowed]
+        if not group:
+            continue
+        ci = {"top1": "top1", "top5": "top5", "agreement": "agreement"}[y]
+        error_y = dict(type="data", symmetric=False,
+                       array=[(p.run.metrics.get(f"{ci}_ci_high") or p.y) - p.y for p in group],
+                       arrayminus=[p.y - (p.run.metrics.get(f"{ci}_ci_low") or p.y) for p in group],
+                       thickness=1, width=0)
+        error_x = dict(type="data", symmetric=False, thickness=1, width=0,
+                       array=[(p.run.metrics.get("latency_p75_ms") or p.x) - p.x for p in group],
+                       arrayminus=[p.x - (p.run.metrics.get("latency_p25_ms") or p.x) for p in group]) \
+            if x == "latency_p50_ms" else None
+        figure.add_trace(go.Scatter(
+            x=[p.x for p in group], y=[p.y for p in group], mode="markers", name=combo,
+            legendgroup=combo, showlegend=allowed, error_y=error_y, error_x=error_x,
+            marker=dict(size=11, color=palette[i % len(palette)] if allowed else "#c0c0c0",
+                        symbol=[model_symbol[p.run.model] + ("" if p.comparable else "-open") for p in group],
+                        line=dict(width=1, color="#1f2937")),
+            customdata=[[p.run.id, p.run.model, p.run.recipe_summary, p.run.runtime.get("batch"),
+                         p.run.runtime.get("threads") or "all", p.run.metrics.get("agreement"),
+                         p.run.metrics.get("size_mb"), p.reason or ("on the front" if p.on_front else ""),
+                         "" if p.comparable else "not comparable (other environment)"] for p in group],
+            hovertemplate=("run %{customdata[0]} · %{customdata[1]}<br>%{customdata[2]}<br>batch %{customdata[3]}, "
+                           "threads %{customdata[4]}<br>" + METRICS[x].label + " %{x:.4g}<br>" + METRICS[y].label
+                           + " %{y:.2f}<br>agreement %{customdata[5]:.2f}%<br>size %{customdata[6]:.3f} MB"
+                           "<br>%{customdata[7]} %{customdata[8]}<extra></extra>")))
+line = views.front_line(points, x)
+if line:
+    figure.add_trace(go.Scatter(x=[p[0] for p in line], y=[p[1] for p in line], mode="lines", name="front",
+                                line=dict(shape="hv", color="#111827", width=2, dash="dot"), hoverinfo="skip"))
+figure.update_layout(xaxis_title=METRICS[x].label, yaxis_title=METRICS[y].label, height=520,
+                     legend_title_text="techniques (symbol = model)", margin=dict(t=30))
+if log_x:
+    figure.update_xaxes(type="log")
+st.plotly_chart(figure, key="front_chart")
+front = [p.run.id for p in points if p.on_front]
+st.caption(f"{len(points)} runs plotted, {len(front)} on the front ({', '.join(map(str, front))}); error bars: "
+           "95% CI of the accuracy" + (" and the latency interquartile range" if x == "latency_p50_ms" else "")
+           + ". Grey points break a constraint and are left out of the front.")
+if any(not p.comparable for p in points):
+    st.warning("Some runs were measured in a different environment (CPU, cores, device or library versions): "
+               "they are drawn hollow and are not comparable with the others.")
+
+# -- table, selection, tags, delete, CSV ------------------------------------------------------------
+front_ids = set(front)
+table = pd.DataFrame([{
+    "id": r.id, "status": r.status, "model": r.model, "dataset": r.dataset, "subset": r.subset_size,
+    "techniques": r.recipe_summary, "batch": r.runtime.get("batch"), "threads": r.runtime.get("threads") or "all",
+    "p50 ms": r.metrics.get("latency_p50_ms"), "p99 ms": r.metrics.get("latency_p99_ms"),
+    "images/s": r.metrics.get("throughput_ips"), "top-1 %": r.metrics.get("top1"),
+    "agreement %": r.metrics.get("agreement"), "size MB": r.metrics.get("size_mb"),
+    "front": r.id in front_ids, "tags": ", ".join(r.tags), "error": r.error or "",
+} for r in reversed(shown)])
+event = st.dataframe(table, hide_index=True, key="runs_table", on_select="rerun", selection_mode="multi-row",
+                     column_config={"p50 ms": st.column_config.NumberColumn(format="%.3f"),
+                                    "p99 ms": st.column_config.NumberColumn(format="%.3f"),
+                                    "images/s": st.column_config.NumberColumn(format="%.0f"),
+                                    "top-1 %": st.column_config.NumberColumn(format="%.2f"),
+                                    "agreement %": st.column_config.NumberColumn(format="%.2f"),
+                                    "size MB": st.column_config.NumberColumn(format="%.3f")})
+picked_rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
+from_table = [int(table.iloc[i]["id"]) for i in picked_rows]
+selected = st.multiselect("Selected runs (select rows above, or pick here)", table["id"].tolist(),
+                          default=from_table, key=f"selected_{'_'.join(map(str, from_table))}")
+st.session_state["selected_runs"] = selected
+
+b1, b2, b3, b4 = st.columns(4)
+if b1.button("Compare selected", disabled=len(selected) < 2, key="go_compare"):
+    st.switch_page("pages/compare.py")
+if b2.button("Export selected", disabled=len(selected) != 1, key="go_export"):
+    st.session_state["export_run"] = selected[0]
+    st.switch_page("pages/export.py")
+new_tags = b3.text_input("Tags for the selected runs", key="tags_text", placeholder="baseline, shipped",
+                         label_visibility="collapsed")
+if b3.button("Set tags", disabled=not selected, key="set_tags"):
+    for run_id in selected:
+        api.tag(run_id, new_tags.split(","))
+    st.rerun()
+if b4.button("Delete selected", disabled=not selected, key="delete"):
+    st.session_state["confirm_delete"] = list(selected)
+pending = st.session_state.get("confirm_delete")
+if pending:
+    st.warning(f"Delete run(s) {', '.join(map(str, pending))} and their samples? This cannot be undone.")
+    yes, no = st.columns(2)
+    if yes.button("Yes, delete", type="primary", key="confirm_yes"):
+        problems = []
+        for run_id in pending:
+            try:
+                api.delete(run_id)
+            except InferScopeError as exc:  # show every refusal, delete the rest
+                problems.append(f"{run_id}: {exc}")
+        st.session_state.pop("confirm_delete")
+        if problems:
+            st.session_state["delete_problems"] = problems
+        st.rerun()
+    if no.button("Keep them", key="confirm_no"):
+        st.session_state.pop("confirm_delete")
+        st.rerun()
+for problem in st.session_state.pop("delete_problems", []):
+    st.error(problem)
+st.download_button("Download all runs (CSV)", lambda: api.runs_csv(api.runs()), file_name="inferscope-runs.csv",
+                   mime="text/csv", key="csv")

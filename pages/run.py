@@ -1,0 +1,151 @@
+"""Run: pick models, data, techniques and runtime settings (any of them as a grid), queue, watch."""
+import pandas as pd
+import streamlit as st
+
+from core.api import GridRequest
+from core.errors import InferScopeError
+from pages.common import get_api
+from pages.forms import option_values
+
+st.title("Run")
+api = get_api()
+if not st.session_state.get("queue_resumed"):
+    api.resume_queue()  # after an app restart, pick up runs that were waiting
+    st.session_state["queue_resumed"] = True
+
+# -- model ---------------------------------------------------------------------------------------
+st.subheader("Model")
+catalogue = pd.DataFrame(api.models())
+sources = list(api.model_sources())
+source = st.segmented_control("Source", sources, default="local", key="source",
+                              help=" · ".join(f"{k}: {v}" for k, v in api.model_sources().items()))
+if source == "onnx":
+    upload = st.file_uploader("Upload an ONNX image classifier", type=["onnx"], max_upload_size=200,
+                              help="one float (N, C, H, W) input with fixed C, H, W; an (N, classes) output")
+    if upload is not None and st.session_state.get("uploaded_name") != upload.file_id:
+        try:
+            api.save_upload(upload.name, upload.getvalue())
+            st.session_state["uploaded_name"] = upload.file_id
+            st.success(f"{upload.name} is a valid classifier")
+        except InferScopeError as exc:
+            st.error(f"{upload.name} cannot be used: {exc}")
+    uploads = api.uploads()
+    labels = {u["path"]: f"{u['name']} ({u['path'].rsplit('/', 1)[-1][:8]}…)" for u in uploads}
+    models = st.multiselect("Uploaded models", list(labels), format_func=labels.get, key="onnx_models")
+    with st.expander("Normalization", expanded=False):
+        model_options = option_values("model_onnx", api.model_option_fields("onnx"))
+else:
+    names = catalogue[catalogue["source"] == source]["name"].tolist() if source else []
+    default = ["resnet8"] if "resnet8" in names else names[:1]
+    models = st.multiselect("Models", names, default=default, key=f"models_{source}")
+    if models:
+        details = catalogue[catalogue["name"].isin(models)][
+            ["name", "params", "gflops", "input", "weights_offline", "weights", "reference_top1"]]
+        st.dataframe(details, hide_index=True, width="stretch",
+                     column_config={"gflops": st.column_config.NumberColumn("GFLOPs", format="%.3f"),
+                                    "reference_top1": st.column_config.NumberColumn("published top-1 %"),
+                                    "weights_offline": st.column_config.CheckboxColumn("weights here")})
+    with st.expander("Model options", expanded=False):
+        model_options = option_values(f"model_{source}", api.model_option_fields(source))
+
+# -- data ----------------------------------------------------------------------------------------
+st.subheader("Data")
+datasets = {d["name"]: d for d in api.datasets()}
+left, mid, right = st.columns([2, 1, 1])
+dataset = left.selectbox("Dataset", list(datasets), key="dataset",
+                         format_func=lambda n: f"{n} — {datasets[n]['description']}")
+if datasets[dataset]["needs_location"] or dataset == "imagenette":
+    location = left.text_input("Location", key="dataset_location", help=datasets[dataset]["location_help"])
+    dataset_spec = f"{dataset}:{location}" if location.strip() else dataset
+else:
+    dataset_spec = dataset
+subset = mid.number_input("Subset size", min_value=1, value=1000, step=100, key="subset",
+                          help="seeded, stratified sample of the evaluation split")
+seed = right.number_input("Seed", min_value=0, value=0, step=1, key="seed")
+
+# -- techniques ----------------------------------------------------------------------------------
+st.subheader("Techniques")
+techniques = {t["name"]: t for t in api.techniques()}
+chosen = st.multiselect("Steps (applied in this order)", list(techniques), key="techniques",
+                        format_func=lambda n: f"{n} — {techniques[n]['summary']}",
+                        help="no steps = the eager FP32 baseline")
+steps = []
+for name in [n for n in techniques if n in chosen]:  # canonical order, whatever the click order
+    with st.expander(f"{name} options", expanded=False):
+        steps.append((name, option_values(name, techniques[name]["options"])))
+
+# -- runtime -------------------------------------------------------------------------------------
+st.subheader("Runtime")
+choices = api.execution_choices()
+left, mid, right = st.columns(3)
+threads_text = left.text_input("Threads", value="", key="threads", placeholder="all cores",
+                               help="intra-op threads; several values separated by commas")
+batch_text = mid.text_input("Batch size", value="1", key="batch", help="several values separated by commas")
+devices = right.multiselect("Device", [c["device"] for c in choices if c["available"]], default=["cpu"],
+                            key="device")
+unavailable = [f"{c['device']}: {c['reason']}" for c in choices if not c["available"]]
+if unavailable:
+    right.caption("Not available: " + "; ".join(unavailable))
+with st.expander("Timing protocol"):
+    t1, t2, t3 = st.columns(3)
+    timing = {"warmup": t1.number_input("Warm-up calls", 0, 10_000, 10, key="warmup"),
+              "min_repeats": t2.number_input("Timed calls at least", 1, 1_000_000, 50, key="min_repeats"),
+              "min_seconds": t3.number_input("Timed seconds at least", 0.0, 3600.0, 2.0, key="min_seconds")}
+
+
+def _numbers(text: str, label: str) -> tuple:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    try:
+        return tuple(int(p) for p in parts) or (None,)
+    except ValueError:
+        raise InferScopeError(f"{label} takes whole numbers separated by commas, not {text!r}") from None
+
+
+# -- grid: validate before anything is queued -----------------------------------------------------
+plan, problem = None, None
+try:
+    grid = GridRequest(models=tuple(models), model_options=model_options, dataset=dataset_spec, subset=int(subset), seed=int(seed),
+                       techniques=tuple(steps), threads=_numbers(threads_text, "Threads"),
+                       batch=_numbers(batch_text, "Batch size") if batch_text.strip() else (1,),
+                       device=tuple(devices) or ("cpu",), timing=timing)
+    plan = api.plan_grid(grid)
+except InferScopeError as exc:
+    problem = str(exc)
+
+if problem:
+    st.error(problem)
+else:
+    st.info(f"This grid expands to **{len(plan.runs)} run(s)**"
+            + (f", including {plan.added_baselines} FP32 baseline(s) added because none exists yet."
+               if plan.added_baselines else "."))
+if st.button("Queue runs", type="primary", disabled=bool(problem), key="submit"):
+    try:
+        ids = api.submit_grid(grid)
+        st.success(f"Queued runs {', '.join(map(str, ids))}; they run one at a time in a worker process.")
+    except InferScopeError as exc:
+        st.error(str(exc))
+
+
+# -- the queue, live -------------------------------------------------------------------------------
+@st.fragment(run_every=1.0)
+def live_queue() -> None:
+    st.subheader("Queue")
+    queue = api.queue()
+    if not queue:
+        st.caption("Nothing queued or running.")
+    for run in queue:
+        cols = st.columns([5, 3, 1])
+        cols[0].markdown(f"**{run.id}** · {run.model} · {run.recipe_summary} · batch {run.runtime.get('batch')}")
+        label = f"{run.status}" + (f" · {run.stage}" if run.status == "running" and run.stage else "")
+        cols[1].progress(min(1.0, run.progress or 0.0), text=label)
+        if cols[2].button("Cancel", key=f"cancel_{run.id}"):
+            api.cancel(run.id)
+            st.rerun(scope="fragment")
+    finished = [r for r in api.runs() if r.status not in ("queued", "running")][-5:]
+    if finished:
+        st.caption("Latest finished: " + " · ".join(
+            f"{r.id} {r.status}" + (f" ({r.error})" if r.error and r.status != "done" else "")
+            for r in reversed(finished)))
+
+
+live_queue()

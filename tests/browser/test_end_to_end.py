@@ -1,0 +1,88 @@
+"""The README's promise, in a real browser: run the default model with and without INT8, see both points
+and the front on Results, export the verified ONNX file and download it."""
+import json
+import re
+import time
+
+import onnx
+import pytest
+
+from tests.browser.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+
+
+def fill(page, label: str, value: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(value)
+    box.press("Enter")
+
+
+def pick(page, label: str, option: str) -> None:
+    widget = page.get_by_test_id("stMultiSelect").filter(has=page.get_by_text(label, exact=True))
+    widget.locator("input").click()
+    page.get_by_role("option", name=option).first.click()
+    page.keyboard.press("Escape")
+
+
+def wait_until_done(api, count: int, timeout: float = 600) -> list:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        runs = api.runs()
+        if len(runs) >= count and all(r.status not in ("queued", "running") for r in runs):
+            return runs
+        time.sleep(1)
+    pytest.fail(f"runs did not finish: {[(r.id, r.status, r.stage) for r in api.runs()]}")
+
+
+def test_run_results_export_in_the_browser(app_server, browser_page, tmp_path):
+    from core.api import InferScope
+
+    page = browser_page
+    page.goto(app_server + "results")  # a deep link on a fresh server still gets the app's navigation
+    page.get_by_role("heading", name="Results").wait_for()
+    page.get_by_text("No runs yet").wait_for()
+    assert page.get_by_test_id("stSidebarNav").get_by_role("link", name="Compare").is_visible()
+    assert not page.get_by_test_id("stSidebarNav").get_by_role("link", name="common").count()
+    page.goto(app_server)
+    page.get_by_role("heading", name="Run").wait_for()
+    page.get_by_text("Model options").click()
+    fill(page, "epochs", "1")
+    fill(page, "train limit", "4096")
+    fill(page, "Subset size", "300")
+    pick(page, "Steps (applied in this order)", "onnx_export")
+    pick(page, "Steps (applied in this order)", "ort_static_int8")
+    page.get_by_text("Timing protocol").click()
+    fill(page, "Timed seconds at least", "0.5")
+    page.get_by_text(re.compile(r"expands to 2 run\(s\), including 1 FP32 baseline")).wait_for()
+    page.get_by_role("button", name="Queue runs").click()
+    page.get_by_text("Queued runs").wait_for()
+
+    runs = wait_until_done(InferScope(), 2)
+    assert [r.status for r in runs] == ["done", "done"], [r.error for r in runs]
+    page.get_by_text("Latest finished").wait_for()
+
+    page.get_by_role("link", name="Results").click()
+    page.get_by_role("heading", name="Results").wait_for()
+    chart = page.locator(".js-plotly-plot").first
+    chart.wait_for()
+    assert chart.locator(".scatterlayer .point").count() >= 2
+    page.get_by_text("2 runs plotted").wait_for()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)
+
+    page.get_by_role("link", name="Export").click()
+    page.get_by_role("heading", name="Export").wait_for()
+    page.get_by_role("button", name="Build verified ONNX").click()
+    download_button = page.get_by_role("button", name="Download ONNX")
+    download_button.wait_for(timeout=300_000)
+    page.get_by_text("of the file (onnxruntime)").first.wait_for()
+    with page.expect_download() as info:
+        download_button.click()
+    target = tmp_path / "downloaded.onnx"
+    info.value.save_as(target)
+    model = onnx.load(str(target))
+    onnx.checker.check_model(model)
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert json.loads(meta["inferscope.metrics"])["top1"] > 10

@@ -1,0 +1,54 @@
+import pytest
+import torch
+from torch import nn
+
+from core import api as api_module
+from core.errors import InferScopeError, ModelError
+
+
+def onnx_bytes(tmp_path) -> bytes:
+    module = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Flatten(), nn.LazyLinear(10)).eval()
+    module(torch.zeros(1, 1, 28, 28))
+    path = tmp_path / "m.onnx"
+    torch.onnx.export(module, (torch.zeros(1, 1, 28, 28),), str(path), dynamo=False, input_names=["x"],
+                      dynamic_axes={"x": {0: "n"}})
+    return path.read_bytes()
+
+
+def test_upload_is_validated_and_stored_under_a_generated_name(api, tmp_path, settings):
+    path = api.save_upload("../../etc/evil name é.onnx", onnx_bytes(tmp_path))
+    assert path.parent == settings.home / "uploads" and "evil" not in path.name
+    assert api.uploads()[-1] == {"path": str(path), "name": "evil name é.onnx"}
+    planned = api.plan(api_module.RunRequest(model=str(path), subset=10))
+    assert planned.fields["model_source"] == "onnx"
+
+
+def test_corrupt_upload_is_refused_and_nothing_is_kept(api, tmp_path, settings):
+    before = set((settings.home / "uploads").glob("*")) if (settings.home / "uploads").exists() else set()
+    with pytest.raises(ModelError, match="broken.onnx is not a readable ONNX model"):
+        api.save_upload("broken.onnx", b"\x08\x07garbage" * 10)
+    assert set((settings.home / "uploads").glob("*")) == before
+
+
+def test_upload_over_the_limit(api, monkeypatch):
+    monkeypatch.setattr(api_module, "MAX_UPLOAD_BYTES", 10)
+    with pytest.raises(InferScopeError, match="upload limit"):
+        api.save_upload("big.onnx", b"x" * 11)
+
+
+def test_execution_choices_list_unavailable_with_reasons(api):
+    choices = {c["device"]: c for c in api.execution_choices()}
+    assert choices["cpu"]["available"]
+    if not choices["cuda"]["available"]:
+        assert choices["cuda"]["reason"]
+
+
+def test_baselines_are_added_once(api, run_request):
+    from core.api import GridRequest
+
+    grid = GridRequest(models=("lenet5:epochs=1,train_limit=1024",), subset=50,
+                       techniques=(("onnx_export", {}),), batch=(1, 4))
+    plan = api.plan_grid(grid)
+    assert [p.fields["recipe"] == [] for p in plan.runs] == [True, False, False] and plan.added_baselines == 1
+    api.execute(api.submit(run_request(subset=50)))
+    assert len(api.plan_grid(grid).runs) == 2 and api.plan_grid(grid).added_baselines == 0

@@ -1,0 +1,83 @@
+"""The job queue with real worker processes."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from core import jobs
+from core.settings import load_settings
+from tests.conftest import ROOT, subprocess_env
+
+
+def wait_for(predicate, timeout=180.0, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def test_ensure_worker_runs_the_queue_in_another_process(api, run_request):
+    ids = [api.submit(run_request()), api.submit(run_request("onnx_export"))]
+    assert jobs.ensure_worker(load_settings())
+    wait_for(lambda: all(api.run(i).status == "done" for i in ids), what="both runs done")
+    runs = [api.run(i) for i in ids]
+    assert all(r.worker_pid and r.worker_pid != os.getpid() for r in runs)
+    assert runs[0].finished_at <= runs[1].started_at  # one at a time
+    wait_for(lambda: not jobs.worker_alive(load_settings()), what="the worker to exit")
+
+
+def test_only_one_worker_holds_the_queue(api):
+    settings = load_settings()
+    lock = jobs._try_lock(settings)
+    try:
+        assert jobs.worker_alive(settings)
+        assert not jobs.ensure_worker(settings)
+        assert jobs.run_worker(settings, api.store) == 0
+    finally:
+        lock.close()
+    assert not jobs.worker_alive(settings)
+
+
+def test_no_autostart_leaves_runs_queued(api, run_request, monkeypatch):
+    monkeypatch.setenv("INFERSCOPE_AUTOSTART_WORKER", "0")
+    assert not jobs.ensure_worker(load_settings())
+
+
+def _worker(env=None):
+    return subprocess.Popen([sys.executable, "-m", "core", "worker"], cwd=ROOT, env=subprocess_env(env),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_cancel_a_running_job(api, run_request):
+    run_id = api.submit(run_request(timing={"min_seconds": 300, "max_seconds": 600}))
+    worker = _worker()
+    try:
+        wait_for(lambda: api.run(run_id).stage == "time", what="the timing stage")
+        assert api.cancel(run_id) == "running"
+        wait_for(lambda: api.run(run_id).status == "cancelled", timeout=30, what="cancelled")
+        assert worker.wait(timeout=30) == 0
+    finally:
+        worker.kill()
+    assert "cancelled by the user during time" in api.run(run_id).error
+
+
+def test_killed_worker_leaves_an_interrupted_run_and_the_queue_resumes(api, run_request):
+    from core.api import InferScope
+
+    first = api.submit(run_request(timing={"min_seconds": 300, "max_seconds": 600}))
+    second = api.submit(run_request())
+    worker = _worker()
+    wait_for(lambda: api.run(first).stage == "time", what="the timing stage")
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=30)
+    assert api.run(first).status == "running"  # nobody could record the death yet
+    restarted = InferScope()                    # an app restart
+    assert restarted.run(first).status == "interrupted" and "ended during stage 'time'" in restarted.run(first).error
+    assert restarted.run(second).status == "queued"
+    assert restarted.resume_queue()
+    wait_for(lambda: restarted.run(second).status == "done", what="the queue to resume")

@@ -1,0 +1,53 @@
+from tests.seed import seed_runs
+
+
+def test_empty_store_points_to_run(app_page):
+    at = app_page("results")
+    assert "No runs yet" in at.info[0].value
+
+
+def test_front_table_and_csv(app_page, api):
+    seed_runs(api.store, 12)
+    at = app_page("results")
+    chart = at.get("plotly_chart")[0]
+    assert chart.proto.spec  # a figure was sent
+    table = at.dataframe[0].value
+    assert len(table) == 12 and table["front"].sum() >= 1
+    assert "runs plotted" in at.caption[0].value
+    csv_button = at.get("download_button")[0]
+    assert csv_button.proto.label.startswith("Download all runs")
+
+
+def test_constraints_grey_points_and_shrink_the_front(app_page, api):
+    seed_runs(api.store, 30)
+    at = app_page("results")
+    before = at.dataframe[0].value["front"].sum()
+    at.number_input(key="max_drop").set_value(0.1).run()
+    after = at.dataframe[0].value
+    assert after["front"].sum() <= before
+    caption = at.caption[0].value
+    assert "Grey points break a constraint" in caption
+
+
+def test_other_environment_is_flagged(app_page, api):
+    seed_runs(api.store, 6)
+    seed_runs(api.store, 2, fingerprint="env-b", seed=3)
+    at = app_page("results")
+    assert any("not comparable" in w.value for w in at.warning)
+
+
+def test_filter_tag_and_delete_with_confirmation(app_page, api):
+    ids = seed_runs(api.store, 5)
+    at = app_page("results")
+    at.multiselect(key="f_model").set_value(["lenet5"]).run()
+    assert set(at.dataframe[0].value["model"]) == {"lenet5"}
+    at.multiselect(key="f_model").set_value([]).run()
+    at.multiselect(key="selected_").set_value([ids[1], ids[2]]).run()
+    at.text_input(key="tags_text").set_value("keep, int8").run()
+    at.button(key="set_tags").click().run()
+    assert api.run(ids[1]).tags == ["int8", "keep"]
+    at.multiselect(key="selected_").set_value([ids[2]]).run()
+    at.button(key="delete").click().run()
+    assert "cannot be undone" in at.warning[0].value and len(api.runs()) == 5
+    at.button(key="confirm_yes").click().run()
+    assert [r.id for r in api.runs()] == [i for i in ids if i != ids[2]]

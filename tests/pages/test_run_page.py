@@ -1,0 +1,63 @@
+from core import jobs
+from core.settings import load_settings
+
+
+def choose_tiny_model(at):
+    at.multiselect(key="models_local").set_value(["lenet5"]).run()
+    at.text_input(key="model_local.epochs").set_value("1").run()
+    at.text_input(key="model_local.train_limit").set_value("1024").run()
+    at.number_input(key="subset").set_value(100).run()
+    at.number_input(key="min_repeats").set_value(5).run()
+    at.number_input(key="min_seconds").set_value(0.0).run()
+
+
+def test_defaults_render_with_model_details(app_page):
+    at = app_page()
+    assert at.title[0].value == "Run"
+    details = at.dataframe[0].value
+    assert list(details["name"]) == ["resnet8"] and details["params"].iloc[0] > 10_000
+    assert "1 run" in at.info[0].value
+
+
+def test_impossible_recipe_is_explained_and_blocks_submit(app_page):
+    at = app_page()
+    at.multiselect(key="techniques").set_value(["ort_static_int8"]).run()
+    assert "add onnx_export before ort_static_int8" in at.error[0].value
+    assert at.button(key="submit").disabled
+
+
+def test_bad_option_value_is_explained(app_page):
+    at = app_page()
+    at.text_input(key="batch").set_value("1, two").run()
+    assert "whole numbers" in at.error[0].value
+
+
+def test_grid_counts_runs_and_adds_the_baseline(app_page):
+    at = app_page()
+    at.multiselect(key="techniques").set_value(["onnx_export", "ort_static_int8"]).run()
+    at.multiselect(key="ort_static_int8.calibration_method").set_value(["MinMax", "Entropy"]).run()
+    at.text_input(key="batch").set_value("1, 8").run()
+    assert "5 run(s)" in at.info[0].value and "1 FP32 baseline" in at.info[0].value
+
+
+def test_submit_flow_queues_then_the_worker_finishes(app_page, api):
+    at = app_page()
+    choose_tiny_model(at)
+    at.multiselect(key="techniques").set_value(["onnx_export"]).run()
+    at.button(key="submit").click().run()
+    assert "Queued runs" in at.success[0].value
+    queued = api.queue()
+    assert [r.recipe_summary for r in queued] == ["fp32", "onnx_export"]
+    assert all(r.status == "queued" for r in queued)
+    assert jobs.run_worker(load_settings(), api.store) == 2
+    assert [r.status for r in api.runs()] == ["done", "done"]
+
+
+def test_cancel_a_queued_run_from_the_page(app_page, api):
+    at = app_page()
+    choose_tiny_model(at)
+    at.button(key="submit").click().run()
+    (run,) = api.queue()
+    at.run()
+    at.button(key=f"cancel_{run.id}").click().run()
+    assert api.run(run.id).status == "cancelled"

@@ -1,0 +1,42 @@
+"""Synthetic stored runs for UI tests and the Results-page render benchmark (clearly fake metrics)."""
+from __future__ import annotations
+
+import random
+
+from core.store import RunStore
+
+RECIPES = [[], [{"technique": "onnx_export", "config": {}}],
+           [{"technique": "onnx_export", "config": {}}, {"technique": "ort_static_int8", "config": {"per_channel": True}}],
+           [{"technique": "onnx_export", "config": {}}, {"technique": "ort", "config": {"graph_optimization": "disable"}}]]
+
+
+def seed_runs(store: RunStore, count: int, *, models=("resnet8", "lenet5"), seed: int = 0,
+              fingerprint: str = "env-a") -> list[int]:
+    """`count` done runs: per model an FP32 baseline first, then faster and slightly less accurate variants."""
+    rng = random.Random(seed)
+    ids = []
+    for i in range(count):
+        model = models[i % len(models)]
+        recipe = RECIPES[0] if i < len(models) else rng.choice(RECIPES)
+        speed = 1.0 if not recipe else rng.uniform(2.0, 9.0)
+        p50 = 1.0 / speed
+        top1 = 92.0 - (0.0 if not recipe else rng.uniform(0.0, 2.5))
+        run_id = store.create_run(model=model, model_source="local", model_options={}, dataset="fashion-mnist",
+                                  dataset_location="/usr/share/datasets/fashion-mnist", subset_size=1000,
+                                  subset_seed=0, subset_split="test", calibration_split=None, recipe=recipe,
+                                  runtime={"threads": None, "batch": rng.choice([1, 8]), "device": "cpu"})
+        store.mark_running(run_id)
+        samples = [p50 * rng.uniform(0.9, 1.3) for _ in range(50)]
+        store.finish(run_id, metrics={
+            "latency_first_ms": p50 * 5, "latency_p25_ms": p50 * 0.95, "latency_p50_ms": p50,
+            "latency_p75_ms": p50 * 1.08, "latency_p90_ms": p50 * 1.15, "latency_p95_ms": p50 * 1.2,
+            "latency_p99_ms": p50 * 1.5, "latency_mean_ms": p50 * 1.05, "latency_std_ms": p50 * 0.1,
+            "latency_count": 50, "timing_seconds": 2.0, "throughput_ips": 1000 / p50, "top1": top1,
+            "top1_ci_low": top1 - 1.7, "top1_ci_high": top1 + 1.5, "top5": 99.5, "top5_ci_low": 99.0,
+            "top5_ci_high": 99.8, "agreement": 100.0 if not recipe else rng.uniform(98, 100),
+            "agreement_ci_low": 97.0, "agreement_ci_high": 100.0, "logit_cosine": 0.999, "size_mb": 0.33,
+            "peak_mem_mb": 900.0, "eval_samples": 1000},
+            samples_ms=samples, notes=[], environment={"cpu": "seeded", "runtime_settings": {"threads": 2}},
+            fingerprint=fingerprint, engine="onnxruntime" if recipe else "torch-eager")
+        ids.append(run_id)
+    return ids
