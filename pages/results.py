@@ -108,7 +108,7 @@ event = st.dataframe(table, hide_index=True, key="runs_table", on_select="rerun"
                                     "agreement %": st.column_config.NumberColumn(format="%.2f"),
                                     "size MB": st.column_config.NumberColumn(format="%.3f")})
 picked_rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
-from_table = [int(table.iloc[i]["id"]) for i in picked_rows]
+from_table = [int(table.iloc[i]["id"]) for i in picked_rows if i < len(table)]  # filters may shrink the table
 selected = st.multiselect("Selected runs (select rows above, or pick here)", table["id"].tolist(),
                           default=from_table, key=f"selected_{'_'.join(map(str, from_table))}")
 st.session_state["selected_runs"] = selected

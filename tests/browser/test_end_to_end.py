@@ -1,5 +1,5 @@
 """The README's promise, in a real browser: run the default model with and without INT8, see both points
-and the front on Results, export the verified ONNX file and download it."""
+and the front on Results, compare them, export the verified ONNX file and download it."""
 import json
 import re
 import time
@@ -71,6 +71,10 @@ def test_run_results_export_in_the_browser(app_server, browser_page, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     page.wait_for_timeout(1000)
     page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)
+
+    page.get_by_role("link", name="Compare").click()
+    page.get_by_role("heading", name="Latency distribution").wait_for()
+    assert page.locator(".js-plotly-plot").count() == 1
 
     page.get_by_role("link", name="Export").click()
     page.get_by_role("heading", name="Export").wait_for()
