@@ -51,6 +51,7 @@ class RunRequest:
     device: str = "cpu"
     random_weights: bool = False
     timing: dict[str, Any] = field(default_factory=dict)
+    provider: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class GridRequest:
     device: tuple[str, ...] = ("cpu",)
     random_weights: bool = False
     timing: dict[str, Any] = field(default_factory=dict)
+    provider: str | None = None
 
 
 def expand_grid(grid: GridRequest) -> list[RunRequest]:
@@ -97,7 +99,8 @@ def expand_grid(grid: GridRequest) -> list[RunRequest]:
         for steps in itertools.product(*technique_axes) if technique_axes else [()]:
             requests.append(RunRequest(model=model, dataset=grid.dataset, subset=grid.subset, seed=grid.seed,
                                        techniques=tuple(steps), threads=threads, batch=batch, device=device,
-                                       random_weights=grid.random_weights, timing=dict(grid.timing)))
+                                       random_weights=grid.random_weights, timing=dict(grid.timing),
+                                       provider=grid.provider))
     return requests
 
 
@@ -173,7 +176,8 @@ class InferScope:
             entry = MODELS.get(model.name)
             start, label_space, classes, source, model_name = "torch", entry.label_space, None, entry.source, model.name
         runtime = parse_options(RuntimeSettings, {"threads": request.threads, "batch": request.batch,
-                                                  "device": request.device}, what="runtime")
+                                                  "device": request.device, "provider": request.provider},
+                                what="runtime")
         timing = parse_options(TimingConfig, request.timing, what="timing")
         recipe = Recipe(tuple(parse_step(spec) for spec in request.techniques), runtime, timing)
         validate(recipe, start)
@@ -183,6 +187,12 @@ class InferScope:
             if not torch.cuda.is_available():
                 raise RecipeError("device cuda is not available here (torch.cuda.is_available() is False); "
                                   "use device cpu")
+        if runtime.provider and recipe.final_kind(start) == "onnx":
+            import onnxruntime as ort
+
+            if runtime.provider not in ort.get_available_providers():
+                raise RecipeError(f"execution provider {runtime.provider} is not in this onnxruntime build "
+                                  f"(available: {', '.join(ort.get_available_providers())})")
         entry, location = parse_dataset(request.dataset)
         dataset = entry.load(location, self.settings, _SIZE_PROBE_SPEC)
         trained = not model.options.get("random_weights")
@@ -192,6 +202,10 @@ class InferScope:
         subset = evaluation_subset(dataset, request.subset, request.seed)
         if recipe.calibration_size():
             calibration_subset(dataset, subset, recipe.calibration_size(), request.seed)
+        for step in recipe.steps:
+            if TECHNIQUES.get(step.technique).needs_train_split(step.config) and dataset.train is None:
+                raise RecipeError(f"{step.technique} trains on a train split and {entry.name} has none; use "
+                                  "fashion-mnist" + (" or set recovery=none" if hasattr(step.config, "recovery") else ""))
         fields = {"model": model_name, "model_source": source, "model_options": dict(model.options),
                   "dataset": entry.name, "dataset_location": dataset.location, "subset_size": request.subset, "subset_seed": request.seed,
                   "subset_split": dataset.evaluation.name,
@@ -279,11 +293,19 @@ class InferScope:
                  "reason": "" if cuda and "CUDAExecutionProvider" in providers else
                  ("no CUDA device (torch.cuda.is_available() is False)" if not cuda
                   else "this onnxruntime build has no CUDAExecutionProvider (install onnxruntime-gpu)")}]
-        for name in ("TensorrtExecutionProvider", "OpenVINOExecutionProvider"):
-            rows.append({"device": name.replace("ExecutionProvider", "").lower(), "engine": f"onnxruntime {name}",
-                         "available": False, "reason": "not selectable yet" if name in providers else
-                         f"not in this onnxruntime build ({', '.join(providers)})"})
         return rows
+
+    @staticmethod
+    def provider_choices() -> list[dict[str, Any]]:
+        """onnxruntime execution providers InferScope knows, with the reason when one is unavailable."""
+        import onnxruntime as ort
+
+        from core.recipe import ORT_PROVIDERS
+
+        available = ort.get_available_providers()
+        return [{"provider": name, "available": name in available,
+                 "reason": "" if name in available else "not in this onnxruntime build (e.g. onnxruntime-gpu or "
+                 "onnxruntime-openvino provides it)"} for name in ORT_PROVIDERS]
 
     def save_upload(self, filename: str, data: bytes) -> Path:
         """Keep an uploaded ONNX model under the data directory with a generated name, validated.

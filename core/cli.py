@@ -74,7 +74,8 @@ def cmd_run(args) -> int:
               if v is not None}
     request = RunRequest(model=args.model, dataset=args.dataset, subset=args.subset, seed=args.seed,
                          techniques=tuple(args.technique or ()), threads=args.threads, batch=args.batch,
-                         device=args.device, random_weights=args.random_weights, timing=timing)
+                         device=args.device, random_weights=args.random_weights, timing=timing,
+                         provider=args.provider)
     api = _api()
     run_id = api.submit(request)
     print(f"run {run_id} queued: {args.model} on {args.dataset}", file=sys.stderr)
@@ -197,6 +198,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    p.add_argument("--provider", default=None, help="onnxruntime execution provider (default: the device's)")
     p.add_argument("--random-weights", action="store_true", help="no pretrained weights: latency only")
     p.add_argument("--warmup", type=int)
     p.add_argument("--min-repeats", type=int)

@@ -147,7 +147,10 @@ def prepare_run(run: RunRecord, settings: Settings, progress: Progress = no_prog
     artifact = copy.deepcopy(model.artifact) if recipe.steps else model.artifact
     ctx = BuildContext(input_spec=model.input_spec, example=images[:8], batch=batch,
                        calibration=lambda size: _calibration_images(dataset, subset, size, model),
-                       progress=progress)
+                       progress=progress, device=recipe.runtime.device,
+                       train=None if dataset.train is None else lambda limit: _train_images(dataset, model, limit),
+                       reference=model.artifact.module if model.artifact.kind == "torch" else None,
+                       settings=settings, model_name=model_spec(run))
     for step in recipe.steps:
         progress(step.technique, 0.0)
         artifact = TECHNIQUES.get(step.technique).apply(artifact, step.config, ctx)
@@ -171,6 +174,20 @@ def measure_run(run: RunRecord, settings: Settings, progress: Progress = no_prog
                                       predictor.settings)
     environment["model"] = {k: v for k, v in prepared.model.options.items() if k not in run.model_options}
     return Measurement(metrics, list(stats.samples_ms), prepared.notes, environment, predictor.engine)
+
+
+def model_spec(run: RunRecord) -> str:
+    """The model as a CLI spec: name[:key=value,...]."""
+    options = ",".join(f"{k}={v}" for k, v in run.model_options.items() if v is not None)
+    return f"{run.model}:{options}" if options else run.model
+
+
+def _train_images(dataset: LoadedDataset, model: LoadedModel, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Preprocessed train images and labels (a seeded sample of `limit`), for recovery and distillation."""
+    from core.models.training import split_tensors
+
+    x, y = split_tensors(dataset.train, model.input_spec, limit, seed=0)
+    return x.numpy(), y.numpy()
 
 
 def _calibration_images(dataset: LoadedDataset, subset: Subset, size: int, model: LoadedModel) -> np.ndarray:

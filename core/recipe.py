@@ -7,9 +7,11 @@ from typing import Any
 from core.artifacts import ArtifactKind
 from core.errors import RecipeError
 from core.options import option, parse_key_values, parse_options, split_spec, to_dict
-from core.techniques import TECHNIQUES
+from core.techniques import CONFLICTS, TECHNIQUES
 
-KIND_WORDS = {"torch": "a PyTorch", "onnx": "an ONNX"}
+ORT_PROVIDERS = ("CPUExecutionProvider", "CUDAExecutionProvider", "TensorrtExecutionProvider",
+                 "OpenVINOExecutionProvider", "DmlExecutionProvider", "CoreMLExecutionProvider")
+KIND_WORDS = {"torch": "a PyTorch", "compiled": "a compiled PyTorch", "onnx": "an ONNX"}
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,8 @@ class RuntimeSettings:
                                  minimum=1, maximum=256)
     batch: int = option(1, "images per inference call", minimum=1, maximum=4096)
     device: str = option("cpu", "where the model runs", choices=("cpu", "cuda"))
+    provider: str | None = option(None, "onnxruntime execution provider; empty = the device's default "
+                                        "(CPUExecutionProvider / CUDAExecutionProvider)", choices=ORT_PROVIDERS)
 
 
 @dataclass(frozen=True)
@@ -93,21 +97,30 @@ def validate(recipe: Recipe, start: ArtifactKind) -> None:
                               f"move it after {names[-1]}")
         if names.count(step.technique) > 1:
             raise RecipeError(f"{step.technique} appears {names.count(step.technique)} times; keep one")
+    for pair, reason in CONFLICTS.items():
+        if pair <= set(names):
+            a, b = sorted(pair)
+            raise RecipeError(f"{a} and {b} cannot be combined ({reason}); remove one")
     kind = start
     for i, step in enumerate(steps):
         technique = TECHNIQUES.get(step.technique)
         if kind not in technique.accepts:
             before = "the model" if i == 0 else f"after {names[i - 1]} the model"
             raise RecipeError(f"{step.technique} needs {' or '.join(KIND_WORDS[k] for k in sorted(technique.accepts))} "
-                              f"model, but {before} is {KIND_WORDS[kind]} model; {_fix(step.technique, kind, start, i)}")
+                              f"model, but {before} is {KIND_WORDS[kind]} model; "
+                              f"{_fix(step.technique, kind, start, names[:i])}")
+        technique.check(step.config, kind, recipe.runtime)
         kind = technique.output_kind(kind)
     if recipe.runtime.batch < 1:
         raise RecipeError("batch must be at least 1")
 
 
-def _fix(name: str, kind: ArtifactKind, start: ArtifactKind, index: int) -> str:
+def _fix(name: str, kind: ArtifactKind, start: ArtifactKind, earlier: list[str]) -> str:
     if kind == "torch":
         return f"add onnx_export before {name}"
+    if kind == "compiled":
+        compiler = next(n for n in reversed(earlier) if TECHNIQUES.get(n).produces == "compiled")
+        return f"{compiler} compiles the model, so it must come after {name}; move {name} before {compiler}"
     if start == "onnx":
         return f"{name} needs a PyTorch model and this model is an ONNX file; remove {name}"
     return f"move {name} before onnx_export"

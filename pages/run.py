@@ -83,9 +83,16 @@ threads_text = left.text_input("Threads", value="", key="threads", placeholder="
 batch_text = mid.text_input("Batch size", value="1", key="batch", help="several values separated by commas")
 devices = right.multiselect("Device", [c["device"] for c in choices if c["available"]], default=["cpu"],
                             key="device")
-unavailable = [f"{c['device']}: {c['reason']}" for c in choices if not c["available"]]
+providers = api.provider_choices()
+provider = right.selectbox("ONNX Runtime provider", [None] + [p["provider"] for p in providers if p["available"]],
+                           format_func=lambda p: p or "the device's default", key="provider")
+unavailable = [f"device {c['device']}: {c['reason']}" for c in choices if not c["available"]]
+missing = [p["provider"].replace("ExecutionProvider", "") for p in providers if not p["available"]]
+if missing:
+    unavailable.append(f"providers {', '.join(missing)}: not in this onnxruntime build (onnxruntime-gpu, "
+                       "onnxruntime-openvino and others bring them)")
 if unavailable:
-    right.caption("Not available: " + "; ".join(unavailable))
+    right.caption("Not available here — " + "; ".join(unavailable))
 with st.expander("Timing protocol"):
     t1, t2, t3 = st.columns(3)
     timing = {"warmup": t1.number_input("Warm-up calls", 0, 10_000, 10, key="warmup"),
@@ -107,7 +114,7 @@ try:
     grid = GridRequest(models=tuple(models), model_options=model_options, dataset=dataset_spec, subset=int(subset), seed=int(seed),
                        techniques=tuple(steps), threads=_numbers(threads_text, "Threads"),
                        batch=_numbers(batch_text, "Batch size") if batch_text.strip() else (1,),
-                       device=tuple(devices) or ("cpu",), timing=timing)
+                       device=tuple(devices) or ("cpu",), timing=timing, provider=provider)
     plan = api.plan_grid(grid)
 except InferScopeError as exc:
     problem = str(exc)

@@ -31,6 +31,9 @@ class LocalOptions:
     epochs: int | None = option(None, "training epochs; empty = the architecture's default", minimum=1, maximum=200)
     seed: int = option(0, "training seed", minimum=0)
     train_limit: int | None = option(None, "train on only this many images (a quick, weaker model)", minimum=64)
+    teacher: str | None = option(None, "distil from this Fashion-MNIST model (e.g. resnet8) instead of labels alone")
+    temperature: float = option(4.0, "distillation temperature (with a teacher)", minimum=1.0, maximum=20.0)
+    alpha: float = option(0.7, "weight of the teacher's soft targets (with a teacher)", minimum=0.0, maximum=1.0)
 
 
 def _data_digest(split) -> str:
@@ -40,11 +43,23 @@ def _data_digest(split) -> str:
     return digest.hexdigest()[:16]
 
 
-def cache_key(arch: str, epochs: int, seed: int, train_limit: int | None, data_digest: str) -> str:
-    """Key of a trained model: architecture, seed, epochs, training data and training code version."""
-    payload = json.dumps({"arch": arch, "epochs": epochs, "seed": seed, "limit": train_limit,
-                          "data": data_digest, "version": TRAINING_VERSION}, sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+def cache_key(arch: str, epochs: int, seed: int, train_limit: int | None, data_digest: str,
+              teacher: dict | None = None) -> str:
+    """Key of a trained model: architecture, seed, epochs, training data, teacher and training code version."""
+    fields = {"arch": arch, "epochs": epochs, "seed": seed, "limit": train_limit, "data": data_digest,
+              "version": TRAINING_VERSION}
+    if teacher:
+        fields["teacher"] = teacher
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def weights_digest(module) -> str:
+    """A teacher's identity: the hash of its weights."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(module.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
 
 
 def cache_paths(settings: Settings, arch: str, key: str) -> tuple[Path, Path]:
@@ -74,16 +89,35 @@ def test_accuracy(module, dataset) -> float:
     return float((predictions == y).float().mean() * 100)
 
 
-def train_or_load(arch: str, options: LocalOptions, settings: Settings, progress: Progress) -> tuple[Any, dict]:
-    """Return (module, training record), training and caching it on first use."""
+def _teacher_module(options: LocalOptions, settings: Settings, progress: Progress):
+    from core.models import build_model, parse_model
+
+    teacher = build_model(parse_model(options.teacher), settings, progress)
+    if teacher.label_space != DATASET or teacher.input_spec != INPUT_SPEC or teacher.artifact.kind != "torch":
+        raise ModelError(f"teacher {options.teacher} is not a PyTorch Fashion-MNIST model; pick a local model "
+                         f"({', '.join(ARCHITECTURES)})")
+    return teacher.artifact.module
+
+
+def train_or_load(arch: str, options: LocalOptions, settings: Settings, progress: Progress,
+                  teacher_module: Any = None) -> tuple[Any, dict]:
+    """Return (module, training record), training and caching it on first use.
+
+    With a teacher (given as a module, or named in `options.teacher`) the student learns from the
+    teacher's soft targets too; the teacher's weights are part of the cache key.
+    """
     import torch
 
     from core.datasets import load_dataset
-    from core.models.training import train_classifier
+    from core.models.training import Distillation, train_classifier
 
     dataset = load_dataset(DATASET, settings, INPUT_SPEC)
     epochs = options.epochs or DEFAULT_EPOCHS[arch]
-    key = cache_key(arch, epochs, options.seed, options.train_limit, _data_digest(dataset.train))
+    if teacher_module is None and options.teacher:
+        teacher_module = _teacher_module(options, settings, progress)
+    teacher = None if teacher_module is None else {
+        "weights": weights_digest(teacher_module), "temperature": options.temperature, "alpha": options.alpha}
+    key = cache_key(arch, epochs, options.seed, options.train_limit, _data_digest(dataset.train), teacher)
     weights_path, record_path = cache_paths(settings, arch, key)
     module = ARCHITECTURES[arch][0]()
     if weights_path.is_file() and record_path.is_file():
@@ -94,9 +128,11 @@ def train_or_load(arch: str, options: LocalOptions, settings: Settings, progress
             print(f"cached weights {weights_path} are unreadable ({exc}); training again", file=sys.stderr)
     torch.manual_seed(options.seed)
     module = ARCHITECTURES[arch][0]()
+    distill = None if teacher_module is None else Distillation(teacher_module, options.temperature, options.alpha)
     result = train_classifier(module, dataset.train, INPUT_SPEC, epochs=epochs, seed=options.seed,
-                              limit=options.train_limit, progress=progress)
+                              limit=options.train_limit, progress=progress, distill=distill)
     record = {"arch": arch, "key": key, "epochs": epochs, "seed": options.seed, "train_limit": options.train_limit,
+              "teacher": options.teacher, "teacher_weights": teacher and teacher["weights"],
               "train_seconds": round(result.seconds, 2), "final_loss": result.final_loss,
               "test_top1": round(test_accuracy(module, dataset), 2), "threads": torch.get_num_threads()}
     _atomic_write(weights_path, lambda p: torch.save(module.state_dict(), p))
@@ -109,7 +145,8 @@ def _builder(arch: str):
         if arch not in ARCHITECTURES:
             raise ModelError(f"no local architecture {arch!r}")
         module, record = train_or_load(arch, options, settings, progress)
-        notes = [f"trained here: {record['epochs']} epochs, seed {record['seed']}, "
+        how = f"distilled from {options.teacher}" if options.teacher else "trained here"
+        notes = [f"{how}: {record['epochs']} epochs, seed {record['seed']}, "
                  f"{record['test_top1']}% top-1 on the full test split"]
         return LoadedModel(arch, "local", TorchArtifact(module), INPUT_SPEC, DATASET, 10,
                            options={**to_dict(options), "cache_key": record["key"]}, notes=notes)
@@ -119,8 +156,10 @@ def _builder(arch: str):
 def _describer(arch: str):
     def describe(settings: Settings) -> dict[str, Any]:
         module = ARCHITECTURES[arch][0]()
-        cached = sorted((settings.models_dir / "local").glob(f"{arch}-*.json"))
-        record = json.loads(cached[-1].read_text()) if cached else None
+        records = [json.loads(p.read_text()) for p in (settings.models_dir / "local").glob(f"{arch}-*.json")]
+        defaults = [r for r in records if r.get("epochs") == DEFAULT_EPOCHS[arch] and r.get("seed") == 0
+                    and not r.get("train_limit") and not r.get("teacher")]
+        record = defaults[0] if defaults else None  # only the default training describes the model
         return {"params": sum(p.numel() for p in module.parameters()), "gflops": _gflops(module),
                 "input": [1, 28, 28], "weights_offline": True,
                 "weights": "cached" if record else "trained on first use",

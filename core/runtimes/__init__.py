@@ -12,6 +12,7 @@ from core.runtimes.torch_runtime import TorchPredictor
 
 PREDICTORS: Registry[type] = Registry("runtime")
 PREDICTORS.register("torch", TorchPredictor)
+PREDICTORS.register("compiled", TorchPredictor)
 PREDICTORS.register("onnx", OrtPredictor)
 
 

@@ -1,19 +1,17 @@
-"""Torch eager predictor (CPU or CUDA)."""
+"""Torch predictor (eager or compiled, CPU or CUDA)."""
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
-from core.artifacts import TorchArtifact
+from core.artifacts import CompiledArtifact, TorchArtifact
 from core.errors import InferScopeError
 from core.recipe import RuntimeSettings
 
 
 class TorchPredictor:
-    engine = "torch-eager"
-
-    def __init__(self, artifact: TorchArtifact, runtime: RuntimeSettings, threads: int) -> None:
+    def __init__(self, artifact: TorchArtifact | CompiledArtifact, runtime: RuntimeSettings, threads: int) -> None:
         import torch
 
         if runtime.device == "cuda" and not torch.cuda.is_available():
@@ -22,13 +20,19 @@ class TorchPredictor:
         torch.set_num_threads(threads)
         self._torch = torch
         self.device = torch.device(runtime.device)
-        self.module = artifact.module.to(self.device).eval()
-        self.dtype = next((p.dtype for p in self.module.parameters()), torch.float32)
+        compiled = artifact.kind == "compiled"
+        source = artifact.source if compiled else artifact.module.to(self.device).eval()
+        # A compiled module was built for this device by its technique; moving it would recompile.
+        self.module = artifact.module if compiled else source
+        self.engine = "torch-compiled" if compiled else "torch-eager"
+        self.dtype = next((p.dtype for p in source.parameters() if p.is_floating_point()), torch.float32)
+        self.memory_format = torch.channels_last if artifact.channels_last else torch.contiguous_format
         self.provider = runtime.device
-        self.settings = {"threads": torch.get_num_threads(), "dtype": str(self.dtype).replace("torch.", "")}
+        self.settings = {"threads": torch.get_num_threads(), "dtype": str(self.dtype).replace("torch.", ""),
+                         "channels_last": artifact.channels_last}
 
     def prepare(self, batch: np.ndarray) -> Any:
-        return self._torch.from_numpy(batch).to(self.device, self.dtype)
+        return self._torch.from_numpy(batch).to(self.device, self.dtype).contiguous(memory_format=self.memory_format)
 
     def run(self, native: Any) -> Any:
         with self._torch.inference_mode():

@@ -23,6 +23,12 @@ class BuildContext:
     example: np.ndarray                                  # a small preprocessed batch from the subset
     batch: int                                           # the run's batch size
     calibration: Callable[[int], np.ndarray]             # size -> preprocessed calibration images
+    device: str = "cpu"                                  # where the run executes
+    # limit (None = all) -> preprocessed train images and labels; None when the dataset has no train split
+    train: Callable[[int | None], tuple[np.ndarray, np.ndarray]] | None = None
+    reference: Any = None                                # the untransformed FP32 torch module (a teacher)
+    settings: Any = None                                 # core.settings.Settings, for caches
+    model_name: str = ""                                 # the model as the run names it (name[:options])
     work_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="inferscope-")))
     progress: Progress = no_progress
     notes: list[str] = field(default_factory=list)
@@ -34,7 +40,9 @@ class Technique:
 
     `accepts` are the artifact kinds it can take; `produces` the kind it returns (None: unchanged).
     `position`: "alone" (must be the only step), "last" (configures the runtime), or "any".
-    `calibration_size` tells the UI and the validator how many calibration images a config needs.
+    `calibration_size` tells the UI and the validator how many calibration images a config needs;
+    `check` refuses configurations the run's device or settings cannot honour, with the reason;
+    `needs_train_split` says when a config trains (recovery, distillation) and so needs a train split.
     """
 
     name: str
@@ -45,6 +53,8 @@ class Technique:
     produces: ArtifactKind | None = None
     position: Position = "any"
     calibration_size: Callable[[Any], int] = lambda config: 0
+    check: Callable[[Any, ArtifactKind, Any], None] = lambda config, kind, runtime: None  # RecipeError if impossible
+    needs_train_split: Callable[[Any], bool] = lambda config: False
 
     def output_kind(self, kind: ArtifactKind) -> ArtifactKind:
         return self.produces or kind

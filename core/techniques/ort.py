@@ -19,6 +19,7 @@ class OrtConfig:
                                           minimum=1, maximum=256)
     execution_mode: str = option("sequential", "run operators one at a time or in parallel",
                                  choices=("sequential", "parallel"))
+    io_binding: bool = option(False, "bind input and output buffers once (saves copies; matters most on GPUs)")
 
 
 def apply(artifact: OnnxArtifact, config: OrtConfig, ctx: BuildContext) -> OnnxArtifact:

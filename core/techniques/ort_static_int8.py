@@ -11,6 +11,7 @@ from core.options import option
 from core.techniques.base import BuildContext, Technique
 
 CALIBRATION_METHODS = ("MinMax", "Entropy", "Percentile")
+QUANT_TYPES = ("QUInt8", "QInt8")
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,10 @@ class OrtStaticInt8Config:
                                      choices=CALIBRATION_METHODS)
     calibration_size: int = option(200, "calibration images, from a split disjoint from the subset",
                                    minimum=1, maximum=100_000)
+    activation_type: str = option("QUInt8", "activation type (U8 activations with S8 weights is x86 VNNI's fast path)",
+                                  choices=QUANT_TYPES)
+    weight_type: str = option("QInt8", "weight type", choices=QUANT_TYPES)
+    keep_float: tuple[str, ...] | None = option(None, "node names to keep in float, separated by /")
 
 
 class _Reader:
@@ -60,10 +65,16 @@ def apply(artifact: OnnxArtifact, config: OrtStaticInt8Config, ctx: BuildContext
     source.write_bytes(artifact.model_bytes)
     quant_pre_process(str(source), str(prepared))
     ctx.progress("ort_static_int8", 0.2)
-    input_name = onnx.load(str(prepared), load_external_data=False).graph.input[0].name
-    # Activations U8, weights S8: the x86 VNNI fast path (S8S8 QOperator is the slow one per FACTS.md).
-    quantize_static(str(prepared), str(quantized), _Reader(input_name, images), quant_format=QuantFormat.QDQ,
-                    per_channel=config.per_channel, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+    graph = onnx.load(str(prepared), load_external_data=False).graph
+    names = {node.name for node in graph.node}
+    unknown = [n for n in config.keep_float or () if n not in names]
+    if unknown:
+        raise InferScopeError(f"ort_static_int8: no node named {', '.join(unknown)}; some node names: "
+                              f"{', '.join(sorted(names)[:8])}")
+    quantize_static(str(prepared), str(quantized), _Reader(graph.input[0].name, images), quant_format=QuantFormat.QDQ,
+                    per_channel=config.per_channel, activation_type=getattr(QuantType, config.activation_type),
+                    weight_type=getattr(QuantType, config.weight_type),
+                    nodes_to_exclude=list(config.keep_float or ()),
                     calibrate_method=getattr(CalibrationMethod, config.calibration_method))
     model_bytes = quantized.read_bytes()
     ops = {node.op_type for node in onnx.load_from_string(model_bytes).graph.node}
@@ -71,11 +82,13 @@ def apply(artifact: OnnxArtifact, config: OrtStaticInt8Config, ctx: BuildContext
         raise InferScopeError("ort_static_int8: no operator was quantized; the model has no Conv/MatMul/Gemm "
                               "that onnxruntime can quantize")
     ctx.notes.append(f"ort_static_int8: calibrated on {len(images)} images ({config.calibration_method}, "
-                     f"per_channel={config.per_channel})")
+                     f"per_channel={config.per_channel}, {config.activation_type} activations, "
+                     f"{config.weight_type} weights" + (f", kept in float: {', '.join(config.keep_float)}"
+                                                        if config.keep_float else "") + ")")
     return OnnxArtifact(model_bytes, session=dict(artifact.session))
 
 
 TECHNIQUE = Technique(
-    name="ort_static_int8", summary="onnxruntime static INT8 (QDQ, U8 activations / S8 weights), calibrated",
+    name="ort_static_int8", summary="onnxruntime static INT8 (QDQ), calibrated on images disjoint from the subset",
     config_cls=OrtStaticInt8Config, accepts=frozenset({"onnx"}), apply=apply,
     calibration_size=lambda config: config.calibration_size)

@@ -19,10 +19,14 @@ def fill(page, label: str, value: str) -> None:
 
 
 def pick(page, label: str, option: str) -> None:
+    """Type into a multiselect to filter it, take the first match, and wait until it shows as chosen."""
     widget = page.get_by_test_id("stMultiSelect").filter(has=page.get_by_text(label, exact=True))
-    widget.locator("input").click()
-    page.get_by_role("option", name=option).first.click()
+    box = widget.locator("input")
+    box.click()
+    box.fill(option)
+    page.get_by_role("option", name=re.compile("^" + re.escape(option))).first.click()
     page.keyboard.press("Escape")
+    widget.get_by_text(re.compile("^" + re.escape(option) + " —")).wait_for()
 
 
 def wait_until_done(api, count: int, timeout: float = 600) -> list:
@@ -74,7 +78,8 @@ def test_run_results_export_in_the_browser(app_server, browser_page, tmp_path):
 
     page.get_by_role("link", name="Compare").click()
     page.get_by_role("heading", name="Latency distribution").wait_for()
-    assert page.locator(".js-plotly-plot").count() == 1
+    page.locator(".js-plotly-plot").first.wait_for()  # the ECDF of both runs' raw samples
+    assert page.locator(".js-plotly-plot .scatterlayer .trace").count() == 2
 
     page.get_by_role("link", name="Export").click()
     page.get_by_role("heading", name="Export").wait_for()

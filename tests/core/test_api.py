@@ -52,3 +52,15 @@ def test_baselines_are_added_once(api, run_request):
     assert [p.fields["recipe"] == [] for p in plan.runs] == [True, False, False] and plan.added_baselines == 1
     api.execute(api.submit(run_request(subset=50)))
     assert len(api.plan_grid(grid).runs) == 2 and api.plan_grid(grid).added_baselines == 0
+
+
+def test_an_unavailable_provider_is_refused_never_replaced(api, run_request):
+    import onnxruntime as ort
+
+    if "TensorrtExecutionProvider" in ort.get_available_providers():
+        pytest.skip("TensorRT present")
+    with pytest.raises(InferScopeError, match="TensorrtExecutionProvider is not in this onnxruntime build"):
+        api.plan(run_request("onnx_export", provider="TensorrtExecutionProvider"))
+    rows = {p["provider"]: p for p in api.provider_choices()}
+    assert rows["CPUExecutionProvider"]["available"] and not rows["TensorrtExecutionProvider"]["available"]
+    assert rows["TensorrtExecutionProvider"]["reason"]

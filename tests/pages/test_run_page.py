@@ -61,3 +61,14 @@ def test_cancel_a_queued_run_from_the_page(app_page, api):
     at.run()
     at.button(key=f"cancel_{run.id}").click().run()
     assert api.run(run.id).status == "cancelled"
+
+
+def test_every_technique_gets_a_generated_form(app_page):
+    from core.techniques import TECHNIQUES
+
+    at = app_page()
+    assert {o.split(" — ")[0] for o in at.multiselect(key="techniques").options} == set(TECHNIQUES.names())
+    at.multiselect(key="techniques").set_value(["structured_prune", "onnx_export"]).run()
+    assert at.text_input(key="structured_prune.ratio").value == "0.3"
+    assert at.multiselect(key="structured_prune.importance").options == ["l1", "l2", "lamp", "random"]
+    assert "1 FP32 baseline" in at.info[0].value

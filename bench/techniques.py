@@ -1,0 +1,198 @@
+"""The technique catalogue, measured in one process, interleaved, as speedup over eager FP32.
+
+Part A: ResNet-18 at 224x224, random weights (latency only). Target: the best INT8 configuration
+        >= 5x faster than eager FP32 at batch 1.
+Part B: the default Fashion-MNIST model (trained here, cached): latency and top-1 on a 1000-image
+        test subset. Target: the best configuration within 1 point of FP32 top-1 >= 3x faster.
+
+Every variant is built with the same technique code the engine runs; then all predictors are timed
+in rounds (each round times every variant for --seconds), and the median per-call p50 over rounds
+is reported, so host drift hits all variants alike.
+
+    .venv/bin/python bench/techniques.py [--part a|b|both] [--batch 1] [--rounds 5] [--seconds 1.0]
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+warnings.filterwarnings("ignore")
+
+RESNET18 = {
+    "eager FP32": [],
+    "eager channels_last": ["channels_last"],
+    "eager bf16": ["bf16"],
+    "torch.compile + freezing": ["torch_compile"],
+    "PT2E static INT8 + compile": ["pt2e_static_int8:calibration_size=32"],
+    "50% unstructured pruning, eager": ["unstructured_prune:ratio=0.5"],
+    "30% structured pruning, eager": ["structured_prune:ratio=0.3"],
+    "30% structured pruning, ORT": ["structured_prune:ratio=0.3", "onnx_export"],
+    "ORT FP32 (all optimizations)": ["onnx_export"],
+    "ORT FP32 (no graph optimizations)": ["onnx_export", "ort:graph_optimization=disable"],
+    "ORT FP16 (CPU EP)": ["onnx_export", "fp16"],
+    "ORT dynamic INT8 (MatMul/Gemm)": ["onnx_export", "ort_dynamic_int8"],
+    "ORT static INT8 QDQ per-channel MinMax": ["onnx_export", "ort_static_int8:calibration_size=32"],
+}
+FASHION = {
+    "eager FP32": [],
+    "eager channels_last": ["channels_last"],
+    "torch.compile + freezing": ["torch_compile"],
+    "PT2E static INT8 + compile": ["pt2e_static_int8"],
+    "50% unstructured pruning, eager": ["unstructured_prune:ratio=0.5"],
+    "30% structured pruning + distill recovery, ORT": [
+        "structured_prune:ratio=0.3,recovery=distill,recovery_epochs=1", "onnx_export"],
+    "distilled lenet5 student, ORT": ["distill:epochs=3", "onnx_export"],
+    "ORT FP32": ["onnx_export"],
+    "ORT FP16 (CPU EP)": ["onnx_export", "fp16"],
+    "ORT dynamic INT8 (MatMul/Gemm)": ["onnx_export", "ort_dynamic_int8"],
+    "ORT static INT8 QDQ per-channel MinMax": ["onnx_export", "ort_static_int8"],
+    "ORT static INT8 QDQ per-tensor Entropy": ["onnx_export",
+                                              "ort_static_int8:per_channel=false,calibration_method=Entropy"],
+}
+
+
+def build(module, steps, ctx):
+    from core.artifacts import TorchArtifact
+    from core.recipe import parse_step
+    from core.techniques import TECHNIQUES
+
+    artifact = TorchArtifact(copy.deepcopy(module))
+    for spec in steps:
+        step = parse_step(spec)
+        artifact = TECHNIQUES.get(step.technique).apply(artifact, step.config, ctx)
+    return artifact
+
+
+def interleaved_p50(predictors: dict, batch_input: np.ndarray, rounds: int, seconds: float) -> dict[str, float]:
+    """Median over rounds of each variant's per-call p50 (ms); every round visits every variant."""
+    from core.bench.timing import measure
+    from core.recipe import TimingConfig
+
+    natives = {name: p.prepare(batch_input) for name, p in predictors.items()}
+    config = TimingConfig(warmup=5, min_repeats=10, min_seconds=seconds, max_seconds=seconds * 20)
+    per_round: dict[str, list[float]] = {name: [] for name in predictors}
+    for r in range(rounds):
+        for name, predictor in predictors.items():
+            stats = measure(predictor.run, natives[name], config, len(batch_input), first_ms=0.0)
+            per_round[name].append(stats.percentile(50))
+        print(f"  round {r + 1}/{rounds} done", file=sys.stderr, flush=True)
+    return {name: statistics.median(values) for name, values in per_round.items()}
+
+
+def table(title: str, p50: dict[str, float], accuracy: dict[str, float] | None = None) -> None:
+    base = p50["eager FP32"]
+    print(f"\n{title}\n")
+    header = "| configuration | p50 ms | speedup |" + (" top-1 % | Δ vs FP32 |" if accuracy else "")
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
+    for name, value in p50.items():
+        row = f"| {name} | {value:.3f} | {base / value:.2f}x |"
+        if accuracy:
+            row += f" {accuracy[name]:.2f} | {accuracy[name] - accuracy['eager FP32']:+.2f} |"
+        print(row)
+
+
+def context(input_spec, example, calibration, batch, **extra):
+    from core.techniques import BuildContext
+
+    return BuildContext(input_spec=input_spec, example=example, batch=batch, calibration=calibration, **extra)
+
+
+def part_a(args) -> bool:
+    import torch
+    import torchvision
+
+    from core.inputs import InputSpec
+    from core.recipe import RuntimeSettings
+    from core.runtimes import make_predictor
+
+    torch.manual_seed(0)
+    module = torchvision.models.resnet18().eval()
+    spec = InputSpec(3, 224, 224, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), resize=256)
+    rng = np.random.default_rng(0)
+    images = rng.standard_normal((64, 3, 224, 224)).astype(np.float32)
+    ctx = context(spec, images[:8], lambda n: images[:n], args.batch)
+    runtime = RuntimeSettings(batch=args.batch)
+    predictors = {}
+    for name, steps in RESNET18.items():
+        start = time.perf_counter()
+        predictors[name] = make_predictor(build(module, steps, ctx), runtime)
+        print(f"built {name} in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+    p50 = interleaved_p50(predictors, images[:args.batch], args.rounds, args.seconds)
+    table(f"ResNet-18 224x224, random weights, batch {args.batch} (latency only)", p50)
+    best_int8 = max(p50["eager FP32"] / v for k, v in p50.items() if "INT8" in k)
+    ok = args.batch != 1 or best_int8 >= 5.0
+    print(f"\nbest INT8 speedup {best_int8:.2f}x (target at batch 1: >= 5x): {'yes' if ok else 'NO'}")
+    return ok
+
+
+def part_b(args) -> bool:
+    import torch
+
+    from core.bench.accuracy import top_k
+    from core.datasets import load_dataset
+    from core.datasets.subset import calibration_subset, evaluation_subset
+    from core.engine import load_images, predict_all
+    from core.models import DEFAULT_MODEL, build_model, parse_model
+    from core.models.training import split_tensors
+    from core.progress import TqdmProgress, no_progress
+    from core.recipe import RuntimeSettings
+    from core.runtimes import make_predictor
+    from core.settings import load_settings
+
+    settings = load_settings()
+    model = build_model(parse_model(DEFAULT_MODEL), settings, TqdmProgress())
+    dataset = load_dataset("fashion-mnist", settings, model.input_spec)
+    subset = evaluation_subset(dataset, 1000, 0)
+    images = load_images(subset, model, no_progress, "data")
+    calibration = lambda n: load_images(calibration_subset(dataset, subset, n, 0), model, no_progress, "c")  # noqa
+
+    def train(limit):
+        x, y = split_tensors(dataset.train, model.input_spec, limit, 0)
+        return x.numpy(), y.numpy()
+    ctx = context(model.input_spec, images[:8], calibration, args.batch, train=train, reference=model.artifact.module,
+                  settings=settings, model_name=DEFAULT_MODEL)
+    runtime = RuntimeSettings(batch=args.batch)
+    predictors, accuracy = {}, {}
+    torch.manual_seed(0)
+    for name, steps in FASHION.items():
+        start = time.perf_counter()
+        predictor = make_predictor(build(model.artifact.module, steps, ctx), runtime)
+        logits = predict_all(predictor, images, args.batch, no_progress, "evaluate")
+        accuracy[name] = top_k(logits, subset.labels, 1).percent
+        predictors[name] = predictor
+        print(f"built {name} in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+    p50 = interleaved_p50(predictors, images[:args.batch], args.rounds, args.seconds)
+    table(f"{DEFAULT_MODEL} on Fashion-MNIST (1000-image test subset), batch {args.batch}", p50, accuracy)
+    within = {k: p50["eager FP32"] / v for k, v in p50.items() if accuracy[k] >= accuracy["eager FP32"] - 1.0}
+    best = max(within, key=within.get)
+    ok = within[best] >= 3.0
+    print(f"\nbest within 1 point of FP32 top-1: {best}, {within[best]:.2f}x (target >= 3x): {'yes' if ok else 'NO'}")
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--part", choices=("a", "b", "both"), default="both")
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=1.0)
+    args = parser.parse_args()
+    ok = True
+    if args.part in ("a", "both"):
+        ok &= part_a(args)
+    if args.part in ("b", "both"):
+        ok &= part_b(args)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

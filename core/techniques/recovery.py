@@ -1,0 +1,37 @@
+"""Recovering accuracy after pruning: fine-tuning, or distillation from the unpruned model."""
+from __future__ import annotations
+
+from typing import Any
+
+from core.errors import InferScopeError
+from core.techniques.base import BuildContext
+
+RECOVERY_CHOICES = ("none", "finetune", "distill")
+
+
+def needs_train_split(config: Any) -> bool:
+    return config.recovery != "none"
+
+
+def recover(module, config: Any, ctx: BuildContext, name: str) -> str | None:
+    """Train the pruned `module` in place for `config.recovery_epochs` on the train split; returns a note."""
+    import torch
+
+    from core.models.training import Distillation, fit
+
+    if config.recovery == "none":
+        return None
+    if ctx.train is None:
+        raise InferScopeError(f"{name}: recovery={config.recovery} trains on the dataset's train split, and this "
+                              "dataset has none; use fashion-mnist or set recovery=none")
+    x, y = ctx.train(config.recovery_limit)
+    distill = None
+    if config.recovery == "distill":
+        if ctx.reference is None:
+            raise InferScopeError(f"{name}: recovery=distill needs the unpruned model as the teacher")
+        distill = Distillation(ctx.reference)
+    torch.manual_seed(0)
+    with torch.enable_grad():
+        fit(module, torch.from_numpy(x), torch.from_numpy(y), epochs=config.recovery_epochs, seed=0,
+            progress=ctx.progress, stage=name, lr=1e-3, distill=distill)
+    return f"{name}: recovered with {config.recovery} for {config.recovery_epochs} epoch(s) on {len(x)} train images"

@@ -1,0 +1,47 @@
+"""Every registered technique runs end to end as a stored run, alone and composed."""
+import pytest
+
+from core.bench.env import cpu_info
+from core.techniques import TECHNIQUES
+
+TINY = "resnet8:epochs=1,train_limit=2048"
+# A minimal valid recipe per technique (the prefix a technique needs, then the technique).
+RECIPES = {
+    "fp32": ("fp32",),
+    "structured_prune": ("structured_prune:ratio=0.3",),
+    "unstructured_prune": ("unstructured_prune:ratio=0.5",),
+    "distill": ("distill:epochs=1,train_limit=512",),
+    "bf16": ("bf16",),
+    "channels_last": ("channels_last",),
+    "torch_dynamic_int8": ("torch_dynamic_int8",),
+    "pt2e_static_int8": ("pt2e_static_int8:calibration_size=32",),
+    "torch_compile": ("torch_compile",),
+    "onnx_export": ("onnx_export",),
+    "fp16": ("onnx_export", "fp16"),
+    "ort_dynamic_int8": ("onnx_export", "ort_dynamic_int8"),
+    "ort_static_int8": ("onnx_export", "ort_static_int8:calibration_size=32"),
+    "ort": ("onnx_export", "ort:graph_optimization=extended,io_binding=true"),
+}
+
+
+def test_every_registered_technique_has_a_recipe_here():
+    assert set(RECIPES) == set(TECHNIQUES.names())
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_technique_runs_and_is_stored(api, run_request, name):
+    if name == "bf16" and not {"avx512_bf16", "amx_bf16"} & set(cpu_info()["isa"]):
+        pytest.skip("CPU without bfloat16")
+    run = api.execute(api.submit(run_request(*RECIPES[name], model=TINY, subset=100)))
+    assert run.status == "done", run.error
+    assert run.metrics["latency_p50_ms"] > 0 and run.metrics["top1"] is not None
+    assert [s["technique"] for s in run.recipe] == [s.split(":")[0] for s in RECIPES[name]]
+
+
+def test_prune_distill_export_quantize_compose(api, run_request):
+    steps = ("structured_prune:ratio=0.3,recovery=distill,recovery_limit=512", "onnx_export",
+             "ort_static_int8:calibration_size=32")
+    run = api.execute(api.submit(run_request(*steps, model=TINY, subset=100)))
+    assert run.status == "done", run.error
+    assert any("recovered with distill" in n for n in run.notes)
+    assert any("structured_prune: parameters" in n for n in run.notes)
