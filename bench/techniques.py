@@ -6,8 +6,8 @@ Part B: the default Fashion-MNIST model (trained here, cached): latency and top-
         test subset. Target: the best configuration within 1 point of FP32 top-1 >= 3x faster.
 
 Every variant is built with the same technique code the engine runs; then all predictors are timed
-in rounds (each round times every variant for --seconds), and the median per-call p50 over rounds
-is reported, so host drift hits all variants alike.
+in rounds (each round times every variant for --seconds, in a shuffled order), and the median
+per-call p50 over rounds is reported, so host drift hits all variants alike.
 
     .venv/bin/python bench/techniques.py [--part a|b|both] [--batch 1] [--rounds 5] [--seconds 1.0]
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import random
 import statistics
 import sys
 import time
@@ -72,7 +73,7 @@ def build(module, steps, ctx):
 
 
 def interleaved_p50(predictors: dict, batch_input: np.ndarray, rounds: int, seconds: float) -> dict[str, float]:
-    """Median over rounds of each variant's per-call p50 (ms); every round visits every variant."""
+    """Median over rounds of each variant's per-call p50 (ms); every round visits every variant, shuffled."""
     from core.bench.timing import measure
     from core.recipe import TimingConfig
 
@@ -80,8 +81,10 @@ def interleaved_p50(predictors: dict, batch_input: np.ndarray, rounds: int, seco
     config = TimingConfig(warmup=5, min_repeats=10, min_seconds=seconds, max_seconds=seconds * 20)
     per_round: dict[str, list[float]] = {name: [] for name in predictors}
     for r in range(rounds):
-        for name, predictor in predictors.items():
-            stats = measure(predictor.run, natives[name], config, len(batch_input), first_ms=0.0)
+        order = list(predictors)
+        random.Random(r).shuffle(order)  # no variant always follows the same neighbour (thread pools spin)
+        for name in order:
+            stats = measure(predictors[name].run, natives[name], config, len(batch_input), first_ms=0.0)
             per_round[name].append(stats.percentile(50))
         print(f"  round {r + 1}/{rounds} done", file=sys.stderr, flush=True)
     return {name: statistics.median(values) for name, values in per_round.items()}
