@@ -23,6 +23,7 @@ from core.store import RunStore
 
 LOCK_NAME = "worker.lock"
 LOG_NAME = "worker.log"
+LOG_LIMIT_BYTES = 5 * 1024 ** 2
 
 
 def _lock_path(settings: Settings) -> Path:
@@ -57,8 +58,11 @@ def ensure_worker(settings: Settings) -> bool:
     if not settings.autostart_worker or worker_alive(settings):
         return False
     root = Path(__file__).resolve().parents[1]
+    log_path = settings.home / LOG_NAME
+    if log_path.is_file() and log_path.stat().st_size > LOG_LIMIT_BYTES:
+        log_path.replace(log_path.with_suffix(".log.1"))  # keep one previous log, never grow without bound
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
-    with open(settings.home / LOG_NAME, "ab") as log:
+    with open(log_path, "ab") as log:
         # A new session: the worker outlives the app (a restart loses nothing) and ignores its Ctrl-C.
         subprocess.Popen([sys.executable, "-m", "core", "worker"], cwd=root, env=env, stdin=subprocess.DEVNULL,
                          stdout=log, stderr=log, start_new_session=True)

@@ -60,14 +60,22 @@ class PlotPoint:
     comparable: bool        # measured in the main environment
     drop: float | None      # accuracy points below the FP32 baseline
     reason: str             # why a point is greyed
+    scale: float = 1.0      # factor applied to the run's latency metrics for x (1/batch per image)
+
+
+def x_scale(run: RunRecord, x: str, per_image: bool) -> float:
+    """1/batch when latency per call should be shown per image, else 1."""
+    batch = run.runtime.get("batch") or 1
+    return 1.0 / batch if per_image and x in LATENCY_METRICS else 1.0
 
 
 def plot_points(runs: Sequence[RunRecord], x: str, y: str, *, max_latency_ms: float | None = None,
-                max_drop: float | None = None) -> list[PlotPoint]:
+                max_drop: float | None = None, per_image: bool = False) -> list[PlotPoint]:
     """Done runs that have both metrics, with constraint flags and the front among allowed runs.
 
     `max_latency_ms` bounds the x metric when it is a latency; `max_drop` bounds the loss of the y
-    metric (an accuracy) against the same model's FP32 baseline on the same subset.
+    metric (an accuracy) against the same model's FP32 baseline on the same subset. `per_image`
+    divides latencies by the run's batch size, so runs at different batch sizes compare.
     """
     done = [r for r in runs if r.status == "done" and r.metrics.get(x) is not None and r.metrics.get(y) is not None]
     base = baselines(runs)
@@ -76,17 +84,18 @@ def plot_points(runs: Sequence[RunRecord], x: str, y: str, *, max_latency_ms: fl
     for run in done:
         drop = accuracy_drop(run, base.get(comparison_key(run)), y) if y in ACCURACY_METRICS else None
         reasons = []
-        if max_latency_ms is not None and x in LATENCY_METRICS and run.metrics[x] > max_latency_ms:
-            reasons.append(f"{x} {run.metrics[x]:.3g} > {max_latency_ms:g} ms")
+        x_value = run.metrics[x] * x_scale(run, x, per_image)
+        if max_latency_ms is not None and x in LATENCY_METRICS and x_value > max_latency_ms:
+            reasons.append(f"{x} {x_value:.3g} > {max_latency_ms:g} ms")
         if max_drop is not None and drop is not None and drop > max_drop:
             reasons.append(f"{drop:.2f} points below FP32 (> {max_drop:g})")
         flagged.append((run, drop, "; ".join(reasons)))
     allowed = [i for i, (_, _, reason) in enumerate(flagged) if not reason]
     directions = [METRICS[x].direction, METRICS[y].direction]
-    front = {allowed[k] for k in front_indices([(flagged[i][0].metrics[x], flagged[i][0].metrics[y])
-                                                 for i in allowed], directions)}
-    return [PlotPoint(run, float(run.metrics[x]), float(run.metrics[y]), not reason, i in front,
-                      run.env_fingerprint == main, drop, reason)
+    xs = [run.metrics[x] * x_scale(run, x, per_image) for run, _, _ in flagged]
+    front = {allowed[k] for k in front_indices([(xs[i], flagged[i][0].metrics[y]) for i in allowed], directions)}
+    return [PlotPoint(run, float(xs[i]), float(run.metrics[y]), not reason, i in front,
+                      run.env_fingerprint == main, drop, reason, x_scale(run, x, per_image))
             for i, (run, drop, reason) in enumerate(flagged)]
 
 

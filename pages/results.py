@@ -34,10 +34,12 @@ c1, c2, c3, c4, c5 = st.columns([2, 2, 1, 2, 2])
 x = c1.selectbox("x (latency)", list(views.LATENCY_METRICS), format_func=lambda m: METRICS[m].label, key="x")
 y = c2.selectbox("y (accuracy)", list(views.ACCURACY_METRICS), format_func=lambda m: METRICS[m].label, key="y")
 log_x = c3.checkbox("log x", key="log_x")
+per_image = c3.checkbox("per image", key="per_image", help="divide each call's latency by its batch size")
 max_latency = c4.number_input("Max latency (ms, 0 = none)", min_value=0.0, value=0.0, key="max_latency")
 max_drop = c5.number_input("Max drop vs FP32 (points, 0 = none)", min_value=0.0, value=0.0, step=0.5,
                            key="max_drop")
-points = views.plot_points(shown, x, y, max_latency_ms=max_latency or None, max_drop=max_drop or None)
+points = views.plot_points(shown, x, y, max_latency_ms=max_latency or None, max_drop=max_drop or None,
+                           per_image=per_image)
 
 figure = go.Figure()
 symbols = ["circle", "square", "diamond", "triangle-up", "cross", "x", "star", "hexagon", "pentagon", "triangle-down"]
@@ -56,8 +58,9 @@ for i, combo in enumerate(combos):
                        arrayminus=[p.y - (p.run.metrics.get(f"{ci}_ci_low") or p.y) for p in group],
                        thickness=1, width=0)
         error_x = dict(type="data", symmetric=False, thickness=1, width=0,
-                       array=[(p.run.metrics.get("latency_p75_ms") or p.x) - p.x for p in group],
-                       arrayminus=[p.x - (p.run.metrics.get("latency_p25_ms") or p.x) for p in group]) \
+                       array=[(p.run.metrics.get("latency_p75_ms") or p.x / p.scale) * p.scale - p.x for p in group],
+                       arrayminus=[p.x - (p.run.metrics.get("latency_p25_ms") or p.x / p.scale) * p.scale
+                                   for p in group]) \
             if x == "latency_p50_ms" else None
         figure.add_trace(go.Scatter(
             x=[p.x for p in group], y=[p.y for p in group], mode="markers", name=combo,
@@ -77,7 +80,8 @@ line = views.front_line(points, x)
 if line:
     figure.add_trace(go.Scatter(x=[p[0] for p in line], y=[p[1] for p in line], mode="lines", name="front",
                                 line=dict(shape="hv", color="#111827", width=2, dash="dot"), hoverinfo="skip"))
-figure.update_layout(xaxis_title=METRICS[x].label, yaxis_title=METRICS[y].label, height=520,
+x_title = METRICS[x].label.replace("(ms)", "per image (ms)") if per_image else METRICS[x].label + " per call"
+figure.update_layout(xaxis_title=x_title, yaxis_title=METRICS[y].label, height=520,
                      legend_title_text="techniques (symbol = model)", margin=dict(t=30))
 if log_x:
     figure.update_xaxes(type="log")

@@ -60,3 +60,11 @@ def test_settings_diff_and_deltas(runs):
     assert deltas["latency_p50_ms"][f"Δ {b.id}"] == pytest.approx(b.metrics["latency_p50_ms"] - a.metrics["latency_p50_ms"])
     xs, ys = views.ecdf([3.0, 1.0, 2.0])
     assert xs == [1.0, 2.0, 3.0] and ys[-1] == 1.0
+
+
+def test_per_image_latency_divides_by_batch(runs):
+    per_call = {p.run.id: p for p in views.plot_points(runs, "latency_p50_ms", "top1")}
+    per_image = views.plot_points(runs, "latency_p50_ms", "top1", per_image=True)
+    for p in per_image:
+        assert p.x == pytest.approx(per_call[p.run.id].x / p.run.runtime["batch"])
+    assert any(p.run.runtime["batch"] > 1 for p in per_image)

@@ -51,3 +51,10 @@ def test_filter_tag_and_delete_with_confirmation(app_page, api):
     assert "cannot be undone" in at.warning[0].value and len(api.runs()) == 5
     at.button(key="confirm_yes").click().run()
     assert [r.id for r in api.runs()] == [i for i in ids if i != ids[2]]
+
+
+def test_per_image_latency_option(app_page, api):
+    seed_runs(api.store, 8)
+    at = app_page("results")
+    at.checkbox(key="per_image").check().run()
+    assert not at.exception and "runs plotted" in at.caption[0].value
