@@ -30,7 +30,7 @@ shown = [r for r in runs
          and (not tags or set(tags) & set(r.tags))]
 
 # -- the front -----------------------------------------------------------------------------------
-c1, c2, c3, c4, c5 = st.columns([2, 2, 1, 2, 2])
+c1, c2, c3, c4, c5 = st.columns([2, 2, 1.4, 2, 2])
 x = c1.selectbox("x (latency)", list(views.LATENCY_METRICS), format_func=lambda m: METRICS[m].label, key="x")
 y = c2.selectbox("y (accuracy)", list(views.ACCURACY_METRICS), format_func=lambda m: METRICS[m].label, key="y")
 log_x = c3.checkbox("log x", key="log_x")
