@@ -61,15 +61,12 @@ FASHION = {
 
 
 def build(module, steps, ctx):
+    """The variant exactly as the engine builds it (same steps, same code)."""
     from core.artifacts import TorchArtifact
+    from core.engine import apply_steps
     from core.recipe import parse_step
-    from core.techniques import TECHNIQUES
 
-    artifact = TorchArtifact(copy.deepcopy(module))
-    for spec in steps:
-        step = parse_step(spec)
-        artifact = TECHNIQUES.get(step.technique).apply(artifact, step.config, ctx)
-    return artifact
+    return apply_steps(TorchArtifact(copy.deepcopy(module)), [parse_step(spec) for spec in steps], ctx)
 
 
 def interleaved_p50(predictors: dict, batch_input: np.ndarray, rounds: int, seconds: float) -> dict[str, float]:
@@ -142,10 +139,9 @@ def part_b(args) -> bool:
 
     from core.bench.accuracy import top_k
     from core.datasets import load_dataset
-    from core.datasets.subset import calibration_subset, evaluation_subset
-    from core.engine import load_images, predict_all
+    from core.datasets.subset import evaluation_subset
+    from core.engine import calibration_images, load_images, predict_all, train_images
     from core.models import DEFAULT_MODEL, build_model, parse_model
-    from core.models.training import split_tensors
     from core.progress import TqdmProgress, no_progress
     from core.recipe import RuntimeSettings
     from core.runtimes import make_predictor
@@ -156,12 +152,8 @@ def part_b(args) -> bool:
     dataset = load_dataset("fashion-mnist", settings, model.input_spec)
     subset = evaluation_subset(dataset, 1000, 0)
     images = load_images(subset, model, no_progress, "data")
-    calibration = lambda n: load_images(calibration_subset(dataset, subset, n, 0), model, no_progress, "c")  # noqa
-
-    def train(limit):
-        x, y = split_tensors(dataset.train, model.input_spec, limit, 0)
-        return x.numpy(), y.numpy()
-    ctx = context(model.input_spec, images[:8], calibration, args.batch, train=train, reference=model.artifact.module,
+    ctx = context(model.input_spec, images[:8], lambda n: calibration_images(dataset, subset, n, model), args.batch,
+                  train=lambda limit: train_images(dataset, model, limit), reference=model.artifact.module,
                   settings=settings, model_name=DEFAULT_MODEL)
     runtime = RuntimeSettings(batch=args.batch)
     predictors, accuracy = {}, {}

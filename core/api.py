@@ -23,7 +23,7 @@ from core.export import ExportResult, export_run
 from core.inputs import InputSpec
 from core.models import MODELS, SOURCES, describe_models, parse_model
 from core.models.onnx_file import validate as validate_onnx
-from core.options import describe, parse_options, to_dict
+from core.options import describe, format_spec, parse_options, to_dict
 from core.pareto import METRICS, pareto_front
 from core.progress import Progress, no_progress
 from core.recipe import Recipe, RuntimeSettings, TimingConfig, parse_step, validate
@@ -90,7 +90,7 @@ def expand_grid(grid: GridRequest) -> list[RunRequest]:
     for name, options in grid.techniques:
         keys = list(options)
         combos = itertools.product(*(options[k] for k in keys)) if keys else [()]
-        technique_axes.append([_step_spec(name, dict(zip(keys, combo))) for combo in combos])
+        technique_axes.append([format_spec(name, dict(zip(keys, combo))) for combo in combos])
     keys = [k for k, values in grid.model_options.items() if values]
     option_combos = [dict(zip(keys, combo)) for combo in itertools.product(*(grid.model_options[k] for k in keys))]
     models = [_with_options(m, o) for m in grid.models for o in option_combos]
@@ -104,16 +104,8 @@ def expand_grid(grid: GridRequest) -> list[RunRequest]:
     return requests
 
 
-def _step_spec(name: str, options: dict[str, Any]) -> str:
-    """"name:k=v,..." with only the options that were given (empty strings mean "default")."""
-    given = {k: v for k, v in options.items() if v is not None and v != ""}
-    if not given:
-        return name
-    return name + ":" + ",".join(f"{k}={v}" for k, v in given.items())
-
-
 def _with_options(model: str, options: dict[str, Any]) -> str:
-    spec = _step_spec(model, options)
+    spec = format_spec(model, options)
     if spec != model and ":" in model:  # an ONNX path that already carries options
         return model + "," + spec[len(model) + 1:]
     return spec
@@ -240,10 +232,10 @@ class InferScope:
     def _baselines_needed(self, planned: list[PlannedRun], requests: list[RunRequest]) -> list[PlannedRun]:
         have = {views.comparison_key(r) for r in self.runs() if views.is_baseline(r) and r.status in
                 ("done", *ACTIVE_STATUSES)}
-        have |= {_key(p.fields) for p in planned if not p.fields["recipe"]}
+        have |= {views.comparison_key(p.fields) for p in planned if views.is_baseline_recipe(p.fields["recipe"])}
         extra = []
         for plan, request in zip(planned, requests):
-            key = _key(plan.fields)
+            key = views.comparison_key(plan.fields)
             if key not in have:
                 have.add(key)
                 extra.append(self.plan(RunRequest(**{**request.__dict__, "techniques": ()})))
@@ -377,11 +369,6 @@ class InferScope:
 
     def export(self, run_id: int, path: Path, progress: Progress = no_progress) -> ExportResult:
         return export_run(self.store, run_id, Path(path), self.settings, progress)
-
-
-def _key(fields: dict[str, Any]) -> tuple:
-    return (fields["model"], fields["dataset"], fields["dataset_location"], fields["subset_size"],
-            fields["subset_seed"])
 
 
 def flat_run(run: RunRecord) -> dict[str, Any]:

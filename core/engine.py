@@ -6,7 +6,7 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -21,8 +21,9 @@ from core.errors import DataError, InferScopeError, RunCancelled
 from core.inputs import preprocess
 from core.models import ModelRequest, build_model
 from core.models.base import LoadedModel
+from core.options import format_spec
 from core.progress import Progress, fan_out, no_progress
-from core.recipe import Recipe, recipe_from_json
+from core.recipe import Recipe, Step, recipe_from_json
 from core.runtimes import Predictor, make_predictor
 from core.settings import Settings
 from core.store import RunRecord, RunStore
@@ -120,6 +121,7 @@ class Prepared:
     reference: np.ndarray        # FP32 logits on the same images
     artifact: Any
     notes: list[str]
+    ctx: BuildContext            # what the steps used; export reuses it for a final onnx_export
 
 
 def prepare_run(run: RunRecord, settings: Settings, progress: Progress = no_progress) -> Prepared:
@@ -146,17 +148,23 @@ def prepare_run(run: RunRecord, settings: Settings, progress: Progress = no_prog
     reference = predict_all(make_predictor(model.artifact, recipe.runtime), images, batch, progress, "reference")
     artifact = copy.deepcopy(model.artifact) if recipe.steps else model.artifact
     ctx = BuildContext(input_spec=model.input_spec, example=images[:8], batch=batch,
-                       calibration=lambda size: _calibration_images(dataset, subset, size, model),
+                       calibration=lambda size: calibration_images(dataset, subset, size, model),
                        progress=progress, device=recipe.runtime.device,
-                       train=None if dataset.train is None else lambda limit: _train_images(dataset, model, limit),
+                       train=None if dataset.train is None else lambda limit: train_images(dataset, model, limit),
                        reference=model.artifact.module if model.artifact.kind == "torch" else None,
                        settings=settings, model_name=model_spec(run))
-    for step in recipe.steps:
-        progress(step.technique, 0.0)
-        artifact = TECHNIQUES.get(step.technique).apply(artifact, step.config, ctx)
-        progress(step.technique, 1.0)
+    artifact = apply_steps(artifact, recipe.steps, ctx)
     notes += ctx.notes
-    return Prepared(recipe, model, images, labels, reference, artifact, notes)
+    return Prepared(recipe, model, images, labels, reference, artifact, notes, ctx)
+
+
+def apply_steps(artifact: Any, steps: Sequence[Step], ctx: BuildContext) -> Any:
+    """Apply recipe steps in order, each reporting its own progress stage."""
+    for step in steps:
+        ctx.progress(step.technique, 0.0)
+        artifact = TECHNIQUES.get(step.technique).apply(artifact, step.config, ctx)
+        ctx.progress(step.technique, 1.0)
+    return artifact
 
 
 def measure_run(run: RunRecord, settings: Settings, progress: Progress = no_progress) -> Measurement:
@@ -178,11 +186,10 @@ def measure_run(run: RunRecord, settings: Settings, progress: Progress = no_prog
 
 def model_spec(run: RunRecord) -> str:
     """The model as a CLI spec: name[:key=value,...]."""
-    options = ",".join(f"{k}={v}" for k, v in run.model_options.items() if v is not None)
-    return f"{run.model}:{options}" if options else run.model
+    return format_spec(run.model, run.model_options)
 
 
-def _train_images(dataset: LoadedDataset, model: LoadedModel, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+def train_images(dataset: LoadedDataset, model: LoadedModel, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Preprocessed train images and labels (a seeded sample of `limit`), for recovery and distillation."""
     from core.models.training import split_tensors
 
@@ -190,7 +197,7 @@ def _train_images(dataset: LoadedDataset, model: LoadedModel, limit: int | None)
     return x.numpy(), y.numpy()
 
 
-def _calibration_images(dataset: LoadedDataset, subset: Subset, size: int, model: LoadedModel) -> np.ndarray:
+def calibration_images(dataset: LoadedDataset, subset: Subset, size: int, model: LoadedModel) -> np.ndarray:
     calib = calibration_subset(dataset, subset, size, subset.seed)
     return load_images(calib, model, no_progress, "calibration data")  # quick; its bar would split the step's
 

@@ -10,16 +10,14 @@ import numpy as np
 
 from core.artifacts import OnnxArtifact
 from core.bench.accuracy import fidelity, top_k
-from core.engine import predict_all, prepare_run
+from core.engine import apply_steps, predict_all, prepare_run
 from core.errors import InferScopeError, VerificationError
 from core.models.onnx_file import METADATA_INPUT_SPEC, METADATA_LABEL_SPACE
 from core.progress import Progress, no_progress
-from core.recipe import RuntimeSettings
+from core.recipe import RuntimeSettings, make_step
 from core.runtimes import make_predictor
 from core.settings import Settings
 from core.store import RunRecord, RunStore
-from core.techniques import TECHNIQUES, BuildContext
-from core.techniques.onnx_export import OnnxExportConfig
 
 TOLERANCE_POINTS = 0.1
 
@@ -60,10 +58,7 @@ def export_run(store: RunStore, run_id: int, path: Path, settings: Settings,
     prepared = prepare_run(run, settings, progress)
     artifact = prepared.artifact
     if artifact.kind == "torch":
-        ctx = BuildContext(input_spec=prepared.model.input_spec, example=prepared.images[:8],
-                           batch=prepared.recipe.runtime.batch, calibration=lambda n: prepared.images[:n],
-                           progress=progress)
-        artifact = TECHNIQUES.get("onnx_export").apply(artifact, OnnxExportConfig(), ctx)
+        artifact = apply_steps(artifact, [make_step("onnx_export")], prepared.ctx)
     model = onnx.load_from_string(artifact.model_bytes)
     del model.metadata_props[:]
     for key, value in _metadata(run, artifact, prepared.model.input_spec, prepared.model.label_space).items():

@@ -110,6 +110,12 @@ def parse_key_values(text: str, *, what: str) -> dict[str, str]:
     return out
 
 
+def format_spec(name: str, options: dict[str, Any]) -> str:
+    """"name:k=v,..." from options, leaving out unset ones (None or ""): the inverse of split_spec."""
+    given = {k: v for k, v in options.items() if v is not None and v != ""}
+    return name + ":" + ",".join(f"{k}={v}" for k, v in given.items()) if given else name
+
+
 def split_spec(spec: str) -> tuple[str, str]:
     """Split "NAME:rest" into ("NAME", "rest"); rest is "" when absent."""
     name, _, rest = spec.partition(":")

@@ -17,13 +17,32 @@ ACCURACY_METRICS = ("top1", "top5", "agreement")
 LATENCY_METRICS = ("latency_p50_ms", "latency_p90_ms", "latency_p95_ms", "latency_p99_ms", "latency_mean_ms")
 
 
-def comparison_key(run: RunRecord) -> tuple:
-    """Runs with the same key measure the same model on the same images."""
-    return (run.model, run.dataset, run.dataset_location, run.subset_size, run.subset_seed)
+COMPARISON_FIELDS = ("model", "dataset", "dataset_location", "subset_size", "subset_seed")
+
+
+def comparison_key(run: RunRecord | dict[str, Any]) -> tuple:
+    """Runs with the same key measure the same model on the same images (a record or stored fields)."""
+    if isinstance(run, dict):
+        return tuple(run[name] for name in COMPARISON_FIELDS)
+    return tuple(getattr(run, name) for name in COMPARISON_FIELDS)
+
+
+def is_baseline_recipe(steps: Sequence[dict[str, Any]]) -> bool:
+    """No steps, or only `fp32`: the untransformed model."""
+    return all(step["technique"] == "fp32" for step in steps)
 
 
 def is_baseline(run: RunRecord) -> bool:
-    return all(step["technique"] == "fp32" for step in run.recipe)
+    return is_baseline_recipe(run.recipe)
+
+
+def filter_runs(runs: Sequence[RunRecord], *, models=(), datasets=(), recipes=(), statuses=(),
+                tags=()) -> list[RunRecord]:
+    """Runs matching every non-empty filter (tags: any of them)."""
+    return [r for r in runs
+            if (not models or r.model in models) and (not datasets or r.dataset in datasets)
+            and (not recipes or r.recipe_summary in recipes) and (not statuses or r.status in statuses)
+            and (not tags or set(tags) & set(r.tags))]
 
 
 def baselines(runs: Iterable[RunRecord]) -> dict[tuple, RunRecord]:

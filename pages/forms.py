@@ -9,6 +9,22 @@ from typing import Any
 
 import streamlit as st
 
+from core.errors import InferScopeError
+
+
+def split_values(text: str) -> tuple[str, ...]:
+    """"a, b" -> ("a", "b"); one value (possibly empty, meaning "default") without a comma."""
+    return tuple(p.strip() for p in text.split(",")) if "," in text else (text.strip(),)
+
+
+def whole_numbers(text: str, label: str) -> tuple[int | None, ...]:
+    """Comma-separated whole numbers; empty means (None,), i.e. the default."""
+    parts = [p for p in split_values(text) if p]
+    try:
+        return tuple(int(p) for p in parts) or (None,)
+    except ValueError:
+        raise InferScopeError(f"{label} takes whole numbers separated by commas, not {text!r}") from None
+
 
 def _show(value: Any) -> str:
     return "" if value is None else str(value)
@@ -31,6 +47,5 @@ def option_values(owner: str, fields: list[dict[str, Any]]) -> dict[str, tuple[A
             text = st.text_input(label, value=_show(field["default"]), key=key,
                                  help=help_text + ". Several values: separate with commas.",
                                  placeholder="empty = default")
-            parts = [p.strip() for p in text.split(",")] if "," in text else [text.strip()]
-            values[field["name"]] = tuple(parts)
+            values[field["name"]] = split_values(text)
     return values

@@ -24,10 +24,7 @@ with st.expander("Filter", expanded=False):
     recipes = f3.multiselect("Techniques", sorted({r.recipe_summary for r in runs}), key="f_recipe")
     statuses = f4.multiselect("Status", sorted({r.status for r in runs}), key="f_status")
     tags = st.multiselect("Tag", sorted({t for r in runs for t in r.tags}), key="f_tag")
-shown = [r for r in runs
-         if (not models or r.model in models) and (not datasets or r.dataset in datasets)
-         and (not recipes or r.recipe_summary in recipes) and (not statuses or r.status in statuses)
-         and (not tags or set(tags) & set(r.tags))]
+shown = views.filter_runs(runs, models=models, datasets=datasets, recipes=recipes, statuses=statuses, tags=tags)
 
 # -- the front -----------------------------------------------------------------------------------
 c1, c2, c3, c4, c5 = st.columns([2, 2, 1.4, 2, 2])

@@ -5,7 +5,7 @@ import streamlit as st
 from core.api import GridRequest
 from core.errors import InferScopeError
 from pages.common import get_api
-from pages.forms import option_values
+from pages.forms import option_values, whole_numbers
 
 st.title("Run")
 api = get_api()
@@ -100,20 +100,12 @@ with st.expander("Timing protocol"):
               "min_seconds": t3.number_input("Timed seconds at least", 0.0, 3600.0, 2.0, key="min_seconds")}
 
 
-def _numbers(text: str, label: str) -> tuple:
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    try:
-        return tuple(int(p) for p in parts) or (None,)
-    except ValueError:
-        raise InferScopeError(f"{label} takes whole numbers separated by commas, not {text!r}") from None
-
-
 # -- grid: validate before anything is queued -----------------------------------------------------
 plan, problem = None, None
 try:
     grid = GridRequest(models=tuple(models), model_options=model_options, dataset=dataset_spec, subset=int(subset), seed=int(seed),
-                       techniques=tuple(steps), threads=_numbers(threads_text, "Threads"),
-                       batch=_numbers(batch_text, "Batch size") if batch_text.strip() else (1,),
+                       techniques=tuple(steps), threads=whole_numbers(threads_text, "Threads"),
+                       batch=whole_numbers(batch_text, "Batch size") if batch_text.strip() else (1,),
                        device=tuple(devices) or ("cpu",), timing=timing, provider=provider)
     plan = api.plan_grid(grid)
 except InferScopeError as exc:

@@ -1,6 +1,7 @@
 """`local` models: small public architectures trained here on Fashion-MNIST and cached."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -155,16 +156,23 @@ def _builder(arch: str):
 
 def _describer(arch: str):
     def describe(settings: Settings) -> dict[str, Any]:
-        module = ARCHITECTURES[arch][0]()
+        params, gflops = _cost(arch)
         records = [json.loads(p.read_text()) for p in (settings.models_dir / "local").glob(f"{arch}-*.json")]
         defaults = [r for r in records if r.get("epochs") == DEFAULT_EPOCHS[arch] and r.get("seed") == 0
                     and not r.get("train_limit") and not r.get("teacher")]
         record = defaults[0] if defaults else None  # only the default training describes the model
-        return {"params": sum(p.numel() for p in module.parameters()), "gflops": _gflops(module),
+        return {"params": params, "gflops": gflops,
                 "input": [1, 28, 28], "weights_offline": True,
                 "weights": "cached" if record else "trained on first use",
                 "reference_top1": record["test_top1"] if record else None}
     return describe
+
+
+@functools.lru_cache(maxsize=None)
+def _cost(arch: str) -> tuple[int, float]:
+    """Parameters and GFLOPs of an architecture: fixed, so counted once per process (pages list models often)."""
+    module = ARCHITECTURES[arch][0]()
+    return sum(p.numel() for p in module.parameters()), _gflops(module)
 
 
 def _gflops(module) -> float:

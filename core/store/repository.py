@@ -145,8 +145,8 @@ class RunStore:
     def mark_running(self, run_id: int) -> None:
         with self._session() as session:
             row = self._transition(session, run_id, "running")
-            row.started_at, row.worker_pid, row.worker_host = now(), os.getpid(), socket.gethostname()
-            row.stage, row.progress = "start", 0.0
+            for key, value in _running_values().items():
+                setattr(row, key, value)
 
     def set_progress(self, run_id: int, stage: str, fraction: float) -> bool:
         """Record progress; returns True when a cancel was requested for this run."""
@@ -165,8 +165,7 @@ class RunStore:
                     return None
                 claimed = session.execute(
                     update(RunRow).where(RunRow.id == run_id, RunRow.status == "queued")
-                    .values(status="running", started_at=now(), worker_pid=os.getpid(),
-                            worker_host=socket.gethostname(), stage="start", progress=0.0)).rowcount
+                    .values(status="running", **_running_values())).rowcount
                 if claimed == 1:
                     return run_id
             # another worker took it between our read and our write: look again
@@ -234,11 +233,12 @@ class RunStore:
 
     # -- reads ------------------------------------------------------------------------------
     def get(self, run_id: int) -> RunRecord:
+        table = RunRow.__table__
         with self._session() as session:
-            row = session.get(RunRow, run_id)
-            if row is None:
-                raise InferScopeError(f"no run with id {run_id}; `python -m core runs` lists them")
-            return _record(row)
+            row = session.execute(select(table).where(table.c.id == run_id)).mappings().first()
+        if row is None:
+            raise InferScopeError(f"no run with id {run_id}; `python -m core runs` lists them")
+        return _record(row)
 
     def list_runs(self, status: str | None = None) -> list[RunRecord]:
         """All runs (or those with `status`), oldest first. Plain rows, no ORM objects: 5,000 runs load fast."""
@@ -261,10 +261,14 @@ _PLAIN_FIELDS = ("id", "status", "created_at", "started_at", "finished_at", "sta
 _METRIC_NAMES = (*METRIC_COLUMNS, *INT_METRIC_COLUMNS)
 
 
+def _running_values() -> dict[str, Any]:
+    """What a run records when this process starts executing it."""
+    return {"started_at": now(), "worker_pid": os.getpid(), "worker_host": socket.gethostname(), "stage": "start",
+            "progress": 0.0}
+
+
 def _record(row: Any) -> RunRecord:
-    """A RunRecord from an ORM row or a row mapping."""
-    if isinstance(row, RunRow):
-        row = {column.name: getattr(row, column.name) for column in RunRow.__table__.columns}
+    """A RunRecord from a row mapping of the runs table."""
     return RunRecord(**{name: row[name] for name in _PLAIN_FIELDS}, progress=row["progress"] or 0.0,
                      model_options=row["model_options"] or {}, recipe=row["recipe"] or [],
                      runtime=row["runtime"] or {}, notes=row["notes"] or [], tags=list(row["tags"] or []),
