@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from core import jobs, views
+from core.curve import CurveConfig, execute_curve
 from core.datasets import DATASETS, parse_dataset
 from core.datasets.subset import (
     calibration_split_name,
@@ -27,8 +28,9 @@ from core.options import describe, format_spec, parse_options, to_dict
 from core.pareto import METRICS, pareto_front
 from core.progress import Progress, no_progress
 from core.recipe import Recipe, RuntimeSettings, TimingConfig, parse_step, validate
+from core.scenarios import DEFAULT_SCENARIO, SCENARIOS, parse_scenario
 from core.settings import Settings, ensure_home, load_settings
-from core.store import RunRecord, RunStore
+from core.store import CurveRecord, RunRecord, RunStore
 from core.techniques import TECHNIQUES
 
 # Dataset sizes do not depend on the input shape; this stands in for the model's during validation.
@@ -52,6 +54,7 @@ class RunRequest:
     random_weights: bool = False
     timing: dict[str, Any] = field(default_factory=dict)
     provider: str | None = None
+    scenario: str = DEFAULT_SCENARIO  # NAME[:key=value,...]
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ class GridRequest:
     """Several runs at once: every list is one axis; the grid is their Cartesian product.
 
     `techniques` is an ordered list of (technique name, {option: [values]}); each option's values
-    form another axis.
+    form another axis; so does each option of `scenario` (name, {option: [values]}).
     """
 
     models: tuple[str, ...]
@@ -82,25 +85,31 @@ class GridRequest:
     random_weights: bool = False
     timing: dict[str, Any] = field(default_factory=dict)
     provider: str | None = None
+    scenario: tuple[str, dict[str, tuple[Any, ...]]] = (DEFAULT_SCENARIO, {})
+
+
+def _option_specs(name: str, options: dict[str, tuple[Any, ...]]) -> list[str]:
+    """NAME:k=v specs for every combination of the option values."""
+    keys = list(options)
+    combos = itertools.product(*(options[k] for k in keys)) if keys else [()]
+    return [format_spec(name, dict(zip(keys, combo))) for combo in combos]
 
 
 def expand_grid(grid: GridRequest) -> list[RunRequest]:
     """The grid as individual run requests, in a stable order."""
-    technique_axes = []
-    for name, options in grid.techniques:
-        keys = list(options)
-        combos = itertools.product(*(options[k] for k in keys)) if keys else [()]
-        technique_axes.append([format_spec(name, dict(zip(keys, combo))) for combo in combos])
+    technique_axes = [_option_specs(name, options) for name, options in grid.techniques]
+    scenarios = _option_specs(*grid.scenario)
     keys = [k for k, values in grid.model_options.items() if values]
     option_combos = [dict(zip(keys, combo)) for combo in itertools.product(*(grid.model_options[k] for k in keys))]
     models = [_with_options(m, o) for m in grid.models for o in option_combos]
     requests = []
-    for model, threads, batch, device in itertools.product(models, grid.threads, grid.batch, grid.device):
+    for model, threads, batch, device, scenario in itertools.product(models, grid.threads, grid.batch, grid.device,
+                                                                     scenarios):
         for steps in itertools.product(*technique_axes) if technique_axes else [()]:
             requests.append(RunRequest(model=model, dataset=grid.dataset, subset=grid.subset, seed=grid.seed,
                                        techniques=tuple(steps), threads=threads, batch=batch, device=device,
                                        random_weights=grid.random_weights, timing=dict(grid.timing),
-                                       provider=grid.provider))
+                                       provider=grid.provider, scenario=scenario))
     return requests
 
 
@@ -154,6 +163,11 @@ class InferScope:
         return [{"name": name, "summary": t.summary, "accepts": sorted(t.accepts), "produces": t.produces,
                  "position": t.position, "options": describe(t.config_cls)} for name, t in TECHNIQUES]
 
+    @staticmethod
+    def scenarios() -> list[dict[str, Any]]:
+        return [{"name": name, "summary": s.summary, "use_when": s.use_when, "options": describe(s.config_cls)}
+                for name, s in SCENARIOS]
+
     # -- runs -----------------------------------------------------------------------------------
     def plan(self, request: RunRequest) -> PlannedRun:
         """Validate everything that can be checked before work starts; raise with what to change."""
@@ -163,16 +177,22 @@ class InferScope:
             start, label_space, classes, source = "onnx", summary.label_space, summary.num_classes, "onnx"
             if summary.batch is not None and summary.batch != request.batch:
                 raise RecipeError(f"{model.name} takes a fixed batch of {summary.batch}; use --batch {summary.batch}")
+            fixed_batch = summary.batch is not None
             model_name = str(Path(model.name).expanduser().resolve())
         else:
             entry = MODELS.get(model.name)
             start, label_space, classes, source, model_name = "torch", entry.label_space, None, entry.source, model.name
+            fixed_batch = False
         runtime = parse_options(RuntimeSettings, {"threads": request.threads, "batch": request.batch,
                                                   "device": request.device, "provider": request.provider},
                                 what="runtime")
         timing = parse_options(TimingConfig, request.timing, what="timing")
         recipe = Recipe(tuple(parse_step(spec) for spec in request.techniques), runtime, timing)
         validate(recipe, start)
+        scenario, scenario_options = parse_scenario(request.scenario)
+        fixed_batch = fixed_batch or any(s.technique == "onnx_export" and not s.config.dynamic_batch
+                                         for s in recipe.steps)
+        _check_scenario(scenario, scenario_options, fixed_batch)
         if runtime.device == "cuda":
             import torch
 
@@ -202,7 +222,8 @@ class InferScope:
                   "dataset": entry.name, "dataset_location": dataset.location, "subset_size": request.subset, "subset_seed": request.seed,
                   "subset_split": dataset.evaluation.name,
                   "calibration_split": calibration_split_name(dataset) if recipe.calibration_size() else None,
-                  "recipe": recipe.steps_json(), "runtime": {**to_dict(runtime), "timing": to_dict(timing)}}
+                  "recipe": recipe.steps_json(), "runtime": {**to_dict(runtime), "timing": to_dict(timing)},
+                  "scenario": scenario, "scenario_config": to_dict(scenario_options)}
         return PlannedRun(fields, recipe)
 
     def submit(self, request: RunRequest) -> int:
@@ -367,8 +388,40 @@ class InferScope:
         done = [r for r in (runs if runs is not None else self.runs("done")) if r.status == "done"]
         return [done[i] for i in pareto_front([r.metrics for r in done], [x, y])]
 
+    # -- latency-throughput curves ------------------------------------------------------------------
+    def plan_curve(self, run_id: int, values: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Check a sweep request; returns the config to store."""
+        config = to_dict(parse_options(CurveConfig, values, what="curve"))
+        if self.run(run_id).status != "done":
+            raise InferScopeError(f"run {run_id} is {self.run(run_id).status}; a curve sweeps a finished (done) run")
+        return config
+
+    def request_curve(self, run_id: int, values: dict[str, Any] | None = None) -> int:
+        """Queue a latency-throughput sweep of a done run's configuration for the worker; returns its id."""
+        curve_id = self.store.create_curve(run_id, self.plan_curve(run_id, values))
+        jobs.ensure_worker(self.settings)
+        return curve_id
+
+    def measure_curve(self, run_id: int, values: dict[str, Any] | None = None,
+                      progress: Progress = no_progress) -> CurveRecord:
+        """Sweep here, in this process (the CLI's `curve`); stores every point as it is measured."""
+        curve_id = self.store.create_curve(run_id, self.plan_curve(run_id, values))
+        self.store.start_curve(curve_id)
+        return execute_curve(self.store, curve_id, self.settings, progress)
+
+    def curves(self, run_id: int) -> list[CurveRecord]:
+        return self.store.curves(run_id)
+
     def export(self, run_id: int, path: Path, progress: Progress = no_progress) -> ExportResult:
         return export_run(self.store, run_id, Path(path), self.settings, progress)
+
+
+def _check_scenario(name: str, config: Any, fixed_batch: bool) -> None:
+    """Refuse scenario settings the model cannot serve, saying what to change."""
+    merges = name == "server" and config.max_batch > 1
+    if merges and fixed_batch:
+        raise RecipeError("server dynamic batching merges requests into larger calls, and this model takes a fixed "
+                          "batch; set max_batch=1, or export with onnx_export:dynamic_batch=true")
 
 
 def flat_run(run: RunRecord) -> dict[str, Any]:

@@ -26,6 +26,7 @@ class TorchArtifact:
 
     module: Any
     channels_last: bool = False
+    response_cache: dict[str, Any] | None = None  # CacheConfig fields set by the `cache` step
     kind: ArtifactKind = "torch"
 
     def size_bytes(self) -> int:
@@ -40,6 +41,7 @@ class CompiledArtifact:
     source: Any
     size: int
     channels_last: bool = False
+    response_cache: dict[str, Any] | None = None
     kind: ArtifactKind = "compiled"
 
     def size_bytes(self) -> int:
@@ -52,6 +54,7 @@ class OnnxArtifact:
 
     model_bytes: bytes
     session: dict[str, Any] = field(default_factory=dict)  # OrtConfig fields set by the `ort` step
+    response_cache: dict[str, Any] | None = None
     kind: ArtifactKind = "onnx"
 
     def size_bytes(self) -> int:

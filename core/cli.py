@@ -38,6 +38,7 @@ def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
 def _run_row(run: RunRecord) -> dict[str, Any]:
     return {"id": run.id, "status": run.status, "model": run.model, "dataset": run.dataset,
             "subset": run.subset_size, "recipe": run.recipe_summary, "batch": run.runtime.get("batch"),
+            "scenario": run.scenario,
             **{k: run.metrics.get(k) for k in TABLE_METRICS}}
 
 
@@ -49,6 +50,8 @@ def cmd_catalogue(args) -> int:
         columns = ["name", "source", "params", "gflops", "input", "weights_offline", "reference_top1"]
     elif args.command == "datasets":
         rows, columns = InferScope.datasets(), ["name", "label_space", "needs_location", "description"]
+    elif args.command == "scenarios":
+        rows, columns = InferScope.scenarios(), ["name", "summary", "use_when"]
     else:
         rows, columns = InferScope.techniques(), ["name", "accepts", "produces", "summary"]
     if args.json:
@@ -57,7 +60,7 @@ def cmd_catalogue(args) -> int:
     print_table(rows, columns)
     if args.command == "models":
         print("\nAn ONNX image classifier is used by its path: --model path/to/model.onnx[:mean=.../std=...]")
-    if args.command == "techniques":
+    if args.command in ("techniques", "scenarios"):
         for t in rows:
             for o in t["options"]:
                 choices = f" [{', '.join(map(str, o['choices']))}]" if o["choices"] else ""
@@ -75,7 +78,7 @@ def cmd_run(args) -> int:
     request = RunRequest(model=args.model, dataset=args.dataset, subset=args.subset, seed=args.seed,
                          techniques=tuple(args.technique or ()), threads=args.threads, batch=args.batch,
                          device=args.device, random_weights=args.random_weights, timing=timing,
-                         provider=args.provider)
+                         provider=args.provider, scenario=args.scenario)
     api = _api()
     run_id = api.submit(request)
     print(f"run {run_id} queued: {args.model} on {args.dataset}", file=sys.stderr)
@@ -94,8 +97,11 @@ def cmd_run(args) -> int:
 
 
 def _print_run(run: RunRecord, samples: list[float] | None = None) -> None:
+    from core.scenarios import scenario_config, scenario_spec
+
     print(f"run {run.id}: {run.status}  {run.model} on {run.dataset} (subset {run.subset_size}, seed "
-          f"{run.subset_seed})  recipe: {run.recipe_summary}  runtime: {json.dumps(run.runtime)}")
+          f"{run.subset_seed})  recipe: {run.recipe_summary}  runtime: {json.dumps(run.runtime)}  scenario: "
+          f"{scenario_spec(run.scenario, scenario_config(run.scenario, run.scenario_config))}")
     if run.error:
         print(f"error: {run.error}")
     if run.status == "done":
@@ -164,6 +170,36 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_curve(args) -> int:
+    from core import views
+    from core.progress import TqdmProgress
+
+    values = {k: v for k, v in {"latency_bound_ms": args.bound_ms, "points": args.points, "growth": args.growth,
+                                "seconds_per_point": args.seconds_per_point}.items() if v is not None}
+    bar = TqdmProgress()
+    try:
+        curve = _api().measure_curve(args.run_id, values, bar)
+    finally:
+        bar.close()
+    if args.json:
+        print(json.dumps(curve.to_json(), indent=2))
+        return 0 if curve.status == "done" else EXIT_FAILED
+    print(f"curve {curve.id} of run {curve.run_id}: {curve.status}" + (f" ({curve.error})" if curve.error else ""))
+    if curve.points:
+        print_table([p.__dict__ for p in curve.points], ["target_rate_rps", "achieved_rate_rps", "latency_p50_ms",
+                                                         "latency_p99_ms", "over_bound_pct", "completed", "dropped"])
+        summary = views.curve_summary(curve.points, curve.config["latency_bound_ms"])
+        print(f"saturation: {summary.saturation.achieved_rate_rps:.1f} requests/s (at a target of "
+              f"{summary.saturation.target_rate_rps:.1f}/s)")
+        bound = curve.config["latency_bound_ms"]
+        if summary.best_under_bound:
+            print(f"highest rate with p99 under {bound:g} ms: {summary.best_under_bound.achieved_rate_rps:.1f} "
+                  "requests/s")
+        else:
+            print(f"no measured rate kept p99 under {bound:g} ms")
+    return 0 if curve.status == "done" else EXIT_FAILED
+
+
 def cmd_worker(args) -> int:
     from core import jobs
     from core.progress import TqdmProgress
@@ -185,7 +221,7 @@ def parser() -> argparse.ArgumentParser:
 
     top = argparse.ArgumentParser(prog="python -m core", description="InferScope: measure speed vs accuracy.")
     sub = top.add_subparsers(dest="command", required=True)
-    for name in ("models", "datasets", "techniques"):
+    for name in ("models", "datasets", "techniques", "scenarios"):
         p = sub.add_parser(name, help=f"list {name}")
         p.add_argument("--json", action="store_true")
         p.set_defaults(func=cmd_catalogue)
@@ -204,8 +240,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--min-repeats", type=int)
     p.add_argument("--min-seconds", type=float)
     p.add_argument("--max-seconds", type=float)
+    p.add_argument("--scenario", default="single-stream", metavar="NAME[:key=value,...]",
+                   help="how load is applied while timing: single-stream, offline, server (e.g. server:rate=200), "
+                        "concurrent (e.g. concurrent:clients=8,sessions=2); `python -m core scenarios` lists options")
     p.add_argument("-v", "--verbose", action="store_true", help="also print raw latency samples")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("curve", help="sweep a done run's configuration in the server scenario up to saturation")
+    p.add_argument("run_id", type=int)
+    p.add_argument("--bound-ms", type=float, help="p99 latency bound (default 50)")
+    p.add_argument("--points", type=int, help="rates measured at most (default 10)")
+    p.add_argument("--growth", type=float, help="each rate is this many times the previous one (default 1.5)")
+    p.add_argument("--seconds-per-point", type=float, help="arrivals at each rate last about this long (default 3)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_curve)
     p = sub.add_parser("runs", help="list stored runs")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--json", action="store_true")

@@ -13,7 +13,7 @@ import numpy as np
 from core.bench import env as env_mod
 from core.bench.accuracy import fidelity, top_k
 from core.bench.memory import PeakMemory
-from core.bench.timing import LatencyStats, measure
+from core.bench.timing import LatencyStats
 from core.datasets import load_dataset
 from core.datasets.base import LoadedDataset
 from core.datasets.subset import Subset, calibration_subset, evaluation_subset
@@ -21,10 +21,18 @@ from core.errors import DataError, InferScopeError, RunCancelled
 from core.inputs import preprocess
 from core.models import ModelRequest, build_model
 from core.models.base import LoadedModel
-from core.options import format_spec
+from core.options import format_spec, to_dict
 from core.progress import Progress, fan_out, no_progress
 from core.recipe import Recipe, Step, recipe_from_json
-from core.runtimes import Predictor, make_predictor
+from core.runtimes import CachedPredictor, Predictor, make_predictor
+from core.scenarios import (
+    SCENARIOS,
+    LoadContext,
+    QueryStream,
+    ScenarioResult,
+    request_pool,
+    scenario_config,
+)
 from core.settings import Settings
 from core.store import RunRecord, RunStore
 from core.techniques import TECHNIQUES, BuildContext
@@ -76,12 +84,6 @@ def predict_all(predictor: Predictor, images: np.ndarray, batch: int, progress: 
         raise InferScopeError(f"the model produced NaN or infinite outputs during {stage}; "
                               "the technique broke the model — check its options")
     return logits
-
-
-def timing_batch(images: np.ndarray, batch: int) -> np.ndarray:
-    """The first `batch` subset images (tiled when the subset is smaller)."""
-    reps = -(-batch // len(images))
-    return np.ascontiguousarray(np.tile(images, (reps, 1, 1, 1))[:batch])
 
 
 @dataclass
@@ -175,13 +177,81 @@ def measure_run(run: RunRecord, settings: Settings, progress: Progress = no_prog
     first: dict[str, float] = {}
     with PeakMemory() as peak:
         logits = predict_all(predictor, prepared.images, batch, progress, "evaluate", first_call=first)
-    stats = measure(predictor.run, predictor.prepare(timing_batch(prepared.images, batch)), recipe.timing, batch,
-                    progress, first_ms=first["ms"])
-    metrics = _metrics(stats, logits, prepared.reference, prepared.labels, prepared.artifact.size_bytes(), peak.mb)
+    config = scenario_config(run.scenario, run.scenario_config)
+    result = run_scenario(prepared, predictor, run.scenario, config, progress, first_ms=first["ms"],
+                          seed=run.subset_seed)
+    metrics = {**latency_metrics(result, batch),
+               **_quality_metrics(logits, prepared.reference, prepared.labels),
+               "size_mb": prepared.artifact.size_bytes() / 1e6, "peak_mem_mb": peak.mb}
     environment = env_mod.environment(recipe.runtime.device, predictor.engine, predictor.provider,
                                       predictor.settings)
     environment["model"] = {k: v for k, v in prepared.model.options.items() if k not in run.model_options}
-    return Measurement(metrics, list(stats.samples_ms), prepared.notes, environment, predictor.engine)
+    environment["load"] = result.load
+    notes = prepared.notes + _load_notes(result)
+    return Measurement(metrics, result.samples_ms, notes, environment, predictor.engine)
+
+
+def run_scenario(prepared: Prepared, predictor: Predictor, name: str, config: Any, progress: Progress = no_progress,
+                 *, first_ms: float | None = None, seed: int = 0) -> ScenarioResult:
+    """Apply one scenario's load to `predictor`, drawing requests from the run's subset.
+
+    The query stream is seeded; it repeats inputs only when the recipe has a response cache (its
+    repeat ratio), and the cache starts empty, as a fresh server's would.
+    """
+    runtime = prepared.recipe.runtime
+    cache = prepared.artifact.response_cache or {}
+    if isinstance(predictor, CachedPredictor):
+        predictor.cache.clear()  # the accuracy pass filled it with every subset image
+    pool = request_pool(prepared.images, runtime.batch)
+    stream = QueryStream(len(pool), cache.get("repeat_ratio", 0.0), cache.get("zipf_exponent", 1.2), seed)
+    shared = predictor.cache if isinstance(predictor, CachedPredictor) else None
+    ctx = LoadContext(predictor, lambda: make_predictor(prepared.artifact, runtime, cache=shared), pool, stream,
+                      prepared.recipe.timing, runtime.batch, progress, first_ms)
+    result = SCENARIOS.get(name).run(ctx, config)
+    result.load.update(scenario=name, config=to_dict(config), images_per_request=runtime.batch, engine=predictor.engine,
+                       intra_op_threads=predictor.settings.get("threads"),
+                       inter_op_threads=predictor.settings.get("inter_op_threads"),
+                       query_stream={"distinct_requests": len(pool), "seed": seed,
+                                     "repeat_ratio": stream.repeat_ratio, "zipf_exponent": stream.zipf_exponent})
+    return result
+
+
+def latency_metrics(result: ScenarioResult, batch: int) -> dict[str, Any]:
+    """Latency distribution, rates and cache statistics of a scenario's requests."""
+    if not result.samples_ms:
+        raise InferScopeError("no request completed within the timing bounds; raise the max seconds of the "
+                              "timing protocol or lower the server rate")
+    stats = LatencyStats(result.first_ms, tuple(result.samples_ms), result.wall_seconds, batch)
+    metrics: dict[str, Any] = {
+        "latency_first_ms": stats.first_ms, "latency_p25_ms": stats.percentile(25),
+        "latency_p50_ms": stats.percentile(50), "latency_p75_ms": stats.percentile(75),
+        "latency_p90_ms": stats.percentile(90), "latency_p95_ms": stats.percentile(95),
+        "latency_p99_ms": stats.percentile(99), "latency_p999_ms": stats.percentile(99.9),
+        "latency_mean_ms": stats.mean_ms, "latency_std_ms": stats.std_ms, "latency_count": stats.count,
+        "timing_seconds": stats.wall_seconds, "throughput_ips": stats.throughput_ips,
+        "achieved_rate_rps": stats.count / stats.wall_seconds if stats.wall_seconds > 0 else None,
+    }
+    metrics.update(result.metrics)
+    if result.hits is not None:
+        samples = np.asarray(result.samples_ms)
+        hits = np.asarray(result.hits, dtype=bool)
+        metrics["cache_hit_pct"] = 100.0 * hits.mean()
+        metrics["cache_hit_p50_ms"] = float(np.percentile(samples[hits], 50)) if hits.any() else None
+        metrics["cache_miss_p50_ms"] = float(np.percentile(samples[~hits], 50)) if (~hits).any() else None
+    return metrics
+
+
+def _load_notes(result: ScenarioResult) -> list[str]:
+    notes = []
+    load = result.load
+    if load.get("requests_dropped"):
+        notes.append(f"{load['requests_dropped']} request(s) were still queued when the timing protocol's max seconds "
+                     "ran out: they are left out of the percentiles and counted as over the latency bound")
+    elif load.get("stopped_by_time"):
+        notes.append(f"the timing protocol's max seconds ended the load after {load['requests_sent']} request(s)")
+    if load.get("sessions", 1) > 1 and load["engine"].startswith("torch"):
+        notes.append("torch runs one module from many threads: the sessions share its weights")
+    return notes
 
 
 def model_spec(run: RunRecord) -> str:
@@ -202,16 +272,8 @@ def calibration_images(dataset: LoadedDataset, subset: Subset, size: int, model:
     return load_images(calib, model, no_progress, "calibration data")  # quick; its bar would split the step's
 
 
-def _metrics(stats: LatencyStats, logits: np.ndarray, reference: np.ndarray, labels: np.ndarray | None,
-             size_bytes: int, peak_mb: float) -> dict[str, Any]:
-    metrics: dict[str, Any] = {
-        "latency_first_ms": stats.first_ms, "latency_p25_ms": stats.percentile(25),
-        "latency_p50_ms": stats.percentile(50), "latency_p75_ms": stats.percentile(75),
-        "latency_p90_ms": stats.percentile(90), "latency_p95_ms": stats.percentile(95),
-        "latency_p99_ms": stats.percentile(99), "latency_mean_ms": stats.mean_ms, "latency_std_ms": stats.std_ms,
-        "latency_count": stats.count, "timing_seconds": stats.wall_seconds, "throughput_ips": stats.throughput_ips,
-        "size_mb": size_bytes / 1e6, "peak_mem_mb": peak_mb, "eval_samples": len(logits),
-    }
+def _quality_metrics(logits: np.ndarray, reference: np.ndarray, labels: np.ndarray | None) -> dict[str, Any]:
+    metrics: dict[str, Any] = {"eval_samples": len(logits)}
     fid = fidelity(logits, reference)
     metrics.update(agreement=fid.agreement.percent, agreement_ci_low=fid.agreement.ci_low,
                    agreement_ci_high=fid.agreement.ci_high, logit_cosine=fid.logit_cosine)

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import IO
 
+from core.curve import execute_curve
 from core.engine import execute
 from core.errors import RunCancelled
 from core.progress import no_progress
@@ -75,18 +76,24 @@ def _interrupt(signum, frame) -> None:
 
 
 def run_worker(settings: Settings, store: RunStore, *, progress=no_progress) -> int:
-    """Execute queued runs one after another until the queue is empty; returns how many ran."""
+    """Execute queued runs, then queued curves, one after another until none waits; returns how many ran."""
     lock = _try_lock(settings)
     if lock is None:
         return 0  # another worker owns the queue
     signal.signal(signal.SIGTERM, _interrupt)
     done = 0
     try:
-        while (run_id := store.claim_next_queued()) is not None:
+        while True:  # runs first, then latency-throughput curves, until neither waits
+            if (run_id := store.claim_next_queued()) is not None:
+                job = lambda: execute(store, run_id, settings, progress)  # noqa: E731
+            elif (curve_id := store.claim_next_curve()) is not None:
+                job = lambda: execute_curve(store, curve_id, settings, progress)  # noqa: E731
+            else:
+                break
             try:
-                execute(store, run_id, settings, progress)
+                job()
             except RunCancelled:
-                pass  # stored as cancelled by execute(); go on with the queue
+                pass  # stored as cancelled; go on with the queue
             done += 1
     finally:
         lock.close()

@@ -92,9 +92,10 @@ def validate(recipe: Recipe, start: ArtifactKind) -> None:
         if technique.position == "alone" and len(steps) > 1:
             raise RecipeError(f"{step.technique} is the untransformed baseline and cannot be combined with "
                               f"{', '.join(n for n in names if n != step.technique)}; run it on its own")
-        if technique.position == "last" and i != len(steps) - 1:
-            raise RecipeError(f"{step.technique} configures how the final model runs, so it must be the last step; "
-                              f"move it after {names[-1]}")
+        later = [n for n in names[i + 1:] if TECHNIQUES.get(n).position != "last"]
+        if technique.position == "last" and later:
+            raise RecipeError(f"{step.technique} configures how the final model runs, so it must come after the "
+                              f"steps that transform the model; move it after {later[-1]}")
         if names.count(step.technique) > 1:
             raise RecipeError(f"{step.technique} appears {names.count(step.technique)} times; keep one")
     for pair, reason in CONFLICTS.items():

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from core.pareto import METRICS, Direction, front_indices
-from core.store import ALL_METRICS, RunRecord
+from core.store import ALL_METRICS, CurvePoint, RunRecord
 
 ACCURACY_METRICS = ("top1", "top5", "agreement")
-LATENCY_METRICS = ("latency_p50_ms", "latency_p90_ms", "latency_p95_ms", "latency_p99_ms", "latency_mean_ms")
+LATENCY_METRICS = ("latency_p50_ms", "latency_p90_ms", "latency_p95_ms", "latency_p99_ms", "latency_p999_ms",
+                   "latency_mean_ms")
 
 
 COMPARISON_FIELDS = ("model", "dataset", "dataset_location", "subset_size", "subset_seed")
@@ -37,12 +38,12 @@ def is_baseline(run: RunRecord) -> bool:
 
 
 def filter_runs(runs: Sequence[RunRecord], *, models=(), datasets=(), recipes=(), statuses=(),
-                tags=()) -> list[RunRecord]:
+                tags=(), scenarios=()) -> list[RunRecord]:
     """Runs matching every non-empty filter (tags: any of them)."""
     return [r for r in runs
             if (not models or r.model in models) and (not datasets or r.dataset in datasets)
             and (not recipes or r.recipe_summary in recipes) and (not statuses or r.status in statuses)
-            and (not tags or set(tags) & set(r.tags))]
+            and (not tags or set(tags) & set(r.tags)) and (not scenarios or r.scenario in scenarios)]
 
 
 def baselines(runs: Iterable[RunRecord]) -> dict[tuple, RunRecord]:
@@ -191,7 +192,8 @@ def settings_diff(runs: Sequence[RunRecord]) -> list[dict[str, Any]]:
     """Recipe, runtime, model options and environment side by side; `differs` marks fields that vary."""
     flat = [flatten({"model": r.model, "model_options": r.model_options, "dataset": r.dataset_spec,
                      "subset": {"size": r.subset_size, "seed": r.subset_seed}, "recipe": r.recipe,
-                     "runtime": r.runtime, "environment": r.environment or {}}) for r in runs]
+                     "runtime": r.runtime, "scenario": {"name": r.scenario, **r.scenario_config},
+                     "environment": r.environment or {}}) for r in runs]
     keys = sorted({k for f in flat for k in f})
     rows = []
     for key in keys:
@@ -212,3 +214,22 @@ def ecdf(samples: Sequence[float]) -> tuple[list[float], list[float]]:
     ordered = sorted(samples)
     n = len(ordered)
     return ordered, [(i + 1) / n for i in range(n)]
+
+
+@dataclass(frozen=True)
+class CurveSummary:
+    saturation: CurvePoint                  # where more offered load stops adding throughput
+    best_under_bound: CurvePoint | None     # the highest achieved rate whose p99 meets the bound
+
+
+# A point is at saturation once it achieves this share of the highest rate of the sweep.
+SATURATION_SHARE = 0.95
+
+
+def curve_summary(points: Sequence[CurvePoint], bound_ms: float) -> CurveSummary:
+    """The saturation point and the highest rate that keeps p99 under `bound_ms` (no request dropped)."""
+    ordered = sorted(points, key=lambda p: p.target_rate_rps)
+    peak = max(p.achieved_rate_rps for p in ordered)
+    saturation = next(p for p in ordered if p.achieved_rate_rps >= SATURATION_SHARE * peak)
+    within = [p for p in ordered if p.latency_p99_ms <= bound_ms and not p.dropped]
+    return CurveSummary(saturation, max(within, key=lambda p: p.achieved_rate_rps) if within else None)

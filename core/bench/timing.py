@@ -42,27 +42,38 @@ class LatencyStats:
 
 
 def measure(call: Callable[[Any], Any], native: Any, config: TimingConfig, batch: int,
-            progress: Progress = no_progress, first_ms: float | None = None) -> LatencyStats:
+            progress: Progress = no_progress, first_ms: float | None = None,
+            next_input: Callable[[int], Any] | None = None) -> LatencyStats:
     """Time `call(native)`.
 
     `first_ms`: the cold first call when the caller already made it (e.g. before an accuracy pass);
     otherwise the first call here is timed and recorded apart from the samples.
+    `next_input(i)`, when given, supplies the i-th call's input instead of `native` (outside the clock).
     """
     clock = time.perf_counter_ns
+    calls = 0
+
+    def argument() -> Any:
+        nonlocal calls
+        calls += 1
+        return native if next_input is None else next_input(calls - 1)
+
     if first_ms is None:
+        native_in = argument()
         start = clock()
-        call(native)
+        call(native_in)
         first_ms = (clock() - start) / 1e6
     for _ in range(config.warmup):
-        call(native)
+        call(argument())
     samples: list[int] = []
     min_ns, max_ns = int(config.min_seconds * 1e9), int(config.max_seconds * 1e9)
     loop_start = clock()
     elapsed = 0
     next_report = loop_start
     while len(samples) < config.min_repeats or elapsed < min_ns:
+        native_in = argument()
         start = clock()
-        call(native)
+        call(native_in)
         end = clock()
         samples.append(end - start)
         elapsed = end - loop_start

@@ -28,7 +28,8 @@ class TorchPredictor:
         self.dtype = next((p.dtype for p in source.parameters() if p.is_floating_point()), torch.float32)
         self.memory_format = torch.channels_last if artifact.channels_last else torch.contiguous_format
         self.provider = runtime.device
-        self.settings = {"threads": torch.get_num_threads(), "dtype": str(self.dtype).replace("torch.", ""),
+        self.settings = {"threads": torch.get_num_threads(), "inter_op_threads": torch.get_num_interop_threads(),
+                         "dtype": str(self.dtype).replace("torch.", ""),
                          "channels_last": artifact.channels_last}
 
     def prepare(self, batch: np.ndarray) -> Any:

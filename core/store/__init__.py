@@ -1,6 +1,6 @@
 """The run store (SQLAlchemy; SQLite by default, any URL by setting)."""
-from core.store.entities import ALL_METRICS, RunRecord
+from core.store.entities import ALL_METRICS, CurvePoint, CurveRecord, RunRecord
 from core.store.repository import RunStore
 from core.store.schema import FINAL_STATUSES, METRIC_COLUMNS, SCHEMA_VERSION, STATUSES
 
-__all__ = ["RunStore", "RunRecord", "ALL_METRICS", "METRIC_COLUMNS", "STATUSES", "FINAL_STATUSES", "SCHEMA_VERSION"]
+__all__ = ["RunStore", "RunRecord", "CurveRecord", "CurvePoint", "ALL_METRICS", "METRIC_COLUMNS", "STATUSES", "FINAL_STATUSES", "SCHEMA_VERSION"]

@@ -40,6 +40,7 @@ class RunRecord:
     environment: dict[str, Any] | None
     metrics: dict[str, Any] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
+    scenario_config: dict[str, Any] = field(default_factory=dict)
 
     @property
     def recipe_summary(self) -> str:
@@ -57,7 +58,48 @@ class RunRecord:
                 "dataset_location": self.dataset_location, "subset_size": self.subset_size,
                 "subset_seed": self.subset_seed, "subset_split": self.subset_split,
                 "calibration_split": self.calibration_split, "recipe": self.recipe, "runtime": self.runtime,
-                "scenario": self.scenario, "error": self.error, "notes": self.notes, "stage": self.stage,
+                "scenario": self.scenario, "scenario_config": self.scenario_config, "error": self.error, "notes": self.notes, "stage": self.stage,
                 "progress": self.progress, "engine": self.engine, "env_fingerprint": self.env_fingerprint,
                 "created_at": iso(self.created_at), "started_at": iso(self.started_at),
                 "finished_at": iso(self.finished_at), "tags": list(self.tags), "metrics": dict(self.metrics)}
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """One measured point of a latency-throughput sweep."""
+
+    target_rate_rps: float
+    achieved_rate_rps: float
+    latency_p50_ms: float
+    latency_p90_ms: float
+    latency_p99_ms: float
+    latency_p999_ms: float
+    over_bound_pct: float
+    completed: int
+    dropped: int
+    mean_batch_requests: float | None = None
+
+
+@dataclass(frozen=True)
+class CurveRecord:
+    """A latency-throughput sweep of one run's configuration, with its points in rate order."""
+
+    id: int
+    run_id: int
+    status: str
+    created_at: datetime
+    finished_at: datetime | None
+    progress: float
+    config: dict[str, Any]
+    error: str | None
+    saturation_rps: float | None
+    points: list[CurvePoint] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return {"id": self.id, "run_id": self.run_id, "status": self.status, "config": self.config,
+                "error": self.error, "saturation_rps": self.saturation_rps,
+                "created_at": self.created_at.isoformat() if self.created_at else None,
+                "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+                "points": [asdict(p) for p in self.points]}

@@ -14,13 +14,16 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import InferScopeError, StoreError
-from core.store.entities import RunRecord
+from core.store.entities import CurvePoint, CurveRecord, RunRecord
 from core.store.schema import (
     FINAL_STATUSES,
     INT_METRIC_COLUMNS,
     METRIC_COLUMNS,
     SCHEMA_VERSION,
+    V3_METRICS,
     Base,
+    CurvePointRow,
+    CurveRow,
     LatencySamples,
     RunRow,
     SchemaInfo,
@@ -38,8 +41,16 @@ def _v1_to_v2(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE runs ADD COLUMN cancel_requested BOOLEAN NOT NULL DEFAULT FALSE"))
 
 
+def _v2_to_v3(conn: Connection) -> None:
+    """Schema 3: scenario configs, serving and cache metrics, latency-throughput curves."""
+    conn.execute(text("ALTER TABLE runs ADD COLUMN scenario_config JSON"))
+    for column in V3_METRICS:
+        conn.execute(text(f"ALTER TABLE runs ADD COLUMN {column} FLOAT"))
+    Base.metadata.create_all(conn, tables=[CurveRow.__table__, CurvePointRow.__table__])
+
+
 # version -> function upgrading a database from that version to the next one.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def now() -> datetime:
@@ -215,6 +226,9 @@ class RunStore:
 
     def delete(self, run_id: int) -> None:
         with self._session() as session:
+            curves = select(CurveRow.id).where(CurveRow.run_id == run_id)
+            session.execute(delete(CurvePointRow).where(CurvePointRow.curve_id.in_(curves)))
+            session.execute(delete(CurveRow).where(CurveRow.run_id == run_id))
             session.execute(delete(LatencySamples).where(LatencySamples.run_id == run_id))
             session.execute(delete(RunRow).where(RunRow.id == run_id))
 
@@ -229,7 +243,84 @@ class RunStore:
             for row in dead:
                 row.status, row.finished_at = "interrupted", now()
                 row.error = f"the worker process (pid {row.worker_pid}) ended during stage {row.stage!r}; run it again"
+            curves = session.scalars(select(CurveRow).where(CurveRow.status == "running",
+                                                            CurveRow.worker_host == host)).all()
+            for curve in curves:
+                if curve.worker_pid is None or not psutil.pid_exists(curve.worker_pid):
+                    curve.status, curve.finished_at = "interrupted", now()
+                    curve.error = f"the worker process (pid {curve.worker_pid}) ended mid-sweep; measure it again"
             return [r.id for r in dead]
+
+    # -- latency-throughput curves ------------------------------------------------------------------
+    def create_curve(self, run_id: int, config: dict[str, Any]) -> int:
+        """Queue a sweep of a done run's configuration; returns the curve id."""
+        with self._session() as session:
+            run = session.get(RunRow, run_id)
+            if run is None:
+                raise InferScopeError(f"no run with id {run_id}")
+            if run.status != "done":
+                raise InferScopeError(f"run {run_id} is {run.status}; a curve sweeps a finished (done) run")
+            row = CurveRow(run_id=run_id, created_at=now(), status="queued", progress=0.0, config=config)
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def claim_next_curve(self) -> int | None:
+        """Atomically take the oldest queued curve (marks it running); None when none waits."""
+        while True:
+            with self._session() as session:
+                curve_id = session.scalar(select(CurveRow.id).where(CurveRow.status == "queued")
+                                          .order_by(CurveRow.id).limit(1))
+                if curve_id is None:
+                    return None
+                if self._start_curve(session, curve_id):
+                    return curve_id
+
+    def start_curve(self, curve_id: int) -> None:
+        with self._session() as session:
+            if not self._start_curve(session, curve_id):
+                raise InferScopeError(f"curve {curve_id} is not queued")
+
+    @staticmethod
+    def _start_curve(session: Session, curve_id: int) -> bool:
+        return session.execute(
+            update(CurveRow).where(CurveRow.id == curve_id, CurveRow.status == "queued")
+            .values(status="running", worker_pid=os.getpid(), worker_host=socket.gethostname())).rowcount == 1
+
+    def add_curve_point(self, curve_id: int, point: CurvePoint, progress: float) -> None:
+        with self._session() as session:
+            session.add(CurvePointRow(curve_id=curve_id, **point.__dict__))
+            session.execute(update(CurveRow).where(CurveRow.id == curve_id).values(progress=float(progress)))
+
+    def end_curve(self, curve_id: int, status: str, *, error: str | None = None,
+                  saturation_rps: float | None = None) -> None:
+        if status not in FINAL_STATUSES:
+            raise ValueError(f"end_curve() takes a final status, not {status!r}")
+        with self._session() as session:
+            row = session.get(CurveRow, curve_id)
+            if row is None:
+                raise InferScopeError(f"no curve with id {curve_id}")
+            if row.status != "running":
+                raise InferScopeError(f"curve {curve_id} is {row.status} and cannot become {status}")
+            row.status, row.error, row.finished_at = status, error, now()
+            row.saturation_rps, row.progress = saturation_rps, 1.0 if status == "done" else row.progress
+
+    def curve(self, curve_id: int) -> CurveRecord:
+        with self._session() as session:
+            row = session.get(CurveRow, curve_id)
+            if row is None:
+                raise InferScopeError(f"no curve with id {curve_id}")
+            return _curve_record(session, row)
+
+    def curves(self, run_id: int | None = None, status: str | None = None) -> list[CurveRecord]:
+        """Curves (of one run, or with one status), oldest first, with their points."""
+        query = select(CurveRow).order_by(CurveRow.id)
+        if run_id is not None:
+            query = query.where(CurveRow.run_id == run_id)
+        if status is not None:
+            query = query.where(CurveRow.status == status)
+        with self._session() as session:
+            return [_curve_record(session, row) for row in session.scalars(query).all()]
 
     # -- reads ------------------------------------------------------------------------------
     def get(self, run_id: int) -> RunRecord:
@@ -267,9 +358,20 @@ def _running_values() -> dict[str, Any]:
             "progress": 0.0}
 
 
+def _curve_record(session: Session, row: CurveRow) -> CurveRecord:
+    points = session.scalars(select(CurvePointRow).where(CurvePointRow.curve_id == row.id)
+                             .order_by(CurvePointRow.target_rate_rps)).all()
+    names = [f.name for f in CurvePoint.__dataclass_fields__.values()]
+    return CurveRecord(id=row.id, run_id=row.run_id, status=row.status, created_at=row.created_at,
+                       finished_at=row.finished_at, progress=row.progress or 0.0, config=row.config or {},
+                       error=row.error, saturation_rps=row.saturation_rps,
+                       points=[CurvePoint(**{n: getattr(p, n) for n in names}) for p in points])
+
+
 def _record(row: Any) -> RunRecord:
     """A RunRecord from a row mapping of the runs table."""
     return RunRecord(**{name: row[name] for name in _PLAIN_FIELDS}, progress=row["progress"] or 0.0,
+                     scenario_config=row["scenario_config"] or {},
                      model_options=row["model_options"] or {}, recipe=row["recipe"] or [],
                      runtime=row["runtime"] or {}, notes=row["notes"] or [], tags=list(row["tags"] or []),
                      metrics={name: row[name] for name in _METRIC_NAMES})

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 FINAL_STATUSES = ("done", "failed", "cancelled", "interrupted")
 
@@ -42,7 +42,17 @@ METRIC_COLUMNS: dict[str, str] = {
     "agreement": "top-1 agreement with the FP32 reference, %", "agreement_ci_low": "agreement 95% CI low, %",
     "agreement_ci_high": "agreement 95% CI high, %", "logit_cosine": "mean logit cosine with the FP32 reference",
     "size_mb": "serialized model size, MB", "peak_mem_mb": "peak resident memory during evaluation, MB",
+    # since schema 3: serving scenarios and the response cache
+    "latency_p999_ms": "99.9th percentile latency per request, ms",
+    "achieved_rate_rps": "requests answered per second", "target_rate_rps": "server scenario: target arrival rate, "
+    "requests/s", "over_bound_pct": "server scenario: requests over the latency bound (dropped ones included), %",
+    "mean_batch_requests": "server scenario: mean requests per model call (dynamic batching)",
+    "cache_hit_pct": "response cache: requests answered from the cache, %",
+    "cache_hit_p50_ms": "response cache: median latency of hits, ms",
+    "cache_miss_p50_ms": "response cache: median latency of misses, ms",
 }
+V3_METRICS = ("latency_p999_ms", "achieved_rate_rps", "target_rate_rps", "over_bound_pct", "mean_batch_requests",
+              "cache_hit_pct", "cache_hit_p50_ms", "cache_miss_p50_ms")
 INT_METRIC_COLUMNS = {"latency_count": "timed calls", "eval_samples": "images scored for accuracy"}
 
 
@@ -87,6 +97,7 @@ class RunRow(Base):
     recipe: Mapped[list[Any]] = mapped_column(JSON, default=list)
     runtime: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     scenario: Mapped[str] = mapped_column(String(32), default="single-stream")
+    scenario_config: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)         # since schema 3
 
     error: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -123,6 +134,14 @@ class RunRow(Base):
     logit_cosine: Mapped[float | None] = mapped_column(Float)
     size_mb: Mapped[float | None] = mapped_column(Float)
     peak_mem_mb: Mapped[float | None] = mapped_column(Float)
+    latency_p999_ms: Mapped[float | None] = mapped_column(Float)       # since schema 3
+    achieved_rate_rps: Mapped[float | None] = mapped_column(Float)
+    target_rate_rps: Mapped[float | None] = mapped_column(Float)
+    over_bound_pct: Mapped[float | None] = mapped_column(Float)
+    mean_batch_requests: Mapped[float | None] = mapped_column(Float)
+    cache_hit_pct: Mapped[float | None] = mapped_column(Float)
+    cache_hit_p50_ms: Mapped[float | None] = mapped_column(Float)
+    cache_miss_p50_ms: Mapped[float | None] = mapped_column(Float)
 
 
 class LatencySamples(Base):
@@ -131,3 +150,43 @@ class LatencySamples(Base):
     __tablename__ = "latency_samples"
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     samples_ms: Mapped[list[Any]] = mapped_column(JSON)
+
+
+class CurveRow(Base):
+    """A latency-throughput sweep of one run's configuration (since schema 3)."""
+
+    __tablename__ = "curves"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({', '.join(repr(s) for s in STATUSES)})", name="status"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    worker_pid: Mapped[int | None] = mapped_column(Integer)
+    worker_host: Mapped[str | None] = mapped_column(String(256))
+    saturation_rps: Mapped[float | None] = mapped_column(Float)
+
+
+class CurvePointRow(Base):
+    """One server-scenario measurement of a sweep, stored as soon as it is measured."""
+
+    __tablename__ = "curve_points"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    curve_id: Mapped[int] = mapped_column(ForeignKey("curves.id", ondelete="CASCADE"), index=True)
+    target_rate_rps: Mapped[float] = mapped_column(Float)
+    achieved_rate_rps: Mapped[float] = mapped_column(Float)
+    latency_p50_ms: Mapped[float] = mapped_column(Float)
+    latency_p90_ms: Mapped[float] = mapped_column(Float)
+    latency_p99_ms: Mapped[float] = mapped_column(Float)
+    latency_p999_ms: Mapped[float] = mapped_column(Float)
+    over_bound_pct: Mapped[float] = mapped_column(Float)
+    completed: Mapped[int] = mapped_column(Integer)
+    dropped: Mapped[int] = mapped_column(Integer)
+    mean_batch_requests: Mapped[float | None] = mapped_column(Float)

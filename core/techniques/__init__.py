@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from core.registry import Registry
 from core.techniques import (
+    cache,
     compile,
     distill,
     dynamic_int8,
@@ -22,7 +23,7 @@ TECHNIQUES: Registry[Technique] = Registry("technique")
 for _technique in (fp32.TECHNIQUE, pruning.STRUCTURED, pruning.UNSTRUCTURED, distill.TECHNIQUE, precision.BF16,
                    compile.CHANNELS_LAST, dynamic_int8.TORCH_DYNAMIC, pt2e_int8.TECHNIQUE, compile.TORCH_COMPILE,
                    onnx_export.TECHNIQUE, precision.FP16, dynamic_int8.ORT_DYNAMIC, ort_static_int8.TECHNIQUE,
-                   ort.TECHNIQUE):
+                   ort.TECHNIQUE, cache.TECHNIQUE):
     TECHNIQUES.register(_technique.name, _technique)
 
 # Pairs that cannot share a recipe, with the reason shown to the user.

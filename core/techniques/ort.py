@@ -1,7 +1,7 @@
 """`ort`: how the ONNX Runtime session runs the model (graph optimizations, threads, execution mode)."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from core.artifacts import OnnxArtifact
 from core.options import option
@@ -23,7 +23,7 @@ class OrtConfig:
 
 
 def apply(artifact: OnnxArtifact, config: OrtConfig, ctx: BuildContext) -> OnnxArtifact:
-    return OnnxArtifact(artifact.model_bytes, session=asdict(config))
+    return replace(artifact, session=asdict(config))
 
 
 TECHNIQUE = Technique(

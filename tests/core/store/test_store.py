@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import InferScopeError, StoreError
 from core.store import SCHEMA_VERSION, RunStore
+from core.store.schema import V3_METRICS
 
 FIELDS = dict(model="lenet5", model_source="local", model_options={}, dataset="fashion-mnist", dataset_location=None,
               subset_size=10, subset_seed=0, subset_split="test", calibration_split=None,
@@ -91,20 +92,58 @@ def test_missing_run(store):
         store.get(42)
 
 
-def test_a_version_1_database_is_upgraded_in_place(tmp_path):
-    path = tmp_path / "v1.db"
+def _downgrade(path, version: int) -> None:
+    """Turn a current database back into what schema `version` looked like."""
+    with sqlite3.connect(path) as conn:
+        if version < 3:
+            conn.execute("DROP TABLE curve_points")
+            conn.execute("DROP TABLE curves")
+            for column in ("scenario_config", *V3_METRICS):
+                conn.execute(f"ALTER TABLE runs DROP COLUMN {column}")
+        if version < 2:
+            conn.execute("ALTER TABLE runs DROP COLUMN tags")
+            conn.execute("ALTER TABLE runs DROP COLUMN cancel_requested")
+        conn.execute(f"update schema_info set value='{version}' where key='schema_version'")
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_old_database_is_upgraded_in_place(tmp_path, version):
+    path = tmp_path / f"v{version}.db"
     store = RunStore(f"sqlite:///{path}")
     run_id = store.create_run(**FIELDS)
     store.engine.dispose()
-    with sqlite3.connect(path) as conn:  # turn it back into what schema 1 looked like
-        conn.execute("ALTER TABLE runs DROP COLUMN tags")
-        conn.execute("ALTER TABLE runs DROP COLUMN cancel_requested")
-        conn.execute("update schema_info set value='1' where key='schema_version'")
+    _downgrade(path, version)
     upgraded = RunStore(f"sqlite:///{path}")
     assert upgraded.schema_version() == SCHEMA_VERSION
-    assert upgraded.get(run_id).tags == [] and upgraded.get(run_id).model == "lenet5"
+    run = upgraded.get(run_id)
+    assert run.tags == [] and run.model == "lenet5" and run.scenario == "single-stream" and run.scenario_config == {}
+    assert run.metrics["cache_hit_pct"] is None
     upgraded.set_tags(run_id, ["old", "kept"])
     assert upgraded.get(run_id).tags == ["kept", "old"]
+    assert upgraded.curves(run_id) == []
+
+
+def test_curves_store_points_in_rate_order_and_go_with_their_run(store):
+    from core.store import CurvePoint
+
+    run_id = store.create_run(**FIELDS)
+    with pytest.raises(InferScopeError, match="is queued; a curve sweeps a finished"):
+        store.create_curve(run_id, {})
+    store.mark_running(run_id)
+    store.finish(run_id, metrics={"latency_p50_ms": 1.0}, samples_ms=[1.0], notes=[], environment={},
+                 fingerprint="x", engine="torch-eager")
+    curve_id = store.create_curve(run_id, {"latency_bound_ms": 5.0})
+    assert store.claim_next_curve() == curve_id and store.claim_next_curve() is None
+    for rate in (40.0, 10.0):
+        store.add_curve_point(curve_id, CurvePoint(rate, rate * 0.9, 1, 2, 3, 4, 0.0, 10, 0), 0.5)
+    store.end_curve(curve_id, "done", saturation_rps=36.0)
+    curve = store.curve(curve_id)
+    assert curve.status == "done" and [p.target_rate_rps for p in curve.points] == [10.0, 40.0]
+    assert curve.config == {"latency_bound_ms": 5.0} and curve.saturation_rps == 36.0
+    with pytest.raises(InferScopeError, match="is done and cannot become failed"):
+        store.end_curve(curve_id, "failed")
+    store.delete(run_id)
+    assert store.curves() == []
 
 
 def test_claim_is_exclusive_and_in_order(store):

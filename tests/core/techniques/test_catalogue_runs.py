@@ -21,6 +21,7 @@ RECIPES = {
     "ort_dynamic_int8": ("onnx_export", "ort_dynamic_int8"),
     "ort_static_int8": ("onnx_export", "ort_static_int8:calibration_size=32"),
     "ort": ("onnx_export", "ort:graph_optimization=extended,io_binding=true"),
+    "cache": ("onnx_export", "ort:io_binding=true", "cache:capacity=16"),
 }
 
 

@@ -17,7 +17,8 @@ def test_valid_chain():
 
 @pytest.mark.parametrize("specs, start, message", [
     (("ort_static_int8",), "torch", "add onnx_export before ort_static_int8"),
-    (("ort", "onnx_export"), "torch", "must be the last step"),
+    (("ort", "onnx_export"), "torch", "must come after the steps that transform the model"),
+    (("cache", "onnx_export"), "torch", "move it after onnx_export"),
     (("onnx_export",), "onnx", "this model is an ONNX file; remove onnx_export"),
     (("fp32", "onnx_export"), "torch", "cannot be combined"),
     (("onnx_export", "ort_static_int8", "ort_static_int8"), "torch", "appears 2 times"),
@@ -28,7 +29,7 @@ def test_impossible_orders_say_what_to_change(specs, start, message):
 
 
 def test_unknown_technique_and_option():
-    with pytest.raises(UnknownNameError, match="valid techniques: bf16, channels_last, distill, fp16, fp32, onnx_export"):
+    with pytest.raises(UnknownNameError, match="valid techniques: bf16, cache, channels_last, distill, fp16, fp32, onnx_export"):
         parse_step("tensorrt")
     with pytest.raises(InferScopeError, match="must be one of MinMax, Entropy, Percentile"):
         parse_step("ort_static_int8:calibration_method=Distribution")

@@ -1,0 +1,103 @@
+"""The latency-throughput curve: the server scenario swept upward in rate until the model saturates."""
+from __future__ import annotations
+
+import sys
+import traceback
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from core.engine import prepare_run, run_scenario
+from core.errors import InferScopeError, RunCancelled
+from core.options import option, parse_options
+from core.progress import Progress, no_progress
+from core.recipe import TimingConfig
+from core.runtimes import make_predictor
+from core.scenarios import ServerConfig, SingleStreamConfig, scenario_config
+from core.settings import Settings
+from core.store import CurvePoint, CurveRecord, RunStore
+
+# A rate is past saturation when less than this share of it is achieved.
+SATURATED_SHARE = 0.85
+
+
+@dataclass(frozen=True)
+class CurveConfig:
+    latency_bound_ms: float = option(50.0, "latency bound for p99 and the share of requests over it, ms",
+                                     minimum=0.001, maximum=1_000_000.0)
+    points: int = option(10, "rates measured at most", minimum=3, maximum=40)
+    growth: float = option(1.5, "each rate is this many times the previous one", minimum=1.05, maximum=4.0)
+    start_share: float = option(0.2, "first rate, as a share of the single-stream capacity estimate",
+                                minimum=0.01, maximum=1.0)
+    seconds_per_point: float = option(3.0, "arrivals at each rate last about this long, s",
+                                      minimum=0.2, maximum=600.0)
+
+
+def rates(capacity_rps: float, config: CurveConfig) -> list[float]:
+    """The rates to try: geometric from start_share x capacity."""
+    return [capacity_rps * config.start_share * config.growth ** k for k in range(config.points)]
+
+
+def saturated(points: list[CurvePoint]) -> bool:
+    """Two rates in a row that the server could not keep up with: more load adds only queueing."""
+    tail = points[-2:]
+    return len(tail) == 2 and all(p.achieved_rate_rps < SATURATED_SHARE * p.target_rate_rps for p in tail)
+
+
+def sweep(store: RunStore, curve_id: int, settings: Settings, progress: Progress = no_progress) -> float:
+    """Measure the points of a running curve, storing each; returns the saturation throughput (requests/s).
+
+    The server config is the run's own when it is a server run (dynamic batching included), else the
+    defaults; only the rate and the request count change between points.
+    """
+    curve = store.curve(curve_id)
+    run = store.get(curve.run_id)
+    config = parse_options(CurveConfig, curve.config, what="curve")
+    prepared = prepare_run(run, settings, progress)
+    timing = TimingConfig(warmup=5, min_repeats=20, min_seconds=0.5, max_seconds=2 * config.seconds_per_point + 1)
+    prepared = replace(prepared, recipe=replace(prepared.recipe, timing=timing))
+    predictor = make_predictor(prepared.artifact, prepared.recipe.runtime)
+    base = scenario_config("server", run.scenario_config) if run.scenario == "server" else ServerConfig()
+    base = replace(base, latency_bound_ms=config.latency_bound_ms)
+
+    quick = run_scenario(prepared, predictor, "single-stream", SingleStreamConfig(), seed=run.subset_seed)
+    capacity = 1000.0 / float(np.percentile(quick.samples_ms, 50))
+    points: list[CurvePoint] = []
+    planned = rates(capacity, config)
+    for k, rate in enumerate(planned):
+        server = replace(base, rate=rate, requests=max(50, min(1_000_000, int(rate * config.seconds_per_point))))
+        stage = f"rate {rate:.0f}/s"
+        result = run_scenario(prepared, predictor, "server", server,
+                              lambda _stage, fraction, s=stage: progress(s, fraction), seed=run.subset_seed)
+        latencies = np.asarray(result.samples_ms or [np.nan])
+        point = CurvePoint(target_rate_rps=rate, achieved_rate_rps=result.metrics["achieved_rate_rps"] or 0.0,
+                           latency_p50_ms=float(np.percentile(latencies, 50)),
+                           latency_p90_ms=float(np.percentile(latencies, 90)),
+                           latency_p99_ms=float(np.percentile(latencies, 99)),
+                           latency_p999_ms=float(np.percentile(latencies, 99.9)),
+                           over_bound_pct=result.metrics["over_bound_pct"] or 0.0, completed=result.completed,
+                           dropped=result.load["requests_dropped"],
+                           mean_batch_requests=result.metrics.get("mean_batch_requests"))
+        points.append(point)
+        store.add_curve_point(curve_id, point, (k + 1) / len(planned))
+        if saturated(points):
+            break
+    return max(p.achieved_rate_rps for p in points)
+
+
+def execute_curve(store: RunStore, curve_id: int, settings: Settings,
+                  progress: Progress = no_progress) -> CurveRecord:
+    """Run a claimed curve to its end state; Ctrl-C stores `cancelled` and re-raises."""
+    try:
+        saturation = sweep(store, curve_id, settings, progress)
+    except (RunCancelled, KeyboardInterrupt):
+        store.end_curve(curve_id, "cancelled", error="cancelled by the user")
+        raise
+    except InferScopeError as exc:
+        store.end_curve(curve_id, "failed", error=str(exc))
+    except Exception as exc:  # a sweep may hit anything a run can; store it, never hide it
+        traceback.print_exc(file=sys.stderr)
+        store.end_curve(curve_id, "failed", error=f"{type(exc).__name__}: {exc}")
+    else:
+        store.end_curve(curve_id, "done", saturation_rps=saturation)
+    return store.curve(curve_id)
