@@ -4,6 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import views
+from core.errors import InferScopeError
 from pages.common import get_api
 
 st.title("Compare")
@@ -52,3 +53,61 @@ for run in runs:
 figure.update_layout(barmode="overlay", xaxis_title="latency per call (ms)",
                      yaxis_title="share of calls" if kind != "Histogram" else "calls", height=420, margin=dict(t=30))
 st.plotly_chart(figure, key="distribution_chart")
+
+st.subheader("Latency–throughput curve")
+st.caption("The server scenario swept upward in rate until the model saturates: latency percentiles against "
+           "the rate actually achieved. Runs in the worker, after any queued runs.")
+curve_run = by_id[st.selectbox("Configuration of run", chosen, format_func=label, key="curve_run")]
+
+
+def curve_panel(run_id: int) -> None:
+    curves = api.curves(run_id)
+    latest = curves[-1] if curves else None
+    busy = latest is not None and latest.status in ("queued", "running")
+    c1, c2, c3 = st.columns([2, 2, 2])
+    bound = c1.number_input("p99 bound (ms)", min_value=0.001, key=f"curve_bound_{run_id}",
+                            value=float(latest.config.get("latency_bound_ms", 50.0)) if latest else 50.0)
+    points = c2.number_input("Rates at most", min_value=3, max_value=40, value=10, key="curve_points")
+    if c3.button("Measure curve", disabled=busy, key="measure_curve"):
+        try:
+            api.request_curve(run_id, {"latency_bound_ms": bound, "points": int(points)})
+        except InferScopeError as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()
+    if latest is None:
+        st.info(f"No curve for run {run_id} yet: set a p99 bound and press **Measure curve**.")
+        return
+    if busy:
+        st.progress(min(1.0, latest.progress), text=f"curve {latest.id}: {latest.status}")
+    if latest.error:
+        st.error(f"Curve {latest.id} {latest.status}: {latest.error}")
+    if not latest.points:
+        return
+    summary = views.curve_summary(latest.points, bound)
+    figure = go.Figure()
+    achieved = [p.achieved_rate_rps for p in latest.points]
+    for name, field in (("p50", "latency_p50_ms"), ("p90", "latency_p90_ms"), ("p99", "latency_p99_ms")):
+        figure.add_trace(go.Scatter(
+            x=achieved, y=[getattr(p, field) for p in latest.points], mode="lines+markers", name=name,
+            customdata=[[p.target_rate_rps, p.dropped] for p in latest.points],
+            hovertemplate=name + " %{y:.3g} ms at %{x:.0f} requests/s<br>target %{customdata[0]:.0f}/s, "
+                                 "dropped %{customdata[1]}<extra></extra>"))
+    figure.add_hline(y=bound, line_dash="dot", line_color="#6b7280", annotation_text=f"bound {bound:g} ms")
+    marks = [("saturation", summary.saturation, "star", "#dc2626")]
+    if summary.best_under_bound:
+        marks.append(("highest rate within the bound", summary.best_under_bound, "diamond", "#16a34a"))
+    for name, point, symbol, colour in marks:
+        figure.add_trace(go.Scatter(x=[point.achieved_rate_rps], y=[point.latency_p99_ms], mode="markers",
+                                    name=name, marker=dict(symbol=symbol, size=16, color=colour)))
+    figure.update_layout(xaxis_title="achieved throughput (requests/s)", yaxis_title="latency (ms)", height=420,
+                         yaxis_type="log", margin=dict(t=30))
+    st.plotly_chart(figure, key="curve_chart")
+    best = (f"{summary.best_under_bound.achieved_rate_rps:.0f} requests/s keep p99 under {bound:g} ms"
+            if summary.best_under_bound else f"no measured rate keeps p99 under {bound:g} ms")
+    st.caption(f"Curve {latest.id} ({latest.status}, {len(latest.points)} rates): saturation at "
+               f"{summary.saturation.achieved_rate_rps:.0f} requests/s; {best}.")
+
+
+active = any(c.status in ("queued", "running") for c in api.curves(curve_run.id))
+st.fragment(curve_panel, run_every=2.0 if active else None)(curve_run.id)

@@ -8,6 +8,10 @@ from core.errors import InferScopeError
 from core.pareto import METRICS
 from pages.common import get_api
 
+# What the points' colours group by.
+COLOUR_BY = {"techniques": lambda run: run.recipe_summary, "scenario": lambda run: run.scenario,
+             "model": lambda run: run.model}
+
 st.title("Results")
 api = get_api()
 runs = api.runs()
@@ -23,17 +27,21 @@ with st.expander("Filter", expanded=False):
     datasets = f2.multiselect("Dataset", sorted({r.dataset for r in runs}), key="f_dataset")
     recipes = f3.multiselect("Techniques", sorted({r.recipe_summary for r in runs}), key="f_recipe")
     statuses = f4.multiselect("Status", sorted({r.status for r in runs}), key="f_status")
-    tags = st.multiselect("Tag", sorted({t for r in runs for t in r.tags}), key="f_tag")
-shown = views.filter_runs(runs, models=models, datasets=datasets, recipes=recipes, statuses=statuses, tags=tags)
+    g1, g2 = st.columns(2)
+    tags = g1.multiselect("Tag", sorted({t for r in runs for t in r.tags}), key="f_tag")
+    scenarios = g2.multiselect("Scenario", sorted({r.scenario for r in runs}), key="f_scenario")
+shown = views.filter_runs(runs, models=models, datasets=datasets, recipes=recipes, statuses=statuses, tags=tags,
+                          scenarios=scenarios)
 
 # -- the front -----------------------------------------------------------------------------------
-c1, c2, c3, c4, c5 = st.columns([2, 2, 1.4, 2, 2])
+c1, c2, c3, c4, c5, c6 = st.columns([2, 2, 1.4, 1.6, 2, 2])
 x = c1.selectbox("x (latency)", list(views.LATENCY_METRICS), format_func=lambda m: METRICS[m].label, key="x")
 y = c2.selectbox("y (accuracy)", list(views.ACCURACY_METRICS), format_func=lambda m: METRICS[m].label, key="y")
 log_x = c3.checkbox("log x", key="log_x")
 per_image = c3.checkbox("per image", key="per_image", help="divide each call's latency by its batch size")
-max_latency = c4.number_input("Max latency (ms, 0 = none)", min_value=0.0, value=0.0, key="max_latency")
-max_drop = c5.number_input("Max drop vs FP32 (points, 0 = none)", min_value=0.0, value=0.0, step=0.5,
+colour_by = c4.selectbox("Colour by", list(COLOUR_BY), key="colour_by")
+max_latency = c5.number_input("Max latency (ms, 0 = none)", min_value=0.0, value=0.0, key="max_latency")
+max_drop = c6.number_input("Max drop vs FP32 (points, 0 = none)", min_value=0.0, value=0.0, step=0.5,
                            key="max_drop")
 points = views.plot_points(shown, x, y, max_latency_ms=max_latency or None, max_drop=max_drop or None,
                            per_image=per_image)
@@ -43,10 +51,11 @@ symbols = ["circle", "square", "diamond", "triangle-up", "cross", "x", "star", "
 model_symbol = {m: symbols[i % len(symbols)] for i, m in enumerate(sorted({p.run.model for p in points}))}
 palette = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777", "#4b5563",
            "#65a30d"]
-combos = sorted({p.run.recipe_summary for p in points})
+group_of = COLOUR_BY[colour_by]
+combos = sorted({group_of(p.run) for p in points})
 for i, combo in enumerate(combos):
     for allowed in (True, False):
-        group = [p for p in points if p.run.recipe_summary == combo and p.allowed == allowed]
+        group = [p for p in points if group_of(p.run) == combo and p.allowed == allowed]
         if not group:
             continue
         ci = {"top1": "top1", "top5": "top5", "agreement": "agreement"}[y]
@@ -65,7 +74,7 @@ for i, combo in enumerate(combos):
             marker=dict(size=11, color=palette[i % len(palette)] if allowed else "#c0c0c0",
                         symbol=[model_symbol[p.run.model] + ("" if p.comparable else "-open") for p in group],
                         line=dict(width=1, color="#1f2937")),
-            customdata=[[p.run.id, p.run.model, p.run.recipe_summary, p.run.runtime.get("batch"),
+            customdata=[[p.run.id, p.run.model, f"{p.run.recipe_summary} · {p.run.scenario}", p.run.runtime.get("batch"),
                          p.run.runtime.get("threads") or "all", p.run.metrics.get("agreement"),
                          p.run.metrics.get("size_mb"), p.reason or ("on the front" if p.on_front else ""),
                          "" if p.comparable else "not comparable (other environment)"] for p in group],
@@ -79,7 +88,7 @@ if line:
                                 line=dict(shape="hv", color="#111827", width=2, dash="dot"), hoverinfo="skip"))
 x_title = METRICS[x].label.replace("(ms)", "per image (ms)") if per_image else METRICS[x].label + " per call"
 figure.update_layout(xaxis_title=x_title, yaxis_title=METRICS[y].label, height=520,
-                     legend_title_text="techniques (symbol = model)", margin=dict(t=30))
+                     legend_title_text=f"{colour_by} (symbol = model)", margin=dict(t=30))
 if log_x:
     figure.update_xaxes(type="log")
 st.plotly_chart(figure, key="front_chart")
@@ -87,6 +96,9 @@ front = [p.run.id for p in points if p.on_front]
 st.caption(f"{len(points)} runs plotted, {len(front)} on the front ({', '.join(map(str, front))}); error bars: "
            "95% CI of the accuracy" + (" and the latency interquartile range" if x == "latency_p50_ms" else "")
            + ". Grey points break a constraint and are left out of the front.")
+if len({p.run.scenario for p in points}) > 1:
+    st.warning("These runs were timed under different scenarios, so their latencies mean different things (a "
+               "server's includes queueing). Filter to one scenario for an honest front, or colour by scenario.")
 if any(not p.comparable for p in points):
     st.warning("Some runs were measured in a different environment (CPU, cores, device or library versions): "
                "they are drawn hollow and are not comparable with the others.")
@@ -96,8 +108,9 @@ front_ids = set(front)
 table = pd.DataFrame([{
     "id": r.id, "status": r.status, "model": r.model, "dataset": r.dataset, "subset": r.subset_size,
     "techniques": r.recipe_summary, "batch": r.runtime.get("batch"), "threads": r.runtime.get("threads") or "all",
-    "p50 ms": r.metrics.get("latency_p50_ms"), "p99 ms": r.metrics.get("latency_p99_ms"),
-    "images/s": r.metrics.get("throughput_ips"), "top-1 %": r.metrics.get("top1"),
+    "scenario": r.scenario, "p50 ms": r.metrics.get("latency_p50_ms"), "p99 ms": r.metrics.get("latency_p99_ms"),
+    "images/s": r.metrics.get("throughput_ips"), "requests/s": r.metrics.get("achieved_rate_rps"),
+    "cache hits %": r.metrics.get("cache_hit_pct"), "top-1 %": r.metrics.get("top1"),
     "agreement %": r.metrics.get("agreement"), "size MB": r.metrics.get("size_mb"),
     "front": r.id in front_ids, "tags": ", ".join(r.tags), "error": r.error or "",
 } for r in reversed(shown)])
@@ -105,6 +118,8 @@ event = st.dataframe(table, hide_index=True, key="runs_table", on_select="rerun"
                      column_config={"p50 ms": st.column_config.NumberColumn(format="%.3f"),
                                     "p99 ms": st.column_config.NumberColumn(format="%.3f"),
                                     "images/s": st.column_config.NumberColumn(format="%.0f"),
+                                    "requests/s": st.column_config.NumberColumn(format="%.0f"),
+                                    "cache hits %": st.column_config.NumberColumn(format="%.1f"),
                                     "top-1 %": st.column_config.NumberColumn(format="%.2f"),
                                     "agreement %": st.column_config.NumberColumn(format="%.2f"),
                                     "size MB": st.column_config.NumberColumn(format="%.3f")})

@@ -99,6 +99,17 @@ with st.expander("Timing protocol"):
               "min_repeats": t2.number_input("Timed calls at least", 1, 1_000_000, 50, key="min_repeats"),
               "min_seconds": t3.number_input("Timed seconds at least", 0.0, 3600.0, 2.0, key="min_seconds")}
 
+# -- scenario ------------------------------------------------------------------------------------
+st.subheader("Scenario")
+scenarios = {s["name"]: s for s in api.scenarios()}
+scenario = st.selectbox("How load is applied while timing", list(scenarios), key="scenario",
+                        format_func=lambda n: f"{n} — {scenarios[n]['summary']}")
+st.caption(f"Use it for {scenarios[scenario]['use_when']}.")
+scenario_options = {}
+if scenarios[scenario]["options"]:
+    with st.expander(f"{scenario} options", expanded=scenario in ("server", "concurrent")):
+        scenario_options = option_values(f"scenario_{scenario}", scenarios[scenario]["options"])
+
 
 # -- grid: validate before anything is queued -----------------------------------------------------
 plan, problem = None, None
@@ -106,7 +117,8 @@ try:
     grid = GridRequest(models=tuple(models), model_options=model_options, dataset=dataset_spec, subset=int(subset), seed=int(seed),
                        techniques=tuple(steps), threads=whole_numbers(threads_text, "Threads"),
                        batch=whole_numbers(batch_text, "Batch size") if batch_text.strip() else (1,),
-                       device=tuple(devices) or ("cpu",), timing=timing, provider=provider)
+                       device=tuple(devices) or ("cpu",), timing=timing, provider=provider,
+                       scenario=(scenario, scenario_options))
     plan = api.plan_grid(grid)
 except InferScopeError as exc:
     problem = str(exc)
@@ -134,7 +146,8 @@ def live_queue() -> None:
         st.caption("Nothing queued or running.")
     for run in queue:
         cols = st.columns([5, 3, 1])
-        cols[0].markdown(f"**{run.id}** · {run.model} · {run.recipe_summary} · batch {run.runtime.get('batch')}")
+        cols[0].markdown(f"**{run.id}** · {run.model} · {run.recipe_summary} · batch {run.runtime.get('batch')} · "
+                         f"{run.scenario}")
         label = f"{run.status}" + (f" · {run.stage}" if run.status == "running" and run.stage else "")
         cols[1].progress(min(1.0, run.progress or 0.0), text=label)
         if cols[2].button("Cancel", key=f"cancel_{run.id}"):

@@ -11,8 +11,11 @@ RECIPES = [[], [{"technique": "onnx_export", "config": {}}],
 
 
 def seed_runs(store: RunStore, count: int, *, models=("resnet8", "lenet5"), seed: int = 0,
-              fingerprint: str = "env-a") -> list[int]:
-    """`count` done runs: per model an FP32 baseline first, then faster and slightly less accurate variants."""
+              fingerprint: str = "env-a", scenarios=("single-stream",)) -> list[int]:
+    """`count` done runs: per model an FP32 baseline first, then faster and slightly less accurate variants.
+
+    Scenarios are assigned round-robin.
+    """
     rng = random.Random(seed)
     ids = []
     for i in range(count):
@@ -24,7 +27,8 @@ def seed_runs(store: RunStore, count: int, *, models=("resnet8", "lenet5"), seed
         run_id = store.create_run(model=model, model_source="local", model_options={}, dataset="fashion-mnist",
                                   dataset_location="/usr/share/datasets/fashion-mnist", subset_size=1000,
                                   subset_seed=0, subset_split="test", calibration_split=None, recipe=recipe,
-                                  runtime={"threads": None, "batch": rng.choice([1, 8]), "device": "cpu"})
+                                  runtime={"threads": None, "batch": rng.choice([1, 8]), "device": "cpu"},
+                                  scenario=scenarios[i % len(scenarios)], scenario_config={})
         store.mark_running(run_id)
         samples = [p50 * rng.uniform(0.9, 1.3) for _ in range(50)]
         store.finish(run_id, metrics={
@@ -40,3 +44,20 @@ def seed_runs(store: RunStore, count: int, *, models=("resnet8", "lenet5"), seed
             fingerprint=fingerprint, engine="onnxruntime" if recipe else "torch-eager")
         ids.append(run_id)
     return ids
+
+
+def seed_curve(store: RunStore, run_id: int, *, capacity: float = 400.0, bound_ms: float = 5.0) -> int:
+    """A finished latency-throughput curve for `run_id` (fake points shaped like a real sweep)."""
+    from core.store import CurvePoint
+
+    curve_id = store.create_curve(run_id, {"latency_bound_ms": bound_ms, "points": 6})
+    store.start_curve(curve_id)
+    for k in range(6):
+        rate = capacity * 0.2 * 1.8 ** k
+        achieved = min(rate, capacity) * 0.98
+        load = min(achieved / capacity, 0.99)
+        p50 = 1.0 / (1 - load)
+        store.add_curve_point(curve_id, CurvePoint(rate, achieved, p50, p50 * 2, p50 * 4, p50 * 6,
+                                                   100.0 * load ** 4, int(rate * 3), 0), (k + 1) / 6)
+    store.end_curve(curve_id, "done", saturation_rps=capacity * 0.98)
+    return curve_id

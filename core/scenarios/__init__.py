@@ -43,10 +43,10 @@ class Scenario:
 SCENARIOS: Registry[Scenario] = Registry("scenario")
 for _scenario in (
     Scenario("single-stream", "one request after another, back to back; latency per call",
-             "a single caller waits for each answer: interactive apps, on-device inference",
+             "one caller that waits for each answer: interactive apps, on-device inference",
              SingleStreamConfig, run_single_stream),
     Scenario("offline", "every request available at once, sent as fast as possible; throughput",
-             "batch jobs that only care about images per second (use a large batch)",
+             "batch jobs that only care about images per second (raise the batch size)",
              OfflineConfig, run_offline),
     Scenario("server", "Poisson arrivals at a target rate, optional dynamic batching; latency includes queueing",
              "an online service with a latency budget: p99 at the traffic you expect",

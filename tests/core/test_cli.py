@@ -112,3 +112,21 @@ def test_ctrl_c_during_timing_stores_cancelled():
         process.kill()
     assert process.returncode == 130
     assert api.run(int(stdout.strip().splitlines()[-1])).status == "cancelled"
+
+
+def test_scenario_flag_and_curve_command():
+    run = cli("run", "--model", TINY_MODEL, "--subset", "100", "--scenario", "server:rate=150,requests=60", *FAST,
+              check=0)
+    run_id = int(run.stdout.strip().splitlines()[-1])
+    assert "scenario: server:rate=150.0,requests=60" in run.stdout and "achieved_rate_rps" in run.stdout
+    shown = json.loads(cli("show", str(run_id), "--json", check=0).stdout)
+    assert shown["scenario"] == "server" and shown["scenario_config"]["requests"] == 60
+    assert shown["environment"]["load"]["requests_sent"] == 60
+    curve = cli("curve", str(run_id), "--points", "3", "--growth", "3", "--seconds-per-point", "0.3",
+                "--bound-ms", "20", check=0)
+    assert "saturation:" in curve.stdout and "target_rate_rps" in curve.stdout
+    assert "rate " in curve.stderr  # the progress bar names each rate
+    bad = cli("run", "--model", TINY_MODEL, "--scenario", "server:rate=-1", check=2)
+    assert "rate' must be at least 0.01" in bad.stderr
+    scenarios = {s["name"]: s for s in json.loads(cli("scenarios", "--json", check=0).stdout)}
+    assert {o["name"] for o in scenarios["server"]["options"]} >= {"rate", "max_batch", "max_queue_delay_ms"}

@@ -19,3 +19,28 @@ def test_side_by_side_with_deltas_diff_and_distributions(app_page, api):
     assert not at.exception
     at.checkbox(key="only_diff").uncheck().run()
     assert len(at.dataframe[1].value) > len(diff)
+
+
+def test_curve_is_plotted_with_saturation_and_the_rate_within_the_bound(app_page, api):
+    from tests.seed import seed_curve
+
+    ids = seed_runs(api.store, 3)
+    seed_curve(api.store, ids[-1], capacity=400.0, bound_ms=5.0)
+    at = app_page("compare")
+    at.selectbox(key="curve_run").set_value(ids[-1]).run()
+    caption = [c.value for c in at.caption if c.value.startswith("Curve ")][0]
+    assert "saturation at 392 requests/s" in caption and "keep p99 under 5 ms" in caption
+    assert len(at.get("plotly_chart")) == 2
+    at.number_input(key=f"curve_bound_{ids[-1]}").set_value(0.5).run()
+    assert "no measured rate keeps p99 under 0.5 ms" in [c.value for c in at.caption if c.value.startswith("Curve ")][0]
+
+
+def test_measure_curve_queues_a_sweep_for_the_worker(app_page, api):
+    ids = seed_runs(api.store, 2)
+    at = app_page("compare")
+    at.selectbox(key="curve_run").set_value(ids[0]).run()
+    assert "No curve for run" in at.info[0].value
+    at.button(key="measure_curve").click().run()
+    (curve,) = api.curves(ids[0])
+    assert curve.status == "queued" and curve.config["latency_bound_ms"] == 50.0
+    assert at.button(key="measure_curve").disabled

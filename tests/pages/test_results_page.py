@@ -58,3 +58,15 @@ def test_per_image_latency_option(app_page, api):
     at = app_page("results")
     at.checkbox(key="per_image").check().run()
     assert not at.exception and "runs plotted" in at.caption[0].value
+
+
+def test_scenario_filter_and_colour(app_page, api):
+    seed_runs(api.store, 8, scenarios=("single-stream", "server"))
+    at = app_page("results")
+    assert "different scenarios" in at.warning[0].value
+    assert set(at.dataframe[0].value["scenario"]) == {"single-stream", "server"}
+    at.selectbox(key="colour_by").set_value("scenario").run()
+    assert not at.exception
+    at.multiselect(key="f_scenario").set_value(["server"]).run()
+    assert set(at.dataframe[0].value["scenario"]) == {"server"}
+    assert not [w for w in at.warning if "different scenarios" in w.value]

@@ -72,3 +72,21 @@ def test_every_technique_gets_a_generated_form(app_page):
     assert at.text_input(key="structured_prune.ratio").value == "0.3"
     assert at.multiselect(key="structured_prune.importance").options == ["l1", "l2", "lamp", "random"]
     assert "1 FP32 baseline" in at.info[0].value
+
+
+def test_scenario_form_is_generated_and_its_options_form_a_grid(app_page, api):
+    from core.scenarios import SCENARIOS
+
+    at = app_page()
+    assert [o.split(" — ")[0] for o in at.selectbox(key="scenario").options] == SCENARIOS.names()
+    choose_tiny_model(at)
+    at.selectbox(key="scenario").set_value("server").run()
+    assert "latency budget" in " ".join(c.value for c in at.caption)
+    at.text_input(key="scenario_server.rate").set_value("50, 100").run()
+    at.text_input(key="scenario_server.requests").set_value("20").run()
+    assert "2 run(s)" in at.info[0].value
+    at.button(key="submit").click().run()
+    queued = api.queue()
+    assert [(r.scenario, r.scenario_config["rate"]) for r in queued] == [("server", 50.0), ("server", 100.0)]
+    at.text_input(key="scenario_server.max_batch").set_value("0").run()
+    assert "max_batch' must be at least 1" in at.error[0].value
