@@ -389,23 +389,21 @@ class InferScope:
         return [done[i] for i in pareto_front([r.metrics for r in done], [x, y])]
 
     # -- latency-throughput curves ------------------------------------------------------------------
-    def plan_curve(self, run_id: int, values: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Check a sweep request; returns the config to store."""
-        config = to_dict(parse_options(CurveConfig, values, what="curve"))
-        if self.run(run_id).status != "done":
-            raise InferScopeError(f"run {run_id} is {self.run(run_id).status}; a curve sweeps a finished (done) run")
-        return config
+    @staticmethod
+    def plan_curve(values: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Check a sweep's options (the store checks that the run is done); returns the config to store."""
+        return to_dict(parse_options(CurveConfig, values, what="curve"))
 
     def request_curve(self, run_id: int, values: dict[str, Any] | None = None) -> int:
         """Queue a latency-throughput sweep of a done run's configuration for the worker; returns its id."""
-        curve_id = self.store.create_curve(run_id, self.plan_curve(run_id, values))
+        curve_id = self.store.create_curve(run_id, self.plan_curve(values))
         jobs.ensure_worker(self.settings)
         return curve_id
 
     def measure_curve(self, run_id: int, values: dict[str, Any] | None = None,
                       progress: Progress = no_progress) -> CurveRecord:
         """Sweep here, in this process (the CLI's `curve`); stores every point as it is measured."""
-        curve_id = self.store.create_curve(run_id, self.plan_curve(run_id, values))
+        curve_id = self.store.create_curve(run_id, self.plan_curve(values))
         self.store.start_curve(curve_id)
         return execute_curve(self.store, curve_id, self.settings, progress)
 

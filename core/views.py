@@ -140,11 +140,17 @@ class Recommendation:
 
 def recommend(runs: Sequence[RunRecord], *, max_drop: float = 1.0, latency: str = "latency_p50_ms",
               model: str | None = None) -> Recommendation | None:
-    """The fastest done run within `max_drop` top-1 points of its model's FP32 baseline."""
+    """The fastest done run within `max_drop` top-1 points of its model's FP32 baseline.
+
+    Runs with a response cache are left out: their speed comes from repeated queries, and the
+    exported file carries the model, not the serving layer in front of it.
+    """
     base = baselines(runs)
     best: Recommendation | None = None
     for run in runs:
         if run.status != "done" or (model and run.model != model) or run.metrics.get(latency) is None:
+            continue
+        if any(step["technique"] == "cache" for step in run.recipe):
             continue
         baseline = base.get(comparison_key(run))
         drop = accuracy_drop(run, baseline)

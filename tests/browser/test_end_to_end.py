@@ -6,10 +6,25 @@ import time
 
 import onnx
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
+
+
+def open_expander(page, title: str, label_inside: str) -> None:
+    """Expand `title` until `label_inside` shows: a click that lands during a rerun can be lost."""
+    inside = page.get_by_label(label_inside, exact=True)
+    for _ in range(5):
+        if inside.is_visible():
+            return
+        page.get_by_text(title, exact=True).click()
+        try:
+            inside.wait_for(state="visible", timeout=10_000)
+        except PlaywrightTimeout:
+            continue
+    inside.wait_for(state="visible")
 
 
 def fill(page, label: str, value: str) -> None:
@@ -50,13 +65,13 @@ def test_run_results_export_in_the_browser(app_server, browser_page, tmp_path):
     assert not page.get_by_test_id("stSidebarNav").get_by_role("link", name="common").count()
     page.goto(app_server)
     page.get_by_role("heading", name="Run").wait_for()
-    page.get_by_text("Model options").click()
+    open_expander(page, "Model options", "epochs")
     fill(page, "epochs", "1")
     fill(page, "train limit", "4096")
     fill(page, "Subset size", "300")
     pick(page, "Steps (applied in this order)", "onnx_export")
     pick(page, "Steps (applied in this order)", "ort_static_int8")
-    page.get_by_text("Timing protocol").click()
+    open_expander(page, "Timing protocol", "Timed seconds at least")
     fill(page, "Timed seconds at least", "0.5")
     page.get_by_text(re.compile(r"expands to 2 run\(s\), including 1 FP32 baseline")).wait_for()
     page.get_by_role("button", name="Queue runs").click()

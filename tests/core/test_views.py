@@ -68,3 +68,25 @@ def test_per_image_latency_divides_by_batch(runs):
     for p in per_image:
         assert p.x == pytest.approx(per_call[p.run.id].x / p.run.runtime["batch"])
     assert any(p.run.runtime["batch"] > 1 for p in per_image)
+
+
+def test_cached_runs_are_never_recommended(tmp_path):
+    store = RunStore(f"sqlite:///{tmp_path / 'c.db'}")
+    seed_runs(store, 6)
+    fastest = min(store.list_runs()[2:], key=lambda r: r.metrics["latency_p50_ms"])
+    with store._session() as session:  # give the fastest variant a response cache
+        from core.store.schema import RunRow
+        session.get(RunRow, fastest.id).recipe = [*fastest.recipe, {"technique": "cache", "config": {}}]
+    rec = views.recommend(store.list_runs(), max_drop=5.0)
+    assert rec is not None and rec.run.id != fastest.id
+
+
+def test_curve_summary_marks_saturation_and_the_best_rate_within_the_bound(tmp_path):
+    from core.store import CurvePoint
+
+    point = lambda target, achieved, p99, dropped=0: CurvePoint(target, achieved, 1, 2, p99, p99, 0, 10, dropped)  # noqa: E731
+    points = [point(100, 99, 1.0), point(200, 197, 2.0), point(400, 390, 6.0), point(800, 405, 90.0, dropped=5),
+              point(1600, 400, 300.0, dropped=50)]
+    summary = views.curve_summary(points, bound_ms=5.0)
+    assert summary.saturation.target_rate_rps == 400 and summary.best_under_bound.target_rate_rps == 200
+    assert views.curve_summary(points, bound_ms=0.5).best_under_bound is None
