@@ -188,10 +188,10 @@ def cmd_curve(args) -> int:
     if curve.points:
         print_table([p.__dict__ for p in curve.points], ["target_rate_rps", "achieved_rate_rps", "latency_p50_ms",
                                                          "latency_p99_ms", "over_bound_pct", "completed", "dropped"])
-        summary = views.curve_summary(curve.points, curve.config["latency_bound_ms"])
+        bound = curve.config["latency_bound_ms"]
+        summary = views.curve_summary(curve.points, bound)
         print(f"saturation: {summary.saturation.achieved_rate_rps:.1f} requests/s (at a target of "
               f"{summary.saturation.target_rate_rps:.1f}/s)")
-        bound = curve.config["latency_bound_ms"]
         if summary.best_under_bound:
             print(f"highest rate with p99 under {bound:g} ms: {summary.best_under_bound.achieved_rate_rps:.1f} "
                   "requests/s")

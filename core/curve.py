@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from core.engine import prepare_run, run_scenario
+from core.engine import latency_metrics, prepare_run, run_scenario
 from core.errors import InferScopeError, RunCancelled
 from core.options import option, parse_options
 from core.progress import Progress, no_progress
@@ -69,12 +69,10 @@ def sweep(store: RunStore, curve_id: int, settings: Settings, progress: Progress
         stage = f"rate {rate:.0f}/s"
         result = run_scenario(prepared, predictor, "server", server,
                               lambda _stage, fraction, s=stage: progress(s, fraction), seed=run.subset_seed)
-        latencies = np.asarray(result.samples_ms or [np.nan])
+        latency = latency_metrics(result, prepared.recipe.runtime.batch) if result.samples_ms else {}
         point = CurvePoint(target_rate_rps=rate, achieved_rate_rps=result.metrics["achieved_rate_rps"] or 0.0,
-                           latency_p50_ms=float(np.percentile(latencies, 50)),
-                           latency_p90_ms=float(np.percentile(latencies, 90)),
-                           latency_p99_ms=float(np.percentile(latencies, 99)),
-                           latency_p999_ms=float(np.percentile(latencies, 99.9)),
+                           **{name: latency.get(name, float("nan")) for name in
+                              ("latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_p999_ms")},
                            over_bound_pct=result.metrics["over_bound_pct"] or 0.0, completed=result.completed,
                            dropped=result.load["requests_dropped"],
                            mean_batch_requests=result.metrics.get("mean_batch_requests"))

@@ -200,11 +200,11 @@ def run_scenario(prepared: Prepared, predictor: Predictor, name: str, config: An
     """
     runtime = prepared.recipe.runtime
     cache = prepared.artifact.response_cache or {}
-    if isinstance(predictor, CachedPredictor):
-        predictor.cache.clear()  # the accuracy pass filled it with every subset image
+    shared = predictor.cache if isinstance(predictor, CachedPredictor) else None
+    if shared is not None:
+        shared.clear()  # the accuracy pass filled it with every subset image
     pool = request_pool(prepared.images, runtime.batch)
     stream = QueryStream(len(pool), cache.get("repeat_ratio", 0.0), cache.get("zipf_exponent", 1.2), seed)
-    shared = predictor.cache if isinstance(predictor, CachedPredictor) else None
     ctx = LoadContext(predictor, lambda: make_predictor(prepared.artifact, runtime, cache=shared), pool, stream,
                       prepared.recipe.timing, runtime.batch, progress, first_ms)
     result = SCENARIOS.get(name).run(ctx, config)

@@ -1,7 +1,7 @@
 """Plain objects that leave the store: no ORM state escapes the store boundary."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -96,8 +96,6 @@ class CurveRecord:
     points: list[CurvePoint] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
         return {"id": self.id, "run_id": self.run_id, "status": self.status, "config": self.config,
                 "error": self.error, "saturation_rps": self.saturation_rps,
                 "created_at": self.created_at.isoformat() if self.created_at else None,

@@ -145,9 +145,7 @@ class RunStore:
             return row.id
 
     def _transition(self, session: Session, run_id: int, status: str) -> RunRow:
-        row = session.get(RunRow, run_id, with_for_update=self.engine.dialect.name != "sqlite")
-        if row is None:
-            raise InferScopeError(f"no run with id {run_id}")
+        row = _row(session, RunRow, run_id, lock=self.engine.dialect.name != "sqlite")
         if status not in TRANSITIONS.get(row.status, set()):
             raise InferScopeError(f"run {run_id} is {row.status} and cannot become {status}")
         row.status = status
@@ -168,25 +166,23 @@ class RunStore:
 
     def claim_next_queued(self) -> int | None:
         """Atomically take the oldest queued run for this process (marks it running); None when empty."""
+        return self._claim_oldest(RunRow, _running_values())
+
+    def _claim_oldest(self, table: type[RunRow] | type[CurveRow], values: dict[str, Any]) -> int | None:
+        """Mark the oldest queued row of `table` running with `values`; its id, or None when none waits."""
         while True:
             with self._session() as session:
-                run_id = session.scalar(select(RunRow.id).where(RunRow.status == "queued").order_by(RunRow.id)
-                                        .limit(1))
-                if run_id is None:
+                row_id = session.scalar(select(table.id).where(table.status == "queued").order_by(table.id).limit(1))
+                if row_id is None:
                     return None
-                claimed = session.execute(
-                    update(RunRow).where(RunRow.id == run_id, RunRow.status == "queued")
-                    .values(status="running", **_running_values())).rowcount
-                if claimed == 1:
-                    return run_id
+                if _start(session, table, row_id, values):
+                    return row_id
             # another worker took it between our read and our write: look again
 
     def request_cancel(self, run_id: int) -> str:
         """Cancel a queued run now, or ask a running one to stop at its next progress report."""
         with self._session() as session:
-            row = session.get(RunRow, run_id)
-            if row is None:
-                raise InferScopeError(f"no run with id {run_id}")
+            row = _row(session, RunRow, run_id)
             if row.status == "queued":
                 row.status, row.finished_at, row.error = "cancelled", now(), "cancelled before it started"
             elif row.status == "running":
@@ -195,9 +191,7 @@ class RunStore:
 
     def set_tags(self, run_id: int, tags: list[str]) -> None:
         with self._session() as session:
-            row = session.get(RunRow, run_id)
-            if row is None:
-                raise InferScopeError(f"no run with id {run_id}")
+            row = _row(session, RunRow, run_id)
             row.tags = sorted({t.strip() for t in tags if t.strip()})
 
     def finish(self, run_id: int, *, metrics: dict[str, Any], samples_ms: list[float], notes: list[str],
@@ -237,27 +231,26 @@ class RunStore:
         import psutil
 
         host = socket.gethostname()
+
+        def orphans(session: Session, table: type[RunRow] | type[CurveRow]) -> list:
+            rows = session.scalars(select(table).where(table.status == "running", table.worker_host == host)).all()
+            return [r for r in rows if r.worker_pid is None or not psutil.pid_exists(r.worker_pid)]
+
         with self._session() as session:
-            rows = session.scalars(select(RunRow).where(RunRow.status == "running", RunRow.worker_host == host)).all()
-            dead = [r for r in rows if r.worker_pid is None or not psutil.pid_exists(r.worker_pid)]
+            dead = orphans(session, RunRow)
             for row in dead:
                 row.status, row.finished_at = "interrupted", now()
                 row.error = f"the worker process (pid {row.worker_pid}) ended during stage {row.stage!r}; run it again"
-            curves = session.scalars(select(CurveRow).where(CurveRow.status == "running",
-                                                            CurveRow.worker_host == host)).all()
-            for curve in curves:
-                if curve.worker_pid is None or not psutil.pid_exists(curve.worker_pid):
-                    curve.status, curve.finished_at = "interrupted", now()
-                    curve.error = f"the worker process (pid {curve.worker_pid}) ended mid-sweep; measure it again"
+            for curve in orphans(session, CurveRow):
+                curve.status, curve.finished_at = "interrupted", now()
+                curve.error = f"the worker process (pid {curve.worker_pid}) ended mid-sweep; measure it again"
             return [r.id for r in dead]
 
     # -- latency-throughput curves ------------------------------------------------------------------
     def create_curve(self, run_id: int, config: dict[str, Any]) -> int:
         """Queue a sweep of a done run's configuration; returns the curve id."""
         with self._session() as session:
-            run = session.get(RunRow, run_id)
-            if run is None:
-                raise InferScopeError(f"no run with id {run_id}")
+            run = _row(session, RunRow, run_id)
             if run.status != "done":
                 raise InferScopeError(f"run {run_id} is {run.status}; a curve sweeps a finished (done) run")
             row = CurveRow(run_id=run_id, created_at=now(), status="queued", progress=0.0, config=config)
@@ -267,25 +260,13 @@ class RunStore:
 
     def claim_next_curve(self) -> int | None:
         """Atomically take the oldest queued curve (marks it running); None when none waits."""
-        while True:
-            with self._session() as session:
-                curve_id = session.scalar(select(CurveRow.id).where(CurveRow.status == "queued")
-                                          .order_by(CurveRow.id).limit(1))
-                if curve_id is None:
-                    return None
-                if self._start_curve(session, curve_id):
-                    return curve_id
+        return self._claim_oldest(CurveRow, _worker_values())
 
     def start_curve(self, curve_id: int) -> None:
+        """Mark a queued curve running in this process (the CLI measures it here)."""
         with self._session() as session:
-            if not self._start_curve(session, curve_id):
+            if not _start(session, CurveRow, curve_id, _worker_values()):
                 raise InferScopeError(f"curve {curve_id} is not queued")
-
-    @staticmethod
-    def _start_curve(session: Session, curve_id: int) -> bool:
-        return session.execute(
-            update(CurveRow).where(CurveRow.id == curve_id, CurveRow.status == "queued")
-            .values(status="running", worker_pid=os.getpid(), worker_host=socket.gethostname())).rowcount == 1
 
     def add_curve_point(self, curve_id: int, point: CurvePoint, progress: float) -> None:
         with self._session() as session:
@@ -297,9 +278,7 @@ class RunStore:
         if status not in FINAL_STATUSES:
             raise ValueError(f"end_curve() takes a final status, not {status!r}")
         with self._session() as session:
-            row = session.get(CurveRow, curve_id)
-            if row is None:
-                raise InferScopeError(f"no curve with id {curve_id}")
+            row = _row(session, CurveRow, curve_id)
             if row.status != "running":
                 raise InferScopeError(f"curve {curve_id} is {row.status} and cannot become {status}")
             row.status, row.error, row.finished_at = status, error, now()
@@ -307,9 +286,7 @@ class RunStore:
 
     def curve(self, curve_id: int) -> CurveRecord:
         with self._session() as session:
-            row = session.get(CurveRow, curve_id)
-            if row is None:
-                raise InferScopeError(f"no curve with id {curve_id}")
+            row = _row(session, CurveRow, curve_id)
             return _curve_record(session, row)
 
     def curves(self, run_id: int | None = None, status: str | None = None) -> list[CurveRecord]:
@@ -352,10 +329,28 @@ _PLAIN_FIELDS = ("id", "status", "created_at", "started_at", "finished_at", "sta
 _METRIC_NAMES = (*METRIC_COLUMNS, *INT_METRIC_COLUMNS)
 
 
+def _worker_values() -> dict[str, Any]:
+    """Which process a running job belongs to (so a dead one can be found)."""
+    return {"worker_pid": os.getpid(), "worker_host": socket.gethostname()}
+
+
 def _running_values() -> dict[str, Any]:
     """What a run records when this process starts executing it."""
-    return {"started_at": now(), "worker_pid": os.getpid(), "worker_host": socket.gethostname(), "stage": "start",
-            "progress": 0.0}
+    return {"started_at": now(), **_worker_values(), "stage": "start", "progress": 0.0}
+
+
+def _row(session: Session, table: type[RunRow] | type[CurveRow], row_id: int, *, lock: bool = False):
+    """The row with `row_id`, or an error naming what is missing."""
+    row = session.get(table, row_id, with_for_update=lock)
+    if row is None:
+        raise InferScopeError(f"no {'run' if table is RunRow else 'curve'} with id {row_id}")
+    return row
+
+
+def _start(session: Session, table: type[RunRow] | type[CurveRow], row_id: int, values: dict[str, Any]) -> bool:
+    """queued -> running for one row, only if it is still queued; True when this call did it."""
+    return session.execute(update(table).where(table.id == row_id, table.status == "queued")
+                           .values(status="running", **values)).rowcount == 1
 
 
 def _curve_record(session: Session, row: CurveRow) -> CurveRecord:
