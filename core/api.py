@@ -8,7 +8,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from core import jobs, views
 from core.curve import CurveConfig, execute_curve
@@ -20,6 +20,18 @@ from core.datasets.subset import (
 )
 from core.engine import check_compatible, execute
 from core.errors import DataError, InferScopeError, RecipeError
+from core.explore import (
+    Configuration,
+    ExploreSettings,
+    SearchSpace,
+    Trial,
+    default_space,
+    execute_exploration,
+    parse_settings,
+    runnable,
+)
+from core.explore.report import ExplorationReport, report
+from core.explore.space import Validity
 from core.export import ExportResult, export_run
 from core.inputs import InputSpec
 from core.models import MODELS, SOURCES, describe_models, parse_model
@@ -30,7 +42,7 @@ from core.progress import Progress, no_progress
 from core.recipe import Recipe, RuntimeSettings, TimingConfig, parse_step, validate
 from core.scenarios import DEFAULT_SCENARIO, SCENARIOS, parse_scenario
 from core.settings import Settings, ensure_home, load_settings
-from core.store import CurveRecord, RunRecord, RunStore
+from core.store import CurveRecord, ExplorationRecord, RunRecord, RunStore
 from core.techniques import TECHNIQUES
 
 # Dataset sizes do not depend on the input shape; this stands in for the model's during validation.
@@ -126,6 +138,47 @@ class GridPlan:
 
     runs: list[PlannedRun]
     added_baselines: int
+
+
+@dataclass(frozen=True)
+class ExploreRequest:
+    """An exploration as a user asks for it: what to search, on which data, within which budget.
+
+    `options` are ExploreSettings values (budget_runs or budget_minutes, constraints, strategy);
+    `space` None means the default space for the model.
+    """
+
+    model: str
+    dataset: str = "fashion-mnist"
+    subset: int = 1000
+    seed: int = 0
+    space: SearchSpace | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    timing: dict[str, Any] = field(default_factory=dict)
+    device: str = "cpu"
+    random_weights: bool = False
+
+
+# Seconds per trial assumed before this model has any finished run to go by.
+DEFAULT_SECONDS_PER_RUN = 20.0
+
+
+@dataclass(frozen=True)
+class ExplorationPlan:
+    """A validated exploration: its space, what can run, and what the budget allows."""
+
+    config: dict[str, Any]          # what is stored
+    space: SearchSpace
+    validity: Validity
+    options: ExploreSettings
+    strategy: str                   # exhaustive, nsga2 or tpe
+    budget_runs: int                # trials the budget allows (estimated for a minutes budget)
+    seconds_per_run: float
+    estimate_basis: str
+
+    @property
+    def expected_runs(self) -> int:
+        return min(self.budget_runs, len(self.validity.runnable))
 
 
 class InferScope:
@@ -274,8 +327,9 @@ class InferScope:
         return [r for r in self.runs() if r.status in ACTIVE_STATUSES]
 
     def resume_queue(self) -> bool:
-        """After a restart: start a worker when runs wait and none is alive."""
-        if any(r.status == "queued" for r in self.runs()):
+        """After a restart: start a worker when runs or explorations wait and none is alive."""
+        if any(r.status == "queued" for r in self.runs()) or \
+                any(e.status == "queued" for e in self.store.explorations()):
             return jobs.ensure_worker(self.settings)
         return False
 
@@ -387,6 +441,98 @@ class InferScope:
                 raise InferScopeError(f"unknown metric {name!r}; valid metrics: {', '.join(METRICS)}")
         done = [r for r in (runs if runs is not None else self.runs("done")) if r.status == "done"]
         return [done[i] for i in pareto_front([r.metrics for r in done], [x, y])]
+
+    # -- explorations -------------------------------------------------------------------------------
+    def plan_exploration(self, request: ExploreRequest) -> ExplorationPlan:
+        """Validate the model, data, space and budget; say how many trials the budget allows."""
+        options = parse_settings(request.options)
+        base = self.plan(RunRequest(model=request.model, dataset=request.dataset, subset=request.subset,
+                                    seed=request.seed, device=request.device, random_weights=request.random_weights,
+                                    timing=dict(request.timing)))
+        start = "onnx" if base.fields["model_source"] == "onnx" else "torch"
+        space = request.space or default_space(start)
+        validity = runnable(space, start)
+        if not validity.runnable:
+            reasons = "; ".join(validity.skipped)
+            raise RecipeError(f"none of the space's {space.size()} configurations can run ({reasons}); "
+                              "add `none` to an axis or change the technique order")
+        seconds, basis = self._seconds_per_run(base.fields)
+        allowed = options.budget_runs or max(1, int(options.budget_minutes * 60 // seconds))
+        strategy = options.strategy if options.strategy != "auto" else \
+            "exhaustive" if len(validity.runnable) <= allowed else "nsga2"
+        config = {**to_dict(options), "model": request.model, "dataset": request.dataset, "subset": request.subset,
+                  "seed": request.seed, "device": request.device, "random_weights": request.random_weights,
+                  "timing": dict(request.timing), "space": space.to_dict(), "start": start,
+                  "expected_runs": allowed}
+        return ExplorationPlan(config, space, validity, options, strategy, allowed, seconds, basis)
+
+    def _seconds_per_run(self, fields: dict[str, Any]) -> tuple[float, str]:
+        """Median wall time of finished runs of this model on this data, or a default guess."""
+        key = views.comparison_key(fields)
+        durations = sorted((r.finished_at - r.started_at).total_seconds() for r in self.runs("done")
+                           if views.comparison_key(r) == key and r.started_at and r.finished_at)
+        if not durations:
+            return DEFAULT_SECONDS_PER_RUN, (f"no finished run of this model on this subset yet: assuming "
+                                             f"{DEFAULT_SECONDS_PER_RUN:.0f} s per run")
+        median = max(1.0, durations[len(durations) // 2])
+        return median, f"median of {len(durations)} finished run(s) of this model on this subset: {median:.0f} s"
+
+    def _trial_planner(self, config: dict[str, Any]) -> Callable[[Configuration], dict[str, Any]]:
+        """Stored fields of a trial: the exploration's model and data with one configuration."""
+        def plan(trial: Configuration) -> dict[str, Any]:
+            return self.plan(RunRequest(model=config["model"], dataset=config["dataset"], subset=config["subset"],
+                                        seed=config["seed"], techniques=trial.techniques, threads=trial.threads,
+                                        batch=trial.batch, device=config["device"],
+                                        random_weights=config["random_weights"], timing=config["timing"])).fields
+        return plan
+
+    def submit_exploration(self, request: ExploreRequest) -> int:
+        """Queue an exploration for the worker; returns its id."""
+        exploration_id = self.store.create_exploration(self.plan_exploration(request).config)
+        jobs.ensure_worker(self.settings)
+        return exploration_id
+
+    def explore(self, request: ExploreRequest, progress: Progress = no_progress,
+                on_trial: Callable[[Trial], None] = lambda trial: None) -> ExplorationRecord:
+        """Plan, store and run an exploration here, in this process (the CLI's `explore`)."""
+        exploration_id = self.store.create_exploration(self.plan_exploration(request).config)
+        return self.continue_exploration(exploration_id, progress, on_trial)
+
+    def continue_exploration(self, exploration_id: int, progress: Progress = no_progress,
+                             on_trial: Callable[[Trial], None] = lambda trial: None) -> ExplorationRecord:
+        """Continue a queued, cancelled or interrupted exploration here; finished trials are kept."""
+        self.store.mark_dead_runs_interrupted()
+        self.store.start_exploration(exploration_id)
+        return self.run_exploration(exploration_id, progress, on_trial)
+
+    def run_exploration(self, exploration_id: int, progress: Progress = no_progress,
+                        on_trial: Callable[[Trial], None] = lambda trial: None) -> ExplorationRecord:
+        """Work on an exploration this process has claimed (the worker's entry point)."""
+        config = self.store.exploration(exploration_id).config
+        return execute_exploration(self.store, exploration_id, self.settings, self._trial_planner(config),
+                                   progress, on_trial)
+
+    def requeue_exploration(self, exploration_id: int) -> None:
+        """Hand a stopped exploration back to the worker; it continues where it stopped."""
+        self.store.requeue_exploration(exploration_id)
+        jobs.ensure_worker(self.settings)
+
+    def cancel_exploration(self, exploration_id: int) -> str:
+        return self.store.request_exploration_cancel(exploration_id)
+
+    def explorations(self) -> list[ExplorationRecord]:
+        self.store.mark_dead_runs_interrupted()
+        return self.store.explorations()
+
+    def exploration(self, exploration_id: int) -> ExplorationRecord:
+        return self.store.exploration(exploration_id)
+
+    def exploration_runs(self, exploration_id: int) -> list[RunRecord]:
+        return self.store.list_runs(exploration_id=exploration_id)
+
+    def exploration_report(self, exploration_id: int) -> ExplorationReport:
+        """Front, recommendations (fastest within the constraints, knee) and hypervolume over time."""
+        return report(self.exploration(exploration_id), self.exploration_runs(exploration_id))
 
     # -- latency-throughput curves ------------------------------------------------------------------
     @staticmethod

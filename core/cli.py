@@ -200,13 +200,110 @@ def cmd_curve(args) -> int:
     return 0 if curve.status == "done" else EXIT_FAILED
 
 
+def cmd_explore(args) -> int:
+    from tqdm import tqdm
+
+    from core.api import ExploreRequest
+    from core.explore import load_space
+
+    api = _api()
+    bar = tqdm(total=100, desc="explore", file=sys.stderr, bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed}")
+
+    def progress(stage: str, fraction: float) -> None:
+        bar.update(max(0, int(fraction * 100) - bar.n))
+
+    def on_trial(trial) -> None:
+        run = trial.run
+        if run is None:
+            bar.write(f"trial {trial.number}: {trial.configuration.label()} {trial.note}", file=sys.stderr)
+            return
+        metrics = "  ".join(f"{k} {_fmt(run.metrics.get(k))}" for k in ("latency_p50_ms", "top1", "size_mb"))
+        bar.write(f"trial {trial.number}: run {run.id} {run.status}  {metrics}  ({trial.configuration.label()})"
+                  + (f"  error: {run.error}" if run.error else ""), file=sys.stderr)
+
+    try:
+        if args.resume is not None:
+            record = api.exploration(args.resume)
+            print(f"continuing exploration {record.id} ({record.trials} trial(s) so far)", file=sys.stderr)
+            record = api.continue_exploration(args.resume, progress, on_trial)
+        else:
+            options = {k: v for k, v in {"budget_runs": args.budget_runs, "budget_minutes": args.budget_minutes,
+                                         "max_drop": args.max_drop, "max_latency_ms": args.max_latency_ms,
+                                         "max_size_mb": args.max_size_mb, "strategy": args.strategy,
+                                         "sampler_seed": args.sampler_seed}.items() if v is not None}
+            timing = {k: v for k, v in {"warmup": args.warmup, "min_repeats": args.min_repeats,
+                                        "min_seconds": args.min_seconds}.items() if v is not None}
+            request = ExploreRequest(model=args.model, dataset=args.dataset, subset=args.subset, seed=args.seed,
+                                     space=load_space(args.space) if args.space else None, options=options,
+                                     timing=timing)
+            plan = api.plan_exploration(request)
+            _print_plan(plan)
+            record = api.explore(request, progress, on_trial)
+    except KeyboardInterrupt:
+        bar.close()
+        print("exploration stopped; continue it with `python -m core explore --resume ID` "
+              "(`python -m core explorations` lists them)", file=sys.stderr)
+        return EXIT_CANCELLED
+    bar.close()
+    return _print_exploration(api, record, args.json)
+
+
+def _print_plan(plan) -> None:
+    skipped = sum(plan.validity.skipped.values())
+    print(f"space: {plan.space.size()} configurations, {len(plan.validity.runnable)} runnable"
+          + (f" ({skipped} left out, e.g. {next(iter(plan.validity.skipped))})" if skipped else ""), file=sys.stderr)
+    print(f"budget: about {plan.budget_runs} run(s) ({plan.estimate_basis}); strategy: {plan.strategy}",
+          file=sys.stderr)
+
+
+def _print_exploration(api, record, as_json: bool) -> int:
+    result = api.exploration_report(record.id)
+    record, picks, constraints = result.record, result.picks, result.constraints
+    runs, history, accuracy = result.runs, result.history, result.constraints.accuracy
+    if as_json:
+        print(json.dumps({**record.to_json(), "front": [r.id for r in picks.front],
+                          "fastest": picks.fastest and {"run": picks.fastest.run.id, "reason": picks.fastest.reason},
+                          "knee": picks.knee and {"run": picks.knee.run.id, "reason": picks.knee.reason},
+                          "runs": [r.id for r in runs]}, indent=2))
+        return 0 if record.status == "done" else EXIT_FAILED
+    print(f"exploration {record.id}: {record.status}, {record.trials} trial(s) in {record.spent_s / 60:.1f} min, "
+          f"strategy {record.strategy}" + (f" ({record.error})" if record.error else ""))
+    for note in record.notes:
+        print(f"  note: {note}")
+    if picks.front:
+        print(f"\nfront ({constraints.latency} vs {accuracy}, within the constraints):")
+        print_table([_run_row(r) for r in picks.front], ["id", "recipe", "batch", *TABLE_METRICS])
+    else:
+        print("no run meets the constraints yet")
+    if history:
+        print(f"\nhypervolume: {history[-1].share:.3f} of the box after {history[-1].trials} trial(s)")
+    if picks.fastest:
+        print(f"fastest within the constraints: {picks.fastest.reason}")
+    if picks.knee:
+        print(f"knee of the front: {picks.knee.reason}")
+    return 0 if record.status == "done" else EXIT_FAILED
+
+
+def cmd_explorations(args) -> int:
+    records = _api().explorations()
+    if args.json:
+        print(json.dumps([r.to_json() for r in records], indent=2))
+    elif not records:
+        print("no explorations yet: python -m core explore --model resnet8 --budget-runs 10")
+    else:
+        print_table([{"id": r.id, "status": r.status, "model": r.config.get("model"), "strategy": r.strategy,
+                      "trials": r.trials, "minutes": r.spent_s / 60, "progress": r.progress} for r in records],
+                    ["id", "status", "model", "strategy", "trials", "minutes", "progress"])
+    return 0
+
+
 def cmd_worker(args) -> int:
     from core import jobs
     from core.progress import TqdmProgress
 
     api = _api()
-    count = jobs.run_worker(api.settings, api.store, progress=TqdmProgress())
-    print(f"worker finished {count} run(s)")
+    count = jobs.run_worker(api.settings, api.store, progress=TqdmProgress(), explore=api.run_exploration)
+    print(f"worker finished {count} job(s)")
     return 0
 
 
@@ -253,6 +350,29 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds-per-point", type=float, help="arrivals at each rate last about this long (default 3)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_curve)
+    p = sub.add_parser("explore", help="search a model's techniques within a budget for the speed/accuracy front")
+    p.add_argument("--model", default=DEFAULT_MODEL, help="model name[:key=value,...] or path/to/model.onnx")
+    p.add_argument("--dataset", default="fashion-mnist", help="dataset name, or NAME:PATH")
+    p.add_argument("--subset", type=int, default=1000, help="evaluation images (seeded, stratified)")
+    p.add_argument("--seed", type=int, default=0)
+    budget = p.add_mutually_exclusive_group(required=True)
+    budget.add_argument("--budget-minutes", type=float, help="stop starting trials after this many minutes")
+    budget.add_argument("--budget-runs", type=int, help="stop after this many trials (baselines included)")
+    budget.add_argument("--resume", type=int, metavar="ID", help="continue a stopped exploration")
+    p.add_argument("--max-drop", type=float, help="maximum top-1 drop vs FP32, points (default 1)")
+    p.add_argument("--max-latency-ms", type=float, help="maximum p50 latency per call, ms")
+    p.add_argument("--max-size-mb", type=float, help="maximum model size, MB")
+    p.add_argument("--space", metavar="FILE.yaml", help="the search space (default: the model's default space)")
+    p.add_argument("--strategy", choices=("auto", "exhaustive", "nsga2", "tpe"))
+    p.add_argument("--sampler-seed", type=int)
+    p.add_argument("--warmup", type=int)
+    p.add_argument("--min-repeats", type=int)
+    p.add_argument("--min-seconds", type=float)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_explore)
+    p = sub.add_parser("explorations", help="list explorations")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_explorations)
     p = sub.add_parser("runs", help="list stored runs")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--json", action="store_true")

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, Callable
 
 from core.curve import execute_curve
 from core.engine import execute
@@ -75,17 +75,23 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def run_worker(settings: Settings, store: RunStore, *, progress=no_progress) -> int:
-    """Execute queued runs, then queued curves, one after another until none waits; returns how many ran."""
+def run_worker(settings: Settings, store: RunStore, *, progress=no_progress,
+               explore: Callable[[int], Any] | None = None) -> int:
+    """Execute queued runs, then explorations (with `explore`), then curves, until none waits; returns how many.
+
+    `explore(exploration_id)` works on a claimed exploration (the api's run_exploration).
+    """
     lock = _try_lock(settings)
     if lock is None:
         return 0  # another worker owns the queue
     signal.signal(signal.SIGTERM, _interrupt)
     done = 0
     try:
-        while True:  # runs first, then latency-throughput curves, until neither waits
+        while True:  # runs first, then explorations, then latency-throughput curves, until none waits
             if (run_id := store.claim_next_queued()) is not None:
                 job = lambda: execute(store, run_id, settings, progress)  # noqa: E731
+            elif explore is not None and (exploration_id := store.claim_next_exploration()) is not None:
+                job = lambda: explore(exploration_id)  # noqa: E731
             elif (curve_id := store.claim_next_curve()) is not None:
                 job = lambda: execute_curve(store, curve_id, settings, progress)  # noqa: E731
             else:

@@ -23,10 +23,17 @@ def _api(home: str | None, db: str | None) -> InferScope:
 
 
 def get_api() -> InferScope:
-    """The api for the current settings; stops the page with the reason when the store cannot open."""
+    """The api for the current settings; stops the page with the reason when the store cannot open.
+
+    Once per browser session it also restarts the worker for jobs that waited through an app restart.
+    """
     try:
-        return _api(os.environ.get("INFERSCOPE_HOME"), os.environ.get("INFERSCOPE_DB"))
+        api = _api(os.environ.get("INFERSCOPE_HOME"), os.environ.get("INFERSCOPE_DB"))
     except InferScopeError as exc:
         st.error(str(exc))
         st.stop()
         raise
+    if not st.session_state.get("queue_resumed"):
+        api.resume_queue()
+        st.session_state["queue_resumed"] = True
+    return api

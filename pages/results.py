@@ -7,6 +7,7 @@ from core import views
 from core.errors import InferScopeError
 from core.pareto import METRICS
 from pages.common import get_api
+from pages.exploration_view import show_exploration
 
 # What the points' colours group by.
 COLOUR_BY = {"techniques": lambda run: run.recipe_summary, "scenario": lambda run: run.scenario,
@@ -27,11 +28,29 @@ with st.expander("Filter", expanded=False):
     datasets = f2.multiselect("Dataset", sorted({r.dataset for r in runs}), key="f_dataset")
     recipes = f3.multiselect("Techniques", sorted({r.recipe_summary for r in runs}), key="f_recipe")
     statuses = f4.multiselect("Status", sorted({r.status for r in runs}), key="f_status")
-    g1, g2 = st.columns(2)
+    g1, g2, g3 = st.columns(3)
     tags = g1.multiselect("Tag", sorted({t for r in runs for t in r.tags}), key="f_tag")
     scenarios = g2.multiselect("Scenario", sorted({r.scenario for r in runs}), key="f_scenario")
+    explorations = {e.id: e for e in api.explorations()}
+    if st.session_state.get("f_exploration") not in (None, *explorations):
+        st.session_state.pop("f_exploration")
+    exploration = g3.selectbox("Exploration", [None, *explorations], key="f_exploration",
+                               format_func=lambda i: "any run" if i is None else
+                               f"{i}: {explorations[i].config.get('model')} · {explorations[i].status}")
+if exploration is not None and st.session_state.get("constraints_of") != exploration:
+    # Show the exploration's own constraints (the user may change them below).
+    config = explorations[exploration].config
+    st.session_state["max_drop"] = float(config.get("max_drop") or 0.0)
+    st.session_state["max_latency"] = float(config.get("max_latency_ms") or 0.0)
+    st.session_state["constraints_of"] = exploration
 shown = views.filter_runs(runs, models=models, datasets=datasets, recipes=recipes, statuses=statuses, tags=tags,
-                          scenarios=scenarios)
+                          scenarios=scenarios, exploration=exploration)
+if exploration is not None:
+    show_exploration(api, exploration)
+if not shown:
+    st.info("No runs match the filters" + (" yet: the exploration's first trial is still running." if exploration
+                                           is not None else "."))
+    st.stop()
 
 # -- the front -----------------------------------------------------------------------------------
 c1, c2, c3, c4, c5, c6 = st.columns([2, 2, 1.4, 1.6, 2, 2])
@@ -40,9 +59,10 @@ y = c2.selectbox("y (accuracy)", list(views.ACCURACY_METRICS), format_func=lambd
 log_x = c3.checkbox("log x", key="log_x")
 per_image = c3.checkbox("per image", key="per_image", help="divide each call's latency by its batch size")
 colour_by = c4.selectbox("Colour by", list(COLOUR_BY), key="colour_by")
-max_latency = c5.number_input("Max latency (ms, 0 = none)", min_value=0.0, value=0.0, key="max_latency")
-max_drop = c6.number_input("Max drop vs FP32 (points, 0 = none)", min_value=0.0, value=0.0, step=0.5,
-                           key="max_drop")
+st.session_state.setdefault("max_latency", 0.0)  # set here, not by value=: an exploration may preset them
+st.session_state.setdefault("max_drop", 0.0)
+max_latency = c5.number_input("Max latency (ms, 0 = none)", min_value=0.0, key="max_latency")
+max_drop = c6.number_input("Max drop vs FP32 (points, 0 = none)", min_value=0.0, step=0.5, key="max_drop")
 points = views.plot_points(shown, x, y, max_latency_ms=max_latency or None, max_drop=max_drop or None,
                            per_image=per_image)
 
@@ -107,7 +127,7 @@ if any(not p.comparable for p in points):
 front_ids = set(front)
 table = pd.DataFrame([{
     "id": r.id, "status": r.status, "model": r.model, "dataset": r.dataset, "subset": r.subset_size,
-    "techniques": r.recipe_summary, "batch": r.runtime.get("batch"), "threads": r.runtime.get("threads") or "all",
+    "techniques": r.recipe_summary, "batch": r.runtime.get("batch"), "threads": str(r.runtime.get("threads") or "all"),
     "scenario": r.scenario, "p50 ms": r.metrics.get("latency_p50_ms"), "p99 ms": r.metrics.get("latency_p99_ms"),
     "images/s": r.metrics.get("throughput_ips"), "requests/s": r.metrics.get("achieved_rate_rps"),
     "cache hits %": r.metrics.get("cache_hit_pct"), "top-1 %": r.metrics.get("top1"),

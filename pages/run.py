@@ -9,9 +9,6 @@ from pages.forms import option_values, whole_numbers
 
 st.title("Run")
 api = get_api()
-if not st.session_state.get("queue_resumed"):
-    api.resume_queue()  # after an app restart, pick up runs that were waiting
-    st.session_state["queue_resumed"] = True
 
 # -- model ---------------------------------------------------------------------------------------
 st.subheader("Model")

@@ -1,4 +1,4 @@
-"""Small file makers shared by tests."""
+"""Small file makers and checks shared by tests."""
 from __future__ import annotations
 
 import gzip
@@ -39,3 +39,14 @@ def write_image_folder(root: Path, classes: dict[str, int], size: int = 40, seed
             pixels = rng.integers(0, 256, (size, size + 10, 3), dtype=np.uint8)
             Image.fromarray(pixels).save(root / wnid / f"img_{i}.JPEG")
     return root
+
+
+def brute_force_front(runs, constraints) -> list[int]:
+    """Ids of the feasible runs no other feasible run dominates, by pairwise comparison (the reference)."""
+    from core.explore import analysis
+    from core.pareto import Direction, dominates
+
+    ok = analysis.feasible(runs, constraints)
+    value = lambda r: (r.metrics[constraints.latency], r.metrics[constraints.accuracy])  # noqa: E731
+    return sorted(r.id for r in ok if not any(dominates(value(o), value(r), [Direction.MIN, Direction.MAX])
+                                             for o in ok))

@@ -11,7 +11,7 @@ RECIPES = [[], [{"technique": "onnx_export", "config": {}}],
 
 
 def seed_runs(store: RunStore, count: int, *, models=("resnet8", "lenet5"), seed: int = 0,
-              fingerprint: str = "env-a", scenarios=("single-stream",)) -> list[int]:
+              fingerprint: str = "env-a", scenarios=("single-stream",), exploration_id: int | None = None) -> list[int]:
     """`count` done runs: per model an FP32 baseline first, then faster and slightly less accurate variants.
 
     Scenarios are assigned round-robin.
@@ -28,7 +28,8 @@ def seed_runs(store: RunStore, count: int, *, models=("resnet8", "lenet5"), seed
                                   dataset_location="/usr/share/datasets/fashion-mnist", subset_size=1000,
                                   subset_seed=0, subset_split="test", calibration_split=None, recipe=recipe,
                                   runtime={"threads": None, "batch": rng.choice([1, 8]), "device": "cpu"},
-                                  scenario=scenarios[i % len(scenarios)], scenario_config={})
+                                  scenario=scenarios[i % len(scenarios)], scenario_config={},
+                                  exploration_id=exploration_id)
         store.mark_running(run_id)
         samples = [p50 * rng.uniform(0.9, 1.3) for _ in range(50)]
         store.finish(run_id, metrics={
@@ -61,3 +62,20 @@ def seed_curve(store: RunStore, run_id: int, *, capacity: float = 400.0, bound_m
                                                    100.0 * load ** 4, int(rate * 3), 0), (k + 1) / 6)
     store.end_curve(curve_id, "done", saturation_rps=capacity * 0.98)
     return curve_id
+
+
+def seed_exploration(store: RunStore, count: int, *, status: str = "done", seed: int = 0) -> int:
+    """An exploration of resnet8 with `count` seeded trials (fake metrics); ends in `status`."""
+    from core.explore import default_space
+
+    exploration_id = store.create_exploration({"budget_runs": count, "max_drop": 1.0, "strategy": "auto",
+                                               "model": "resnet8", "dataset": "fashion-mnist", "subset": 1000,
+                                               "space": default_space("torch").to_dict(), "start": "torch",
+                                               "expected_runs": count})
+    store.start_exploration(exploration_id)
+    seed_runs(store, count, models=("resnet8",), seed=seed, exploration_id=exploration_id)
+    store.update_exploration(exploration_id, trials=count, spent_s=60.0 * count, strategy="exhaustive",
+                             progress=1.0 if status == "done" else 0.5)
+    if status != "running":
+        store.end_exploration(exploration_id, status)
+    return exploration_id

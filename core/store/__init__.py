@@ -1,6 +1,12 @@
 """The run store (SQLAlchemy; SQLite by default, any URL by setting)."""
-from core.store.entities import ALL_METRICS, CurvePoint, CurveRecord, RunRecord
+from core.store.entities import (
+    ALL_METRICS,
+    CurvePoint,
+    CurveRecord,
+    ExplorationRecord,
+    RunRecord,
+)
 from core.store.repository import RunStore
 from core.store.schema import FINAL_STATUSES, METRIC_COLUMNS, SCHEMA_VERSION, STATUSES
 
-__all__ = ["RunStore", "RunRecord", "CurveRecord", "CurvePoint", "ALL_METRICS", "METRIC_COLUMNS", "STATUSES", "FINAL_STATUSES", "SCHEMA_VERSION"]
+__all__ = ["RunStore", "RunRecord", "CurveRecord", "CurvePoint", "ExplorationRecord", "ALL_METRICS", "METRIC_COLUMNS", "STATUSES", "FINAL_STATUSES", "SCHEMA_VERSION"]

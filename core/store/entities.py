@@ -41,6 +41,7 @@ class RunRecord:
     metrics: dict[str, Any] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     scenario_config: dict[str, Any] = field(default_factory=dict)
+    exploration_id: int | None = None
 
     @property
     def recipe_summary(self) -> str:
@@ -61,7 +62,8 @@ class RunRecord:
                 "scenario": self.scenario, "scenario_config": self.scenario_config, "error": self.error, "notes": self.notes, "stage": self.stage,
                 "progress": self.progress, "engine": self.engine, "env_fingerprint": self.env_fingerprint,
                 "created_at": iso(self.created_at), "started_at": iso(self.started_at),
-                "finished_at": iso(self.finished_at), "tags": list(self.tags), "metrics": dict(self.metrics)}
+                "finished_at": iso(self.finished_at), "tags": list(self.tags), "exploration_id": self.exploration_id,
+                "metrics": dict(self.metrics)}
 
 
 @dataclass(frozen=True)
@@ -101,3 +103,29 @@ class CurveRecord:
                 "created_at": self.created_at.isoformat() if self.created_at else None,
                 "finished_at": self.finished_at.isoformat() if self.finished_at else None,
                 "points": [asdict(p) for p in self.points]}
+
+
+@dataclass(frozen=True)
+class ExplorationRecord:
+    """A budgeted search; its trials are the runs carrying its id."""
+
+    id: int
+    status: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    config: dict[str, Any]
+    strategy: str | None
+    progress: float
+    spent_s: float
+    trials: int
+    error: str | None
+    notes: list[str]
+    worker_pid: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        iso = lambda d: d.isoformat() if d else None  # noqa: E731
+        return {"id": self.id, "status": self.status, "config": self.config, "strategy": self.strategy,
+                "progress": self.progress, "spent_s": self.spent_s, "trials": self.trials, "error": self.error,
+                "notes": self.notes, "created_at": iso(self.created_at), "started_at": iso(self.started_at),
+                "finished_at": iso(self.finished_at)}

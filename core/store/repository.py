@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import InferScopeError, StoreError
-from core.store.entities import CurvePoint, CurveRecord, RunRecord
+from core.store.entities import CurvePoint, CurveRecord, ExplorationRecord, RunRecord
 from core.store.schema import (
     FINAL_STATUSES,
     INT_METRIC_COLUMNS,
@@ -24,6 +24,7 @@ from core.store.schema import (
     Base,
     CurvePointRow,
     CurveRow,
+    ExplorationRow,
     LatencySamples,
     RunRow,
     SchemaInfo,
@@ -49,8 +50,15 @@ def _v2_to_v3(conn: Connection) -> None:
     Base.metadata.create_all(conn, tables=[CurveRow.__table__, CurvePointRow.__table__])
 
 
+def _v3_to_v4(conn: Connection) -> None:
+    """Schema 4: explorations, and the exploration a run belongs to."""
+    conn.execute(text("ALTER TABLE runs ADD COLUMN exploration_id INTEGER"))
+    conn.execute(text("CREATE INDEX ix_runs_exploration_id ON runs (exploration_id)"))
+    Base.metadata.create_all(conn, tables=[ExplorationRow.__table__])
+
+
 # version -> function upgrading a database from that version to the next one.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 def now() -> datetime:
@@ -136,10 +144,12 @@ class RunStore:
             session.close()
 
     # -- writes -----------------------------------------------------------------------------
-    def create_run(self, **fields: Any) -> int:
-        """Insert a queued run; returns its id."""
+    def create_run(self, *, claim: bool = False, **fields: Any) -> int:
+        """Insert a queued run; returns its id. `claim`: insert it already running in this process,
+        so no worker can take it between the insert and the start."""
         with self._session() as session:
-            row = RunRow(status="queued", created_at=now(), progress=0.0, **fields)
+            start = {"status": "running", **_running_values()} if claim else {"status": "queued"}
+            row = RunRow(created_at=now(), **{"progress": 0.0, **start}, **fields)
             session.add(row)
             session.flush()
             return row.id
@@ -168,7 +178,7 @@ class RunStore:
         """Atomically take the oldest queued run for this process (marks it running); None when empty."""
         return self._claim_oldest(RunRow, _running_values())
 
-    def _claim_oldest(self, table: type[RunRow] | type[CurveRow], values: dict[str, Any]) -> int | None:
+    def _claim_oldest(self, table: type[RunRow] | type[CurveRow] | type[ExplorationRow], values: dict[str, Any]) -> int | None:
         """Mark the oldest queued row of `table` running with `values`; its id, or None when none waits."""
         while True:
             with self._session() as session:
@@ -182,12 +192,7 @@ class RunStore:
     def request_cancel(self, run_id: int) -> str:
         """Cancel a queued run now, or ask a running one to stop at its next progress report."""
         with self._session() as session:
-            row = _row(session, RunRow, run_id)
-            if row.status == "queued":
-                row.status, row.finished_at, row.error = "cancelled", now(), "cancelled before it started"
-            elif row.status == "running":
-                row.cancel_requested = True
-            return row.status
+            return _request_cancel(session, RunRow, run_id, "cancelled before it started").status
 
     def set_tags(self, run_id: int, tags: list[str]) -> None:
         with self._session() as session:
@@ -232,7 +237,7 @@ class RunStore:
 
         host = socket.gethostname()
 
-        def orphans(session: Session, table: type[RunRow] | type[CurveRow]) -> list:
+        def orphans(session: Session, table: type[RunRow] | type[CurveRow] | type[ExplorationRow]) -> list:
             rows = session.scalars(select(table).where(table.status == "running", table.worker_host == host)).all()
             return [r for r in rows if r.worker_pid is None or not psutil.pid_exists(r.worker_pid)]
 
@@ -244,6 +249,11 @@ class RunStore:
             for curve in orphans(session, CurveRow):
                 curve.status, curve.finished_at = "interrupted", now()
                 curve.error = f"the worker process (pid {curve.worker_pid}) ended mid-sweep; measure it again"
+            for exploration in orphans(session, ExplorationRow):
+                # An exploration resumes: back to the queue, keeping every finished trial.
+                exploration.notes = [*(exploration.notes or []), f"queued again after its process (pid "
+                                     f"{exploration.worker_pid}) ended at {now():%Y-%m-%d %H:%M} UTC"]
+                exploration.status, exploration.worker_pid = "queued", None
             return [r.id for r in dead]
 
     # -- latency-throughput curves ------------------------------------------------------------------
@@ -275,14 +285,8 @@ class RunStore:
 
     def end_curve(self, curve_id: int, status: str, *, error: str | None = None,
                   saturation_rps: float | None = None) -> None:
-        if status not in FINAL_STATUSES:
-            raise ValueError(f"end_curve() takes a final status, not {status!r}")
         with self._session() as session:
-            row = _row(session, CurveRow, curve_id)
-            if row.status != "running":
-                raise InferScopeError(f"curve {curve_id} is {row.status} and cannot become {status}")
-            row.status, row.error, row.finished_at = status, error, now()
-            row.saturation_rps, row.progress = saturation_rps, 1.0 if status == "done" else row.progress
+            _end_job(session, CurveRow, curve_id, status, error).saturation_rps = saturation_rps
 
     def curve(self, curve_id: int) -> CurveRecord:
         with self._session() as session:
@@ -299,6 +303,74 @@ class RunStore:
         with self._session() as session:
             return [_curve_record(session, row) for row in session.scalars(query).all()]
 
+    # -- explorations -------------------------------------------------------------------------------
+    def create_exploration(self, config: dict[str, Any]) -> int:
+        """Queue an exploration (a validated config); returns its id."""
+        with self._session() as session:
+            row = ExplorationRow(created_at=now(), status="queued", config=config, progress=0.0, spent_s=0.0,
+                                 trials=0, notes=[])
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def claim_next_exploration(self) -> int | None:
+        """Atomically take the oldest queued exploration (marks it running); None when none waits."""
+        return self._claim_oldest(ExplorationRow, {"started_at": now(), **_worker_values()})
+
+    def requeue_exploration(self, exploration_id: int) -> None:
+        """Queue a cancelled, interrupted or failed exploration again; its finished trials are kept."""
+        with self._session() as session:
+            self._requeue(session, exploration_id)
+
+    def start_exploration(self, exploration_id: int) -> None:
+        """Run an exploration in this process: queued, cancelled or interrupted ones continue here."""
+        with self._session() as session:
+            row = self._requeue(session, exploration_id)
+            if not _start(session, ExplorationRow, exploration_id, {"started_at": now(), **_worker_values()}):
+                raise InferScopeError(f"exploration {exploration_id} is {row.status}; another process works on it")
+
+    @staticmethod
+    def _requeue(session: Session, exploration_id: int) -> ExplorationRow:
+        row = _row(session, ExplorationRow, exploration_id)
+        if row.status in ("cancelled", "interrupted", "failed"):
+            row.status, row.cancel_requested, row.error, row.finished_at = "queued", False, None, None
+            session.flush()
+        elif row.status != "queued":
+            raise InferScopeError(f"exploration {exploration_id} is {row.status}; only a queued, cancelled, "
+                                  "interrupted or failed exploration can continue")
+        return row
+
+    def update_exploration(self, exploration_id: int, **values: Any) -> bool:
+        """Record progress (progress, spent_s, trials, strategy, notes); True when a cancel was requested."""
+        with self._session() as session:
+            row = _row(session, ExplorationRow, exploration_id)
+            for key, value in values.items():
+                setattr(row, key, value)
+            return bool(row.cancel_requested)
+
+    def end_exploration(self, exploration_id: int, status: str, error: str | None = None) -> None:
+        with self._session() as session:
+            _end_job(session, ExplorationRow, exploration_id, status, error)
+
+    def request_exploration_cancel(self, exploration_id: int) -> str:
+        """Cancel a queued exploration now; ask a running one (and its running trial) to stop."""
+        with self._session() as session:
+            row = _request_cancel(session, ExplorationRow, exploration_id, "cancelled before it continued")
+            if row.status == "running":
+                session.execute(update(RunRow).where(RunRow.exploration_id == exploration_id,
+                                                     RunRow.status == "running").values(cancel_requested=True))
+            return row.status
+
+    def exploration(self, exploration_id: int) -> ExplorationRecord:
+        with self._session() as session:
+            return _exploration_record(_row(session, ExplorationRow, exploration_id))
+
+    def explorations(self) -> list[ExplorationRecord]:
+        """Every exploration, oldest first."""
+        with self._session() as session:
+            rows = session.scalars(select(ExplorationRow).order_by(ExplorationRow.id)).all()
+            return [_exploration_record(row) for row in rows]
+
     # -- reads ------------------------------------------------------------------------------
     def get(self, run_id: int) -> RunRecord:
         table = RunRow.__table__
@@ -308,12 +380,17 @@ class RunStore:
             raise InferScopeError(f"no run with id {run_id}; `python -m core runs` lists them")
         return _record(row)
 
-    def list_runs(self, status: str | None = None) -> list[RunRecord]:
-        """All runs (or those with `status`), oldest first. Plain rows, no ORM objects: 5,000 runs load fast."""
+    def list_runs(self, status: str | None = None, exploration_id: int | None = None) -> list[RunRecord]:
+        """All runs (or those with `status`, or of one exploration), oldest first.
+
+        Plain rows, no ORM objects: 5,000 runs load fast.
+        """
         table = RunRow.__table__
         query = select(table).order_by(table.c.id)
         if status:
             query = query.where(table.c.status == status)
+        if exploration_id is not None:
+            query = query.where(table.c.exploration_id == exploration_id)
         with self._session() as session:
             return [_record(row) for row in session.execute(query).mappings()]
 
@@ -339,18 +416,53 @@ def _running_values() -> dict[str, Any]:
     return {"started_at": now(), **_worker_values(), "stage": "start", "progress": 0.0}
 
 
-def _row(session: Session, table: type[RunRow] | type[CurveRow], row_id: int, *, lock: bool = False):
+_KINDS = {RunRow: "run", CurveRow: "curve", ExplorationRow: "exploration"}
+
+
+def _row(session: Session, table: type[RunRow] | type[CurveRow] | type[ExplorationRow], row_id: int, *,
+         lock: bool = False):
     """The row with `row_id`, or an error naming what is missing."""
     row = session.get(table, row_id, with_for_update=lock)
     if row is None:
-        raise InferScopeError(f"no {'run' if table is RunRow else 'curve'} with id {row_id}")
+        raise InferScopeError(f"no {_KINDS[table]} with id {row_id}")
     return row
 
 
-def _start(session: Session, table: type[RunRow] | type[CurveRow], row_id: int, values: dict[str, Any]) -> bool:
+def _start(session: Session, table: type[RunRow] | type[CurveRow] | type[ExplorationRow], row_id: int, values: dict[str, Any]) -> bool:
     """queued -> running for one row, only if it is still queued; True when this call did it."""
     return session.execute(update(table).where(table.id == row_id, table.status == "queued")
                            .values(status="running", **values)).rowcount == 1
+
+
+def _request_cancel(session: Session, table: type[RunRow] | type[ExplorationRow], row_id: int, queued_error: str):
+    """Cancel a queued row now, or flag a running one to stop at its next check; returns the row."""
+    row = _row(session, table, row_id)
+    if row.status == "queued":
+        row.status, row.finished_at, row.error = "cancelled", now(), queued_error
+    elif row.status == "running":
+        row.cancel_requested = True
+    return row
+
+
+def _end_job(session: Session, table: type[CurveRow] | type[ExplorationRow], row_id: int, status: str,
+             error: str | None):
+    """running -> a final status for a curve or an exploration; returns the row."""
+    if status not in FINAL_STATUSES:
+        raise ValueError(f"a job ends in a final status, not {status!r}")
+    row = _row(session, table, row_id)
+    if row.status != "running":
+        raise InferScopeError(f"{_KINDS[table]} {row_id} is {row.status} and cannot become {status}")
+    row.status, row.error, row.finished_at = status, error, now()
+    if status == "done":
+        row.progress = 1.0
+    return row
+
+
+def _exploration_record(row: ExplorationRow) -> ExplorationRecord:
+    return ExplorationRecord(id=row.id, status=row.status, created_at=row.created_at, started_at=row.started_at,
+                             finished_at=row.finished_at, config=row.config or {}, strategy=row.strategy,
+                             progress=row.progress or 0.0, spent_s=row.spent_s or 0.0, trials=row.trials or 0,
+                             error=row.error, notes=list(row.notes or []), worker_pid=row.worker_pid)
 
 
 def _curve_record(session: Session, row: CurveRow) -> CurveRecord:
@@ -366,7 +478,7 @@ def _curve_record(session: Session, row: CurveRow) -> CurveRecord:
 def _record(row: Any) -> RunRecord:
     """A RunRecord from a row mapping of the runs table."""
     return RunRecord(**{name: row[name] for name in _PLAIN_FIELDS}, progress=row["progress"] or 0.0,
-                     scenario_config=row["scenario_config"] or {},
+                     scenario_config=row["scenario_config"] or {}, exploration_id=row["exploration_id"],
                      model_options=row["model_options"] or {}, recipe=row["recipe"] or [],
                      runtime=row["runtime"] or {}, notes=row["notes"] or [], tags=list(row["tags"] or []),
                      metrics={name: row[name] for name in _METRIC_NAMES})

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 FINAL_STATUSES = ("done", "failed", "cancelled", "interrupted")
 
@@ -98,6 +98,7 @@ class RunRow(Base):
     runtime: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     scenario: Mapped[str] = mapped_column(String(32), default="single-stream")
     scenario_config: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)         # since schema 3
+    exploration_id: Mapped[int | None] = mapped_column(Integer, index=True)                   # since schema 4
 
     error: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -190,3 +191,33 @@ class CurvePointRow(Base):
     completed: Mapped[int] = mapped_column(Integer)
     dropped: Mapped[int] = mapped_column(Integer)
     mean_batch_requests: Mapped[float | None] = mapped_column(Float)
+
+
+class ExplorationRow(Base):
+    """A budgeted search whose trials are ordinary runs carrying its id (since schema 4).
+
+    `spent_s` accumulates the wall time of every session that worked on it, so a resumed
+    exploration keeps its minutes budget.
+    """
+
+    __tablename__ = "explorations"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({', '.join(repr(s) for s in STATUSES)})", name="status"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    strategy: Mapped[str | None] = mapped_column(String(32))
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    spent_s: Mapped[float] = mapped_column(Float, default=0.0)
+    trials: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    worker_pid: Mapped[int | None] = mapped_column(Integer)
+    worker_host: Mapped[str | None] = mapped_column(String(256))

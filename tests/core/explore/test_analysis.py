@@ -1,0 +1,65 @@
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from core.explore import analysis
+from core.store import RunRecord
+
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def run(id, latency, top1, recipe=("x",), size=1.0, minute=None):
+    steps = [{"technique": t, "config": {}} for t in recipe]
+    finished = T0 + timedelta(minutes=minute if minute is not None else id)
+    return RunRecord(id=id, status="done", created_at=T0, started_at=T0, finished_at=finished, stage="done",
+                     progress=1.0, model="m", model_source="local", model_options={}, dataset="d",
+                     dataset_location=None, subset_size=10, subset_seed=0, subset_split="test", calibration_split=None,
+                     recipe=steps, runtime={"batch": 1}, scenario="single-stream", error=None, notes=[], worker_pid=None,
+                     worker_host=None, engine="x", env_fingerprint="e", environment={},
+                     metrics={"latency_p50_ms": latency, "top1": top1, "size_mb": size})
+
+
+BASE = run(1, 10.0, 92.0, recipe=())
+
+
+def test_hypervolume_of_a_staircase():
+    assert analysis.hypervolume([(1, 3), (2, 4)], (4, 0)) == pytest.approx(1 * 3 + 2 * 4)
+    assert analysis.hypervolume([(1, 3), (2, 2)], (4, 0)) == pytest.approx(3 * 3)  # dominated point adds nothing
+    assert analysis.hypervolume([(5, 3)], (4, 0)) == 0.0
+
+
+def test_constraints_in_optuna_convention_and_words():
+    c = analysis.Constraints(max_drop=1.0, max_latency_ms=5.0, max_size_mb=0.5)
+    slow = run(2, 6.0, 90.5, size=0.4)
+    assert c.values(slow, BASE) == {"drop": pytest.approx(0.5), "latency": 1.0, "size": pytest.approx(-0.1)}
+    assert c.violations(slow, BASE) == ["1.50 points below FP32 (> 1)", "latency_p50_ms 6 ms > 5"]
+    assert c.violations(run(3, 2.0, 91.5, size=0.4), BASE) == []
+    assert c.violations(slow, None)[0] == "drop not measurable"
+
+
+def test_front_fastest_and_knee_with_reasons():
+    runs = [BASE, run(2, 5.0, 91.9), run(3, 2.0, 91.6), run(4, 1.0, 90.0), run(5, 3.0, 91.0), run(6, 0.5, 80.0)]
+    c = analysis.Constraints(max_drop=3.0)
+    picks = analysis.recommend(runs, c)
+    assert [r.id for r in picks.front] == [4, 3, 2, 1]  # 6 is too inaccurate, 5 is dominated by 3
+    assert picks.fastest.run.id == 4
+    assert picks.fastest.reason == "2.00x faster than run 3 (x) for 1.60 points of top1"
+    assert picks.knee.run.id == 3
+    assert picks.knee.reason.startswith("2.50x faster than run 2 (x) for 0.30 points of top1; +1.60 points")
+
+
+def test_cached_runs_are_never_recommended_and_a_lone_point_is_compared_with_fp32():
+    runs = [BASE, run(2, 0.1, 92.0, recipe=("cache",)), run(3, 4.0, 92.0)]
+    picks = analysis.recommend(runs, analysis.Constraints(max_drop=1.0))
+    assert picks.fastest.run.id == 3 and picks.knee is None
+    assert picks.fastest.reason.startswith("2.50x faster than run 1") or "FP32 run 1" in picks.fastest.reason
+
+
+def test_hypervolume_history_grows_in_finishing_order():
+    runs = [BASE, run(2, 5.0, 91.9, minute=5), run(3, 2.0, 91.6, minute=3), run(4, 30.0, 60.0, minute=4)]
+    history = analysis.hypervolume_history(runs, analysis.Constraints(max_drop=1.0))
+    assert [p.trials for p in history] == [1, 2, 3, 4]
+    assert [p.seconds for p in history] == [60.0, 180.0, 240.0, 300.0]
+    shares = [p.share for p in history]
+    assert shares[1] == shares[2] < shares[3] < 1.0  # run 4 (finished third) is infeasible and adds nothing
+    assert analysis.hypervolume_history([], analysis.Constraints()) == []

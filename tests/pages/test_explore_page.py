@@ -1,0 +1,58 @@
+from tests.seed import seed_exploration, seed_runs
+
+
+def test_plan_shows_the_space_and_the_runs_the_budget_allows(app_page, api):
+    at = app_page("explore")
+    info = at.info[0].value
+    assert "configurations" in info and "runnable" in info and "The budget allows about" in info
+    at.segmented_control(key="x_unit").set_value("runs").run()
+    at.number_input(key="x_amount_runs").set_value(5).run()
+    assert "about **5** run(s)" in at.info[0].value and "nsga2" in at.info[0].value
+    at.multiselect(key="x_axis_prune_False").set_value(["none"]).run()
+    at.multiselect(key="x_axis_quantize_False").set_value(["none", "ort_static_int8"]).run()
+    at.number_input(key="x_amount_runs").set_value(50).run()
+    assert "exhaustive" in at.info[0].value
+    at.button(key="x_start").click().run()
+    assert not at.exception and "queued" in at.success[0].value
+    (record,) = api.explorations()
+    assert record.status == "queued" and record.config["budget_runs"] == 50
+    assert record.config["space"]["techniques"]["prune"] == ["none"]
+
+
+def test_bad_yaml_and_bad_threads_are_explained_and_block_the_start(app_page):
+    at = app_page("explore")
+    at.text_input(key="x_threads").set_value("one, two").run()
+    assert "whole numbers" in at.error[0].value
+    at.text_input(key="x_threads").set_value("1").run()
+    at.toggle(key="x_yaml_on").set_value(True).run()
+    at.text_area(key="x_yaml").set_value("techniques: {q: [none, no_such_technique]}").run()
+    assert "no_such_technique" in at.error[0].value and at.button(key="x_start").disabled
+
+
+def test_cancel_and_continue_an_exploration(app_page, api):
+    exploration_id = seed_exploration(api.store, 3, status="running")
+    at = app_page("explore")
+    at.button(key="x_cancel").click().run()
+    assert api.exploration(exploration_id).status == "running"  # a running one is asked to stop
+    api.store.end_exploration(exploration_id, "cancelled", "stopped")
+    at.run()
+    at.button(key="x_continue").click().run()
+    assert api.exploration(exploration_id).status == "queued" and not at.exception
+
+
+def test_results_filtered_to_an_exploration_show_recommendations_and_hypervolume(app_page, api):
+    seed_runs(api.store, 4, seed=9)  # runs outside the exploration are filtered out
+    exploration_id = seed_exploration(api.store, 12)
+    at = app_page("explore")
+    at.button(key="x_results").click().run()
+    assert not at.exception
+    assert at.session_state["f_exploration"] == exploration_id
+    assert len(at.dataframe[0].value) == 12
+    assert any(f"Exploration {exploration_id}" == h.value for h in at.subheader)
+    captions = " ".join(c.value for c in at.caption)
+    assert "faster than" in captions and "Hypervolume" in captions
+    assert at.number_input(key="max_drop").value == 1.0  # the exploration's constraint
+    at.switch_page("pages/results.py").run()  # AppTest reruns the page it opened, not the one switched to
+    export = [b for b in at.button if b.key and b.key.startswith("x_export_Fastest")]
+    export[0].click().run()
+    assert not at.exception and at.session_state["export_run"] == int(export[0].key.rsplit("_", 1)[1])
