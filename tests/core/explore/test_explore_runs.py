@@ -6,13 +6,13 @@ import sys
 import time
 
 import pytest
-from conftest import FAST_TIMING, TINY_MODEL, subprocess_env
 
 from core.api import ExploreRequest
 from core.errors import InferScopeError
 from core.explore import analysis, search
 from core.explore.space import space_from_text
 from core.store import RunStore
+from tests.conftest import FAST_TIMING, TINY_MODEL, subprocess_env
 from tests.helpers import brute_force_front
 
 SPACE = """
