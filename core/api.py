@@ -19,7 +19,7 @@ from core.datasets.subset import (
     evaluation_subset,
 )
 from core.engine import check_compatible, execute
-from core.errors import DataError, InferScopeError, RecipeError
+from core.errors import DataError, InferScopeError, ModelError, RecipeError
 from core.explore import (
     Configuration,
     ExploreSettings,
@@ -48,6 +48,8 @@ from core.techniques import TECHNIQUES
 # Dataset sizes do not depend on the input shape; this stands in for the model's during validation.
 _SIZE_PROBE_SPEC = InputSpec(1, 1, 1, (0.0,), (1.0,))
 MAX_UPLOAD_BYTES = 200 * 1024 ** 2
+# How pickles (protocol 2+) and torch.save zip archives begin; an ONNX protobuf never starts so.
+PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"PK")
 ACTIVE_STATUSES = ("queued", "running")
 
 
@@ -384,6 +386,10 @@ class InferScope:
         if len(data) > MAX_UPLOAD_BYTES:
             raise InferScopeError(f"{Path(filename).name} is {len(data) / 2**20:.0f} MB; the upload limit is "
                                   f"{MAX_UPLOAD_BYTES // 2**20} MB — pass larger models by path on the CLI")
+        if data[:2] in PICKLE_MAGIC:
+            raise ModelError(f"{Path(filename).name} looks like a PyTorch checkpoint or pickle; uploads are never "
+                             "unpickled (that would run code from the file) — export the model to ONNX "
+                             "(torch.onnx.export) and upload the .onnx file")
         folder = self.settings.home / "uploads"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{uuid.uuid4().hex}.onnx"

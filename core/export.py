@@ -67,12 +67,15 @@ def export_run(store: RunStore, run_id: int, path: Path, settings: Settings,
     data = model.SerializeToString()
 
     path = Path(path).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         partial.write_bytes(data)
         result = _verify(run, partial, artifact.session, prepared, progress)
         os.replace(partial, path)
+    except OSError as exc:  # a full disk, a read-only folder: say so, leave nothing behind
+        raise InferScopeError(f"could not write {path}: {exc.strerror or exc}; free some space or choose another "
+                              "folder, then export again") from None
     finally:
         partial.unlink(missing_ok=True)
     return ExportResult(path, len(data), result[0], result[1], result[2])

@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Install everything InferScope needs on a Debian-like machine: system packages (when root) and a venv.
-# Usage: scripts/setup.sh [requirements file] [--browser]
+# Usage: scripts/setup.sh [requirements file] [--browser] [--postgres]
 #   requirements file: default requirements.txt
 #   --browser: also Debian's chromium, for the end-to-end tests
+#   --postgres: also Debian's postgresql, for the store's concurrency suite on PostgreSQL
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REQUIREMENTS="${1:-requirements.txt}"
 PACKAGES="dataset-fashion-mnist python3-venv"
-if [ "${2:-}" = "--browser" ]; then PACKAGES="$PACKAGES chromium"; fi
+for option in "${@:2}"; do
+  case "$option" in
+    --browser) PACKAGES="$PACKAGES chromium" ;;
+    --postgres) PACKAGES="$PACKAGES postgresql" ;;
+    *) echo "unknown option $option" >&2; exit 2 ;;
+  esac
+done
 
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
   # dataset-fashion-mnist: the offline default dataset. python3-venv: to make the virtual environment.

@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import gzip
+import time
 from pathlib import Path
 
 import numpy as np
+import pytest
+import torch
+from torch import nn
 
 
 def write_idx(path: Path, array: np.ndarray, compress: bool = True) -> None:
@@ -50,3 +54,33 @@ def brute_force_front(runs, constraints) -> list[int]:
     value = lambda r: (r.metrics[constraints.latency], r.metrics[constraints.accuracy])  # noqa: E731
     return sorted(r.id for r in ok if not any(dominates(value(o), value(r), [Direction.MIN, Direction.MAX])
                                              for o in ok))
+
+
+class TinyClassifier(nn.Module):
+    """A conv and a linear layer: the smallest (N, C, H, W) -> (N, classes) image classifier."""
+
+    def __init__(self, channels: int = 3, classes: int = 5):
+        super().__init__()
+        self.conv = nn.Conv2d(channels, 4, 3)
+        self.fc = nn.Linear(4, classes)
+
+    def forward(self, x):
+        return self.fc(self.conv(x).mean((2, 3)))
+
+
+def export_onnx(path: Path, module: nn.Module, shape, dynamic_axes=None) -> Path:
+    """`module` as an ONNX file at `path` (TorchScript exporter: fast, and the input is named x)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(module.eval(), (torch.zeros(shape),), str(path), dynamo=False, input_names=["x"],
+                      dynamic_axes=dynamic_axes)
+    return path
+
+
+def wait_for(predicate, timeout: float = 180.0, what: str = "condition") -> None:
+    """Poll `predicate` until it holds; fail the test after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}")

@@ -1,6 +1,8 @@
 """Dataset registry: every dataset source registers itself here by name."""
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from core.datasets import fashion_mnist, imagenet_folder, imagenette, synthetic
 from core.datasets.base import DatasetEntry, LoadedDataset
 from core.errors import DataError
@@ -20,6 +22,9 @@ def parse_dataset(spec: str) -> tuple[DatasetEntry, str | None]:
     entry = DATASETS.get(name)
     if entry.needs_location and not location:
         raise DataError(f"dataset {name} needs a location: --dataset {name}:/path ({entry.location_help})")
+    if location and ".." in PurePath(location).parts:
+        raise DataError(f"the dataset location {location!r} climbs out of a folder with '..'; give the folder's "
+                        "full path instead")
     return entry, location or None
 
 

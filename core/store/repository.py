@@ -79,8 +79,11 @@ def _explain(exc: Exception, url: str) -> StoreError:
         return StoreError(f"the run store {url} is read-only; make the file and its folder writable, "
                           "or point INFERSCOPE_DB / INFERSCOPE_HOME elsewhere")
     if "locked" in text:
-        return StoreError(f"the run store {url} stayed locked by another writer for {BUSY_TIMEOUT_MS / 1000:.0f} s; "
+        return StoreError(f"the run store {url} stayed locked by another writer for {BUSY_TIMEOUT_MS / 1000:g} s; "
                           "try again when the other process is done")
+    if "not a database" in text or "malformed" in text:
+        return StoreError(f"the run store {url} is not a readable SQLite database (corrupt, or another kind of "
+                          "file); move it aside and start again, or point INFERSCOPE_DB elsewhere")
     if "unable to open" in text:
         return StoreError(f"cannot open the run store {url}; check that its folder exists and is writable")
     return StoreError(f"the run store {url} failed: {text}")
@@ -94,7 +97,7 @@ class RunStore:
         self.engine: Engine = create_engine(url, future=True)
         if self.engine.dialect.name == "sqlite":
             database = self.engine.url.database
-            if database and database != ":memory:":
+            if database and database != ":memory:" and not database.startswith("file:"):  # URIs name their own
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -30,13 +30,19 @@ class OrtStaticInt8Config:
 class _Reader:
     """onnxruntime's CalibrationDataReader protocol over preprocessed images, in small batches."""
 
-    def __init__(self, input_name: str, images: np.ndarray, max_batch: int = 16) -> None:
+    def __init__(self, input_name: str, images: np.ndarray, report=lambda fraction: None, max_batch: int = 16) -> None:
         # Equal batches: the histogram calibrators (Entropy, Percentile) stack them into one array.
         batch = max(d for d in range(1, max_batch + 1) if len(images) % d == 0)
-        self._batches = iter([{input_name: images[i:i + batch]} for i in range(0, len(images), batch)])
+        self._batches = [{input_name: images[i:i + batch]} for i in range(0, len(images), batch)]
+        self._next = 0
+        self._report = report  # called per batch: progress, and where a cancel stops calibration
 
     def get_next(self):
-        return next(self._batches, None)
+        if self._next >= len(self._batches):
+            return None
+        self._report(self._next / len(self._batches))
+        self._next += 1
+        return self._batches[self._next - 1]
 
     def __iter__(self):
         return self
@@ -71,7 +77,8 @@ def apply(artifact: OnnxArtifact, config: OrtStaticInt8Config, ctx: BuildContext
     if unknown:
         raise InferScopeError(f"ort_static_int8: no node named {', '.join(unknown)}; some node names: "
                               f"{', '.join(sorted(names)[:8])}")
-    quantize_static(str(prepared), str(quantized), _Reader(graph.input[0].name, images), quant_format=QuantFormat.QDQ,
+    reader = _Reader(graph.input[0].name, images, lambda f: ctx.progress("ort_static_int8", 0.2 + 0.7 * f))
+    quantize_static(str(prepared), str(quantized), reader, quant_format=QuantFormat.QDQ,
                     per_channel=config.per_channel, activation_type=getattr(QuantType, config.activation_type),
                     weight_type=getattr(QuantType, config.weight_type),
                     nodes_to_exclude=list(config.keep_float or ()),

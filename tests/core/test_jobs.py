@@ -1,24 +1,12 @@
 """The job queue with real worker processes."""
 import os
-import signal
 import subprocess
 import sys
-import time
-
-import pytest
 
 from core import jobs
 from core.settings import load_settings
 from tests.conftest import ROOT, subprocess_env
-
-
-def wait_for(predicate, timeout=180.0, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
+from tests.helpers import wait_for
 
 
 def test_ensure_worker_runs_the_queue_in_another_process(api, run_request):
@@ -66,18 +54,3 @@ def test_cancel_a_running_job(api, run_request):
     assert "cancelled by the user during time" in api.run(run_id).error
 
 
-def test_killed_worker_leaves_an_interrupted_run_and_the_queue_resumes(api, run_request):
-    from core.api import InferScope
-
-    first = api.submit(run_request(timing={"min_seconds": 300, "max_seconds": 600}))
-    second = api.submit(run_request())
-    worker = _worker()
-    wait_for(lambda: api.run(first).stage == "time", what="the timing stage")
-    worker.send_signal(signal.SIGKILL)
-    worker.wait(timeout=30)
-    assert api.run(first).status == "running"  # nobody could record the death yet
-    restarted = InferScope()                    # an app restart
-    assert restarted.run(first).status == "interrupted" and "ended during stage 'time'" in restarted.run(first).error
-    assert restarted.run(second).status == "queued"
-    assert restarted.resume_queue()
-    wait_for(lambda: restarted.run(second).status == "done", what="the queue to resume")

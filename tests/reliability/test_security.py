@@ -1,0 +1,39 @@
+"""Security properties: generated upload names under the data directory, nothing user-supplied is ever
+unpickled, the app binds to localhost, and the upload limit holds on the server side."""
+from __future__ import annotations
+
+import pickle
+import tomllib
+
+from core import api as api_module
+from core.models import build_model, parse_model
+from tests.conftest import ROOT
+from tests.helpers import TinyClassifier
+from tests.reliability.test_bad_inputs import PAYLOAD_MARKER, Payload, onnx_file
+
+
+def test_uploads_get_generated_names_under_the_data_directory(api, tmp_path):
+    model = onnx_file(tmp_path, "ok.onnx", TinyClassifier(), (1, 3, 16, 16), {"x": {0: "n"}})
+    path = api.save_upload("../../../../tmp/owned .onnx", model.read_bytes())
+    assert path.parent == api.settings.home / "uploads"
+    assert len(path.stem) == 32 and int(path.stem, 16) >= 0 and path.suffix == ".onnx"  # a uuid, not the user's
+    assert not (tmp_path.parents[3] / "owned .onnx").exists()
+    assert api.uploads()[-1]["name"] == "owned .onnx"  # the original name is kept only as text
+
+
+def test_a_booby_trapped_weights_cache_is_never_unpickled(settings, tmp_path):
+    spec = "lenet5:epochs=1,train_limit=256,seed=7"
+    build_model(parse_model(spec), settings)  # trains and caches the weights
+    (cached,) = [p for p in (settings.home / "models" / "local").glob("lenet5-*.pt")
+                 if p.with_suffix(".json").read_text().find('"seed": 7') >= 0]
+    cached.write_bytes(pickle.dumps(Payload(tmp_path / PAYLOAD_MARKER)))
+    model = build_model(parse_model(spec), settings)  # weights_only loading refuses it; the model is retrained
+    assert not (tmp_path / PAYLOAD_MARKER).exists()
+    assert model.artifact.kind == "torch"
+
+
+def test_the_app_binds_to_localhost_with_xsrf_and_the_upload_limit():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]
+    assert config["address"] == "localhost" and config["enableXsrfProtection"] is True
+    # Streamlit's server refuses larger request bodies; the api checks again for every caller.
+    assert config["maxUploadSize"] * 2 ** 20 == api_module.MAX_UPLOAD_BYTES
