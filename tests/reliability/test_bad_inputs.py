@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -185,3 +186,26 @@ def test_paths_with_spaces_and_non_ascii_characters_work(api, tmp_path):
     run = api.execute(api.submit(request(model=str(model), dataset=f"imagenet-folder:{folder}", subset=4)))
     assert run.status == "done", run.error
     assert run.dataset_location == str(folder) and run.model == str(model)
+
+
+FOUND_WHILE_RUNNING = [
+    Bad("corrupt image in the dataset", lambda api, tmp: (
+        write_image_folder(tmp / "val", {"n01440764": 2, "n15075141": 2}),
+        (tmp / "val" / "n01440764" / "broken.JPEG").write_bytes(b"\xff\xd8 not really a jpeg"),
+        api.execute(api.submit(request(model="efficientnet_lite0", dataset=f"imagenet-folder:{tmp / 'val'}",
+                                       subset=5))))[-1], "broken.JPEG"),
+    Bad("ONNX model given by path whose outputs are NaN", lambda api, tmp: api.execute(api.submit(request(
+        model=str(onnx_file(tmp, "nan.onnx", nan_model(), (1, 3, 16, 16))), dataset="synthetic", subset=8))),
+        "NaN"),
+]
+
+
+@pytest.mark.parametrize("case", FOUND_WHILE_RUNNING, ids=[c.name for c in FOUND_WHILE_RUNNING])
+def test_a_bad_input_found_while_running_fails_the_run_with_the_reason(case, store_with_runs, tmp_path):
+    api = store_with_runs
+    before = {r.id for r in api.runs()}
+    run = case.act(api, tmp_path)
+    assert run.status == "failed" and run.id not in before
+    assert re.search(case.message, run.error), run.error
+    assert run.metrics["latency_p50_ms"] is None and api.samples(run.id) == []  # a whole record, no half metrics
+    assert InferScope().run(run.id).status == "failed"
