@@ -1,7 +1,8 @@
 """Bad inputs through the public api: each is refused with what to do, and nothing is stored half-way.
 
-Every case runs against a store seeded with one finished run, and the test checks afterwards that the
-runs, explorations, uploads and exports are exactly as before, and that a fresh app opens the store.
+Every case runs against a store seeded with one done and one failed run, and the test checks afterwards
+that the runs, explorations, uploads and exports are exactly as before, and that a fresh app opens the
+store. Inputs that can only be found while running end as one whole `failed` run naming the cause.
 """
 from __future__ import annotations
 
