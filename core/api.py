@@ -22,7 +22,6 @@ from core.engine import check_compatible, execute
 from core.errors import DataError, InferScopeError, ModelError, RecipeError
 from core.explore import (
     Configuration,
-    ExploreSettings,
     SearchSpace,
     Trial,
     default_space,
@@ -31,6 +30,7 @@ from core.explore import (
     runnable,
 )
 from core.explore.report import ExplorationReport, report
+from core.explore.search import choose_strategy
 from core.explore.space import Validity
 from core.export import ExportResult, export_run
 from core.inputs import InputSpec
@@ -172,11 +172,9 @@ class ExplorationPlan:
     config: dict[str, Any]          # what is stored
     space: SearchSpace
     validity: Validity
-    options: ExploreSettings
     strategy: str                   # exhaustive, nsga2 or tpe
     budget_runs: int                # trials the budget allows (estimated for a minutes budget)
-    seconds_per_run: float
-    estimate_basis: str
+    estimate_basis: str             # where the per-trial time of a minutes budget comes from
 
     @property
     def expected_runs(self) -> int:
@@ -464,13 +462,12 @@ class InferScope:
                               "add `none` to an axis or change the technique order")
         seconds, basis = self._seconds_per_run(base.fields)
         allowed = options.budget_runs or max(1, int(options.budget_minutes * 60 // seconds))
-        strategy = options.strategy if options.strategy != "auto" else \
-            "exhaustive" if len(validity.runnable) <= allowed else "nsga2"
+        strategy = choose_strategy(options.strategy, len(validity.runnable), allowed)
         config = {**to_dict(options), "model": request.model, "dataset": request.dataset, "subset": request.subset,
                   "seed": request.seed, "device": request.device, "random_weights": request.random_weights,
                   "timing": dict(request.timing), "space": space.to_dict(), "start": start,
                   "expected_runs": allowed}
-        return ExplorationPlan(config, space, validity, options, strategy, allowed, seconds, basis)
+        return ExplorationPlan(config, space, validity, strategy, allowed, basis)
 
     def _seconds_per_run(self, fields: dict[str, Any]) -> tuple[float, str]:
         """Median wall time of finished runs of this model on this data, or a default guess."""

@@ -72,12 +72,9 @@ def cmd_run(args) -> int:
     from core.api import RunRequest
     from core.progress import TqdmProgress
 
-    timing = {k: v for k, v in {"warmup": args.warmup, "min_repeats": args.min_repeats,
-                                "min_seconds": args.min_seconds, "max_seconds": args.max_seconds}.items()
-              if v is not None}
     request = RunRequest(model=args.model, dataset=args.dataset, subset=args.subset, seed=args.seed,
                          techniques=tuple(args.technique or ()), threads=args.threads, batch=args.batch,
-                         device=args.device, random_weights=args.random_weights, timing=timing,
+                         device=args.device, random_weights=args.random_weights, timing=_timing(args),
                          provider=args.provider, scenario=args.scenario)
     api = _api()
     run_id = api.submit(request)
@@ -231,11 +228,9 @@ def cmd_explore(args) -> int:
                                          "max_drop": args.max_drop, "max_latency_ms": args.max_latency_ms,
                                          "max_size_mb": args.max_size_mb, "strategy": args.strategy,
                                          "sampler_seed": args.sampler_seed}.items() if v is not None}
-            timing = {k: v for k, v in {"warmup": args.warmup, "min_repeats": args.min_repeats,
-                                        "min_seconds": args.min_seconds}.items() if v is not None}
             request = ExploreRequest(model=args.model, dataset=args.dataset, subset=args.subset, seed=args.seed,
                                      space=load_space(args.space) if args.space else None, options=options,
-                                     timing=timing)
+                                     timing=_timing(args))
             plan = api.plan_exploration(request)
             _print_plan(plan)
             record = api.explore(request, progress, on_trial)
@@ -313,6 +308,29 @@ def cmd_cancel(args) -> int:
     return 0
 
 
+def _add_target_arguments(p: argparse.ArgumentParser, default_model: str) -> None:
+    """What is measured: the model, the data and the seeded subset (run and explore)."""
+    p.add_argument("--model", default=default_model, help="model name[:key=value,...] or path/to/model.onnx")
+    p.add_argument("--dataset", default="fashion-mnist", help="dataset name, or NAME:PATH")
+    p.add_argument("--subset", type=int, default=1000, help="evaluation images (seeded, stratified)")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _add_timing_arguments(p: argparse.ArgumentParser) -> None:
+    """The timing protocol's options; unset ones keep the protocol's defaults."""
+    p.add_argument("--warmup", type=int)
+    p.add_argument("--min-repeats", type=int)
+    p.add_argument("--min-seconds", type=float)
+    p.add_argument("--max-seconds", type=float)
+
+
+def _timing(args) -> dict[str, Any]:
+    """The timing options given on the command line."""
+    given = {"warmup": args.warmup, "min_repeats": args.min_repeats, "min_seconds": args.min_seconds,
+             "max_seconds": args.max_seconds}
+    return {k: v for k, v in given.items() if v is not None}
+
+
 def parser() -> argparse.ArgumentParser:
     from core.models import DEFAULT_MODEL
 
@@ -323,20 +341,14 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true")
         p.set_defaults(func=cmd_catalogue)
     p = sub.add_parser("run", help="measure one configuration and store the run")
-    p.add_argument("--model", default=DEFAULT_MODEL, help="model name[:key=value,...] or path/to/model.onnx")
-    p.add_argument("--dataset", default="fashion-mnist", help="dataset name, or NAME:PATH")
-    p.add_argument("--subset", type=int, default=1000, help="evaluation images (seeded, stratified)")
-    p.add_argument("--seed", type=int, default=0)
+    _add_target_arguments(p, DEFAULT_MODEL)
     p.add_argument("--technique", action="append", metavar="NAME[:key=value,...]", help="repeat for each step")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.add_argument("--provider", default=None, help="onnxruntime execution provider (default: the device's)")
     p.add_argument("--random-weights", action="store_true", help="no pretrained weights: latency only")
-    p.add_argument("--warmup", type=int)
-    p.add_argument("--min-repeats", type=int)
-    p.add_argument("--min-seconds", type=float)
-    p.add_argument("--max-seconds", type=float)
+    _add_timing_arguments(p)
     p.add_argument("--scenario", default="single-stream", metavar="NAME[:key=value,...]",
                    help="how load is applied while timing: single-stream, offline, server (e.g. server:rate=200), "
                         "concurrent (e.g. concurrent:clients=8,sessions=2); `python -m core scenarios` lists options")
@@ -351,10 +363,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_curve)
     p = sub.add_parser("explore", help="search a model's techniques within a budget for the speed/accuracy front")
-    p.add_argument("--model", default=DEFAULT_MODEL, help="model name[:key=value,...] or path/to/model.onnx")
-    p.add_argument("--dataset", default="fashion-mnist", help="dataset name, or NAME:PATH")
-    p.add_argument("--subset", type=int, default=1000, help="evaluation images (seeded, stratified)")
-    p.add_argument("--seed", type=int, default=0)
+    _add_target_arguments(p, DEFAULT_MODEL)
     budget = p.add_mutually_exclusive_group(required=True)
     budget.add_argument("--budget-minutes", type=float, help="stop starting trials after this many minutes")
     budget.add_argument("--budget-runs", type=int, help="stop after this many trials (baselines included)")
@@ -365,9 +374,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--space", metavar="FILE.yaml", help="the search space (default: the model's default space)")
     p.add_argument("--strategy", choices=("auto", "exhaustive", "nsga2", "tpe"))
     p.add_argument("--sampler-seed", type=int)
-    p.add_argument("--warmup", type=int)
-    p.add_argument("--min-repeats", type=int)
-    p.add_argument("--min-seconds", type=float)
+    _add_timing_arguments(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_explore)
     p = sub.add_parser("explorations", help="list explorations")

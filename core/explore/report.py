@@ -12,7 +12,7 @@ from core.explore.analysis import (
     hypervolume_history,
     recommend,
 )
-from core.explore.search import ExploreSettings, settings_of
+from core.explore.search import settings_of
 from core.store import ExplorationRecord, RunRecord
 
 
@@ -23,10 +23,6 @@ class ExplorationReport:
     constraints: Constraints
     picks: Recommendations
     history: list[HypervolumePoint]
-
-    @property
-    def settings(self) -> ExploreSettings:
-        return settings_of(self.record)
 
 
 def report(record: ExplorationRecord, runs: Sequence[RunRecord]) -> ExplorationReport:

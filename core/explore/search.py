@@ -60,6 +60,13 @@ def parse_settings(values: dict[str, Any]) -> ExploreSettings:
     return settings
 
 
+def choose_strategy(requested: str, runnable: int, allowed_runs: int) -> str:
+    """`auto` means exhaustive when every runnable configuration fits the budget, else NSGA-II."""
+    if requested != "auto":
+        return requested
+    return "exhaustive" if runnable <= allowed_runs else "nsga2"
+
+
 def settings_of(record: ExplorationRecord) -> ExploreSettings:
     """A stored exploration's budget, constraints and strategy."""
     return parse_settings({k: v for k, v in record.config.items() if k in ExploreSettings.__annotations__})
@@ -132,7 +139,6 @@ class Exploration:
         self.space: SearchSpace = parse_space(record.config["space"])
         self.validity = runnable(self.space, record.config.get("start", "torch"))
         self.keys = {_config_key(c): c for c in self.validity.runnable}
-        self.budget = _Budget(self.options, record.spent_s, 0)
         self.notes = list(record.notes)
         self.refused: set[str] = set()
 
@@ -150,15 +156,13 @@ class Exploration:
     # -- the loop ----------------------------------------------------------------------------------
     def strategy(self) -> str:
         """The strategy to use: exhaustive when every runnable configuration fits the budget."""
-        if self.options.strategy != "auto":
-            return self.options.strategy
-        expected = self.record.config.get("expected_runs") or self.options.budget_runs or 0
-        return "exhaustive" if len(self.validity.runnable) <= expected else "nsga2"
+        allowed = self.record.config.get("expected_runs") or self.options.budget_runs or 0
+        return choose_strategy(self.options.strategy, len(self.validity.runnable), allowed)
 
     def run(self) -> str:
         """Work until the budget is spent, the space is exhausted or a cancel arrives; the end reason."""
         finished = self.finished()
-        self.budget.trials_before = len(finished)
+        self.budget = _Budget(self.options, self.record.spent_s, len(finished))
         strategy = self.strategy()
         self._save(strategy=strategy)
         try:
