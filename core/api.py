@@ -7,6 +7,7 @@ import itertools
 import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -18,7 +19,7 @@ from core.datasets.subset import (
     calibration_subset,
     evaluation_subset,
 )
-from core.engine import check_compatible, execute
+from core.engine import check_compatible, execute, model_spec
 from core.errors import DataError, InferScopeError, ModelError, RecipeError
 from core.explore import (
     Configuration,
@@ -33,6 +34,7 @@ from core.explore.report import ExplorationReport, report
 from core.explore.search import choose_strategy
 from core.explore.space import Validity
 from core.export import ExportResult, export_run
+from core.export_plan import ExportPlan, plan_export
 from core.inputs import InputSpec
 from core.models import MODELS, SOURCES, describe_models, parse_model
 from core.models.onnx_file import validate as validate_onnx
@@ -398,18 +400,26 @@ class InferScope:
         except InferScopeError as exc:
             path.unlink(missing_ok=True)
             raise type(exc)(str(exc).replace(str(path), Path(filename).name)) from None
-        (folder / f"{path.stem}.json").write_text(json.dumps({"original_name": Path(filename).name}))
+        uploaded_at = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+        (folder / f"{path.stem}.json").write_text(json.dumps({"original_name": Path(filename).name,
+                                                              "uploaded_at": uploaded_at}))
         return path
 
     def uploads(self) -> list[dict[str, str]]:
-        """Uploaded models: generated path and the name the user gave."""
+        """Uploaded models, newest first: generated path, the name the user gave and the upload time (UTC, ISO).
+
+        Uploads kept before the time was recorded take their file's modification time.
+        """
         folder = self.settings.home / "uploads"
         out = []
-        for meta in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        for meta in folder.glob("*.json") if folder.is_dir() else []:
             model = meta.with_suffix(".onnx")
             if model.is_file():
-                out.append({"path": str(model), "name": json.loads(meta.read_text())["original_name"]})
-        return out
+                record = json.loads(meta.read_text())
+                uploaded_at = record.get("uploaded_at") or datetime.fromtimestamp(
+                    model.stat().st_mtime, timezone.utc).isoformat(timespec="microseconds")
+                out.append({"path": str(model), "name": record["original_name"], "uploaded_at": uploaded_at})
+        return sorted(out, key=lambda u: (u["uploaded_at"], u["path"]), reverse=True)
 
     def recommend(self, max_drop: float = 1.0, model: str | None = None) -> views.Recommendation | None:
         return views.recommend(self.runs("done"), max_drop=max_drop, model=model)
@@ -561,6 +571,34 @@ class InferScope:
 
     def export(self, run_id: int, path: Path, progress: Progress = no_progress) -> ExportResult:
         return export_run(self.store, run_id, Path(path), self.settings, progress)
+
+    @staticmethod
+    def export_plans(runs: Sequence[RunRecord]) -> dict[int, ExportPlan]:
+        """The export plan of each run, by id: decided from the stored recipes, nothing rebuilt."""
+        return {run.id: plan_export(run) for run in runs}
+
+    def export_plan(self, run_id: int) -> ExportPlan:
+        """What `run_id` exports to, or why it cannot be and the nearest exportable configuration."""
+        return plan_export(self.store.get(run_id))
+
+    def queue_export_alternative(self, run_id: int) -> int:
+        """Queue the nearest exportable configuration of a run that cannot be exported; returns the new run's id."""
+        plan = self.export_plan(run_id)
+        if plan.exportable:
+            raise InferScopeError(f"run {run_id} can be exported as it is; nothing to queue")
+        if plan.alternative is None:
+            raise RecipeError(f"{plan.refused}, and no exportable configuration is near it")
+        run = self.store.get(run_id)
+        timing = run.runtime.get("timing") or {}
+        request = RunRequest(model=model_spec(run), dataset=run.dataset_spec, subset=run.subset_size,
+                             seed=run.subset_seed,
+                             techniques=tuple(format_spec(s["technique"], s["config"]) for s in plan.alternative),
+                             threads=run.runtime.get("threads"), batch=run.runtime.get("batch", 1),
+                             device=run.runtime.get("device", "cpu"), provider=run.runtime.get("provider"),
+                             timing=timing, scenario=format_spec(run.scenario, run.scenario_config))
+        new_id = self.submit(request)
+        jobs.ensure_worker(self.settings)
+        return new_id
 
 
 def _check_scenario(name: str, config: Any, fixed_batch: bool) -> None:

@@ -3,14 +3,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from typing import Any, Sequence
 
 from core.errors import InferScopeError, VerificationError
-from core.store import ALL_METRICS, RunRecord
+from core.store import ALL_METRICS, RunRecord, set_process_role
 
 EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 1, 2, 130
 TABLE_METRICS = ("latency_p50_ms", "latency_p99_ms", "throughput_ips", "top1", "agreement", "size_mb")
+
+
+def finite_float(text: str) -> float:
+    """argparse type for every number flag: NaN passes every bound check and infinity is no setting."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes a number, not {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"takes a finite number, not {text!r}")
+    return value
 
 
 def _api():
@@ -79,15 +91,13 @@ def cmd_run(args) -> int:
     api = _api()
     run_id = api.submit(request)
     print(f"run {run_id} queued: {args.model} on {args.dataset}", file=sys.stderr)
-    bar = TqdmProgress()
     try:
-        run = api.execute(run_id, bar)
+        with TqdmProgress() as bar:
+            run = api.execute(run_id, bar)
     except KeyboardInterrupt:
-        bar.close()
         print(f"run {run_id} cancelled", file=sys.stderr)
         print(run_id)
         return EXIT_CANCELLED
-    bar.close()
     _print_run(run, api.samples(run_id) if args.verbose else None)
     print(run_id)
     return 0 if run.status == "done" else EXIT_FAILED
@@ -159,11 +169,12 @@ def cmd_front(args) -> int:
 def cmd_export(args) -> int:
     from core.progress import TqdmProgress
 
-    bar = TqdmProgress()
-    result = _api().export(args.run_id, args.output, bar)
-    bar.close()
+    with TqdmProgress() as bar:
+        result = _api().export(args.run_id, args.output, bar)
     print(f"wrote {result.path} ({result.size_bytes / 1e6:.2f} MB); verified with onnxruntime: {result.metric} "
           f"{result.measured:.2f}% vs stored {result.stored:.2f}% ({result.difference:+.2f} points)")
+    for note in result.notes:
+        print(f"note: {note}")
     return 0
 
 
@@ -173,11 +184,8 @@ def cmd_curve(args) -> int:
 
     values = {k: v for k, v in {"latency_bound_ms": args.bound_ms, "points": args.points, "growth": args.growth,
                                 "seconds_per_point": args.seconds_per_point}.items() if v is not None}
-    bar = TqdmProgress()
-    try:
+    with TqdmProgress() as bar:
         curve = _api().measure_curve(args.run_id, values, bar)
-    finally:
-        bar.close()
     if args.json:
         print(json.dumps(curve.to_json(), indent=2))
         return 0 if curve.status == "done" else EXIT_FAILED
@@ -235,11 +243,11 @@ def cmd_explore(args) -> int:
             _print_plan(plan)
             record = api.explore(request, progress, on_trial)
     except KeyboardInterrupt:
-        bar.close()
         print("exploration stopped; continue it with `python -m core explore --resume ID` "
               "(`python -m core explorations` lists them)", file=sys.stderr)
         return EXIT_CANCELLED
-    bar.close()
+    finally:
+        bar.close()  # before any error is printed: the bar must not be the last line
     return _print_exploration(api, record, args.json)
 
 
@@ -297,7 +305,8 @@ def cmd_worker(args) -> int:
     from core.progress import TqdmProgress
 
     api = _api()
-    count = jobs.run_worker(api.settings, api.store, progress=TqdmProgress(), explore=api.run_exploration)
+    with TqdmProgress() as bar:
+        count = jobs.run_worker(api.settings, api.store, progress=bar, explore=api.run_exploration)
     print(f"worker finished {count} job(s)")
     return 0
 
@@ -320,8 +329,8 @@ def _add_timing_arguments(p: argparse.ArgumentParser) -> None:
     """The timing protocol's options; unset ones keep the protocol's defaults."""
     p.add_argument("--warmup", type=int)
     p.add_argument("--min-repeats", type=int)
-    p.add_argument("--min-seconds", type=float)
-    p.add_argument("--max-seconds", type=float)
+    p.add_argument("--min-seconds", type=finite_float)
+    p.add_argument("--max-seconds", type=finite_float)
 
 
 def _timing(args) -> dict[str, Any]:
@@ -356,21 +365,21 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("curve", help="sweep a done run's configuration in the server scenario up to saturation")
     p.add_argument("run_id", type=int)
-    p.add_argument("--bound-ms", type=float, help="p99 latency bound (default 50)")
+    p.add_argument("--bound-ms", type=finite_float, help="p99 latency bound (default 50)")
     p.add_argument("--points", type=int, help="rates measured at most (default 10)")
-    p.add_argument("--growth", type=float, help="each rate is this many times the previous one (default 1.5)")
-    p.add_argument("--seconds-per-point", type=float, help="arrivals at each rate last about this long (default 3)")
+    p.add_argument("--growth", type=finite_float, help="each rate is this many times the previous one (default 1.5)")
+    p.add_argument("--seconds-per-point", type=finite_float, help="arrivals at each rate last about this long (default 3)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_curve)
     p = sub.add_parser("explore", help="search a model's techniques within a budget for the speed/accuracy front")
     _add_target_arguments(p, DEFAULT_MODEL)
     budget = p.add_mutually_exclusive_group(required=True)
-    budget.add_argument("--budget-minutes", type=float, help="stop starting trials after this many minutes")
+    budget.add_argument("--budget-minutes", type=finite_float, help="stop starting trials after this many minutes")
     budget.add_argument("--budget-runs", type=int, help="stop after this many trials (baselines included)")
     budget.add_argument("--resume", type=int, metavar="ID", help="continue a stopped exploration")
-    p.add_argument("--max-drop", type=float, help="maximum top-1 drop vs FP32, points (default 1)")
-    p.add_argument("--max-latency-ms", type=float, help="maximum p50 latency per call, ms")
-    p.add_argument("--max-size-mb", type=float, help="maximum model size, MB")
+    p.add_argument("--max-drop", type=finite_float, help="maximum top-1 drop vs FP32, points (default 1)")
+    p.add_argument("--max-latency-ms", type=finite_float, help="maximum p50 latency per call, ms")
+    p.add_argument("--max-size-mb", type=finite_float, help="maximum model size, MB")
     p.add_argument("--space", metavar="FILE.yaml", help="the search space (default: the model's default space)")
     p.add_argument("--strategy", choices=("auto", "exhaustive", "nsga2", "tpe"))
     p.add_argument("--sampler-seed", type=int)
@@ -408,6 +417,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    command = f"python -m core {args.command}"
+    set_process_role(f"the worker ({command})" if args.command == "worker" else f"the command `{command}`")
     try:
         return args.func(args)
     except InferScopeError as exc:

@@ -17,7 +17,7 @@ from core.bench.timing import LatencyStats
 from core.datasets import load_dataset
 from core.datasets.base import LoadedDataset
 from core.datasets.subset import Subset, calibration_subset, evaluation_subset
-from core.errors import DataError, InferScopeError, RunCancelled
+from core.errors import DataError, InferScopeError, MeasurementError, RunCancelled
 from core.inputs import preprocess
 from core.models import ModelRequest, build_model
 from core.models.base import LoadedModel
@@ -307,7 +307,10 @@ def execute(store: RunStore, run_id: int, settings: Settings, progress: Progress
         traceback.print_exc(file=sys.stderr)
         store.end(run_id, "failed", f"{type(exc).__name__}: {exc}")
     else:
-        store.finish(run_id, metrics=result.metrics, samples_ms=result.samples_ms, notes=result.notes,
-                     environment=result.environment, fingerprint=env_mod.fingerprint(result.environment),
-                     engine=result.engine)
+        try:
+            store.finish(run_id, metrics=result.metrics, samples_ms=result.samples_ms, notes=result.notes,
+                         environment=result.environment, fingerprint=env_mod.fingerprint(result.environment),
+                         engine=result.engine)
+        except MeasurementError as exc:
+            store.end(run_id, "failed", str(exc))
     return store.get(run_id)

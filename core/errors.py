@@ -33,6 +33,10 @@ class StoreError(InferScopeError):
     """The run store cannot be opened or written."""
 
 
+class MeasurementError(InferScopeError):
+    """A measurement that cannot be true (a NaN, infinite or negative latency): never stored as done."""
+
+
 class VerificationError(InferScopeError):
     """An exported file does not reproduce the stored run."""
 

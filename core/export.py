@@ -1,9 +1,11 @@
 """Run -> one self-contained ONNX file with its recipe and metrics inside, verified by onnxruntime."""
 from __future__ import annotations
 
+import errno
 import json
 import os
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +13,8 @@ import numpy as np
 from core.artifacts import OnnxArtifact
 from core.bench.accuracy import fidelity, top_k
 from core.engine import apply_steps, predict_all, prepare_run
-from core.errors import InferScopeError, VerificationError
+from core.errors import InferScopeError, RecipeError, VerificationError
+from core.export_plan import ExportPlan, plan_export
 from core.models.onnx_file import METADATA_INPUT_SPEC, METADATA_LABEL_SPACE
 from core.progress import Progress, no_progress
 from core.recipe import RuntimeSettings, make_step
@@ -29,16 +32,18 @@ class ExportResult:
     metric: str              # "top1", or "agreement" when the run has no accuracy
     stored: float
     measured: float
+    notes: tuple[str, ...] = ()   # what the file does not carry (runtime choices of the run)
 
     @property
     def difference(self) -> float:
         return self.measured - self.stored
 
 
-def _metadata(run: RunRecord, artifact: OnnxArtifact, input_spec, label_space: str) -> dict[str, str]:
+def _metadata(run: RunRecord, artifact: OnnxArtifact, input_spec, label_space: str,
+              plan: ExportPlan) -> dict[str, str]:
     metrics = {k: v for k, v in run.metrics.items() if v is not None}
     return {"inferscope.run_id": str(run.id), "inferscope.model": run.model, "inferscope.dataset": run.dataset,
-            "inferscope.recipe": json.dumps(run.recipe), "inferscope.runtime": json.dumps(run.runtime),
+            "inferscope.not_carried": json.dumps(list(plan.notes)), "inferscope.recipe": json.dumps(run.recipe), "inferscope.runtime": json.dumps(run.runtime),
             "inferscope.session": json.dumps(artifact.session), "inferscope.metrics": json.dumps(metrics),
             "inferscope.environment": json.dumps(run.environment or {}),
             METADATA_INPUT_SPEC: json.dumps(input_spec.to_dict()), METADATA_LABEL_SPACE: label_space}
@@ -49,36 +54,61 @@ def export_run(store: RunStore, run_id: int, path: Path, settings: Settings,
     """Rebuild the run's configuration as ONNX, write it with metadata, and prove it reproduces the run.
 
     The file appears at `path` only after verification passes; on failure nothing is left behind.
+    A run with no faithful ONNX form and an output path that cannot be written are refused before
+    anything is rebuilt.
     """
     import onnx
 
     run = store.get(run_id)
-    if run.status != "done":
-        raise InferScopeError(f"run {run_id} is {run.status}; only finished (done) runs can be exported")
-    prepared = prepare_run(run, settings, progress)
+    plan = plan_export(run)
+    if not plan.exportable:
+        raise RecipeError(plan.refusal())
+    path = check_output_path(Path(path).expanduser(), run.id)
+    prepared = prepare_run(replace(run, recipe=list(plan.steps)), settings, progress)
     artifact = prepared.artifact
     if artifact.kind == "torch":
         artifact = apply_steps(artifact, [make_step("onnx_export")], prepared.ctx)
     model = onnx.load_from_string(artifact.model_bytes)
     del model.metadata_props[:]
-    for key, value in _metadata(run, artifact, prepared.model.input_spec, prepared.model.label_space).items():
+    for key, value in _metadata(run, artifact, prepared.model.input_spec, prepared.model.label_space, plan).items():
         model.metadata_props.add(key=key, value=value)
     model.doc_string = f"InferScope run {run.id}: {run.model} {run.recipe_summary}"
     data = model.SerializeToString()
 
-    path = Path(path).expanduser()
     partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         partial.write_bytes(data)
         result = _verify(run, partial, artifact.session, prepared, progress)
         os.replace(partial, path)
-    except OSError as exc:  # a full disk, a read-only folder: say so, leave nothing behind
-        raise InferScopeError(f"could not write {path}: {exc.strerror or exc}; free some space or choose another "
-                              "folder, then export again") from None
+    except OSError as exc:  # a disk that filled up meanwhile: say so, leave nothing behind
+        raise _write_error(path, exc) from None
     finally:
         partial.unlink(missing_ok=True)
-    return ExportResult(path, len(data), result[0], result[1], result[2])
+    return ExportResult(path, len(data), result[0], result[1], result[2], plan.notes)
+
+
+def check_output_path(path: Path, run_id: int) -> Path:
+    """Refuse an output path that cannot take the file, before the (long) rebuild; returns it."""
+    if path.is_dir():
+        raise InferScopeError(f"{path} is a folder; give a file name, e.g. {path / f'inferscope-run-{run_id}.onnx'}")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise InferScopeError(f"{path.parent} is a file, not a folder; give an output path inside a folder")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.probe-"):
+            pass
+    except OSError as exc:
+        raise _write_error(path, exc) from None
+    return path
+
+
+def _write_error(path: Path, exc: OSError) -> InferScopeError:
+    advice = {errno.ENOSPC: "free some space or choose another folder",
+              errno.EDQUOT: "free some space or choose another folder",
+              errno.EACCES: "the folder is not writable; choose another folder",
+              errno.EROFS: "the folder is on a read-only file system; choose another folder"}
+    return InferScopeError(f"could not write {path}: {exc.strerror or exc}; "
+                           f"{advice.get(exc.errno, 'choose another output path')}, then export again")
 
 
 def _verify(run: RunRecord, file: Path, session: dict, prepared, progress: Progress) -> tuple[str, float, float]:

@@ -7,6 +7,7 @@ Every technique, model source and runtime setting is a frozen dataclass whose fi
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from typing import Any, Mapping
@@ -48,11 +49,13 @@ def _coerce(name: str, kind: Any, raw: Any) -> Any:
     if kind in (int, float):
         if isinstance(raw, bool):
             raise InferScopeError(f"option {name!r} takes a number, not {raw!r}")
+        word = "a whole number" if kind is int else "a finite number"
         try:
             value = kind(raw)
-        except (TypeError, ValueError):
-            word = "a whole number" if kind is int else "a number"
+        except (TypeError, ValueError, OverflowError):  # int(float("inf")) overflows
             raise InferScopeError(f"option {name!r} takes {word}, not {raw!r}") from None
+        if not math.isfinite(value):  # NaN passes every bound check, and infinity is no setting
+            raise InferScopeError(f"option {name!r} takes {word}, not {raw!r}")
         if kind is int and isinstance(raw, float) and raw != value:
             raise InferScopeError(f"option {name!r} takes a whole number, not {raw!r}")
         return value

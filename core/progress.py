@@ -39,6 +39,12 @@ class TqdmProgress:
             self._bar.close()
             self._bar = None
 
+    def __enter__(self) -> "TqdmProgress":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()  # before the caller prints an error: the bar must not be the last line
+
 
 def fan_out(*sinks: Callable[[str, float], None]) -> Progress:
     """One progress callable that reports to several sinks."""

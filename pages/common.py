@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
@@ -37,3 +38,8 @@ def get_api() -> InferScope:
         api.resume_queue()
         st.session_state["queue_resumed"] = True
     return api
+
+
+def upload_time(iso: str) -> str:
+    """An upload's ISO timestamp as the server's local time, to the second."""
+    return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S")

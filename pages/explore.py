@@ -5,7 +5,7 @@ import streamlit as st
 from core.api import ExploreRequest
 from core.errors import InferScopeError
 from core.explore import STRATEGIES, SearchSpace, default_space, space_from_text
-from pages.common import get_api
+from pages.common import get_api, upload_time
 from pages.forms import split_values, whole_numbers
 
 st.title("Explore")
@@ -17,7 +17,7 @@ api = get_api()
 # -- model and data ------------------------------------------------------------------------------
 left, mid, right, far = st.columns([2, 2, 1, 1])
 names = [m["name"] for m in api.models()]
-uploads = {u["path"]: u["name"] for u in api.uploads()}
+uploads = {u["path"]: f"{u['name']} · uploaded {upload_time(u['uploaded_at'])}" for u in api.uploads()}
 model = left.selectbox("Model", [*names, *uploads], key="x_model",
                        index=names.index("resnet8") if "resnet8" in names else 0,
                        format_func=lambda m: f"{uploads[m]} (uploaded ONNX)" if m in uploads else m)

@@ -1,6 +1,7 @@
 """Export: the recommended (or any) run as one verified ONNX file to download."""
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from core.errors import InferScopeError
@@ -26,6 +27,7 @@ else:
             "pick any run below.")
 
 by_id = {r.id: r for r in done}
+plans = api.export_plans(done)
 ids = list(reversed(by_id))
 preferred = st.session_state.get("export_run") or (recommendation.run.id if recommendation else ids[0])
 run_id = st.selectbox(
@@ -33,9 +35,33 @@ run_id = st.selectbox(
     format_func=lambda i: (f"{i}: {by_id[i].model} · {by_id[i].recipe_summary} · p50 "
                            f"{by_id[i].metrics['latency_p50_ms']:.3f} ms · top-1 "
                            + (f"{by_id[i].metrics['top1']:.2f}%" if by_id[i].metrics.get("top1") is not None
-                              else "n/a")))
+                              else "n/a") + ("" if plans[i].exportable else " · cannot be exported")))
 
-if st.button("Build verified ONNX", type="primary", key="build"):
+with st.expander(f"Which runs can be exported ({sum(p.exportable for p in plans.values())} of {len(plans)})"):
+    st.dataframe(pd.DataFrame([{"run": i, "model": by_id[i].model, "recipe": by_id[i].recipe_summary,
+                                "exports": "yes" if plans[i].exportable else "no",
+                                "why not, or what the file does not carry":
+                                    plans[i].refused or " ".join(plans[i].notes)} for i in ids]),
+                 hide_index=True, width="stretch")
+
+plan = plans[run_id]
+if not plan.exportable:
+    st.warning(plan.refused)
+    if plan.alternative is not None:
+        st.write(f"The nearest exportable configuration is **{plan.alternative_summary}** on the same model, "
+                 "data and runtime settings.")
+        if st.button(f"Queue {plan.alternative_summary}", key="queue_alternative"):
+            try:
+                new_id = api.queue_export_alternative(run_id)
+            except InferScopeError as exc:
+                st.error(str(exc))
+            else:
+                st.success(f"Queued run #{new_id} ({plan.alternative_summary}); export it here when it is done.")
+for note in plan.notes:
+    st.info(f"The file does not carry everything this run measured: {note}.")
+
+if st.button("Build verified ONNX", type="primary", key="build", disabled=not plan.exportable,
+             help=None if plan.exportable else plan.refused):
     with st.status(f"Exporting run {run_id}…", expanded=True) as status:
         bar = st.progress(0.0, text="starting")
         try:

@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.api import GridRequest
 from core.errors import InferScopeError
-from pages.common import get_api
+from pages.common import get_api, upload_time
 from pages.forms import option_values, whole_numbers
 
 st.title("Run")
@@ -27,8 +27,9 @@ if source == "onnx":
         except InferScopeError as exc:
             st.error(f"{upload.name} cannot be used: {exc}")
     uploads = api.uploads()
-    labels = {u["path"]: f"{u['name']} ({u['path'].rsplit('/', 1)[-1][:8]}…)" for u in uploads}
-    models = st.multiselect("Uploaded models", list(labels), format_func=labels.get, key="onnx_models")
+    labels = {u["path"]: f"{u['name']} · uploaded {upload_time(u['uploaded_at'])}" for u in uploads}
+    models = st.multiselect("Uploaded models (newest first)", list(labels), format_func=labels.get,
+                            key="onnx_models")
     with st.expander("Normalization", expanded=False):
         model_options = option_values("model_onnx", api.model_option_fields("onnx"))
 else:

@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated data directory per test, offline, with one shared model cache."""
+"""Shared fixtures: an isolated data directory per test, offline, with one shared model and dataset cache."""
 from __future__ import annotations
 
 import os
@@ -14,21 +14,47 @@ TINY_MODEL = "lenet5:epochs=1,train_limit=1024"
 FAST_TIMING = {"warmup": 1, "min_repeats": 5, "min_seconds": 0.0}
 
 
+CACHE_FOLDERS = ("models", "datasets")  # what a data directory caches: trained weights, unpacked datasets
+
+
 @pytest.fixture(scope="session")
-def shared_home(tmp_path_factory) -> Path:
-    """One data directory for the whole session, so tiny models are trained once."""
-    return tmp_path_factory.mktemp("inferscope-home")
+def shared_cache(tmp_path_factory) -> Path:
+    """One model and dataset cache for the whole session, so tiny models are trained once."""
+    cache = tmp_path_factory.mktemp("inferscope-cache")
+    for folder in (*CACHE_FOLDERS, "torch"):
+        (cache / folder).mkdir()
+    return cache
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(shared_home, tmp_path, monkeypatch):
-    """Every test: offline, shared model cache, its own database file."""
-    monkeypatch.setenv("INFERSCOPE_HOME", str(shared_home))
+def isolated_env(shared_cache, tmp_path, monkeypatch):
+    """Every test: offline, its own data directory and database, the session's model and dataset cache.
+
+    The data directory is the test's own (uploads, exports, the worker lock and log), so nothing one
+    test leaves there is seen by the next; only the caches are linked in. A test that writes into a
+    cache or checks how caching behaves takes `private_cache` instead.
+    """
+    home = tmp_path / "home"
+    home.mkdir()
+    for folder in CACHE_FOLDERS:
+        (home / folder).symlink_to(shared_cache / folder, target_is_directory=True)
+    monkeypatch.setenv("INFERSCOPE_HOME", str(home))
     monkeypatch.setenv("INFERSCOPE_DB", f"sqlite:///{tmp_path / 'runs.db'}")
     monkeypatch.setenv("INFERSCOPE_OFFLINE", "1")
-    monkeypatch.setenv("TORCH_HOME", str(shared_home / "torch"))
+    monkeypatch.setenv("TORCH_HOME", str(shared_cache / "torch"))
     monkeypatch.delenv("INFERSCOPE_FASHION_MNIST_DIR", raising=False)
     yield
+
+
+@pytest.fixture
+def private_cache(tmp_path, monkeypatch):
+    """Empty model, dataset and torch caches of the test's own, in place of the session's."""
+    home = tmp_path / "home"
+    for folder in CACHE_FOLDERS:
+        (home / folder).unlink()
+        (home / folder).mkdir()
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    return home
 
 
 @pytest.fixture

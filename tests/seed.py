@@ -79,3 +79,16 @@ def seed_exploration(store: RunStore, count: int, *, status: str = "done", seed:
     if status != "running":
         store.end_exploration(exploration_id, status)
     return exploration_id
+
+
+def seed_recipe_run(api, run_request, specs) -> int:
+    """A done run of the technique `specs` with made-up metrics, for what is decided from the recipe alone."""
+    from core.recipe import parse_step
+
+    fields = api.plan(run_request()).fields
+    fields["recipe"] = [parse_step(spec).to_dict() for spec in specs]
+    run_id = api.store.create_run(**fields)
+    api.store.mark_running(run_id)
+    api.store.finish(run_id, metrics={"latency_p50_ms": 1.0, "top1": 80.0}, samples_ms=[1.0], notes=[],
+                     environment={}, fingerprint="seeded", engine="torch-eager")
+    return run_id

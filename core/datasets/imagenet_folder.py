@@ -15,6 +15,7 @@ from core.settings import Settings
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
 _WNID = re.compile(r"^n\d{8}$")
+MAX_NAMED = 5  # undecodable images named in one message
 
 
 @functools.lru_cache(maxsize=1)
@@ -54,8 +55,26 @@ class FileSplit:
                 with Image.open(path) as image:
                     out.append(np.asarray(image.convert("RGB")))
             except (OSError, UnidentifiedImageError, ValueError) as exc:
-                raise DataError(f"cannot decode image {path}: {exc}; remove or replace the file") from None
+                raise self._undecodable(path, exc) from None
         return out
+
+    def _undecodable(self, first: Path, exc: Exception) -> DataError:
+        """One error naming every image of the split that does not open (up to a few), and their count."""
+        from PIL import Image
+
+        bad = [first]
+        for path in self.paths:
+            if path == first:
+                continue
+            try:
+                with Image.open(path) as image:
+                    image.verify()
+            except Exception:  # any failure to open or verify means the file is unusable
+                bad.append(path)
+        shown = ", ".join(str(p) for p in bad[:MAX_NAMED]) + (f" and {len(bad) - MAX_NAMED} more"
+                                                              if len(bad) > MAX_NAMED else "")
+        return DataError(f"{len(bad)} image(s) cannot be decoded ({first.name}: {exc}): {shown}; remove or replace "
+                         "them")
 
 
 def scan(folder: Path, split_name: str) -> FileSplit:
@@ -68,7 +87,7 @@ def scan(folder: Path, split_name: str) -> FileSplit:
     unknown = [p.name for p in class_dirs if p.name not in index]
     if not class_dirs:
         raise DataError(f"{folder} holds no class folders; put each class's images in a folder named by its "
-                        "WordNet id (e.g. {folder}/n01440764/img.jpg)")
+                        f"WordNet id (e.g. {folder}/n01440764/img.jpg)")
     if unknown:
         shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
         hint = "" if all(_WNID.match(n) for n in unknown) else " (names must look like n01440764)"

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.errors import ModelError
 from core.models import bundled, local, onnx_file, torchvision_zoo
 from core.models.base import LoadedModel, ModelEntry
 from core.options import parse_key_values, parse_options, split_spec
@@ -42,6 +43,9 @@ def is_onnx_path(name: str) -> bool:
 def parse_model(spec: str, *, random_weights: bool = False) -> ModelRequest:
     """"NAME[:k=v,...]" or "path/to/model.onnx[:k=v,...]" -> ModelRequest (name checked)."""
     name, rest = (spec, "") if Path(spec).is_file() else split_spec(spec)
+    if ("/" in name or name.lower().endswith(".onnx")) and Path(name).expanduser().is_dir():
+        raise ModelError(f"{name} is a folder; give the path of an ONNX file in it (e.g. {Path(name) / 'model.onnx'}) "
+                         "or a model name (python -m core models lists them)")
     options: dict[str, Any] = parse_key_values(rest, what=f"model {name}") if rest else {}
     if random_weights:
         options["random_weights"] = True

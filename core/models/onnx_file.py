@@ -57,6 +57,8 @@ def validate(path: Path) -> tuple[Any, OnnxSummary]:
     """Load and check an ONNX classifier (one NCHW float input, one [N, classes] output)."""
     import onnx
 
+    if path.is_dir():
+        raise ModelError(f"{path} is a folder; give the path of an ONNX file, e.g. {path / 'model.onnx'}")
     if not path.is_file():
         raise ModelError(f"ONNX file {path} does not exist")
     size = path.stat().st_size

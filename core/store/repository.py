@@ -1,6 +1,7 @@
 """The run store: one SQLAlchemy engine, short managed sessions, plain objects out."""
 from __future__ import annotations
 
+import math
 import os
 import socket
 from contextlib import contextmanager
@@ -8,12 +9,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from sqlalchemy import create_engine, delete, event, inspect, select, text, update
+from sqlalchemy import create_engine, delete, event, inspect, make_url, select, text, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.errors import InferScopeError, StoreError
+from core.errors import InferScopeError, MeasurementError, StoreError
 from core.store.entities import CurvePoint, CurveRecord, ExplorationRecord, RunRecord
 from core.store.schema import (
     FINAL_STATUSES,
@@ -57,8 +58,15 @@ def _v3_to_v4(conn: Connection) -> None:
     Base.metadata.create_all(conn, tables=[ExplorationRow.__table__])
 
 
+def _v4_to_v5(conn: Connection) -> None:
+    """Schema 5: which command ran a run or a curve, for the message when its process dies."""
+    for table in ("runs", "curves"):  # curves made by the 2 -> 3 step already have it
+        if "worker_role" not in {c["name"] for c in inspect(conn).get_columns(table)}:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN worker_role VARCHAR(120)"))
+
+
 # version -> function upgrading a database from that version to the next one.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
 
 
 def now() -> datetime:
@@ -73,8 +81,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _shown(url: str) -> str:
+    """`url` as messages show it: never with its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url)
+
+
 def _explain(exc: Exception, url: str) -> StoreError:
     text = str(getattr(exc, "orig", exc))
+    url = _shown(url)
     if "readonly" in text or "read-only" in text:
         return StoreError(f"the run store {url} is read-only; make the file and its folder writable, "
                           "or point INFERSCOPE_DB / INFERSCOPE_HOME elsewhere")
@@ -89,12 +106,35 @@ def _explain(exc: Exception, url: str) -> StoreError:
     return StoreError(f"the run store {url} failed: {text}")
 
 
+SUPPORTED_URLS = ("sqlite:///path/to/runs.db (the default, in the data directory), or "
+                  "postgresql+psycopg://user:password@host/database (needs pip install 'psycopg[binary]')")
+DRIVER_PACKAGES = {"psycopg": "'psycopg[binary]'", "psycopg2": "psycopg2-binary", "MySQLdb": "mysqlclient",
+                   "pymysql": "PyMySQL"}
+
+
+def _open_engine(url: str) -> Engine:
+    """An engine for `url`, or a StoreError that says which URL forms work (the password never shown)."""
+    shown = _shown(url)
+    try:
+        return create_engine(url, future=True)
+    except NoSuchModuleError:
+        raise StoreError(f"the run store URL {shown} names a database kind SQLAlchemy does not know "
+                         f"({make_url(url).drivername!r}); use {SUPPORTED_URLS}") from None
+    except ArgumentError:
+        raise StoreError(f"the run store URL {shown} (INFERSCOPE_DB) is not a database URL; use {SUPPORTED_URLS}") \
+            from None
+    except ImportError as exc:
+        package = DRIVER_PACKAGES.get(exc.name or "", exc.name)
+        raise StoreError(f"the run store URL {shown} needs the {exc.name} driver, which is not installed: "
+                         f"pip install {package} — or use {SUPPORTED_URLS}") from None
+
+
 class RunStore:
     """All reads and writes of runs. Each method is one short transaction."""
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine: Engine = create_engine(url, future=True)
+        self.engine: Engine = _open_engine(url)
         if self.engine.dialect.name == "sqlite":
             database = self.engine.url.database
             if database and database != ":memory:" and not database.startswith("file:"):  # URIs name their own
@@ -208,6 +248,7 @@ class RunStore:
         unknown = set(metrics) - set(METRIC_COLUMNS) - set(INT_METRIC_COLUMNS)
         if unknown:
             raise ValueError(f"unknown metric columns {sorted(unknown)}")
+        _check_latencies(run_id, metrics, samples_ms)
         with self._session() as session:
             row = self._transition(session, run_id, "done")
             for key, value in {**metrics, **(extra or {})}.items():
@@ -248,10 +289,10 @@ class RunStore:
             dead = orphans(session, RunRow)
             for row in dead:
                 row.status, row.finished_at = "interrupted", now()
-                row.error = f"the worker process (pid {row.worker_pid}) ended during stage {row.stage!r}; run it again"
+                row.error = f"{_runner(row)} ended during stage {row.stage!r}; run it again"
             for curve in orphans(session, CurveRow):
                 curve.status, curve.finished_at = "interrupted", now()
-                curve.error = f"the worker process (pid {curve.worker_pid}) ended mid-sweep; measure it again"
+                curve.error = f"{_runner(curve)} ended mid-sweep; measure it again"
             for exploration in orphans(session, ExplorationRow):
                 # An exploration resumes: back to the queue, keeping every finished trial.
                 exploration.notes = [*(exploration.notes or []), f"queued again after its process (pid "
@@ -273,12 +314,12 @@ class RunStore:
 
     def claim_next_curve(self) -> int | None:
         """Atomically take the oldest queued curve (marks it running); None when none waits."""
-        return self._claim_oldest(CurveRow, _worker_values())
+        return self._claim_oldest(CurveRow, _job_values())
 
     def start_curve(self, curve_id: int) -> None:
         """Mark a queued curve running in this process (the CLI measures it here)."""
         with self._session() as session:
-            if not _start(session, CurveRow, curve_id, _worker_values()):
+            if not _start(session, CurveRow, curve_id, _job_values()):
                 raise InferScopeError(f"curve {curve_id} is not queued")
 
     def add_curve_point(self, curve_id: int, point: CurvePoint, progress: float) -> None:
@@ -409,14 +450,48 @@ _PLAIN_FIELDS = ("id", "status", "created_at", "started_at", "finished_at", "sta
 _METRIC_NAMES = (*METRIC_COLUMNS, *INT_METRIC_COLUMNS)
 
 
+def _is_latency(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value) and value >= 0
+
+
+def _check_latencies(run_id: int, metrics: dict[str, Any], samples_ms: list[float]) -> None:
+    """The last line of defence: a NaN, infinite or negative latency never reaches a chart as a done run."""
+    bad = {k: v for k, v in metrics.items() if k.startswith("latency_") and k.endswith("_ms") and v is not None
+           and not _is_latency(v)}
+    wrong_samples = sum(not _is_latency(v) for v in samples_ms)
+    if bad or wrong_samples:
+        found = [f"{k} = {v!r}" for k, v in bad.items()] + ([f"{wrong_samples} raw sample(s)"] if wrong_samples else [])
+        raise MeasurementError(f"run {run_id} measured impossible latencies ({', '.join(found)}): a latency must be a "
+                               "finite number of milliseconds, at least 0; the run is not stored as done — check the "
+                               "scenario's and the timing protocol's settings")
+
+
+_process_role = {"role": ""}
+
+
+def set_process_role(role: str) -> None:
+    """Name what this process is (e.g. "the worker (python -m core worker)"), for messages if it dies mid-job."""
+    _process_role["role"] = role
+
+
 def _worker_values() -> dict[str, Any]:
     """Which process a running job belongs to (so a dead one can be found)."""
     return {"worker_pid": os.getpid(), "worker_host": socket.gethostname()}
 
 
+def _job_values() -> dict[str, Any]:
+    """The process a running run or curve belongs to, and what that process is."""
+    return {**_worker_values(), "worker_role": _process_role["role"] or None}
+
+
+def _runner(row: RunRow | CurveRow) -> str:
+    """The process that ran a job, as messages name it."""
+    return f"{row.worker_role or 'the process that ran it'} (pid {row.worker_pid})"
+
+
 def _running_values() -> dict[str, Any]:
     """What a run records when this process starts executing it."""
-    return {"started_at": now(), **_worker_values(), "stage": "start", "progress": 0.0}
+    return {"started_at": now(), **_job_values(), "stage": "start", "progress": 0.0}
 
 
 _KINDS = {RunRow: "run", CurveRow: "curve", ExplorationRow: "exploration"}

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 FINAL_STATUSES = ("done", "failed", "cancelled", "interrupted")
 
@@ -106,6 +106,7 @@ class RunRow(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # since 2
     worker_pid: Mapped[int | None] = mapped_column(Integer)
     worker_host: Mapped[str | None] = mapped_column(String(256))
+    worker_role: Mapped[str | None] = mapped_column(String(120))                              # since schema 5
     engine: Mapped[str | None] = mapped_column(String(64))
     env_fingerprint: Mapped[str | None] = mapped_column(String(32))
     environment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -172,6 +173,7 @@ class CurveRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     worker_pid: Mapped[int | None] = mapped_column(Integer)
     worker_host: Mapped[str | None] = mapped_column(String(256))
+    worker_role: Mapped[str | None] = mapped_column(String(120))                              # since schema 5
     saturation_rps: Mapped[float | None] = mapped_column(Float)
 
 

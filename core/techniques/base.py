@@ -35,6 +35,26 @@ class BuildContext:
 
 
 @dataclass(frozen=True)
+class ExportRule:
+    """What an ONNX export does with a step, decided from the recipe before anything is rebuilt.
+
+    carried: the step's effect is inside the exported graph (weights, precision, quantization).
+    runtime: a choice about how the model runs (a compiler, a layout, a cache, session options); the
+    export rebuilds without it (`rebuilt` False) or keeps it for verification (`rebuilt` True), and
+    `note` tells the user what the file does not carry.
+    refused: no faithful ONNX form here; `instead` are the nearest exportable steps after onnx_export.
+    """
+
+    handling: Literal["carried", "runtime", "refused"] = "carried"
+    note: str = ""
+    instead: tuple[str, ...] = ()
+    rebuilt: bool = False
+
+
+CARRIED = ExportRule()
+
+
+@dataclass(frozen=True)
 class Technique:
     """One named transformation.
 
@@ -42,7 +62,8 @@ class Technique:
     `position`: "alone" (must be the only step), "last" (configures the runtime), or "any".
     `calibration_size` tells the UI and the validator how many calibration images a config needs;
     `check` refuses configurations the run's device or settings cannot honour, with the reason;
-    `needs_train_split` says when a config trains (recovery, distillation) and so needs a train split.
+    `needs_train_split` says when a config trains (recovery, distillation) and so needs a train split;
+    `export(kind)` is how an ONNX export treats the step when it is applied to a `kind` artifact.
     """
 
     name: str
@@ -55,6 +76,7 @@ class Technique:
     calibration_size: Callable[[Any], int] = lambda config: 0
     check: Callable[[Any, ArtifactKind, Any], None] = lambda config, kind, runtime: None  # RecipeError if impossible
     needs_train_split: Callable[[Any], bool] = lambda config: False
+    export: Callable[[ArtifactKind], ExportRule] = lambda kind: CARRIED
 
     def output_kind(self, kind: ArtifactKind) -> ArtifactKind:
         return self.produces or kind

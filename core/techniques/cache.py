@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass, replace
 
 from core.artifacts import Artifact
 from core.options import option
-from core.techniques.base import BuildContext, Technique
+from core.techniques.base import BuildContext, ExportRule, Technique
 
 
 @dataclass(frozen=True)
@@ -25,4 +25,6 @@ def apply(artifact: Artifact, config: CacheConfig, ctx: BuildContext) -> Artifac
 
 TECHNIQUE = Technique(
     name="cache", summary="response cache: LRU keyed by an input hash; hits skip the model",
-    config_cls=CacheConfig, accepts=frozenset({"torch", "compiled", "onnx"}), apply=apply, position="last")
+    config_cls=CacheConfig, accepts=frozenset({"torch", "compiled", "onnx"}), apply=apply, position="last",
+    export=lambda kind: ExportRule("runtime", "the response cache is a serving choice: the ONNX file holds the model "
+                                   "only, and cache hits are not part of its speed"))

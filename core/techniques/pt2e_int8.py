@@ -8,7 +8,7 @@ import numpy as np
 from core.artifacts import CompiledArtifact, TorchArtifact, state_dict_bytes
 from core.errors import RecipeError
 from core.options import option
-from core.techniques.base import BuildContext, Technique
+from core.techniques.base import BuildContext, ExportRule, Technique
 from core.techniques.compile import compile_module
 
 
@@ -54,4 +54,6 @@ def check(config: Pt2eStaticInt8Config, kind, runtime) -> None:
 TECHNIQUE = Technique(
     name="pt2e_static_int8", summary="PyTorch static INT8 (torchao PT2E, x86 inductor) + torch.compile with freezing",
     config_cls=Pt2eStaticInt8Config, accepts=frozenset({"torch"}), produces="compiled", apply=apply, check=check,
-    calibration_size=lambda config: config.calibration_size)
+    calibration_size=lambda config: config.calibration_size,
+    export=lambda kind: ExportRule("refused", "a PT2E INT8 model is an inductor-compiled graph with no ONNX export "
+                                   "here", ("ort_static_int8",)))

@@ -1,3 +1,7 @@
+import json
+import os
+from datetime import datetime
+
 import pytest
 import torch
 from torch import nn
@@ -18,9 +22,30 @@ def onnx_bytes(tmp_path) -> bytes:
 def test_upload_is_validated_and_stored_under_a_generated_name(api, tmp_path, settings):
     path = api.save_upload("../../etc/evil name é.onnx", onnx_bytes(tmp_path))
     assert path.parent == settings.home / "uploads" and "evil" not in path.name
-    assert api.uploads()[-1] == {"path": str(path), "name": "evil name é.onnx"}
+    (listed,) = [u for u in api.uploads() if u["path"] == str(path)]
+    assert listed["name"] == "evil name é.onnx"
     planned = api.plan(api_module.RunRequest(model=str(path), subset=10))
     assert planned.fields["model_source"] == "onnx"
+
+
+def test_uploads_are_listed_newest_first_with_their_time(api, tmp_path):
+    data = onnx_bytes(tmp_path)
+    paths = [api.save_upload(name, data) for name in ("first.onnx", "second.onnx", "third.onnx")]
+    listed = [u for u in api.uploads() if u["path"] in map(str, paths)]
+    assert [u["name"] for u in listed] == ["third.onnx", "second.onnx", "first.onnx"]
+    times = [datetime.fromisoformat(u["uploaded_at"]) for u in listed]
+    assert times == sorted(times, reverse=True) and all(t.tzinfo is not None for t in times)
+
+
+def test_an_upload_kept_before_times_were_recorded_takes_its_file_time(api, tmp_path):
+    old = api.save_upload("old.onnx", onnx_bytes(tmp_path))
+    meta = old.with_suffix(".json")
+    meta.write_text(json.dumps({"original_name": "old.onnx"}))  # the metadata format of earlier versions
+    os.utime(old, (1_700_000_000, 1_700_000_000))
+    new = api.save_upload("new.onnx", onnx_bytes(tmp_path))
+    listed = [u for u in api.uploads() if u["path"] in (str(old), str(new))]
+    assert [u["name"] for u in listed] == ["new.onnx", "old.onnx"]
+    assert datetime.fromisoformat(listed[1]["uploaded_at"]).timestamp() == 1_700_000_000
 
 
 def test_corrupt_upload_is_refused_and_nothing_is_kept(api, tmp_path, settings):

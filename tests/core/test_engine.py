@@ -55,6 +55,17 @@ def test_a_technique_that_throws_stores_a_failed_run(api, run_request, monkeypat
     assert run.metrics["latency_p50_ms"] is None
 
 
+def test_a_measurement_with_an_impossible_latency_ends_failed_not_done(api, run_request, monkeypatch):
+    from core import engine
+
+    real = engine.latency_metrics
+    monkeypatch.setattr(engine, "latency_metrics",
+                        lambda result, batch: {**real(result, batch), "latency_p50_ms": -9223372036385.0})
+    run = api.execute(api.submit(run_request("onnx_export")))
+    assert run.status == "failed" and "measured impossible latencies (latency_p50_ms = -9223372036385.0" in run.error
+    assert run.metrics["latency_p50_ms"] is None and api.front() == []
+
+
 def test_ctrl_c_stores_cancelled(api, run_request, monkeypatch):
     import core.scenarios.runners
 

@@ -23,3 +23,27 @@ def test_export_flow_recommends_builds_verifies_and_offers_download(app_page, ap
     exported.unlink()  # deleted before download: a clear message, no crash
     at.run()
     assert "was removed after it was built" in at.error[0].value
+
+
+def test_a_run_without_an_onnx_form_is_marked_before_the_button_and_its_alternative_queued(app_page, api,
+                                                                                          run_request):
+    from tests.seed import seed_recipe_run
+
+    run_id = seed_recipe_run(api, run_request, ("bf16",))
+    at = app_page("export")
+    assert f"run {run_id} cannot be exported: bf16" in at.warning[0].value
+    assert at.button(key="build").disabled
+    assert "1 of 1" not in at.expander[0].label and "0 of 1" in at.expander[0].label
+    at.button(key="queue_alternative").click().run()
+    assert not at.exception
+    assert at.success[-1].value.startswith(f"Queued run #{run_id + 1} (onnx_export → fp16)")
+    assert [s["technique"] for s in api.run(run_id + 1).recipe] == ["onnx_export", "fp16"]
+
+
+def test_a_runtime_choice_is_named_as_not_carried_before_the_build(app_page, api, run_request):
+    from tests.seed import seed_recipe_run
+
+    seed_recipe_run(api, run_request, ("torch_compile",))
+    at = app_page("export")
+    assert not at.button(key="build").disabled and not at.warning
+    assert any("torch_compile is a PyTorch runtime choice" in i.value for i in at.info)

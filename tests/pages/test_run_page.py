@@ -1,3 +1,5 @@
+import re
+
 from core import jobs
 from core.settings import load_settings
 
@@ -90,3 +92,18 @@ def test_scenario_form_is_generated_and_its_options_form_a_grid(app_page, api):
     assert [(r.scenario, r.scenario_config["rate"]) for r in queued] == [("server", 50.0), ("server", 100.0)]
     at.text_input(key="scenario_server.max_batch").set_value("0").run()
     assert "max_batch' must be at least 1" in at.error[0].value
+
+
+def test_uploaded_models_are_listed_newest_first_with_their_upload_time(app_page, api, tmp_path):
+    from tests.helpers import TinyClassifier, export_onnx
+
+    data = export_onnx(tmp_path / "m.onnx", TinyClassifier(), (1, 3, 16, 16), {"x": {0: "n"}}).read_bytes()
+    api.save_upload("first.onnx", data)
+    api.save_upload("second.onnx", data)
+    at = app_page()
+    at.segmented_control(key="source").set_value("onnx").run()
+    picker = at.multiselect(key="onnx_models")
+    assert picker.label == "Uploaded models (newest first)"
+    stamp = r" · uploaded \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"
+    assert re.fullmatch("second\\.onnx" + stamp, picker.options[0]), picker.options
+    assert re.fullmatch("first\\.onnx" + stamp, picker.options[1]), picker.options

@@ -129,6 +129,37 @@ CASES = [
     Bad("unknown scenario", lambda api, tmp: api.submit(request(scenario="burst")), "unknown scenario 'burst'"),
     Bad("out-of-range scenario option", lambda api, tmp: api.submit(request(scenario="server:rate=-3")),
         "at least"),
+    # NaN and infinity: they pass every bound check, so every number is checked for them first
+    Bad("NaN server rate", lambda api, tmp: api.submit(request(scenario="server:rate=nan")),
+        "'scenario server.rate' takes a finite number, not 'nan'"),
+    Bad("infinite server rate", lambda api, tmp: api.submit(request(scenario="server:rate=inf")),
+        "'scenario server.rate' takes a finite number, not 'inf'"),
+    Bad("NaN pruning ratio", lambda api, tmp: api.submit(request(techniques=("structured_prune:ratio=nan",))),
+        "'technique structured_prune.ratio' takes a finite number"),
+    Bad("NaN cache repeat ratio", lambda api, tmp: api.submit(request(techniques=("onnx_export",
+                                                                                "cache:repeat_ratio=nan"))),
+        "'technique cache.repeat_ratio' takes a finite number"),
+    Bad("NaN min seconds", lambda api, tmp: api.submit(request(timing={"min_seconds": float("nan")})),
+        "'timing.min_seconds' takes a finite number"),
+    Bad("infinite max seconds", lambda api, tmp: api.submit(request(timing={"max_seconds": float("inf")})),
+        "'timing.max_seconds' takes a finite number"),
+    Bad("infinite threads", lambda api, tmp: api.submit(request(threads=float("inf"))),
+        "'runtime.threads' takes a whole number"),
+    Bad("NaN model option", lambda api, tmp: api.submit(request(model=TINY_MODEL + ",temperature=nan")),
+        "'model lenet5.temperature' takes a finite number"),
+    Bad("NaN exploration constraint", lambda api, tmp: api.submit_exploration(ExploreRequest(
+        model=TINY_MODEL, options={"budget_runs": 2, "max_drop": float("nan")})), "'explore.max_drop' takes a finite"),
+    Bad("NaN curve growth", lambda api, tmp: api.request_curve(api.runs("done")[0].id, {"growth": "nan"}),
+        "'curve.growth' takes a finite number"),
+    # paths that mislead
+    Bad("a folder given as the model", lambda api, tmp: (tmp / "x.onnx").mkdir() or api.submit(request(
+        model=str(tmp / "x.onnx"))), "x.onnx is a folder; give the path of an ONNX file"),
+    Bad("export into an existing folder", lambda api, tmp: api.export(api.runs("done")[0].id, tmp),
+        "is a folder; give a file name, e.g. .*inferscope-run-1.onnx"),
+    Bad("unknown database URL", lambda api, tmp: InferScope(replace(api.settings, db_url="bogus://nowhere")),
+        "names a database kind SQLAlchemy does not know.*sqlite:///.*postgresql\\+psycopg://"),
+    Bad("database URL that is not a URL", lambda api, tmp: InferScope(replace(api.settings, db_url="nonsense")),
+        "is not a database URL; use sqlite:///"),
     # explorations, runs and the store
     Bad("exploration without a budget", lambda api, tmp: api.submit_exploration(ExploreRequest(model=TINY_MODEL)),
         "exactly one budget"),
@@ -198,6 +229,14 @@ FOUND_WHILE_RUNNING = [
     Bad("ONNX model given by path whose outputs are NaN", lambda api, tmp: api.execute(api.submit(request(
         model=str(onnx_file(tmp, "nan.onnx", nan_model(), (1, 3, 16, 16))), dataset="synthetic", subset=8))),
         "NaN"),
+    Bad("several undecodable images in the dataset", lambda api, tmp: (
+        write_image_folder(tmp / "val", {"n01440764": 2, "n15075141": 2}),
+        [(tmp / "val" / wnid / f"broken{i}.JPEG").write_bytes(b"not an image")
+         for i, wnid in enumerate(("n01440764", "n01440764", "n15075141"))],
+        api.execute(api.submit(request(model="efficientnet_lite0", dataset=f"imagenet-folder:{tmp / 'val'}",
+                                       subset=7))))[-1],
+        r"^3 image\(s\) cannot be decoded (?=.*broken0\.JPEG)(?=.*broken1\.JPEG)(?=.*broken2\.JPEG)"
+        r".*remove or replace"),
 ]
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from core.errors import InferScopeError, RunCancelled, StoreError
 from core.store import repository
-from tests.conftest import ROOT, subprocess_env
+from tests.conftest import ROOT, TINY_MODEL, subprocess_env
 from tests.helpers import wait_for
 
 
@@ -47,7 +47,9 @@ def test_worker_killed_mid_run_is_marked_interrupted_and_the_queue_resumes(api, 
     worker.wait(timeout=30)
     assert api.run(first).status == "running"  # nobody could record the death yet
     restarted = InferScope()                    # an app restart
-    assert restarted.run(first).status == "interrupted" and "ended during stage 'time'" in restarted.run(first).error
+    assert restarted.run(first).status == "interrupted"
+    assert restarted.run(first).error.startswith(f"the worker (python -m core worker) (pid {worker.pid}) ended during "
+                                                 "stage 'time'")
     assert restarted.run(second).status == "queued"
     assert restarted.resume_queue()
     wait_for(lambda: restarted.run(second).status == "done", what="the queue to resume")
@@ -150,4 +152,20 @@ def test_exported_file_deleted_before_download_says_build_again(app_page, api, r
     at.run()
     assert not at.exception and "was removed after it was built; build it again" in at.error[0].value
     assert not at.get("download_button") or all(b.proto.label != "Download ONNX" for b in at.get("download_button"))
+    assert_consistent(api)
+
+
+def test_a_killed_cli_run_names_the_command_that_ran_it(api):
+    from core.api import InferScope
+
+    command = [sys.executable, "-m", "core", "run", "--model", TINY_MODEL, "--subset", "20", "--min-seconds", "300",
+               "--max-seconds", "600"]
+    process = subprocess.Popen(command, cwd=ROOT, env=subprocess_env(), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    wait_for(lambda: [r.stage for r in api.runs()] == ["time"], what="the timing stage")
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    (run,) = InferScope().runs()  # a fresh open finds the dead process
+    assert run.status == "interrupted"
+    assert run.error.startswith(f"the command `python -m core run` (pid {process.pid}) ended during stage 'time'")
     assert_consistent(api)

@@ -18,14 +18,14 @@ def test_uploads_get_generated_names_under_the_data_directory(api, tmp_path):
     assert path.parent == api.settings.home / "uploads"
     assert len(path.stem) == 32 and int(path.stem, 16) >= 0 and path.suffix == ".onnx"  # a uuid, not the user's
     assert not (tmp_path.parents[3] / "owned .onnx").exists()
-    assert api.uploads()[-1]["name"] == "owned .onnx"  # the original name is kept only as text
+    (listed,) = [u for u in api.uploads() if u["path"] == str(path)]
+    assert listed["name"] == "owned .onnx"  # the original name is kept only as text
 
 
-def test_a_booby_trapped_weights_cache_is_never_unpickled(settings, tmp_path):
+def test_a_booby_trapped_weights_cache_is_never_unpickled(private_cache, settings, tmp_path):
     spec = "lenet5:epochs=1,train_limit=256,seed=7"
     build_model(parse_model(spec), settings)  # trains and caches the weights
-    (cached,) = [p for p in (settings.home / "models" / "local").glob("lenet5-*.pt")
-                 if p.with_suffix(".json").read_text().find('"seed": 7') >= 0]
+    (cached,) = (settings.models_dir / "local").glob("lenet5-*.pt")
     cached.write_bytes(pickle.dumps(Payload(tmp_path / PAYLOAD_MARKER)))
     model = build_model(parse_model(spec), settings)  # weights_only loading refuses it; the model is retrained
     assert not (tmp_path / PAYLOAD_MARKER).exists()

@@ -31,9 +31,8 @@ def test_explicit_location(tmp_path, settings):
     assert len(load_dataset(f"fashion-mnist:{tmp_path / 'fm'}", settings, SPEC).train) == 30
 
 
-def test_nothing_found_lists_all_three_ways(tmp_path, monkeypatch):
+def test_nothing_found_lists_all_three_ways(private_cache, tmp_path, monkeypatch):
     monkeypatch.setenv("INFERSCOPE_SYSTEM_FASHION_MNIST_DIR", str(tmp_path / "none"))
-    monkeypatch.setenv("INFERSCOPE_HOME", str(tmp_path / "home"))
     with pytest.raises(DataError) as info:
         locate(None, load_settings())
     text = str(info.value)

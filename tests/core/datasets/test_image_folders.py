@@ -44,7 +44,7 @@ def test_corrupt_image_names_the_file(tmp_path, settings):
         dataset.evaluation.images(np.arange(len(dataset.evaluation)))
 
 
-def test_imagenette_reads_files_placed_in_the_cache(settings):
+def test_imagenette_reads_files_placed_in_the_cache(private_cache, settings):
     write_image_folder(settings.datasets_dir / "imagenette2-320" / "val", {"n01440764": 2, "n02102040": 2})
     dataset = load_dataset("imagenette", settings, SPEC)
     assert sorted(set(dataset.evaluation.labels.tolist())) == [0, 217]

@@ -16,20 +16,20 @@ def test_architectures_have_clearly_different_costs():
     assert costs[0] * 3 < costs[1] and costs[1] * 1.5 < costs[2]
 
 
-def test_trains_once_then_loads_from_cache(settings):
+def test_trains_once_then_loads_from_cache(private_cache, settings):
     request = parse_model("lenet5:epochs=1,train_limit=256,seed=7")
     seen = []
     first = build_model(request, settings, lambda stage, f: seen.append(stage))
     assert "train" in seen
-    cached = list((settings.models_dir / "local").glob("lenet5-*.json"))
-    record = json.loads(cached[0].read_text()) if len(cached) == 1 else None
+    (cached,) = (settings.models_dir / "local").glob("lenet5-*.json")
+    record = json.loads(cached.read_text())
     seen.clear()
     second = build_model(request, settings, lambda stage, f: seen.append(stage))
     assert "train" not in seen
     for a, b in zip(first.artifact.module.state_dict().values(), second.artifact.module.state_dict().values()):
         assert torch.equal(a, b)
     assert first.label_space == "fashion-mnist" and first.input_spec.channels == 1
-    assert record is None or record["train_limit"] == 256
+    assert record["train_limit"] == 256
 
 
 def test_cache_key_follows_seed_and_epochs(settings):
@@ -45,7 +45,7 @@ def test_unknown_model_and_option():
         parse_model("lenet5:epoch=3")
 
 
-def test_a_damaged_cache_file_is_trained_again(settings):
+def test_a_damaged_cache_file_is_trained_again(private_cache, settings):
     request = parse_model("lenet5:epochs=1,train_limit=128,seed=11")
     model = build_model(request, settings)
     weights = next((settings.models_dir / "local").glob(f"lenet5-{model.options['cache_key']}.pt"))

@@ -7,7 +7,7 @@ from core.models import build_model, parse_model
 from core.models.torchvision_zoo import NAMES, weights_file
 
 
-def test_offline_without_cached_file_names_file_and_folder(settings):
+def test_offline_without_cached_file_names_file_and_folder(private_cache, settings):
     with pytest.raises(ModelError) as info:
         build_model(parse_model("resnet18"), settings)
     path = weights_file("resnet18")
@@ -15,15 +15,12 @@ def test_offline_without_cached_file_names_file_and_folder(settings):
     assert "--random-weights" in str(info.value)
 
 
-def test_loads_a_weights_file_placed_in_the_cache(settings):
+def test_loads_a_weights_file_placed_in_the_cache(private_cache, settings):
     reference = torchvision.models.get_model("squeezenet1_1", weights=None)
     path = weights_file("squeezenet1_1")
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(reference.state_dict(), path)
-    try:
-        model = build_model(parse_model("squeezenet1_1"), settings)
-    finally:
-        path.unlink()
+    model = build_model(parse_model("squeezenet1_1"), settings)
     for name, tensor in reference.state_dict().items():
         assert torch.equal(model.artifact.module.state_dict()[name], tensor)
     assert model.trained and model.label_space == "imagenet-1k"

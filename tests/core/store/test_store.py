@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from core.errors import InferScopeError, StoreError
+from core.errors import InferScopeError, MeasurementError, StoreError
 from core.store import SCHEMA_VERSION, RunStore
 from core.store.schema import V3_METRICS
 
@@ -34,6 +34,22 @@ def test_lifecycle_and_plain_records(store):
     assert store.samples(run_id) == [1.0, 2.0] and done.recipe_summary == "onnx_export"
     with pytest.raises(InferScopeError, match="is done and cannot become failed"):
         store.end(run_id, "failed", "late")
+
+
+@pytest.mark.parametrize("metrics, samples, found", [
+    ({"latency_p50_ms": -9223372036385.0}, [1.0], "latency_p50_ms = -9223372036385.0"),
+    ({"latency_p50_ms": float("nan")}, [1.0], "latency_p50_ms = nan"),
+    ({"latency_p99_ms": float("inf")}, [1.0], "latency_p99_ms = inf"),
+    ({"latency_p50_ms": 1.0}, [1.0, float("nan"), -2.0], "2 raw sample"),
+])
+def test_a_run_with_an_impossible_latency_is_never_stored_as_done(store, metrics, samples, found):
+    run_id = store.create_run(**FIELDS)
+    store.mark_running(run_id)
+    with pytest.raises(MeasurementError, match=f"run {run_id} measured impossible latencies \\({found}"):
+        store.finish(run_id, metrics=metrics, samples_ms=samples, notes=[], environment={}, fingerprint="f",
+                     engine="x")
+    run = store.get(run_id)
+    assert run.status == "running" and run.metrics["latency_p50_ms"] is None and store.samples(run_id) == []
 
 
 def test_sqlite_pragmas_and_named_constraints(store, tmp_path):
@@ -95,6 +111,9 @@ def test_missing_run(store):
 def _downgrade(path, version: int) -> None:
     """Turn a current database back into what schema `version` looked like."""
     with sqlite3.connect(path) as conn:
+        if version < 5:
+            conn.execute("ALTER TABLE runs DROP COLUMN worker_role")
+            conn.execute("ALTER TABLE curves DROP COLUMN worker_role")
         if version < 4:
             conn.execute("DROP TABLE explorations")
             conn.execute("DROP INDEX ix_runs_exploration_id")
@@ -110,7 +129,7 @@ def _downgrade(path, version: int) -> None:
         conn.execute(f"update schema_info set value='{version}' where key='schema_version'")
 
 
-@pytest.mark.parametrize("version", [1, 2, 3])
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_an_old_database_is_upgraded_in_place(tmp_path, version):
     path = tmp_path / f"v{version}.db"
     store = RunStore(f"sqlite:///{path}")
