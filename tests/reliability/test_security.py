@@ -14,10 +14,11 @@ from tests.reliability.test_bad_inputs import PAYLOAD_MARKER, Payload, onnx_file
 
 def test_uploads_get_generated_names_under_the_data_directory(api, tmp_path):
     model = onnx_file(tmp_path, "ok.onnx", TinyClassifier(), (1, 3, 16, 16), {"x": {0: "n"}})
-    path = api.save_upload("../../../../tmp/owned .onnx", model.read_bytes())
+    given = "../../../../tmp/owned .onnx"
+    path = api.save_upload(given, model.read_bytes())
     assert path.parent == api.settings.home / "uploads"
     assert len(path.stem) == 32 and int(path.stem, 16) >= 0 and path.suffix == ".onnx"  # a uuid, not the user's
-    assert not (tmp_path.parents[3] / "owned .onnx").exists()
+    assert not (api.settings.home / "uploads" / given).resolve().exists()  # where the name would have led
     (listed,) = [u for u in api.uploads() if u["path"] == str(path)]
     assert listed["name"] == "owned .onnx"  # the original name is kept only as text
 
