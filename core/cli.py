@@ -7,10 +7,26 @@ import math
 import sys
 from typing import Any, Sequence
 
-from core.errors import InferScopeError, VerificationError
+from core.errors import (
+    InferScopeError,
+    MeasurementError,
+    NotFoundError,
+    RunCancelled,
+    StoreError,
+    VerificationError,
+)
 from core.store import ALL_METRICS, RunRecord, set_process_role
 
-EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 1, 2, 130
+EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_STORE, EXIT_CANCELLED = 1, 2, 3, 4, 130
+# Exit status by error kind (the most specific class wins); any other InferScopeError is a usage error.
+EXIT_CODES: dict[type[InferScopeError], int] = {
+    VerificationError: EXIT_FAILED, MeasurementError: EXIT_FAILED, NotFoundError: EXIT_NOT_FOUND,
+    StoreError: EXIT_STORE, RunCancelled: EXIT_CANCELLED}
+
+
+def exit_code(exc: InferScopeError) -> int:
+    """The exit status for an error: 1 work failed, 2 bad input, 3 no such id, 4 store unavailable, 130 cancelled."""
+    return next((EXIT_CODES[kind] for kind in type(exc).__mro__ if kind in EXIT_CODES), EXIT_USAGE)
 TABLE_METRICS = ("latency_p50_ms", "latency_p99_ms", "throughput_ips", "top1", "agreement", "size_mb")
 
 
@@ -423,7 +439,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except InferScopeError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED if isinstance(exc, VerificationError) else EXIT_USAGE
+        return exit_code(exc)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_CANCELLED

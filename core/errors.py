@@ -17,6 +17,14 @@ class UnknownNameError(InferScopeError, KeyError):
         return str(self.args[0])
 
 
+class ConfigError(InferScopeError):
+    """An option, setting or flag value that is not allowed (wrong type, out of range, NaN)."""
+
+
+class NotFoundError(InferScopeError):
+    """A run, curve or exploration id that the store does not hold."""
+
+
 class RecipeError(InferScopeError):
     """A recipe that cannot run as written."""
 

@@ -12,7 +12,7 @@ import types
 import typing
 from typing import Any, Mapping
 
-from core.errors import InferScopeError
+from core.errors import ConfigError
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -45,19 +45,19 @@ def _coerce(name: str, kind: Any, raw: Any) -> Any:
             return True
         if text in _FALSE:
             return False
-        raise InferScopeError(f"option {name!r} takes true or false, not {raw!r}")
+        raise ConfigError(f"option {name!r} takes true or false, not {raw!r}")
     if kind in (int, float):
         if isinstance(raw, bool):
-            raise InferScopeError(f"option {name!r} takes a number, not {raw!r}")
+            raise ConfigError(f"option {name!r} takes a number, not {raw!r}")
         word = "a whole number" if kind is int else "a finite number"
         try:
             value = kind(raw)
         except (TypeError, ValueError, OverflowError):  # int(float("inf")) overflows
-            raise InferScopeError(f"option {name!r} takes {word}, not {raw!r}") from None
+            raise ConfigError(f"option {name!r} takes {word}, not {raw!r}") from None
         if not math.isfinite(value):  # NaN passes every bound check, and infinity is no setting
-            raise InferScopeError(f"option {name!r} takes {word}, not {raw!r}")
+            raise ConfigError(f"option {name!r} takes {word}, not {raw!r}")
         if kind is int and isinstance(raw, float) and raw != value:
-            raise InferScopeError(f"option {name!r} takes a whole number, not {raw!r}")
+            raise ConfigError(f"option {name!r} takes a whole number, not {raw!r}")
         return value
     if kind is str:
         return str(raw)
@@ -77,7 +77,7 @@ def parse_options(cls: type, values: Mapping[str, Any] | None, *, what: str) -> 
     unknown = sorted(set(values) - set(fields))
     if unknown:
         valid = ", ".join(fields) or "(none)"
-        raise InferScopeError(f"{what} has no option {', '.join(map(repr, unknown))}; valid options: {valid}")
+        raise ConfigError(f"{what} has no option {', '.join(map(repr, unknown))}; valid options: {valid}")
     types = _field_types(cls)
     kwargs = {}
     for key, raw in values.items():
@@ -94,12 +94,12 @@ def _check_bounds(name: str, field: dataclasses.Field, value: Any) -> None:
         return
     choices = meta.get("choices")
     if choices and value not in choices:
-        raise InferScopeError(f"option {name!r} must be one of {', '.join(map(str, choices))}; got {value!r}")
+        raise ConfigError(f"option {name!r} must be one of {', '.join(map(str, choices))}; got {value!r}")
     low, high = meta.get("minimum"), meta.get("maximum")
     if low is not None and value < low:
-        raise InferScopeError(f"option {name!r} must be at least {low}; got {value}")
+        raise ConfigError(f"option {name!r} must be at least {low}; got {value}")
     if high is not None and value > high:
-        raise InferScopeError(f"option {name!r} must be at most {high}; got {value}")
+        raise ConfigError(f"option {name!r} must be at most {high}; got {value}")
 
 
 def parse_key_values(text: str, *, what: str) -> dict[str, str]:
@@ -108,7 +108,7 @@ def parse_key_values(text: str, *, what: str) -> dict[str, str]:
     for part in filter(None, (p.strip() for p in text.split(","))):
         key, sep, value = part.partition("=")
         if not sep or not key.strip():
-            raise InferScopeError(f"{what}: expected key=value, got {part!r}")
+            raise ConfigError(f"{what}: expected key=value, got {part!r}")
         out[key.strip()] = value.strip()
     return out
 

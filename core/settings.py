@@ -6,7 +6,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import InferScopeError
+from core.errors import ConfigError
 
 DEBIAN_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 
@@ -53,7 +53,7 @@ def ensure_home(settings: Settings) -> Path:
         with tempfile.NamedTemporaryFile(dir=home, prefix=".write-test-"):
             pass
     except OSError as exc:
-        raise InferScopeError(
+        raise ConfigError(
             f"the data directory {home} is not writable ({exc.strerror or exc}); "
             "set INFERSCOPE_HOME to a folder you can write to") from None
     return home

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from core.artifacts import ArtifactKind
-from core.errors import InferScopeError, RecipeError
+from core.errors import ConfigError, RecipeError
 from core.options import format_spec
 from core.recipe import Recipe, RuntimeSettings, parse_step, validate
 
@@ -106,7 +106,7 @@ class Validity:
 def runnable(space: SearchSpace, start: ArtifactKind) -> Validity:
     """Split the space into configurations the engine can run and the reasons for the others."""
     if space.size() > MAX_CONFIGURATIONS:
-        raise InferScopeError(f"the space has {space.size():,} configurations; keep it under "
+        raise ConfigError(f"the space has {space.size():,} configurations; keep it under "
                               f"{MAX_CONFIGURATIONS:,} (fewer axes or option values)")
     ok, skipped = [], {}
     for config in space.configurations():
@@ -124,27 +124,27 @@ def runnable(space: SearchSpace, start: ArtifactKind) -> Validity:
 def parse_space(data: Any, *, where: str = "the space") -> SearchSpace:
     """A space from its dict form (parsed YAML), every spec checked; errors say what to change."""
     if not isinstance(data, dict):
-        raise InferScopeError(f"{where} must be a mapping with `techniques` and `runtime`")
+        raise ConfigError(f"{where} must be a mapping with `techniques` and `runtime`")
     unknown = set(data) - {"techniques", "runtime"}
     if unknown:
-        raise InferScopeError(f"{where} has unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+        raise ConfigError(f"{where} has unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
                               "use `techniques` and `runtime`")
     technique_axes = data.get("techniques") or {}
     if not isinstance(technique_axes, dict):
-        raise InferScopeError(f"{where}: `techniques` maps axis names to lists of choices")
+        raise ConfigError(f"{where}: `techniques` maps axis names to lists of choices")
     axes = []
     for name, items in technique_axes.items():
         if not isinstance(items, list) or not items:
-            raise InferScopeError(f"{where}: axis {name!r} needs a list of choices (use `none` to allow skipping it)")
+            raise ConfigError(f"{where}: axis {name!r} needs a list of choices (use `none` to allow skipping it)")
         choices = [spec for item in items for spec in _expand_choice(item, f"{where}, axis {name!r}")]
         if len(set(choices)) != len(choices):
-            raise InferScopeError(f"{where}: axis {name!r} lists a choice twice")
+            raise ConfigError(f"{where}: axis {name!r} lists a choice twice")
         if name in RUNTIME_AXES:
-            raise InferScopeError(f"{where}: {name!r} is a runtime axis; put it under `runtime`")
+            raise ConfigError(f"{where}: {name!r} is a runtime axis; put it under `runtime`")
         axes.append((str(name), tuple(choices)))
     runtime = data.get("runtime") or {}
     if not isinstance(runtime, dict) or set(runtime) - set(RUNTIME_AXES):
-        raise InferScopeError(f"{where}: `runtime` takes `threads` and `batch` lists")
+        raise ConfigError(f"{where}: `runtime` takes `threads` and `batch` lists")
     threads = tuple(_runtime_values(runtime.get("threads", [None]), "threads", where, allow_none=True))
     batch = tuple(_runtime_values(runtime.get("batch", [1]), "batch", where, allow_none=False))
     return SearchSpace(tuple(axes), threads, batch)
@@ -158,9 +158,9 @@ def load_space(path: str | Path) -> SearchSpace:
     try:
         data = yaml.safe_load(path.read_text())
     except OSError as exc:
-        raise InferScopeError(f"cannot read the space file {path}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read the space file {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
-        raise InferScopeError(f"{path} is not valid YAML: {exc}") from None
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
     return parse_space(data, where=str(path))
 
 
@@ -171,7 +171,7 @@ def space_from_text(text: str) -> SearchSpace:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise InferScopeError(f"the space is not valid YAML: {exc}") from None
+        raise ConfigError(f"the space is not valid YAML: {exc}") from None
     return parse_space(data)
 
 
@@ -182,12 +182,12 @@ def _expand_choice(item: Any, where: str) -> list[str]:
             parse_step(item)
         return [item]
     if not isinstance(item, dict) or len(item) != 1:
-        raise InferScopeError(f"{where}: a choice is `none`, a technique spec, or {{technique: {{option: values}}}}; "
+        raise ConfigError(f"{where}: a choice is `none`, a technique spec, or {{technique: {{option: values}}}}; "
                               f"got {item!r}")
     (name, options), = item.items()
     options = options or {}
     if not isinstance(options, dict):
-        raise InferScopeError(f"{where}: the options of {name} must be a mapping, got {options!r}")
+        raise ConfigError(f"{where}: the options of {name} must be a mapping, got {options!r}")
     keys = list(options)
     values = [_option_values(options[k], f"{where}, {name}.{k}") for k in keys]
     specs = [format_spec(str(name), dict(zip(keys, combo))) for combo in itertools.product(*values)]
@@ -199,14 +199,14 @@ def _expand_choice(item: Any, where: str) -> list[str]:
 def _option_values(raw: Any, where: str) -> list[Any]:
     if isinstance(raw, list):
         if not raw:
-            raise InferScopeError(f"{where}: an empty list of values")
+            raise ConfigError(f"{where}: an empty list of values")
         return raw
     if isinstance(raw, dict):
         if set(raw) != {"from", "to", "step"}:
-            raise InferScopeError(f"{where}: a range is {{from: A, to: B, step: S}}")
+            raise ConfigError(f"{where}: a range is {{from: A, to: B, step: S}}")
         low, high, step = raw["from"], raw["to"], raw["step"]
         if not all(isinstance(v, (int, float)) for v in (low, high, step)) or step <= 0 or high < low:
-            raise InferScopeError(f"{where}: a range needs numbers with from <= to and step > 0")
+            raise ConfigError(f"{where}: a range needs numbers with from <= to and step > 0")
         count = int(math.floor((high - low) / step + 1e-9)) + 1
         values = [round(low + i * step, 10) for i in range(count)]
         return [int(v) if all(isinstance(x, int) for x in (low, step)) else v for v in values]
@@ -223,9 +223,9 @@ def _runtime_values(raw: Any, name: str, where: str, *, allow_none: bool) -> lis
             out.append(value)
         else:
             extra = " or null (all cores)" if allow_none else ""
-            raise InferScopeError(f"{where}: runtime {name} takes whole numbers >= 1{extra}; got {value!r}")
+            raise ConfigError(f"{where}: runtime {name} takes whole numbers >= 1{extra}; got {value!r}")
     if not out or len(set(out)) != len(out):
-        raise InferScopeError(f"{where}: runtime {name} needs distinct values")
+        raise ConfigError(f"{where}: runtime {name} needs distinct values")
     return out
 
 

@@ -145,9 +145,3 @@ def build_from_path(path: Path, options: OnnxOptions, settings: Settings, progre
     return LoadedModel(str(path), "onnx", OnnxArtifact(model_bytes), spec, summary.label_space, summary.num_classes,
                        options={**to_dict(options), "sha256": hashlib.sha256(model_bytes).hexdigest()}, notes=notes)
 
-
-def describe_path(path: Path) -> dict[str, Any]:
-    _, summary = validate(path)
-    return {"params": None, "gflops": None, "input": [summary.channels, summary.height, summary.width],
-            "weights_offline": True, "weights": str(path), "reference_top1": None}
-

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.errors import InferScopeError, MeasurementError, StoreError
+from core.errors import ConfigError, InferScopeError, MeasurementError, NotFoundError, StoreError
 from core.store.entities import CurvePoint, CurveRecord, ExplorationRecord, RunRecord
 from core.store.schema import (
     FINAL_STATUSES,
@@ -113,19 +113,19 @@ DRIVER_PACKAGES = {"psycopg": "'psycopg[binary]'", "psycopg2": "psycopg2-binary"
 
 
 def _open_engine(url: str) -> Engine:
-    """An engine for `url`, or a StoreError that says which URL forms work (the password never shown)."""
+    """An engine for `url`, or a ConfigError that says which URL forms work (the password never shown)."""
     shown = _shown(url)
     try:
         return create_engine(url, future=True)
     except NoSuchModuleError:
-        raise StoreError(f"the run store URL {shown} names a database kind SQLAlchemy does not know "
+        raise ConfigError(f"the run store URL {shown} names a database kind SQLAlchemy does not know "
                          f"({make_url(url).drivername!r}); use {SUPPORTED_URLS}") from None
     except ArgumentError:
-        raise StoreError(f"the run store URL {shown} (INFERSCOPE_DB) is not a database URL; use {SUPPORTED_URLS}") \
+        raise ConfigError(f"the run store URL {shown} (INFERSCOPE_DB) is not a database URL; use {SUPPORTED_URLS}") \
             from None
     except ImportError as exc:
         package = DRIVER_PACKAGES.get(exc.name or "", exc.name)
-        raise StoreError(f"the run store URL {shown} needs the {exc.name} driver, which is not installed: "
+        raise ConfigError(f"the run store URL {shown} needs the {exc.name} driver, which is not installed: "
                          f"pip install {package} — or use {SUPPORTED_URLS}") from None
 
 
@@ -421,7 +421,7 @@ class RunStore:
         with self._session() as session:
             row = session.execute(select(table).where(table.c.id == run_id)).mappings().first()
         if row is None:
-            raise InferScopeError(f"no run with id {run_id}; `python -m core runs` lists them")
+            raise NotFoundError(f"no run with id {run_id}; `python -m core runs` lists them")
         return _record(row)
 
     def list_runs(self, status: str | None = None, exploration_id: int | None = None) -> list[RunRecord]:
@@ -502,7 +502,7 @@ def _row(session: Session, table: type[RunRow] | type[CurveRow] | type[Explorati
     """The row with `row_id`, or an error naming what is missing."""
     row = session.get(table, row_id, with_for_update=lock)
     if row is None:
-        raise InferScopeError(f"no {_KINDS[table]} with id {row_id}")
+        raise NotFoundError(f"no {_KINDS[table]} with id {row_id}")
     return row
 
 

@@ -130,3 +130,12 @@ def test_scenario_flag_and_curve_command():
     assert "rate' must be at least 0.01" in bad.stderr
     scenarios = {s["name"]: s for s in json.loads(cli("scenarios", "--json", check=0).stdout)}
     assert {o["name"] for o in scenarios["server"]["options"]} >= {"rate", "max_batch", "max_queue_delay_ms"}
+
+
+def test_exit_status_says_what_kind_of_error_it_was(tmp_path):
+    assert "no run with id 999" in cli("show", "999", check=3).stderr  # no such id
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not sqlite " * 100)
+    corrupt = cli("runs", check=4, env={"INFERSCOPE_DB": f"sqlite:///{junk}"})  # the store is unusable
+    assert "is not a readable SQLite database" in corrupt.stderr
+    assert "must be at least 1" in cli("run", "--model", TINY_MODEL, "--threads", "0", check=2).stderr  # bad input

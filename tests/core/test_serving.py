@@ -45,7 +45,7 @@ def test_the_cache_leaves_accuracy_unchanged_and_answers_repeats_fast(api, run_r
 def test_low_rate_server_on_a_real_model_keeps_its_rate_and_never_beats_the_call(api, run_request):
     # How much slower a lightly loaded server answers than a back-to-back loop depends on the host
     # (caches, idle thread pools and vCPUs going cold between arrivals: 1.05x to 1.9x for this model on
-    # the same machine on different days), so it is reported by bench/serving.py, not asserted here.
+    # the same machine on different days), so it is reported by benchmarks/serving.py, not asserted here.
     common = dict(model="resnet8:epochs=1,train_limit=2048", threads=1, batch=64,
                   timing={"warmup": 5, "min_repeats": 40, "min_seconds": 0})
     single = api.execute(api.submit(run_request(**common)))

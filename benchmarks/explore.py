@@ -8,7 +8,7 @@ It runs in a fresh store (a temporary data directory unless --home is given) wit
 space and timing, through the same api the CLI and the worker use, and prints the front, the
 recommendations, the hypervolume after each trial and the README figure.
 
-    .venv/bin/python bench/explore.py [--minutes 10] [--subset 1000] [--strategy auto] [--home DIR]
+    .venv/bin/python benchmarks/explore.py [--minutes 10] [--subset 1000] [--strategy auto] [--home DIR]
 """
 from __future__ import annotations
 

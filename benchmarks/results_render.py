@@ -3,7 +3,7 @@
 Target (issue 3): under 2 s on this machine. The runs are synthetic (tests/seed.py) in a temporary
 store; the first render warms imports and caches and is reported apart.
 
-    .venv/bin/python bench/results_render.py [--runs 5000] [--repeats 5]
+    .venv/bin/python benchmarks/results_render.py [--runs 5000] [--repeats 5]
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ user's model cache (the default model is trained once if missing):
   - concurrent clients against one or two sessions;
   - the response cache at a 50% repeat ratio (hit rate, hit and miss latency, accuracy unchanged).
 
-    .venv/bin/python bench/serving.py [--bound-ms 5]
+    .venv/bin/python benchmarks/serving.py [--bound-ms 5]
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The reliability figures of the README: run the fault-and-abuse suite and count what it proved.
 
-    .venv/bin/python bench/reliability.py
+    .venv/bin/python benchmarks/reliability.py
 
 Runs `pytest tests/reliability` (bad inputs, injected faults, concurrent processes; PostgreSQL too when
 INFERSCOPE_TEST_POSTGRES_URL is set) and prints: bad inputs tried, faults injected, runs written

@@ -9,7 +9,7 @@ Every variant is built with the same technique code the engine runs; then all pr
 in rounds (each round times every variant for --seconds, in a shuffled order), and the median
 per-call p50 over rounds is reported, so host drift hits all variants alike.
 
-    .venv/bin/python bench/techniques.py [--part a|b|both] [--batch 1] [--rounds 5] [--seconds 1.0]
+    .venv/bin/python benchmarks/techniques.py [--part a|b|both] [--batch 1] [--rounds 5] [--seconds 1.0]
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Targets (issue 2): training the default model takes <= 180 s on 2 cores; the best local model reaches
 >= 90% top-1 on the Fashion-MNIST test split. Trains in a fresh temporary cache, never the user's.
 
-    .venv/bin/python bench/train_time.py [--arch resnet8 ...]
+    .venv/bin/python benchmarks/train_time.py [--arch resnet8 ...]
 """
 from __future__ import annotations
 

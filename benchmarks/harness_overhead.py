@@ -4,7 +4,7 @@ Both use one InferenceSession configuration (same threads, same graph optimizati
 interleaved in one process; per-call time is wall time / calls, so everything the engine adds counts.
 Target (issue 2): engine / raw <= 1.02 on a model of realistic size.
 
-    .venv/bin/python bench/harness_overhead.py [--rounds 7] [--seconds 2]
+    .venv/bin/python benchmarks/harness_overhead.py [--rounds 7] [--seconds 2]
 """
 from __future__ import annotations
 
