@@ -36,7 +36,8 @@ def main() -> int:
     os.environ["INFERSCOPE_DB"] = f"sqlite:///{database}"
     from core import views
     from core.api import ExploreRequest, InferScope
-    from core.cli import TABLE_METRICS, _run_row, print_table
+    from core.cli import _run_row, print_table
+    from core.metrics import SUMMARY_METRICS
     from core.models import DEFAULT_MODEL
 
     api = InferScope()
@@ -62,7 +63,7 @@ def main() -> int:
     print(f"\nexploration {record.id}: {record.status}, {record.trials} trials in {record.spent_s / 60:.1f} min "
           f"({'; '.join(record.notes)})")
     print("\nfront (p50 latency vs top-1, within 1 point of FP32):")
-    print_table([_run_row(r) for r in result.picks.front], ["id", "recipe", "batch", *TABLE_METRICS])
+    print_table([_run_row(r) for r in result.picks.front], ["id", "recipe", "batch", *SUMMARY_METRICS])
     for name, pick in (("fastest", result.picks.fastest), ("knee", result.picks.knee)):
         if pick:
             print(f"{name}: run {pick.run.id} — {pick.reason}")

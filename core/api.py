@@ -20,7 +20,7 @@ from core.datasets.subset import (
     evaluation_subset,
 )
 from core.engine import check_compatible, execute, model_spec
-from core.errors import DataError, InferScopeError, ModelError, RecipeError
+from core.errors import ConfigError, DataError, InferScopeError, ModelError, RecipeError
 from core.explore import (
     Configuration,
     SearchSpace,
@@ -36,10 +36,11 @@ from core.explore.space import Validity
 from core.export import ExportResult, export_run
 from core.export_plan import ExportPlan, plan_export
 from core.inputs import InputSpec
+from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY, OBJECTIVES
 from core.models import MODELS, SOURCES, describe_models, parse_model
 from core.models.onnx_file import validate as validate_onnx
 from core.options import describe, format_spec, parse_options, to_dict
-from core.pareto import METRICS, pareto_front
+from core.pareto import pareto_front
 from core.progress import Progress, no_progress
 from core.recipe import Recipe, RuntimeSettings, TimingConfig, parse_step, validate
 from core.scenarios import DEFAULT_SCENARIO, SCENARIOS, parse_scenario
@@ -447,12 +448,12 @@ class InferScope:
     def samples(self, run_id: int) -> list[float]:
         return self.store.samples(run_id)
 
-    def front(self, x: str = "latency_p50_ms", y: str = "top1",
+    def front(self, x: str = DEFAULT_LATENCY, y: str = DEFAULT_ACCURACY,
               runs: list[RunRecord] | None = None) -> list[RunRecord]:
         """Done runs not dominated in (x, y), using each metric's declared direction."""
         for name in (x, y):
-            if name not in METRICS:
-                raise InferScopeError(f"unknown metric {name!r}; valid metrics: {', '.join(METRICS)}")
+            if name not in OBJECTIVES:
+                raise ConfigError(f"unknown metric {name!r}; valid metrics: {', '.join(OBJECTIVES)}")
         done = [r for r in (runs if runs is not None else self.runs("done")) if r.status == "done"]
         return [done[i] for i in pareto_front([r.metrics for r in done], [x, y])]
 

@@ -15,6 +15,7 @@ from core.errors import (
     StoreError,
     VerificationError,
 )
+from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY, OBJECTIVES, SUMMARY_METRICS
 from core.store import ALL_METRICS, RunRecord, set_process_role
 
 EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_STORE, EXIT_CANCELLED = 1, 2, 3, 4, 130
@@ -27,7 +28,6 @@ EXIT_CODES: dict[type[InferScopeError], int] = {
 def exit_code(exc: InferScopeError) -> int:
     """The exit status for an error: 1 work failed, 2 bad input, 3 no such id, 4 store unavailable, 130 cancelled."""
     return next((EXIT_CODES[kind] for kind in type(exc).__mro__ if kind in EXIT_CODES), EXIT_USAGE)
-TABLE_METRICS = ("latency_p50_ms", "latency_p99_ms", "throughput_ips", "top1", "agreement", "size_mb")
 
 
 def finite_float(text: str) -> float:
@@ -67,7 +67,7 @@ def _run_row(run: RunRecord) -> dict[str, Any]:
     return {"id": run.id, "status": run.status, "model": run.model, "dataset": run.dataset,
             "subset": run.subset_size, "recipe": run.recipe_summary, "batch": run.runtime.get("batch"),
             "scenario": run.scenario,
-            **{k: run.metrics.get(k) for k in TABLE_METRICS}}
+            **{k: run.metrics.get(k) for k in SUMMARY_METRICS}}
 
 
 def cmd_catalogue(args) -> int:
@@ -291,7 +291,7 @@ def _print_exploration(api, record, as_json: bool) -> int:
         print(f"  note: {note}")
     if picks.front:
         print(f"\nfront ({constraints.latency} vs {accuracy}, within the constraints):")
-        print_table([_run_row(r) for r in picks.front], ["id", "recipe", "batch", *TABLE_METRICS])
+        print_table([_run_row(r) for r in picks.front], ["id", "recipe", "batch", *SUMMARY_METRICS])
     else:
         print("no run meets the constraints yet")
     if history:
@@ -415,8 +415,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_show)
     p = sub.add_parser("front", help="the Pareto front of done runs")
-    p.add_argument("--x", default="latency_p50_ms")
-    p.add_argument("--y", default="top1")
+    p.add_argument("--x", default=DEFAULT_LATENCY, choices=list(OBJECTIVES), help="the front's first axis")
+    p.add_argument("--y", default=DEFAULT_ACCURACY, choices=list(OBJECTIVES), help="the front's second axis")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_front)
     p = sub.add_parser("export", help="write a run's configuration as a verified ONNX file")

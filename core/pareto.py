@@ -1,41 +1,9 @@
-"""Pareto dominance with declared metric directions. Pure: no I/O, no store."""
+"""Pareto dominance with the metric catalogue's directions. Pure: no I/O, no store."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import Enum
 from typing import Any, Mapping, Sequence
 
-
-class Direction(str, Enum):
-    MIN = "min"
-    MAX = "max"
-
-
-@dataclass(frozen=True)
-class Metric:
-    name: str
-    direction: Direction
-    label: str
-
-
-# Every metric a front can use, with the direction that is better.
-METRICS: dict[str, Metric] = {m.name: m for m in [
-    Metric("latency_p50_ms", Direction.MIN, "latency p50 (ms)"),
-    Metric("latency_p90_ms", Direction.MIN, "latency p90 (ms)"),
-    Metric("latency_p95_ms", Direction.MIN, "latency p95 (ms)"),
-    Metric("latency_p99_ms", Direction.MIN, "latency p99 (ms)"),
-    Metric("latency_p999_ms", Direction.MIN, "latency p99.9 (ms)"),
-    Metric("latency_mean_ms", Direction.MIN, "latency mean (ms)"),
-    Metric("throughput_ips", Direction.MAX, "throughput (images/s)"),
-    Metric("achieved_rate_rps", Direction.MAX, "achieved rate (requests/s)"),
-    Metric("over_bound_pct", Direction.MIN, "requests over the latency bound (%)"),
-    Metric("top1", Direction.MAX, "top-1 (%)"),
-    Metric("top5", Direction.MAX, "top-5 (%)"),
-    Metric("agreement", Direction.MAX, "agreement with FP32 (%)"),
-    Metric("logit_cosine", Direction.MAX, "logit cosine with FP32"),
-    Metric("size_mb", Direction.MIN, "size (MB)"),
-    Metric("peak_mem_mb", Direction.MIN, "peak memory (MB)"),
-]}
+from core.metrics import OBJECTIVES, Direction
 
 
 def dominates(a: Sequence[float], b: Sequence[float], directions: Sequence[Direction]) -> bool:
@@ -70,7 +38,7 @@ def front_indices(points: Sequence[Sequence[float]], directions: Sequence[Direct
 
 def pareto_front(rows: Sequence[Mapping[str, Any]], objectives: Sequence[str]) -> list[int]:
     """Indices of `rows` on the front of `objectives` (metric names); rows missing a value are left out."""
-    metrics = [METRICS[name] for name in objectives]
+    metrics = [OBJECTIVES[name] for name in objectives]
     usable = [i for i, row in enumerate(rows) if all(row.get(m.name) is not None for m in metrics)]
     points = [[float(rows[i][m.name]) for m in metrics] for i in usable]
     return [usable[k] for k in front_indices(points, [m.direction for m in metrics])]
@@ -92,3 +60,6 @@ def _front_2d(points: Sequence[tuple[float, float]]) -> list[int]:
         front.extend(i for i in group if points[i][1] == group_best and best_before > group_best)
         best_before = min(best_before, group_best)
     return sorted(front)
+
+
+__all__ = ["Direction", "dominates", "front_indices", "pareto_front"]

@@ -10,13 +10,15 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from core.pareto import METRICS, Direction, front_indices
+from core.metrics import (
+    ACCURACY_METRICS,
+    DEFAULT_ACCURACY,
+    DEFAULT_LATENCY,
+    LATENCY_METRICS,
+    OBJECTIVES,
+)
+from core.pareto import Direction, front_indices
 from core.store import ALL_METRICS, CurvePoint, RunRecord
-
-ACCURACY_METRICS = ("top1", "top5", "agreement")
-LATENCY_METRICS = ("latency_p50_ms", "latency_p90_ms", "latency_p95_ms", "latency_p99_ms", "latency_p999_ms",
-                   "latency_mean_ms")
-
 
 COMPARISON_FIELDS = ("model", "dataset", "dataset_location", "subset_size", "subset_seed")
 
@@ -58,7 +60,7 @@ def baselines(runs: Iterable[RunRecord]) -> dict[tuple, RunRecord]:
     return found
 
 
-def accuracy_drop(run: RunRecord, base: RunRecord | None, metric: str = "top1") -> float | None:
+def accuracy_drop(run: RunRecord, base: RunRecord | None, metric: str = DEFAULT_ACCURACY) -> float | None:
     """Points lost against the FP32 baseline (positive = worse); None when not measurable."""
     if base is None or run.metrics.get(metric) is None or base.metrics.get(metric) is None:
         return None
@@ -112,7 +114,7 @@ def plot_points(runs: Sequence[RunRecord], x: str, y: str, *, max_latency_ms: fl
             reasons.append(f"{drop:.2f} points below FP32 (> {max_drop:g})")
         flagged.append((run, drop, "; ".join(reasons)))
     allowed = [i for i, (_, _, reason) in enumerate(flagged) if not reason]
-    directions = [METRICS[x].direction, METRICS[y].direction]
+    directions = [OBJECTIVES[x].direction, OBJECTIVES[y].direction]
     xs = [run.metrics[x] * x_scale(run, x, per_image) for run, _, _ in flagged]
     front = {allowed[k] for k in front_indices([(xs[i], flagged[i][0].metrics[y]) for i in allowed], directions)}
     return [PlotPoint(run, float(xs[i]), float(run.metrics[y]), not reason, i in front,
@@ -122,7 +124,7 @@ def plot_points(runs: Sequence[RunRecord], x: str, y: str, *, max_latency_ms: fl
 
 def front_line(points: Sequence[PlotPoint], x: str) -> list[tuple[float, float]]:
     """Front points sorted along x, for a step line."""
-    reverse = METRICS[x].direction is Direction.MAX
+    reverse = OBJECTIVES[x].direction is Direction.MAX
     return sorted(((p.x, p.y) for p in points if p.on_front), reverse=reverse)
 
 
@@ -139,7 +141,7 @@ class Recommendation:
                 f"{self.baseline.id} for {self.drop:+.2f} points of top-1")
 
 
-def recommend(runs: Sequence[RunRecord], *, max_drop: float = 1.0, latency: str = "latency_p50_ms",
+def recommend(runs: Sequence[RunRecord], *, max_drop: float = 1.0, latency: str = DEFAULT_LATENCY,
               model: str | None = None) -> Recommendation | None:
     """The fastest done run within `max_drop` top-1 points of its model's FP32 baseline.
 

@@ -5,7 +5,13 @@ import streamlit as st
 
 from core import views
 from core.errors import InferScopeError
-from core.pareto import METRICS
+from core.metrics import (
+    ACCURACY_METRICS,
+    CATALOGUE,
+    DEFAULT_LATENCY,
+    LATENCY_METRICS,
+    SUMMARY_METRICS,
+)
 from pages.common import get_api
 from pages.exploration_view import show_exploration
 
@@ -54,8 +60,8 @@ if not shown:
 
 # -- the front -----------------------------------------------------------------------------------
 c1, c2, c3, c4, c5, c6 = st.columns([2, 2, 1.4, 1.6, 2, 2])
-x = c1.selectbox("x (latency)", list(views.LATENCY_METRICS), format_func=lambda m: METRICS[m].label, key="x")
-y = c2.selectbox("y (accuracy)", list(views.ACCURACY_METRICS), format_func=lambda m: METRICS[m].label, key="y")
+x = c1.selectbox("x (latency)", list(LATENCY_METRICS), format_func=lambda m: CATALOGUE[m].label, key="x")
+y = c2.selectbox("y (accuracy)", list(ACCURACY_METRICS), format_func=lambda m: CATALOGUE[m].label, key="y")
 log_x = c3.checkbox("log x", key="log_x")
 per_image = c3.checkbox("per image", key="per_image", help="divide each call's latency by its batch size")
 colour_by = c4.selectbox("Colour by", list(COLOUR_BY), key="colour_by")
@@ -78,16 +84,16 @@ for i, combo in enumerate(combos):
         group = [p for p in points if group_of(p.run) == combo and p.allowed == allowed]
         if not group:
             continue
-        ci = {"top1": "top1", "top5": "top5", "agreement": "agreement"}[y]
+        low, high = CATALOGUE[y].interval
         error_y = dict(type="data", symmetric=False,
-                       array=[(p.run.metrics.get(f"{ci}_ci_high") or p.y) - p.y for p in group],
-                       arrayminus=[p.y - (p.run.metrics.get(f"{ci}_ci_low") or p.y) for p in group],
+                       array=[(p.run.metrics.get(high) or p.y) - p.y for p in group],
+                       arrayminus=[p.y - (p.run.metrics.get(low) or p.y) for p in group],
                        thickness=1, width=0)
         error_x = dict(type="data", symmetric=False, thickness=1, width=0,
                        array=[(p.run.metrics.get("latency_p75_ms") or p.x / p.scale) * p.scale - p.x for p in group],
                        arrayminus=[p.x - (p.run.metrics.get("latency_p25_ms") or p.x / p.scale) * p.scale
                                    for p in group]) \
-            if x == "latency_p50_ms" else None
+            if x == DEFAULT_LATENCY else None
         figure.add_trace(go.Scatter(
             x=[p.x for p in group], y=[p.y for p in group], mode="markers", name=combo,
             legendgroup=combo, showlegend=allowed, error_y=error_y, error_x=error_x,
@@ -99,22 +105,22 @@ for i, combo in enumerate(combos):
                          p.run.metrics.get("size_mb"), p.reason or ("on the front" if p.on_front else ""),
                          "" if p.comparable else "not comparable (other environment)"] for p in group],
             hovertemplate=("run %{customdata[0]} · %{customdata[1]}<br>%{customdata[2]}<br>batch %{customdata[3]}, "
-                           "threads %{customdata[4]}<br>" + METRICS[x].label + " %{x:.4g}<br>" + METRICS[y].label
+                           "threads %{customdata[4]}<br>" + CATALOGUE[x].label + " %{x:.4g}<br>" + CATALOGUE[y].label
                            + " %{y:.2f}<br>agreement %{customdata[5]:.2f}%<br>size %{customdata[6]:.3f} MB"
                            "<br>%{customdata[7]} %{customdata[8]}<extra></extra>")))
 line = views.front_line(points, x)
 if line:
     figure.add_trace(go.Scatter(x=[p[0] for p in line], y=[p[1] for p in line], mode="lines", name="front",
                                 line=dict(shape="hv", color="#111827", width=2, dash="dot"), hoverinfo="skip"))
-x_title = METRICS[x].label.replace("(ms)", "per image (ms)") if per_image else METRICS[x].label + " per call"
-figure.update_layout(xaxis_title=x_title, yaxis_title=METRICS[y].label, height=520,
+x_title = CATALOGUE[x].label.replace("(ms)", "per image (ms)") if per_image else CATALOGUE[x].label + " per call"
+figure.update_layout(xaxis_title=x_title, yaxis_title=CATALOGUE[y].label, height=520,
                      legend_title_text=f"{colour_by} (symbol = model)", margin=dict(t=30))
 if log_x:
     figure.update_xaxes(type="log")
 st.plotly_chart(figure, key="front_chart")
 front = [p.run.id for p in points if p.on_front]
 st.caption(f"{len(points)} runs plotted, {len(front)} on the front ({', '.join(map(str, front))}); error bars: "
-           "95% CI of the accuracy" + (" and the latency interquartile range" if x == "latency_p50_ms" else "")
+           "95% CI of the accuracy" + (" and the latency interquartile range" if x == DEFAULT_LATENCY else "")
            + ". Grey points break a constraint and are left out of the front.")
 if len({p.run.scenario for p in points}) > 1:
     st.warning("These runs were timed under different scenarios, so their latencies mean different things (a "
@@ -128,21 +134,12 @@ front_ids = set(front)
 table = pd.DataFrame([{
     "id": r.id, "status": r.status, "model": r.model, "dataset": r.dataset, "subset": r.subset_size,
     "techniques": r.recipe_summary, "batch": r.runtime.get("batch"), "threads": str(r.runtime.get("threads") or "all"),
-    "scenario": r.scenario, "p50 ms": r.metrics.get("latency_p50_ms"), "p99 ms": r.metrics.get("latency_p99_ms"),
-    "images/s": r.metrics.get("throughput_ips"), "requests/s": r.metrics.get("achieved_rate_rps"),
-    "cache hits %": r.metrics.get("cache_hit_pct"), "top-1 %": r.metrics.get("top1"),
-    "agreement %": r.metrics.get("agreement"), "size MB": r.metrics.get("size_mb"),
+    "scenario": r.scenario, **{CATALOGUE[m].column: r.metrics.get(m) for m in SUMMARY_METRICS},
     "front": r.id in front_ids, "tags": ", ".join(r.tags), "error": r.error or "",
 } for r in reversed(shown)])
 event = st.dataframe(table, hide_index=True, key="runs_table", on_select="rerun", selection_mode="multi-row",
-                     column_config={"p50 ms": st.column_config.NumberColumn(format="%.3f"),
-                                    "p99 ms": st.column_config.NumberColumn(format="%.3f"),
-                                    "images/s": st.column_config.NumberColumn(format="%.0f"),
-                                    "requests/s": st.column_config.NumberColumn(format="%.0f"),
-                                    "cache hits %": st.column_config.NumberColumn(format="%.1f"),
-                                    "top-1 %": st.column_config.NumberColumn(format="%.2f"),
-                                    "agreement %": st.column_config.NumberColumn(format="%.2f"),
-                                    "size MB": st.column_config.NumberColumn(format="%.3f")})
+                     column_config={CATALOGUE[m].column: st.column_config.NumberColumn(format="%" + CATALOGUE[m].fmt)
+                                    for m in SUMMARY_METRICS})
 picked_rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
 from_table = [int(table.iloc[i]["id"]) for i in picked_rows if i < len(table)]  # filters may shrink the table
 selected = st.multiselect("Selected runs (select rows above, or pick here)", table["id"].tolist(),

@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
+from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY
 from core.pareto import Direction, front_indices
 from core.store import RunRecord
 from core.views import accuracy_drop, baselines, comparison_key
@@ -20,8 +21,8 @@ class Constraints:
     max_drop: float | None = None          # accuracy points below the FP32 baseline
     max_latency_ms: float | None = None    # on `latency` (per call)
     max_size_mb: float | None = None
-    latency: str = "latency_p50_ms"
-    accuracy: str = "top1"
+    latency: str = DEFAULT_LATENCY
+    accuracy: str = DEFAULT_ACCURACY
 
     def values(self, run: RunRecord, baseline: RunRecord | None) -> dict[str, float]:
         """Each set limit as value - limit (<= 0 is met): optuna's constraint convention."""

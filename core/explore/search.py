@@ -18,6 +18,7 @@ from core.engine import execute
 from core.errors import InferScopeError, RunCancelled
 from core.explore.analysis import Constraints, accuracy_metric
 from core.explore.space import Configuration, SearchSpace, parse_space, runnable
+from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY, LATENCY_METRICS
 from core.options import option, parse_options
 from core.progress import Progress, no_progress
 from core.recipe import parse_step
@@ -46,10 +47,9 @@ class ExploreSettings:
     strategy: str = option("auto", "auto = exhaustive when the runnable space fits the budget, else NSGA-II",
                            choices=STRATEGIES)
     sampler_seed: int = option(0, "seed of the sampler and of the exhaustive order", minimum=0)
-    latency_metric: str = option("latency_p50_ms", "the latency objective",
-                                 choices=("latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_mean_ms"))
+    latency_metric: str = option(DEFAULT_LATENCY, "the latency objective", choices=LATENCY_METRICS)
 
-    def constraints(self, accuracy: str = "top1") -> Constraints:
+    def constraints(self, accuracy: str = DEFAULT_ACCURACY) -> Constraints:
         return Constraints(self.max_drop, self.max_latency_ms, self.max_size_mb, self.latency_metric, accuracy)
 
 

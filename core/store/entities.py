@@ -5,9 +5,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.store.schema import INT_METRIC_COLUMNS, METRIC_COLUMNS
+from core.metrics import CATALOGUE
 
-ALL_METRICS = (*METRIC_COLUMNS, *INT_METRIC_COLUMNS)
+ALL_METRICS = tuple(CATALOGUE)
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,32 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from sqlalchemy import create_engine, delete, event, inspect, make_url, select, text, update
+from sqlalchemy import (
+    create_engine,
+    delete,
+    event,
+    inspect,
+    make_url,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.errors import ConfigError, InferScopeError, MeasurementError, NotFoundError, StoreError
+from core.errors import (
+    ConfigError,
+    InferScopeError,
+    MeasurementError,
+    NotFoundError,
+    StoreError,
+)
 from core.store.entities import CurvePoint, CurveRecord, ExplorationRecord, RunRecord
 from core.store.schema import (
     FINAL_STATUSES,

@@ -20,6 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from core.metrics import METRICS_IN_ORDER, added_in
+
 SCHEMA_VERSION = 5
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 FINAL_STATUSES = ("done", "failed", "cancelled", "interrupted")
@@ -29,31 +31,10 @@ NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_nam
           "ck": "ck_%(table_name)s_%(constraint_name)s", "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
           "pk": "pk_%(table_name)s"}
 
-# Every metric column: name -> help. Percent columns are 0-100.
-METRIC_COLUMNS: dict[str, str] = {
-    "latency_first_ms": "first (cold) call, ms",
-    "latency_p25_ms": "25th percentile latency per call, ms", "latency_p50_ms": "median latency per call, ms",
-    "latency_p75_ms": "75th percentile latency per call, ms", "latency_p90_ms": "90th percentile latency per call, ms",
-    "latency_p95_ms": "95th percentile latency per call, ms", "latency_p99_ms": "99th percentile latency per call, ms",
-    "latency_mean_ms": "mean latency per call, ms", "latency_std_ms": "standard deviation of latency, ms",
-    "timing_seconds": "wall time of the timed loop, s", "throughput_ips": "images per second at the run's batch",
-    "top1": "top-1 accuracy, %", "top1_ci_low": "top-1 95% CI low, %", "top1_ci_high": "top-1 95% CI high, %",
-    "top5": "top-5 accuracy, %", "top5_ci_low": "top-5 95% CI low, %", "top5_ci_high": "top-5 95% CI high, %",
-    "agreement": "top-1 agreement with the FP32 reference, %", "agreement_ci_low": "agreement 95% CI low, %",
-    "agreement_ci_high": "agreement 95% CI high, %", "logit_cosine": "mean logit cosine with the FP32 reference",
-    "size_mb": "serialized model size, MB", "peak_mem_mb": "peak resident memory during evaluation, MB",
-    # since schema 3: serving scenarios and the response cache
-    "latency_p999_ms": "99.9th percentile latency per request, ms",
-    "achieved_rate_rps": "requests answered per second", "target_rate_rps": "server scenario: target arrival rate, "
-    "requests/s", "over_bound_pct": "server scenario: requests over the latency bound (dropped ones included), %",
-    "mean_batch_requests": "server scenario: mean requests per model call (dynamic batching)",
-    "cache_hit_pct": "response cache: requests answered from the cache, %",
-    "cache_hit_p50_ms": "response cache: median latency of hits, ms",
-    "cache_miss_p50_ms": "response cache: median latency of misses, ms",
-}
-V3_METRICS = ("latency_p999_ms", "achieved_rate_rps", "target_rate_rps", "over_bound_pct", "mean_batch_requests",
-              "cache_hit_pct", "cache_hit_p50_ms", "cache_miss_p50_ms")
-INT_METRIC_COLUMNS = {"latency_count": "timed calls", "eval_samples": "images scored for accuracy"}
+# Every metric column: name -> help, from the catalogue. Percent columns are 0-100.
+METRIC_COLUMNS: dict[str, str] = {m.name: m.help for m in METRICS_IN_ORDER if not m.integer}
+INT_METRIC_COLUMNS: dict[str, str] = {m.name: m.help for m in METRICS_IN_ORDER if m.integer}
+V3_METRICS = added_in(3)
 
 
 class Base(DeclarativeBase):
@@ -111,39 +92,10 @@ class RunRow(Base):
     env_fingerprint: Mapped[str | None] = mapped_column(String(32))
     environment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
-    latency_first_ms: Mapped[float | None] = mapped_column(Float)
-    latency_p25_ms: Mapped[float | None] = mapped_column(Float)
-    latency_p50_ms: Mapped[float | None] = mapped_column(Float)
-    latency_p75_ms: Mapped[float | None] = mapped_column(Float)
-    latency_p90_ms: Mapped[float | None] = mapped_column(Float)
-    latency_p95_ms: Mapped[float | None] = mapped_column(Float)
-    latency_p99_ms: Mapped[float | None] = mapped_column(Float)
-    latency_mean_ms: Mapped[float | None] = mapped_column(Float)
-    latency_std_ms: Mapped[float | None] = mapped_column(Float)
-    latency_count: Mapped[int | None] = mapped_column(Integer)
-    timing_seconds: Mapped[float | None] = mapped_column(Float)
-    throughput_ips: Mapped[float | None] = mapped_column(Float)
-    top1: Mapped[float | None] = mapped_column(Float)
-    top1_ci_low: Mapped[float | None] = mapped_column(Float)
-    top1_ci_high: Mapped[float | None] = mapped_column(Float)
-    top5: Mapped[float | None] = mapped_column(Float)
-    top5_ci_low: Mapped[float | None] = mapped_column(Float)
-    top5_ci_high: Mapped[float | None] = mapped_column(Float)
-    eval_samples: Mapped[int | None] = mapped_column(Integer)
-    agreement: Mapped[float | None] = mapped_column(Float)
-    agreement_ci_low: Mapped[float | None] = mapped_column(Float)
-    agreement_ci_high: Mapped[float | None] = mapped_column(Float)
-    logit_cosine: Mapped[float | None] = mapped_column(Float)
-    size_mb: Mapped[float | None] = mapped_column(Float)
-    peak_mem_mb: Mapped[float | None] = mapped_column(Float)
-    latency_p999_ms: Mapped[float | None] = mapped_column(Float)       # since schema 3
-    achieved_rate_rps: Mapped[float | None] = mapped_column(Float)
-    target_rate_rps: Mapped[float | None] = mapped_column(Float)
-    over_bound_pct: Mapped[float | None] = mapped_column(Float)
-    mean_batch_requests: Mapped[float | None] = mapped_column(Float)
-    cache_hit_pct: Mapped[float | None] = mapped_column(Float)
-    cache_hit_p50_ms: Mapped[float | None] = mapped_column(Float)
-    cache_miss_p50_ms: Mapped[float | None] = mapped_column(Float)
+    # One nullable column per metric, named and typed by the metric catalogue (core/metrics.py).
+    for _metric in METRICS_IN_ORDER:
+        locals()[_metric.name] = mapped_column(Integer if _metric.integer else Float)
+    del _metric
 
 
 class LatencySamples(Base):
