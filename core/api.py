@@ -45,7 +45,13 @@ from core.progress import Progress, no_progress
 from core.recipe import Recipe, RuntimeSettings, TimingConfig, parse_step, validate
 from core.scenarios import DEFAULT_SCENARIO, SCENARIOS, parse_scenario
 from core.settings import Settings, ensure_home, load_settings
-from core.store import CurveRecord, ExplorationRecord, RunRecord, RunStore
+from core.store import (
+    ACTIVE_STATUSES,
+    CurveRecord,
+    ExplorationRecord,
+    RunRecord,
+    RunStore,
+)
 from core.techniques import TECHNIQUES
 
 # Dataset sizes do not depend on the input shape; this stands in for the model's during validation.
@@ -53,7 +59,6 @@ _SIZE_PROBE_SPEC = InputSpec(1, 1, 1, (0.0,), (1.0,))
 MAX_UPLOAD_BYTES = 200 * 1024 ** 2
 # How pickles (protocol 2+) and torch.save zip archives begin; an ONNX protobuf never starts so.
 PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"PK")
-ACTIVE_STATUSES = ("queued", "running")
 
 
 @dataclass(frozen=True)
@@ -212,7 +217,8 @@ class InferScope:
     @staticmethod
     def datasets() -> list[dict[str, Any]]:
         return [{"name": name, "description": e.description, "needs_location": e.needs_location,
-                 "label_space": e.label_space, "location_help": e.location_help} for name, e in DATASETS]
+                 "accepts_location": e.accepts_location, "label_space": e.label_space,
+                 "location_help": e.location_help} for name, e in DATASETS]
 
     @staticmethod
     def techniques() -> list[dict[str, Any]]:
@@ -221,8 +227,8 @@ class InferScope:
 
     @staticmethod
     def scenarios() -> list[dict[str, Any]]:
-        return [{"name": name, "summary": s.summary, "use_when": s.use_when, "options": describe(s.config_cls)}
-                for name, s in SCENARIOS]
+        return [{"name": name, "summary": s.summary, "use_when": s.use_when, "queueing": s.queueing,
+                 "options": describe(s.config_cls)} for name, s in SCENARIOS]
 
     # -- runs -----------------------------------------------------------------------------------
     def plan(self, request: RunRequest) -> PlannedRun:
@@ -246,8 +252,7 @@ class InferScope:
         recipe = Recipe(tuple(parse_step(spec) for spec in request.techniques), runtime, timing)
         validate(recipe, start)
         scenario, scenario_options = parse_scenario(request.scenario)
-        fixed_batch = fixed_batch or any(s.technique == "onnx_export" and not s.config.dynamic_batch
-                                         for s in recipe.steps)
+        fixed_batch = fixed_batch or any(TECHNIQUES.get(s.technique).fixes_batch(s.config) for s in recipe.steps)
         _check_scenario(scenario, scenario_options, fixed_batch)
         if runtime.device == "cuda":
             import torch
@@ -604,8 +609,7 @@ class InferScope:
 
 def _check_scenario(name: str, config: Any, fixed_batch: bool) -> None:
     """Refuse scenario settings the model cannot serve, saying what to change."""
-    merges = name == "server" and config.max_batch > 1
-    if merges and fixed_batch:
+    if SCENARIOS.get(name).merges_requests(config) and fixed_batch:
         raise RecipeError("server dynamic batching merges requests into larger calls, and this model takes a fixed "
                           "batch; set max_batch=1, or export with onnx_export:dynamic_batch=true")
 

@@ -19,6 +19,8 @@ from core.store import CurvePoint, CurveRecord, RunStore
 
 # A rate is past saturation when less than this share of it is achieved.
 SATURATED_SHARE = 0.85
+# A curve sweeps the arrival rate of this scenario, after a quick capacity estimate with the other.
+SWEPT_SCENARIO, ESTIMATE_SCENARIO = "server", "single-stream"
 
 
 @dataclass(frozen=True)
@@ -57,17 +59,17 @@ def sweep(store: RunStore, curve_id: int, settings: Settings, progress: Progress
     timing = TimingConfig(warmup=5, min_repeats=20, min_seconds=0.5, max_seconds=2 * config.seconds_per_point + 1)
     prepared = replace(prepared, recipe=replace(prepared.recipe, timing=timing))
     predictor = make_predictor(prepared.artifact, prepared.recipe.runtime)
-    base = scenario_config("server", run.scenario_config) if run.scenario == "server" else ServerConfig()
+    base = scenario_config(SWEPT_SCENARIO, run.scenario_config) if run.scenario == SWEPT_SCENARIO else ServerConfig()
     base = replace(base, latency_bound_ms=config.latency_bound_ms)
 
-    quick = run_scenario(prepared, predictor, "single-stream", SingleStreamConfig(), seed=run.subset_seed)
+    quick = run_scenario(prepared, predictor, ESTIMATE_SCENARIO, SingleStreamConfig(), seed=run.subset_seed)
     capacity = 1000.0 / float(np.percentile(quick.samples_ms, 50))
     points: list[CurvePoint] = []
     planned = rates(capacity, config)
     for k, rate in enumerate(planned):
         server = replace(base, rate=rate, requests=max(50, min(1_000_000, int(rate * config.seconds_per_point))))
         stage = f"rate {rate:.0f}/s"
-        result = run_scenario(prepared, predictor, "server", server,
+        result = run_scenario(prepared, predictor, SWEPT_SCENARIO, server,
                               lambda _stage, fraction, s=stage: progress(s, fraction), seed=run.subset_seed)
         latency = latency_metrics(result, prepared.recipe.runtime.batch) if result.samples_ms else {}
         point = CurvePoint(target_rate_rps=rate, achieved_rate_rps=result.metrics["achieved_rate_rps"] or 0.0,

@@ -14,7 +14,7 @@ from core.artifacts import OnnxArtifact
 from core.bench.accuracy import fidelity, top_k
 from core.engine import apply_steps, predict_all, prepare_run
 from core.errors import InferScopeError, RecipeError, VerificationError
-from core.export_plan import ExportPlan, plan_export
+from core.export_plan import EXPORT_STEP, ExportPlan, plan_export
 from core.models.onnx_file import METADATA_INPUT_SPEC, METADATA_LABEL_SPACE
 from core.progress import Progress, no_progress
 from core.recipe import RuntimeSettings, make_step
@@ -67,7 +67,7 @@ def export_run(store: RunStore, run_id: int, path: Path, settings: Settings,
     prepared = prepare_run(replace(run, recipe=list(plan.steps)), settings, progress)
     artifact = prepared.artifact
     if artifact.kind == "torch":
-        artifact = apply_steps(artifact, [make_step("onnx_export")], prepared.ctx)
+        artifact = apply_steps(artifact, [make_step(EXPORT_STEP)], prepared.ctx)
     model = onnx.load_from_string(artifact.model_bytes)
     del model.metadata_props[:]
     for key, value in _metadata(run, artifact, prepared.model.input_spec, prepared.model.label_space, plan).items():

@@ -19,6 +19,7 @@ from core.metrics import (
 )
 from core.pareto import Direction, front_indices
 from core.store import ALL_METRICS, CurvePoint, RunRecord
+from core.techniques import TECHNIQUES
 
 COMPARISON_FIELDS = ("model", "dataset", "dataset_location", "subset_size", "subset_seed")
 
@@ -31,8 +32,13 @@ def comparison_key(run: RunRecord | dict[str, Any]) -> tuple:
 
 
 def is_baseline_recipe(steps: Sequence[dict[str, Any]]) -> bool:
-    """No steps, or only `fp32`: the untransformed model."""
-    return all(step["technique"] == "fp32" for step in steps)
+    """No steps, or only the baseline technique (`fp32`, which stands alone): the untransformed model."""
+    return all(TECHNIQUES.get(step["technique"]).position == "alone" for step in steps)
+
+
+def recommendable(run: RunRecord) -> bool:
+    """False for runs whose speed is not the model's (e.g. behind a response cache): never recommended."""
+    return all(TECHNIQUES.get(step["technique"]).recommendable for step in run.recipe)
 
 
 def is_baseline(run: RunRecord) -> bool:
@@ -153,7 +159,7 @@ def recommend(runs: Sequence[RunRecord], *, max_drop: float = 1.0, latency: str 
     for run in runs:
         if run.status != "done" or (model and run.model != model) or run.metrics.get(latency) is None:
             continue
-        if any(step["technique"] == "cache" for step in run.recipe):
+        if not recommendable(run):
             continue
         baseline = base.get(comparison_key(run))
         drop = accuracy_drop(run, baseline)

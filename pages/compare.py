@@ -5,6 +5,7 @@ import streamlit as st
 
 from core import views
 from core.errors import InferScopeError
+from core.store import ACTIVE_STATUSES
 from pages.common import get_api
 
 st.title("Compare")
@@ -63,7 +64,7 @@ curve_run = by_id[st.selectbox("Configuration of run", chosen, format_func=label
 def curve_panel(run_id: int) -> None:
     curves = api.curves(run_id)
     latest = curves[-1] if curves else None
-    busy = latest is not None and latest.status in ("queued", "running")
+    busy = latest is not None and latest.status in ACTIVE_STATUSES
     c1, c2, c3 = st.columns([2, 2, 2])
     bound = c1.number_input("p99 bound (ms)", min_value=0.001, key=f"curve_bound_{run_id}",
                             value=float(latest.config.get("latency_bound_ms", 50.0)) if latest else 50.0)
@@ -109,5 +110,5 @@ def curve_panel(run_id: int) -> None:
                f"{summary.saturation.achieved_rate_rps:.0f} requests/s; {best}.")
 
 
-active = any(c.status in ("queued", "running") for c in api.curves(curve_run.id))
+active = any(c.status in ACTIVE_STATUSES for c in api.curves(curve_run.id))
 st.fragment(curve_panel, run_every=2.0 if active else None)(curve_run.id)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.api import InferScope
 from core.explore.report import ExplorationReport
+from core.store import ACTIVE_STATUSES
 
 LIVE_SECONDS = 3
 
@@ -18,7 +19,7 @@ def show_exploration(api: InferScope, exploration_id: int) -> None:
     st.caption(f"{record.config.get('model')} on {record.config.get('dataset')} · {record.status} · "
                f"{record.trials} trial(s) in {record.spent_s / 60:.1f} min · strategy {record.strategy or 'not chosen yet'}"
                + (f" · {record.error}" if record.error else "") + "".join(f" · {n}" for n in record.notes[-1:]))
-    if record.status in ("queued", "running"):
+    if record.status in ACTIVE_STATUSES:
         st.progress(min(1.0, record.progress), text=f"budget used: {record.progress:.0%}")
         _watch(api, record.id, record.trials, record.status)
     _recommendations(result)

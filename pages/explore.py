@@ -5,6 +5,8 @@ import streamlit as st
 from core.api import ExploreRequest
 from core.errors import InferScopeError
 from core.explore import STRATEGIES, SearchSpace, default_space, space_from_text
+from core.models import DEFAULT_MODEL
+from core.store import ACTIVE_STATUSES
 from pages.common import get_api, upload_time
 from pages.forms import split_values, whole_numbers
 
@@ -19,13 +21,13 @@ left, mid, right, far = st.columns([2, 2, 1, 1])
 names = [m["name"] for m in api.models()]
 uploads = {u["path"]: f"{u['name']} · uploaded {upload_time(u['uploaded_at'])}" for u in api.uploads()}
 model = left.selectbox("Model", [*names, *uploads], key="x_model",
-                       index=names.index("resnet8") if "resnet8" in names else 0,
+                       index=names.index(DEFAULT_MODEL) if DEFAULT_MODEL in names else 0,
                        format_func=lambda m: f"{uploads[m]} (uploaded ONNX)" if m in uploads else m)
 model_options = left.text_input("Model options", key="x_model_options", placeholder="e.g. epochs=1 or mean=0.5/std=0.5",
                                 help="key=value pairs separated by commas, as on the CLI (the Run page lists them)")
 datasets = {d["name"]: d for d in api.datasets()}
 dataset = mid.selectbox("Dataset", list(datasets), key="x_dataset")
-if datasets[dataset]["needs_location"] or dataset == "imagenette":
+if datasets[dataset]["accepts_location"]:
     location = mid.text_input("Location", key="x_location", help=datasets[dataset]["location_help"])
     dataset = f"{dataset}:{location}" if location.strip() else dataset
 subset = right.number_input("Subset size", min_value=1, value=1000, step=100, key="x_subset")
@@ -130,7 +132,7 @@ a1, a2, a3 = st.columns(3)
 if a1.button("Show in Results", key="x_results", type="primary"):
     st.session_state["f_exploration"] = record.id
     st.switch_page("pages/results.py")
-if record.status in ("queued", "running") and a2.button("Cancel", key="x_cancel"):
+if record.status in ACTIVE_STATUSES and a2.button("Cancel", key="x_cancel"):
     api.cancel_exploration(record.id)
     st.rerun()
 if record.status in ("cancelled", "interrupted", "failed") and a3.button("Continue", key="x_continue",

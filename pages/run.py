@@ -4,6 +4,8 @@ import streamlit as st
 
 from core.api import GridRequest
 from core.errors import InferScopeError
+from core.models import DEFAULT_MODEL
+from core.store import ACTIVE_STATUSES
 from pages.common import get_api, upload_time
 from pages.forms import option_values, whole_numbers
 
@@ -34,7 +36,7 @@ if source == "onnx":
         model_options = option_values("model_onnx", api.model_option_fields("onnx"))
 else:
     names = catalogue[catalogue["source"] == source]["name"].tolist() if source else []
-    default = ["resnet8"] if "resnet8" in names else names[:1]
+    default = [DEFAULT_MODEL] if DEFAULT_MODEL in names else names[:1]
     models = st.multiselect("Models", names, default=default, key=f"models_{source}")
     if models:
         details = catalogue[catalogue["name"].isin(models)][
@@ -52,7 +54,7 @@ datasets = {d["name"]: d for d in api.datasets()}
 left, mid, right = st.columns([2, 1, 1])
 dataset = left.selectbox("Dataset", list(datasets), key="dataset",
                          format_func=lambda n: f"{n} — {datasets[n]['description']}")
-if datasets[dataset]["needs_location"] or dataset == "imagenette":
+if datasets[dataset]["accepts_location"]:
     location = left.text_input("Location", key="dataset_location", help=datasets[dataset]["location_help"])
     dataset_spec = f"{dataset}:{location}" if location.strip() else dataset
 else:
@@ -105,7 +107,7 @@ scenario = st.selectbox("How load is applied while timing", list(scenarios), key
 st.caption(f"Use it for {scenarios[scenario]['use_when']}.")
 scenario_options = {}
 if scenarios[scenario]["options"]:
-    with st.expander(f"{scenario} options", expanded=scenario in ("server", "concurrent")):
+    with st.expander(f"{scenario} options", expanded=scenarios[scenario]["queueing"]):
         scenario_options = option_values(f"scenario_{scenario}", scenarios[scenario]["options"])
 
 
@@ -151,7 +153,7 @@ def live_queue() -> None:
         if cols[2].button("Cancel", key=f"cancel_{run.id}"):
             api.cancel(run.id)
             st.rerun(scope="fragment")
-    finished = [r for r in api.runs() if r.status not in ("queued", "running")][-5:]
+    finished = [r for r in api.runs() if r.status not in ACTIVE_STATUSES][-5:]
     if finished:
         st.caption("Latest finished: " + " · ".join(
             f"{r.id} {r.status}" + (f" ({r.error})" if r.error and r.status != "done" else "")

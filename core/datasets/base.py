@@ -74,3 +74,8 @@ class DatasetEntry:
     label_space: str | None
     load: Callable[[str | None, Settings, InputSpec], LoadedDataset]
     location_help: str = ""
+    optional_location: bool = False  # takes a location without needing one (e.g. a download cache root)
+
+    @property
+    def accepts_location(self) -> bool:
+        return self.needs_location or self.optional_location

@@ -35,4 +35,4 @@ def load(location: str | None, settings: Settings, spec: InputSpec) -> LoadedDat
 ENTRY = DatasetEntry(
     name="imagenette", description="Imagenette 320px validation split (10 ImageNet classes; downloaded when online)",
     needs_location=False, label_space="imagenet-1k", load=load,
-    location_help="optional root holding imagenette2-320/")
+    location_help="optional root holding imagenette2-320/", optional_location=True)

@@ -11,7 +11,7 @@ from typing import Sequence
 from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY
 from core.pareto import Direction, front_indices
 from core.store import RunRecord
-from core.views import accuracy_drop, baselines, comparison_key
+from core.views import accuracy_drop, baselines, comparison_key, recommendable
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def recommend(runs: Sequence[RunRecord], constraints: Constraints) -> Recommenda
     Runs behind a response cache are left out: their speed comes from repeated queries, and an
     exported file carries the model, not the cache.
     """
-    usable = [r for r in runs if not any(step["technique"] == "cache" for step in r.recipe)]
+    usable = [r for r in runs if recommendable(r)]
     line = front(usable, constraints)
     if not line:
         return Recommendations(None, None, [])

@@ -38,6 +38,8 @@ class Scenario:
     use_when: str           # when a user should pick it
     config_cls: type
     run: Callable[[LoadContext, Any], ScenarioResult]
+    queueing: bool = False  # requests wait for each other, so latency includes queueing (its options matter)
+    merges_requests: Callable[[Any], bool] = lambda config: False  # dynamic batching: calls larger than the batch
 
 
 SCENARIOS: Registry[Scenario] = Registry("scenario")
@@ -50,10 +52,10 @@ for _scenario in (
              OfflineConfig, run_offline),
     Scenario("server", "Poisson arrivals at a target rate, optional dynamic batching; latency includes queueing",
              "an online service with a latency budget: p99 at the traffic you expect",
-             ServerConfig, run_server),
+             ServerConfig, run_server, queueing=True, merges_requests=lambda config: config.max_batch > 1),
     Scenario("concurrent", "N clients sending back to back to one shared session or K instances",
              "many callers at once: how throughput and latency scale with clients and instances",
-             ConcurrentConfig, run_concurrent),
+             ConcurrentConfig, run_concurrent, queueing=True),
 ):
     SCENARIOS.register(_scenario.name, _scenario)
 

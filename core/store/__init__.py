@@ -7,6 +7,12 @@ from core.store.entities import (
     RunRecord,
 )
 from core.store.repository import RunStore, set_process_role
-from core.store.schema import FINAL_STATUSES, METRIC_COLUMNS, SCHEMA_VERSION, STATUSES
+from core.store.schema import (
+    ACTIVE_STATUSES,
+    FINAL_STATUSES,
+    METRIC_COLUMNS,
+    SCHEMA_VERSION,
+    STATUSES,
+)
 
-__all__ = ["RunStore", "set_process_role", "RunRecord", "CurveRecord", "CurvePoint", "ExplorationRecord", "ALL_METRICS", "METRIC_COLUMNS", "STATUSES", "FINAL_STATUSES", "SCHEMA_VERSION"]
+__all__ = ["ACTIVE_STATUSES", "RunStore", "set_process_role", "RunRecord", "CurveRecord", "CurvePoint", "ExplorationRecord", "ALL_METRICS", "METRIC_COLUMNS", "STATUSES", "FINAL_STATUSES", "SCHEMA_VERSION"]

@@ -25,6 +25,7 @@ from core.metrics import METRICS_IN_ORDER, added_in
 SCHEMA_VERSION = 5
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 FINAL_STATUSES = ("done", "failed", "cancelled", "interrupted")
+ACTIVE_STATUSES = ("queued", "running")  # a job that is waiting or being worked on
 
 # Named constraints, so migrations can refer to them on every database.
 NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",

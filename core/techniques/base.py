@@ -63,7 +63,8 @@ class Technique:
     `calibration_size` tells the UI and the validator how many calibration images a config needs;
     `check` refuses configurations the run's device or settings cannot honour, with the reason;
     `needs_train_split` says when a config trains (recovery, distillation) and so needs a train split;
-    `export(kind)` is how an ONNX export treats the step when it is applied to a `kind` artifact.
+    `export(kind)` is how an ONNX export treats the step when it is applied to a `kind` artifact;
+    `fixes_batch` says when a config leaves a graph that takes one batch size only.
     """
 
     name: str
@@ -77,6 +78,8 @@ class Technique:
     check: Callable[[Any, ArtifactKind, Any], None] = lambda config, kind, runtime: None  # RecipeError if impossible
     needs_train_split: Callable[[Any], bool] = lambda config: False
     export: Callable[[ArtifactKind], ExportRule] = lambda kind: CARRIED
+    fixes_batch: Callable[[Any], bool] = lambda config: False  # the result takes only the run's batch size
+    recommendable: bool = True  # False: its runs are never recommended (their speed is not the model's)
 
     def output_kind(self, kind: ArtifactKind) -> ArtifactKind:
         return self.produces or kind

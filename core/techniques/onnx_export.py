@@ -62,4 +62,5 @@ def apply(artifact: TorchArtifact, config: OnnxExportConfig, ctx: BuildContext) 
 
 TECHNIQUE = Technique(
     name="onnx_export", summary="export to ONNX (dynamo exporter, one file, dynamic batch), checked against torch",
-    config_cls=OnnxExportConfig, accepts=frozenset({"torch"}), produces="onnx", apply=apply)
+    config_cls=OnnxExportConfig, accepts=frozenset({"torch"}), produces="onnx", apply=apply,
+    fixes_batch=lambda config: not config.dynamic_batch)

@@ -8,7 +8,7 @@ from core.store import RunRecord
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
-def run(id, latency, top1, recipe=("x",), size=1.0, minute=None):
+def run(id, latency, top1, recipe=("onnx_export",), size=1.0, minute=None):
     steps = [{"technique": t, "config": {}} for t in recipe]
     finished = T0 + timedelta(minutes=minute if minute is not None else id)
     return RunRecord(id=id, status="done", created_at=T0, started_at=T0, finished_at=finished, stage="done",
@@ -43,9 +43,9 @@ def test_front_fastest_and_knee_with_reasons():
     picks = analysis.recommend(runs, c)
     assert [r.id for r in picks.front] == [4, 3, 2, 1]  # 6 is too inaccurate, 5 is dominated by 3
     assert picks.fastest.run.id == 4
-    assert picks.fastest.reason == "2.00x faster than run 3 (x) for 1.60 points of top1"
+    assert picks.fastest.reason == "2.00x faster than run 3 (onnx_export) for 1.60 points of top1"
     assert picks.knee.run.id == 3
-    assert picks.knee.reason.startswith("2.50x faster than run 2 (x) for 0.30 points of top1; +1.60 points")
+    assert picks.knee.reason.startswith("2.50x faster than run 2 (onnx_export) for 0.30 points of top1; +1.60 points")
 
 
 def test_cached_runs_are_never_recommended_and_a_lone_point_is_compared_with_fp32():
