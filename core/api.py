@@ -3,47 +3,40 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import json
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from core import jobs, views
 from core.curve import CurveConfig, execute_curve
-from core.datasets import DATASETS, parse_dataset
-from core.datasets.subset import (
-    calibration_split_name,
-    calibration_subset,
-    evaluation_subset,
-)
-from core.engine import check_compatible, execute, model_spec
-from core.errors import ConfigError, DataError, InferScopeError, ModelError, RecipeError
+from core.datasets import DATASETS
+from core.engine import execute
+from core.errors import ConfigError, InferScopeError, ModelError, RecipeError
 from core.explore import (
-    Configuration,
-    SearchSpace,
     Trial,
-    default_space,
-    execute_exploration,
-    parse_settings,
-    runnable,
 )
 from core.explore.report import ExplorationReport, report
-from core.explore.search import choose_strategy
-from core.explore.space import Validity
 from core.export import ExportResult, export_run
 from core.export_plan import ExportPlan, plan_export
-from core.inputs import InputSpec
 from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY, OBJECTIVES
-from core.models import MODELS, SOURCES, describe_models, parse_model
+from core.models import MODELS, SOURCES, describe_models
 from core.models.onnx_file import validate as validate_onnx
-from core.options import describe, format_spec, parse_options, to_dict
+from core.options import describe, parse_options, to_dict
 from core.pareto import pareto_front
+from core.planning import (
+    ExplorationPlan,
+    ExploreRequest,
+    GridPlan,
+    GridRequest,
+    PlannedRun,
+    Planner,
+    RunRequest,
+    StepSpec,
+)
 from core.progress import Progress, no_progress
-from core.recipe import Recipe, RuntimeSettings, TimingConfig, parse_step, validate
-from core.scenarios import DEFAULT_SCENARIO, SCENARIOS, parse_scenario
+from core.scenarios import SCENARIOS
 from core.settings import Settings, ensure_home, load_settings
 from core.store import (
     ACTIVE_STATUSES,
@@ -54,139 +47,9 @@ from core.store import (
 )
 from core.techniques import TECHNIQUES
 
-# Dataset sizes do not depend on the input shape; this stands in for the model's during validation.
-_SIZE_PROBE_SPEC = InputSpec(1, 1, 1, (0.0,), (1.0,))
 MAX_UPLOAD_BYTES = 200 * 1024 ** 2
 # How pickles (protocol 2+) and torch.save zip archives begin; an ONNX protobuf never starts so.
 PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"PK")
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """One run as a user asks for it (strings as typed on the CLI or picked in the UI)."""
-
-    model: str
-    dataset: str = "fashion-mnist"
-    subset: int = 1000
-    seed: int = 0
-    techniques: tuple[str, ...] = ()
-    threads: int | None = None
-    batch: int = 1
-    device: str = "cpu"
-    random_weights: bool = False
-    timing: dict[str, Any] = field(default_factory=dict)
-    provider: str | None = None
-    scenario: str = DEFAULT_SCENARIO  # NAME[:key=value,...]
-
-
-@dataclass(frozen=True)
-class PlannedRun:
-    """A validated request: exactly what will be stored."""
-
-    fields: dict[str, Any]
-    recipe: Recipe
-
-
-@dataclass(frozen=True)
-class GridRequest:
-    """Several runs at once: every list is one axis; the grid is their Cartesian product.
-
-    `techniques` is an ordered list of (technique name, {option: [values]}); each option's values
-    form another axis; so does each option of `scenario` (name, {option: [values]}).
-    """
-
-    models: tuple[str, ...]
-    model_options: dict[str, tuple[Any, ...]] = field(default_factory=dict)
-    dataset: str = "fashion-mnist"
-    subset: int = 1000
-    seed: int = 0
-    techniques: tuple[tuple[str, dict[str, tuple[Any, ...]]], ...] = ()
-    threads: tuple[int | None, ...] = (None,)
-    batch: tuple[int, ...] = (1,)
-    device: tuple[str, ...] = ("cpu",)
-    random_weights: bool = False
-    timing: dict[str, Any] = field(default_factory=dict)
-    provider: str | None = None
-    scenario: tuple[str, dict[str, tuple[Any, ...]]] = (DEFAULT_SCENARIO, {})
-
-
-def _option_specs(name: str, options: dict[str, tuple[Any, ...]]) -> list[str]:
-    """NAME:k=v specs for every combination of the option values."""
-    keys = list(options)
-    combos = itertools.product(*(options[k] for k in keys)) if keys else [()]
-    return [format_spec(name, dict(zip(keys, combo))) for combo in combos]
-
-
-def expand_grid(grid: GridRequest) -> list[RunRequest]:
-    """The grid as individual run requests, in a stable order."""
-    technique_axes = [_option_specs(name, options) for name, options in grid.techniques]
-    scenarios = _option_specs(*grid.scenario)
-    keys = [k for k, values in grid.model_options.items() if values]
-    option_combos = [dict(zip(keys, combo)) for combo in itertools.product(*(grid.model_options[k] for k in keys))]
-    models = [_with_options(m, o) for m in grid.models for o in option_combos]
-    requests = []
-    for model, threads, batch, device, scenario in itertools.product(models, grid.threads, grid.batch, grid.device,
-                                                                     scenarios):
-        for steps in itertools.product(*technique_axes) if technique_axes else [()]:
-            requests.append(RunRequest(model=model, dataset=grid.dataset, subset=grid.subset, seed=grid.seed,
-                                       techniques=tuple(steps), threads=threads, batch=batch, device=device,
-                                       random_weights=grid.random_weights, timing=dict(grid.timing),
-                                       provider=grid.provider, scenario=scenario))
-    return requests
-
-
-def _with_options(model: str, options: dict[str, Any]) -> str:
-    spec = format_spec(model, options)
-    if spec != model and ":" in model:  # an ONNX path that already carries options
-        return model + "," + spec[len(model) + 1:]
-    return spec
-
-
-@dataclass(frozen=True)
-class GridPlan:
-    """A validated grid: the FP32 baselines it still needs come first."""
-
-    runs: list[PlannedRun]
-    added_baselines: int
-
-
-@dataclass(frozen=True)
-class ExploreRequest:
-    """An exploration as a user asks for it: what to search, on which data, within which budget.
-
-    `options` are ExploreSettings values (budget_runs or budget_minutes, constraints, strategy);
-    `space` None means the default space for the model.
-    """
-
-    model: str
-    dataset: str = "fashion-mnist"
-    subset: int = 1000
-    seed: int = 0
-    space: SearchSpace | None = None
-    options: dict[str, Any] = field(default_factory=dict)
-    timing: dict[str, Any] = field(default_factory=dict)
-    device: str = "cpu"
-    random_weights: bool = False
-
-
-# Seconds per trial assumed before this model has any finished run to go by.
-DEFAULT_SECONDS_PER_RUN = 20.0
-
-
-@dataclass(frozen=True)
-class ExplorationPlan:
-    """A validated exploration: its space, what can run, and what the budget allows."""
-
-    config: dict[str, Any]          # what is stored
-    space: SearchSpace
-    validity: Validity
-    strategy: str                   # exhaustive, nsga2 or tpe
-    budget_runs: int                # trials the budget allows (estimated for a minutes budget)
-    estimate_basis: str             # where the per-trial time of a minutes budget comes from
-
-    @property
-    def expected_runs(self) -> int:
-        return min(self.budget_runs, len(self.validity.runnable))
 
 
 class InferScope:
@@ -197,6 +60,7 @@ class InferScope:
         ensure_home(self.settings)
         self.store = RunStore(self.settings.db_url)
         self.store.mark_dead_runs_interrupted()
+        self.planner = Planner(self.settings, self.store)
 
     # -- catalogue ----------------------------------------------------------------------------
     def models(self) -> list[dict[str, Any]]:
@@ -233,59 +97,7 @@ class InferScope:
     # -- runs -----------------------------------------------------------------------------------
     def plan(self, request: RunRequest) -> PlannedRun:
         """Validate everything that can be checked before work starts; raise with what to change."""
-        model = parse_model(request.model, random_weights=request.random_weights)
-        if model.is_onnx_file:
-            _, summary = validate_onnx(Path(model.name).expanduser().resolve())
-            start, label_space, classes, source = "onnx", summary.label_space, summary.num_classes, "onnx"
-            if summary.batch is not None and summary.batch != request.batch:
-                raise RecipeError(f"{model.name} takes a fixed batch of {summary.batch}; use --batch {summary.batch}")
-            fixed_batch = summary.batch is not None
-            model_name = str(Path(model.name).expanduser().resolve())
-        else:
-            entry = MODELS.get(model.name)
-            start, label_space, classes, source, model_name = "torch", entry.label_space, None, entry.source, model.name
-            fixed_batch = False
-        runtime = parse_options(RuntimeSettings, {"threads": request.threads, "batch": request.batch,
-                                                  "device": request.device, "provider": request.provider},
-                                what="runtime")
-        timing = parse_options(TimingConfig, request.timing, what="timing")
-        recipe = Recipe(tuple(parse_step(spec) for spec in request.techniques), runtime, timing)
-        validate(recipe, start)
-        scenario, scenario_options = parse_scenario(request.scenario)
-        fixed_batch = fixed_batch or any(TECHNIQUES.get(s.technique).fixes_batch(s.config) for s in recipe.steps)
-        _check_scenario(scenario, scenario_options, fixed_batch)
-        if runtime.device == "cuda":
-            import torch
-
-            if not torch.cuda.is_available():
-                raise RecipeError("device cuda is not available here (torch.cuda.is_available() is False); "
-                                  "use device cpu")
-        if runtime.provider and recipe.final_kind(start) == "onnx":
-            import onnxruntime as ort
-
-            if runtime.provider not in ort.get_available_providers():
-                raise RecipeError(f"execution provider {runtime.provider} is not in this onnxruntime build "
-                                  f"(available: {', '.join(ort.get_available_providers())})")
-        entry, location = parse_dataset(request.dataset)
-        dataset = entry.load(location, self.settings, _SIZE_PROBE_SPEC)
-        trained = not model.options.get("random_weights")
-        check_compatible(model_name, label_space, classes or len(dataset.class_names), trained, dataset)
-        if request.subset < 1:
-            raise DataError(f"subset size must be at least 1; got {request.subset}")
-        subset = evaluation_subset(dataset, request.subset, request.seed)
-        if recipe.calibration_size():
-            calibration_subset(dataset, subset, recipe.calibration_size(), request.seed)
-        for step in recipe.steps:
-            if TECHNIQUES.get(step.technique).needs_train_split(step.config) and dataset.train is None:
-                raise RecipeError(f"{step.technique} trains on a train split and {entry.name} has none; use "
-                                  "fashion-mnist" + (" or set recovery=none" if hasattr(step.config, "recovery") else ""))
-        fields = {"model": model_name, "model_source": source, "model_options": dict(model.options),
-                  "dataset": entry.name, "dataset_location": dataset.location, "subset_size": request.subset, "subset_seed": request.seed,
-                  "subset_split": dataset.evaluation.name,
-                  "calibration_split": calibration_split_name(dataset) if recipe.calibration_size() else None,
-                  "recipe": recipe.steps_json(), "runtime": {**to_dict(runtime), "timing": to_dict(timing)},
-                  "scenario": scenario, "scenario_config": to_dict(scenario_options)}
-        return PlannedRun(fields, recipe)
+        return self.planner.plan(request)
 
     def submit(self, request: RunRequest) -> int:
         """Validate and store a queued run; returns its id."""
@@ -298,30 +110,7 @@ class InferScope:
     # -- grids and the job queue ---------------------------------------------------------------
     def plan_grid(self, grid: GridRequest) -> GridPlan:
         """Validate every run of the grid plus the FP32 baselines it still needs (added first)."""
-        requests = expand_grid(grid)
-        if not requests:
-            raise InferScopeError("the grid is empty: pick at least one model")
-        planned = []
-        for i, request in enumerate(requests):
-            try:
-                planned.append(self.plan(request))
-            except InferScopeError as exc:
-                where = f"run {i + 1} of {len(requests)} ({request.model}, {', '.join(request.techniques) or 'fp32'})"
-                raise type(exc)(f"{where}: {exc}") from None
-        baselines = self._baselines_needed(planned, requests)
-        return GridPlan(baselines + planned, len(baselines))
-
-    def _baselines_needed(self, planned: list[PlannedRun], requests: list[RunRequest]) -> list[PlannedRun]:
-        have = {views.comparison_key(r) for r in self.runs() if views.is_baseline(r) and r.status in
-                ("done", *ACTIVE_STATUSES)}
-        have |= {views.comparison_key(p.fields) for p in planned if views.is_baseline_recipe(p.fields["recipe"])}
-        extra = []
-        for plan, request in zip(planned, requests):
-            key = views.comparison_key(plan.fields)
-            if key not in have:
-                have.add(key)
-                extra.append(self.plan(RunRequest(**{**request.__dict__, "techniques": ()})))
-        return extra
+        return self.planner.plan_grid(grid)
 
     def submit_grid(self, grid: GridRequest) -> list[int]:
         """Queue the grid (baselines first) and make sure a worker process is running it."""
@@ -465,45 +254,7 @@ class InferScope:
     # -- explorations -------------------------------------------------------------------------------
     def plan_exploration(self, request: ExploreRequest) -> ExplorationPlan:
         """Validate the model, data, space and budget; say how many trials the budget allows."""
-        options = parse_settings(request.options)
-        base = self.plan(RunRequest(model=request.model, dataset=request.dataset, subset=request.subset,
-                                    seed=request.seed, device=request.device, random_weights=request.random_weights,
-                                    timing=dict(request.timing)))
-        start = "onnx" if base.fields["model_source"] == "onnx" else "torch"
-        space = request.space or default_space(start)
-        validity = runnable(space, start)
-        if not validity.runnable:
-            reasons = "; ".join(validity.skipped)
-            raise RecipeError(f"none of the space's {space.size()} configurations can run ({reasons}); "
-                              "add `none` to an axis or change the technique order")
-        seconds, basis = self._seconds_per_run(base.fields)
-        allowed = options.budget_runs or max(1, int(options.budget_minutes * 60 // seconds))
-        strategy = choose_strategy(options.strategy, len(validity.runnable), allowed)
-        config = {**to_dict(options), "model": request.model, "dataset": request.dataset, "subset": request.subset,
-                  "seed": request.seed, "device": request.device, "random_weights": request.random_weights,
-                  "timing": dict(request.timing), "space": space.to_dict(), "start": start,
-                  "expected_runs": allowed}
-        return ExplorationPlan(config, space, validity, strategy, allowed, basis)
-
-    def _seconds_per_run(self, fields: dict[str, Any]) -> tuple[float, str]:
-        """Median wall time of finished runs of this model on this data, or a default guess."""
-        key = views.comparison_key(fields)
-        durations = sorted((r.finished_at - r.started_at).total_seconds() for r in self.runs("done")
-                           if views.comparison_key(r) == key and r.started_at and r.finished_at)
-        if not durations:
-            return DEFAULT_SECONDS_PER_RUN, (f"no finished run of this model on this subset yet: assuming "
-                                             f"{DEFAULT_SECONDS_PER_RUN:.0f} s per run")
-        median = max(1.0, durations[len(durations) // 2])
-        return median, f"median of {len(durations)} finished run(s) of this model on this subset: {median:.0f} s"
-
-    def _trial_planner(self, config: dict[str, Any]) -> Callable[[Configuration], dict[str, Any]]:
-        """Stored fields of a trial: the exploration's model and data with one configuration."""
-        def plan(trial: Configuration) -> dict[str, Any]:
-            return self.plan(RunRequest(model=config["model"], dataset=config["dataset"], subset=config["subset"],
-                                        seed=config["seed"], techniques=trial.techniques, threads=trial.threads,
-                                        batch=trial.batch, device=config["device"],
-                                        random_weights=config["random_weights"], timing=config["timing"])).fields
-        return plan
+        return self.planner.plan_exploration(request)
 
     def submit_exploration(self, request: ExploreRequest) -> int:
         """Queue an exploration for the worker; returns its id."""
@@ -527,9 +278,7 @@ class InferScope:
     def run_exploration(self, exploration_id: int, progress: Progress = no_progress,
                         on_trial: Callable[[Trial], None] = lambda trial: None) -> ExplorationRecord:
         """Work on an exploration this process has claimed (the worker's entry point)."""
-        config = self.store.exploration(exploration_id).config
-        return execute_exploration(self.store, exploration_id, self.settings, self._trial_planner(config),
-                                   progress, on_trial)
+        return jobs.run_exploration(self.store, exploration_id, self.settings, progress, on_trial)
 
     def requeue_exploration(self, exploration_id: int) -> None:
         """Hand a stopped exploration back to the worker; it continues where it stopped."""
@@ -596,22 +345,15 @@ class InferScope:
             raise RecipeError(f"{plan.refused}, and no exportable configuration is near it")
         run = self.store.get(run_id)
         timing = run.runtime.get("timing") or {}
-        request = RunRequest(model=model_spec(run), dataset=run.dataset_spec, subset=run.subset_size,
-                             seed=run.subset_seed,
-                             techniques=tuple(format_spec(s["technique"], s["config"]) for s in plan.alternative),
+        request = RunRequest(model=run.model, model_options=run.model_options, dataset=run.dataset_spec,
+                             subset=run.subset_size, seed=run.subset_seed,
+                             techniques=tuple(StepSpec(s["technique"], s["config"]) for s in plan.alternative),
                              threads=run.runtime.get("threads"), batch=run.runtime.get("batch", 1),
                              device=run.runtime.get("device", "cpu"), provider=run.runtime.get("provider"),
-                             timing=timing, scenario=format_spec(run.scenario, run.scenario_config))
+                             timing=timing, scenario=run.scenario, scenario_options=run.scenario_config)
         new_id = self.submit(request)
         jobs.ensure_worker(self.settings)
         return new_id
-
-
-def _check_scenario(name: str, config: Any, fixed_batch: bool) -> None:
-    """Refuse scenario settings the model cannot serve, saying what to change."""
-    if SCENARIOS.get(name).merges_requests(config) and fixed_batch:
-        raise RecipeError("server dynamic batching merges requests into larger calls, and this model takes a fixed "
-                          "batch; set max_batch=1, or export with onnx_export:dynamic_batch=true")
 
 
 def flat_run(run: RunRecord) -> dict[str, Any]:

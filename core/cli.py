@@ -322,7 +322,7 @@ def cmd_worker(args) -> int:
 
     api = _api()
     with TqdmProgress() as bar:
-        count = jobs.run_worker(api.settings, api.store, progress=bar, explore=api.run_exploration)
+        count = jobs.run_worker(api.settings, api.store, progress=bar)
     print(f"worker finished {count} job(s)")
     return 0
 

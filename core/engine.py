@@ -15,9 +15,9 @@ from core.bench.accuracy import fidelity, top_k
 from core.bench.memory import PeakMemory
 from core.bench.timing import LatencyStats
 from core.datasets import load_dataset
-from core.datasets.base import LoadedDataset
+from core.datasets.base import LoadedDataset, check_compatible
 from core.datasets.subset import Subset, calibration_subset, evaluation_subset
-from core.errors import DataError, InferScopeError, MeasurementError, RunCancelled
+from core.errors import InferScopeError, MeasurementError, RunCancelled
 from core.inputs import preprocess
 from core.models import ModelRequest, build_model
 from core.models.base import LoadedModel
@@ -38,19 +38,6 @@ from core.store import RunRecord, RunStore
 from core.techniques import TECHNIQUES, BuildContext
 
 PREPROCESS_CHUNK = 256
-
-
-def check_compatible(model_name: str, model_space: str, num_classes: int, trained: bool,
-                     dataset: LoadedDataset) -> str | None:
-    """Raise when the model's outputs cannot be scored on the dataset's labels; return a note if assumed."""
-    if not dataset.has_labels or not trained or model_space == dataset.label_space:
-        return None
-    if model_space.startswith("custom-") and num_classes == dataset.num_classes:
-        return (f"assuming the model's {num_classes} outputs follow {dataset.name}'s class order "
-                f"({', '.join(dataset.class_names[:3])}, ...)")
-    raise DataError(f"model {model_name} predicts {model_space} classes ({num_classes}) but dataset {dataset.name} is "
-                    f"labelled with {dataset.label_space} classes ({dataset.num_classes}); pick a {model_space} "
-                    "dataset, or synthetic for latency only")
 
 
 def load_images(subset: Subset, model: LoadedModel, progress: Progress, stage: str) -> np.ndarray:

@@ -13,14 +13,16 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Callable
 
 from core.curve import execute_curve
 from core.engine import execute
 from core.errors import RunCancelled
-from core.progress import no_progress
+from core.explore import Trial, execute_exploration
+from core.planning import Planner
+from core.progress import Progress, no_progress
 from core.settings import Settings
-from core.store import RunStore
+from core.store import ExplorationRecord, RunStore
 
 LOCK_NAME = "worker.lock"
 LOG_NAME = "worker.log"
@@ -75,12 +77,16 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def run_worker(settings: Settings, store: RunStore, *, progress=no_progress,
-               explore: Callable[[int], Any] | None = None) -> int:
-    """Execute queued runs, then explorations (with `explore`), then curves, until none waits; returns how many.
+def run_exploration(store: RunStore, exploration_id: int, settings: Settings, progress: Progress = no_progress,
+                    on_trial: Callable[[Trial], None] = lambda trial: None) -> ExplorationRecord:
+    """Work on an exploration this process has claimed: the planner plans each trial, the engine measures it."""
+    config = store.exploration(exploration_id).config
+    return execute_exploration(store, exploration_id, settings, Planner(settings, store).trial_planner(config),
+                               progress, on_trial)
 
-    `explore(exploration_id)` works on a claimed exploration (the api's run_exploration).
-    """
+
+def run_worker(settings: Settings, store: RunStore, *, progress: Progress = no_progress) -> int:
+    """Execute queued runs, then explorations, then curves, until none waits; returns how many."""
     lock = _try_lock(settings)
     if lock is None:
         return 0  # another worker owns the queue
@@ -90,8 +96,8 @@ def run_worker(settings: Settings, store: RunStore, *, progress=no_progress,
         while True:  # runs first, then explorations, then latency-throughput curves, until none waits
             if (run_id := store.claim_next_queued()) is not None:
                 job = lambda: execute(store, run_id, settings, progress)  # noqa: E731
-            elif explore is not None and (exploration_id := store.claim_next_exploration()) is not None:
-                job = lambda: explore(exploration_id)  # noqa: E731
+            elif (exploration_id := store.claim_next_exploration()) is not None:
+                job = lambda: run_exploration(store, exploration_id, settings, progress)  # noqa: E731
             elif (curve_id := store.claim_next_curve()) is not None:
                 job = lambda: execute_curve(store, curve_id, settings, progress)  # noqa: E731
             else:

@@ -6,6 +6,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from core.errors import DataError
 from core.inputs import InputSpec
 from core.settings import Settings
 
@@ -79,3 +80,16 @@ class DatasetEntry:
     @property
     def accepts_location(self) -> bool:
         return self.needs_location or self.optional_location
+
+
+def check_compatible(model_name: str, model_space: str, num_classes: int, trained: bool,
+                     dataset: LoadedDataset) -> str | None:
+    """Raise when the model's outputs cannot be scored on the dataset's labels; return a note if assumed."""
+    if not dataset.has_labels or not trained or model_space == dataset.label_space:
+        return None
+    if model_space.startswith("custom-") and num_classes == dataset.num_classes:
+        return (f"assuming the model's {num_classes} outputs follow {dataset.name}'s class order "
+                f"({', '.join(dataset.class_names[:3])}, ...)")
+    raise DataError(f"model {model_name} predicts {model_space} classes ({num_classes}) but dataset {dataset.name} is "
+                    f"labelled with {dataset.label_space} classes ({dataset.num_classes}); pick a {model_space} "
+                    "dataset, or synthetic for latency only")

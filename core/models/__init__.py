@@ -40,13 +40,13 @@ def is_onnx_path(name: str) -> bool:
     return name.lower().endswith(".onnx") or ("/" in name and Path(name).is_file())
 
 
-def parse_model(spec: str, *, random_weights: bool = False) -> ModelRequest:
-    """"NAME[:k=v,...]" or "path/to/model.onnx[:k=v,...]" -> ModelRequest (name checked)."""
+def parse_model(spec: str, *, random_weights: bool = False, options: dict[str, Any] | None = None) -> ModelRequest:
+    """"NAME[:k=v,...]" or "path/to/model.onnx[:k=v,...]", plus typed `options` -> ModelRequest (name checked)."""
     name, rest = (spec, "") if Path(spec).is_file() else split_spec(spec)
     if ("/" in name or name.lower().endswith(".onnx")) and Path(name).expanduser().is_dir():
         raise ModelError(f"{name} is a folder; give the path of an ONNX file in it (e.g. {Path(name) / 'model.onnx'}) "
                          "or a model name (python -m core models lists them)")
-    options: dict[str, Any] = parse_key_values(rest, what=f"model {name}") if rest else {}
+    options = {**(parse_key_values(rest, what=f"model {name}") if rest else {}), **(options or {})}
     if random_weights:
         options["random_weights"] = True
     request = ModelRequest(name, options)

@@ -60,12 +60,12 @@ for _scenario in (
     SCENARIOS.register(_scenario.name, _scenario)
 
 
-def parse_scenario(spec: str | None) -> tuple[str, Any]:
-    """"NAME[:key=value,...]" -> (name, typed config); empty means single-stream."""
+def parse_scenario(spec: str | None, options: dict[str, Any] | None = None) -> tuple[str, Any]:
+    """"NAME[:key=value,...]" plus typed `options` -> (name, typed config); empty means single-stream."""
     name, rest = split_spec(spec or DEFAULT_SCENARIO)
     scenario = SCENARIOS.get(name)
     values = parse_key_values(rest, what=f"scenario {name}") if rest else {}
-    return name, parse_options(scenario.config_cls, values, what=f"scenario {name}")
+    return name, parse_options(scenario.config_cls, {**values, **(options or {})}, what=f"scenario {name}")
 
 
 def scenario_config(name: str, values: dict[str, Any] | None) -> Any:

@@ -1,7 +1,7 @@
 import pytest
 
 from core import views
-from core.api import GridRequest, expand_grid
+from core.planning import GridRequest, StepSpec, expand_grid
 from core.store import RunStore
 from tests.seed import seed_runs
 
@@ -48,8 +48,8 @@ def test_grid_expansion():
                        batch=(1, 8))
     requests = expand_grid(grid)
     assert len(requests) == 2 * 2 * 2 * 2
-    assert requests[0].model == "resnet8:seed=0"
-    assert requests[0].techniques == ("onnx_export", "ort_static_int8:per_channel=True")
+    assert requests[0].model == "resnet8" and requests[0].model_options == {"seed": "0"}
+    assert requests[0].techniques == (StepSpec("onnx_export"), StepSpec("ort_static_int8", {"per_channel": True}))
 
 
 def test_settings_diff_and_deltas(runs):

@@ -93,7 +93,7 @@ def test_the_worker_runs_a_queued_exploration(api, settings, monkeypatch):
                              options={"budget_runs": 2})
     exploration_id = api.submit_exploration(request)
     assert api.exploration(exploration_id).status == "queued" and api.resume_queue() is False  # autostart off
-    assert jobs.run_worker(api.settings, api.store, explore=api.run_exploration) == 1
+    assert jobs.run_worker(api.settings, api.store) == 1
     record = api.exploration(exploration_id)
     assert record.status == "done" and record.trials == 2 and record.strategy == "nsga2"
     assert [r.recipe for r in api.exploration_runs(exploration_id)] == [[], []]  # the two baselines

@@ -1,0 +1,338 @@
+"""Planning: a run, grid or exploration request -> validated, typed plans of what will be stored.
+
+Everything that can be refused before work starts is refused here, in the words of the form or the
+flag: model and data compatibility, recipe order, scenario settings, baselines a grid still needs,
+the trials a budget allows. Nothing is measured, trained or stored here; the api stores the plans,
+the worker plans exploration trials through `Planner.trial_planner`.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+
+from core import views
+from core.datasets import parse_dataset
+from core.datasets.base import check_compatible
+from core.datasets.subset import (
+    calibration_split_name,
+    calibration_subset,
+    evaluation_subset,
+)
+from core.errors import DataError, InferScopeError, RecipeError
+from core.explore import (
+    Configuration,
+    SearchSpace,
+    default_space,
+    parse_settings,
+    runnable,
+)
+from core.explore.search import choose_strategy
+from core.explore.space import Validity
+from core.inputs import InputSpec
+from core.models import MODELS, parse_model
+from core.models.onnx_file import validate as validate_onnx
+from core.options import (
+    format_spec,
+    parse_key_values,
+    parse_options,
+    split_spec,
+    to_dict,
+)
+from core.recipe import Recipe, RuntimeSettings, TimingConfig, make_step, validate
+from core.scenarios import DEFAULT_SCENARIO, SCENARIOS, parse_scenario
+from core.settings import Settings
+from core.store import ACTIVE_STATUSES, RunStore
+from core.techniques import TECHNIQUES
+
+# Dataset sizes do not depend on the input shape; this stands in for the model's during validation.
+_SIZE_PROBE_SPEC = InputSpec(1, 1, 1, (0.0,), (1.0,))
+# Seconds per trial assumed before this model has any finished run to go by.
+DEFAULT_SECONDS_PER_RUN = 20.0
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """One technique step as asked for: its name and option values (checked when the run is planned)."""
+
+    technique: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str) -> StepSpec:
+        """The CLI's NAME[:key=value,...] form."""
+        name, rest = split_spec(text)
+        return cls(name, parse_key_values(rest, what=f"technique {name}") if rest else {})
+
+    def label(self) -> str:
+        return format_spec(self.technique, self.options)
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One run as a user asks for it.
+
+    `techniques` are typed steps; text in the CLI's NAME[:key=value,...] form is accepted too and
+    parsed once, here at the boundary. `model` may carry options the same way (name[:k=v] or an
+    ONNX path); `model_options` and `scenario_options` add typed values to them.
+    """
+
+    model: str
+    dataset: str = "fashion-mnist"
+    subset: int = 1000
+    seed: int = 0
+    techniques: tuple[StepSpec | str, ...] = ()
+    threads: int | None = None
+    batch: int = 1
+    device: str = "cpu"
+    random_weights: bool = False
+    timing: dict[str, Any] = field(default_factory=dict)
+    provider: str | None = None
+    scenario: str = DEFAULT_SCENARIO  # NAME, or NAME[:key=value,...] as typed on the CLI
+    model_options: dict[str, Any] = field(default_factory=dict)
+    scenario_options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def steps(self) -> tuple[StepSpec, ...]:
+        return tuple(s if isinstance(s, StepSpec) else StepSpec.parse(s) for s in self.techniques)
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """A validated request: exactly what will be stored."""
+
+    fields: dict[str, Any]
+    recipe: Recipe
+
+
+@dataclass(frozen=True)
+class GridRequest:
+    """Several runs at once: every list is one axis; the grid is their Cartesian product.
+
+    `techniques` is an ordered list of (technique name, {option: [values]}); each option's values
+    form another axis; so does each option of `scenario` (name, {option: [values]}).
+    """
+
+    models: tuple[str, ...]
+    model_options: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    dataset: str = "fashion-mnist"
+    subset: int = 1000
+    seed: int = 0
+    techniques: tuple[tuple[str, dict[str, tuple[Any, ...]]], ...] = ()
+    threads: tuple[int | None, ...] = (None,)
+    batch: tuple[int, ...] = (1,)
+    device: tuple[str, ...] = ("cpu",)
+    random_weights: bool = False
+    timing: dict[str, Any] = field(default_factory=dict)
+    provider: str | None = None
+    scenario: tuple[str, dict[str, tuple[Any, ...]]] = (DEFAULT_SCENARIO, {})
+
+
+def _combinations(options: dict[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Every combination of the option values; options given no value (None or "") are left unset."""
+    keys = [k for k, values in options.items() if values]
+    return [{k: v for k, v in zip(keys, combo) if v is not None and v != ""}
+            for combo in itertools.product(*(options[k] for k in keys))]
+
+
+def expand_grid(grid: GridRequest) -> list[RunRequest]:
+    """The grid as individual run requests, in a stable order."""
+    technique_axes = [[StepSpec(name, combo) for combo in _combinations(options)] for name, options in grid.techniques]
+    scenario_name, scenario_axes = grid.scenario
+    requests = []
+    for model, model_options, threads, batch, device, scenario_options in itertools.product(
+            grid.models, _combinations(grid.model_options), grid.threads, grid.batch, grid.device,
+            _combinations(scenario_axes)):
+        for steps in itertools.product(*technique_axes) if technique_axes else [()]:
+            requests.append(RunRequest(model=model, dataset=grid.dataset, subset=grid.subset, seed=grid.seed,
+                                       techniques=tuple(steps), threads=threads, batch=batch, device=device,
+                                       random_weights=grid.random_weights, timing=dict(grid.timing),
+                                       provider=grid.provider, scenario=scenario_name,
+                                       model_options=model_options, scenario_options=scenario_options))
+    return requests
+
+
+@dataclass(frozen=True)
+class GridPlan:
+    """A validated grid: the FP32 baselines it still needs come first."""
+
+    runs: list[PlannedRun]
+    added_baselines: int
+
+
+@dataclass(frozen=True)
+class ExploreRequest:
+    """An exploration as a user asks for it: what to search, on which data, within which budget.
+
+    `options` are ExploreSettings values (budget_runs or budget_minutes, constraints, strategy);
+    `space` None means the default space for the model.
+    """
+
+    model: str
+    dataset: str = "fashion-mnist"
+    subset: int = 1000
+    seed: int = 0
+    space: SearchSpace | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    timing: dict[str, Any] = field(default_factory=dict)
+    device: str = "cpu"
+    random_weights: bool = False
+
+
+
+
+@dataclass(frozen=True)
+class ExplorationPlan:
+    """A validated exploration: its space, what can run, and what the budget allows."""
+
+    config: dict[str, Any]          # what is stored
+    space: SearchSpace
+    validity: Validity
+    strategy: str                   # exhaustive, nsga2 or tpe
+    budget_runs: int                # trials the budget allows (estimated for a minutes budget)
+    estimate_basis: str             # where the per-trial time of a minutes budget comes from
+
+    @property
+    def expected_runs(self) -> int:
+        return min(self.budget_runs, len(self.validity.runnable))
+
+
+def check_scenario(name: str, config: Any, fixed_batch: bool) -> None:
+    """Refuse scenario settings the model cannot serve, saying what to change."""
+    if SCENARIOS.get(name).merges_requests(config) and fixed_batch:
+        raise RecipeError("server dynamic batching merges requests into larger calls, and this model takes a fixed "
+                          "batch; set max_batch=1, or export with onnx_export:dynamic_batch=true")
+
+
+class Planner:
+    """Plans against one data location and store (the store is read for baselines and past run times)."""
+
+    def __init__(self, settings: Settings, store: RunStore) -> None:
+        self.settings, self.store = settings, store
+
+    def plan(self, request: RunRequest) -> PlannedRun:
+        """Validate everything that can be checked before work starts; raise with what to change."""
+        model = parse_model(request.model, random_weights=request.random_weights, options=request.model_options)
+        if model.is_onnx_file:
+            _, summary = validate_onnx(Path(model.name).expanduser().resolve())
+            start, label_space, classes, source = "onnx", summary.label_space, summary.num_classes, "onnx"
+            if summary.batch is not None and summary.batch != request.batch:
+                raise RecipeError(f"{model.name} takes a fixed batch of {summary.batch}; use --batch {summary.batch}")
+            fixed_batch = summary.batch is not None
+            model_name = str(Path(model.name).expanduser().resolve())
+        else:
+            entry = MODELS.get(model.name)
+            start, label_space, classes, source, model_name = "torch", entry.label_space, None, entry.source, model.name
+            fixed_batch = False
+        runtime = parse_options(RuntimeSettings, {"threads": request.threads, "batch": request.batch,
+                                                  "device": request.device, "provider": request.provider},
+                                what="runtime")
+        timing = parse_options(TimingConfig, request.timing, what="timing")
+        recipe = Recipe(tuple(make_step(s.technique, s.options) for s in request.steps), runtime, timing)
+        validate(recipe, start)
+        scenario, scenario_options = parse_scenario(request.scenario, request.scenario_options)
+        fixed_batch = fixed_batch or any(TECHNIQUES.get(s.technique).fixes_batch(s.config) for s in recipe.steps)
+        check_scenario(scenario, scenario_options, fixed_batch)
+        if runtime.device == "cuda":
+            import torch
+
+            if not torch.cuda.is_available():
+                raise RecipeError("device cuda is not available here (torch.cuda.is_available() is False); "
+                                  "use device cpu")
+        if runtime.provider and recipe.final_kind(start) == "onnx":
+            import onnxruntime as ort
+
+            if runtime.provider not in ort.get_available_providers():
+                raise RecipeError(f"execution provider {runtime.provider} is not in this onnxruntime build "
+                                  f"(available: {', '.join(ort.get_available_providers())})")
+        entry, location = parse_dataset(request.dataset)
+        dataset = entry.load(location, self.settings, _SIZE_PROBE_SPEC)
+        trained = not model.options.get("random_weights")
+        check_compatible(model_name, label_space, classes or len(dataset.class_names), trained, dataset)
+        if request.subset < 1:
+            raise DataError(f"subset size must be at least 1; got {request.subset}")
+        subset = evaluation_subset(dataset, request.subset, request.seed)
+        if recipe.calibration_size():
+            calibration_subset(dataset, subset, recipe.calibration_size(), request.seed)
+        for step in recipe.steps:
+            if TECHNIQUES.get(step.technique).needs_train_split(step.config) and dataset.train is None:
+                raise RecipeError(f"{step.technique} trains on a train split and {entry.name} has none; use "
+                                  "fashion-mnist" + (" or set recovery=none" if hasattr(step.config, "recovery") else ""))
+        fields = {"model": model_name, "model_source": source, "model_options": dict(model.options),
+                  "dataset": entry.name, "dataset_location": dataset.location, "subset_size": request.subset, "subset_seed": request.seed,
+                  "subset_split": dataset.evaluation.name,
+                  "calibration_split": calibration_split_name(dataset) if recipe.calibration_size() else None,
+                  "recipe": recipe.steps_json(), "runtime": {**to_dict(runtime), "timing": to_dict(timing)},
+                  "scenario": scenario, "scenario_config": to_dict(scenario_options)}
+        return PlannedRun(fields, recipe)
+
+    def plan_grid(self, grid: GridRequest) -> GridPlan:
+        """Validate every run of the grid plus the FP32 baselines it still needs (added first)."""
+        requests = expand_grid(grid)
+        if not requests:
+            raise InferScopeError("the grid is empty: pick at least one model")
+        planned = []
+        for i, request in enumerate(requests):
+            try:
+                planned.append(self.plan(request))
+            except InferScopeError as exc:
+                steps = ", ".join(s.label() for s in request.steps) or "fp32"
+                where = f"run {i + 1} of {len(requests)} ({request.model}, {steps})"
+                raise type(exc)(f"{where}: {exc}") from None
+        baselines = self.baselines_needed(planned, requests)
+        return GridPlan(baselines + planned, len(baselines))
+
+    def baselines_needed(self, planned: list[PlannedRun], requests: list[RunRequest]) -> list[PlannedRun]:
+        have = {views.comparison_key(r) for r in self.store.list_runs() if views.is_baseline(r) and r.status in
+                ("done", *ACTIVE_STATUSES)}
+        have |= {views.comparison_key(p.fields) for p in planned if views.is_baseline_recipe(p.fields["recipe"])}
+        extra = []
+        for plan, request in zip(planned, requests):
+            key = views.comparison_key(plan.fields)
+            if key not in have:
+                have.add(key)
+                extra.append(self.plan(replace(request, techniques=())))
+        return extra
+
+    def plan_exploration(self, request: ExploreRequest) -> ExplorationPlan:
+        """Validate the model, data, space and budget; say how many trials the budget allows."""
+        options = parse_settings(request.options)
+        base = self.plan(RunRequest(model=request.model, dataset=request.dataset, subset=request.subset,
+                                    seed=request.seed, device=request.device, random_weights=request.random_weights,
+                                    timing=dict(request.timing)))
+        start = "onnx" if base.fields["model_source"] == "onnx" else "torch"
+        space = request.space or default_space(start)
+        validity = runnable(space, start)
+        if not validity.runnable:
+            reasons = "; ".join(validity.skipped)
+            raise RecipeError(f"none of the space's {space.size()} configurations can run ({reasons}); "
+                              "add `none` to an axis or change the technique order")
+        seconds, basis = self.seconds_per_run(base.fields)
+        allowed = options.budget_runs or max(1, int(options.budget_minutes * 60 // seconds))
+        strategy = choose_strategy(options.strategy, len(validity.runnable), allowed)
+        config = {**to_dict(options), "model": request.model, "dataset": request.dataset, "subset": request.subset,
+                  "seed": request.seed, "device": request.device, "random_weights": request.random_weights,
+                  "timing": dict(request.timing), "space": space.to_dict(), "start": start,
+                  "expected_runs": allowed}
+        return ExplorationPlan(config, space, validity, strategy, allowed, basis)
+
+    def seconds_per_run(self, fields: dict[str, Any]) -> tuple[float, str]:
+        """Median wall time of finished runs of this model on this data, or a default guess."""
+        key = views.comparison_key(fields)
+        durations = sorted((r.finished_at - r.started_at).total_seconds() for r in self.store.list_runs("done")
+                           if views.comparison_key(r) == key and r.started_at and r.finished_at)
+        if not durations:
+            return DEFAULT_SECONDS_PER_RUN, (f"no finished run of this model on this subset yet: assuming "
+                                             f"{DEFAULT_SECONDS_PER_RUN:.0f} s per run")
+        median = max(1.0, durations[len(durations) // 2])
+        return median, f"median of {len(durations)} finished run(s) of this model on this subset: {median:.0f} s"
+
+    def trial_planner(self, config: dict[str, Any]) -> Callable[[Configuration], dict[str, Any]]:
+        """Stored fields of a trial: the exploration's model and data with one configuration."""
+        def plan(trial: Configuration) -> dict[str, Any]:
+            return self.plan(RunRequest(model=config["model"], dataset=config["dataset"], subset=config["subset"],
+                                        seed=config["seed"], techniques=trial.techniques, threads=trial.threads,
+                                        batch=trial.batch, device=config["device"],
+                                        random_weights=config["random_weights"], timing=config["timing"])).fields
+        return plan
