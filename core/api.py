@@ -14,9 +14,7 @@ from core.curve import CurveConfig, execute_curve
 from core.datasets import DATASETS
 from core.engine import execute
 from core.errors import ConfigError, InferScopeError, ModelError, RecipeError
-from core.explore import (
-    Trial,
-)
+from core.explore import Trial
 from core.explore.report import ExplorationReport, report
 from core.export import ExportResult, export_run
 from core.export_plan import ExportPlan, plan_export
