@@ -38,3 +38,4 @@ def test_the_app_binds_to_localhost_with_xsrf_and_the_upload_limit():
     assert config["address"] == "localhost" and config["enableXsrfProtection"] is True
     # Streamlit's server refuses larger request bodies; the api checks again for every caller.
     assert config["maxUploadSize"] * 2 ** 20 == api_module.MAX_UPLOAD_BYTES
+    assert config["fileWatcherType"] == "none" and config["runOnSave"] is False  # no watcher beside a timing loop
