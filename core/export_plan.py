@@ -59,7 +59,7 @@ def plan_export(run: RunRecord) -> ExportPlan:
         return ExportPlan(run.id, (), refused=f"run {run.id} is {run.status}; only finished (done) runs can be "
                                               "exported")
     kind = start_kind(run)
-    rebuilt, notes, refusals, instead = [], [], [], []
+    rebuilt, notes, refusals, instead, kept = [], [], [], [], []
     for step in run.recipe:
         technique = TECHNIQUES.get(step["technique"])
         rule = technique.export(kind)
@@ -71,27 +71,20 @@ def plan_export(run: RunRecord) -> ExportPlan:
                 rebuilt.append(step)
             if rule.note:
                 notes.append(rule.note)
+            if rule.handling == "carried" or "onnx" in technique.accepts:
+                kept.append(step)  # what an ONNX-side alternative keeps: not torch-only runtime choices
         kind = technique.output_kind(kind)
     if refusals:
         return ExportPlan(run.id, (), refused=f"run {run.id} cannot be exported: " + "; ".join(refusals),
-                          alternative=_alternative(run, instead))
+                          alternative=_alternative(run, kept, instead))
     return ExportPlan(run.id, tuple(rebuilt), tuple(notes))
 
 
-def _alternative(run: RunRecord, instead: list[str]) -> tuple[dict[str, Any], ...] | None:
-    """The run's recipe with each refused step replaced by its ONNX-side counterpart, in canonical order.
+def _alternative(run: RunRecord, kept: list[dict[str, Any]], instead: list[str]) -> tuple[dict[str, Any], ...] | None:
+    """`kept` steps of the run plus onnx_export and the `instead` steps, in canonical order.
 
-    Runtime choices that only a PyTorch model can take (a compiler, a layout) are left out; the rest
-    of the recipe stays as it was. None when the result would not be a valid recipe.
+    None when the result would not be a valid recipe.
     """
-    kind = start_kind(run)
-    kept = []
-    for step in run.recipe:
-        technique = TECHNIQUES.get(step["technique"])
-        rule = technique.export(kind)
-        kind = technique.output_kind(kind)
-        if rule.handling == "carried" or (rule.handling == "runtime" and "onnx" in technique.accepts):
-            kept.append(step)
     names = {s["technique"] for s in kept}
     added = [{"technique": name, "config": {}} for name in (EXPORT_STEP, *instead) if name not in names]
     order = TECHNIQUES.names()

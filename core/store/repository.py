@@ -486,12 +486,13 @@ def _check_latencies(run_id: int, metrics: dict[str, Any], samples_ms: list[floa
                                "scenario's and the timing protocol's settings")
 
 
-_process_role = {"role": ""}
+_process_role: str | None = None  # what this process is, as messages name it if it dies mid-job
 
 
 def set_process_role(role: str) -> None:
     """Name what this process is (e.g. "the worker (python -m core worker)"), for messages if it dies mid-job."""
-    _process_role["role"] = role
+    global _process_role
+    _process_role = role
 
 
 def _worker_values() -> dict[str, Any]:
@@ -501,7 +502,7 @@ def _worker_values() -> dict[str, Any]:
 
 def _job_values() -> dict[str, Any]:
     """The process a running run or curve belongs to, and what that process is."""
-    return {**_worker_values(), "worker_role": _process_role["role"] or None}
+    return {**_worker_values(), "worker_role": _process_role}
 
 
 def _runner(row: RunRow | CurveRow) -> str:

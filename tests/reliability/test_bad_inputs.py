@@ -175,7 +175,7 @@ CASES = [case for case in CASES if case is not None]
 
 def _snapshot(api: InferScope) -> tuple:
     home = api.settings.home
-    files = lambda folder: sorted(p.name for p in (home / folder).glob("*")) if (home / folder).exists() else []  # noqa: E731
+    files = lambda folder: sorted(p.name for p in (home / folder).glob("*")) if (home / folder).exists() else []
     return ([(r.id, r.status) for r in api.runs()], [e.id for e in api.explorations()], files("uploads"),
             files("exports"))
 
