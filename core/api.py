@@ -14,7 +14,7 @@ from core.curve import CurveConfig, execute_curve
 from core.datasets import DATASETS
 from core.engine import execute
 from core.errors import ConfigError, InferScopeError, ModelError, RecipeError
-from core.explore import Trial
+from core.explore import ExploreSettings, Trial
 from core.explore.report import ExplorationReport, report
 from core.export import ExportResult, export_run
 from core.export_plan import ExportPlan, plan_export
@@ -34,6 +34,7 @@ from core.planning import (
     StepSpec,
 )
 from core.progress import Progress, no_progress
+from core.recipe import RuntimeSettings, TimingConfig
 from core.scenarios import SCENARIOS
 from core.settings import Settings, ensure_home, load_settings
 from core.store import (
@@ -45,6 +46,9 @@ from core.store import (
 )
 from core.techniques import TECHNIQUES
 
+# The settings forms and flag groups: each page form and CLI flag is generated from these (option() fields).
+SETTINGS: dict[str, type] = {"runtime": RuntimeSettings, "timing": TimingConfig, "explore": ExploreSettings,
+                             "curve": CurveConfig}
 MAX_UPLOAD_BYTES = 200 * 1024 ** 2
 # How pickles (protocol 2+) and torch.save zip archives begin; an ONNX protobuf never starts so.
 PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"PK")
@@ -75,6 +79,13 @@ class InferScope:
 
         entries = [e for _, e in MODELS if e.source == source]
         return describe(entries[0].options_cls if entries else OnnxOptions)
+
+    @staticmethod
+    def settings_fields(form: str) -> list[dict[str, Any]]:
+        """The fields of one settings form ("runtime", "timing", "explore", "curve") with help and bounds."""
+        if form not in SETTINGS:
+            raise ConfigError(f"no settings form {form!r}; valid: {', '.join(SETTINGS)}")
+        return describe(SETTINGS[form])
 
     @staticmethod
     def datasets() -> list[dict[str, Any]]:

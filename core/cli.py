@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from typing import Any, Sequence
 
@@ -16,6 +15,7 @@ from core.errors import (
     VerificationError,
 )
 from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY, OBJECTIVES, SUMMARY_METRICS
+from core.options import add_arguments, given
 from core.store import ALL_METRICS, RunRecord, set_process_role
 
 EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_STORE, EXIT_CANCELLED = 1, 2, 3, 4, 130
@@ -28,17 +28,6 @@ EXIT_CODES: dict[type[InferScopeError], int] = {
 def exit_code(exc: InferScopeError) -> int:
     """The exit status for an error: 1 work failed, 2 bad input, 3 no such id, 4 store unavailable, 130 cancelled."""
     return next((EXIT_CODES[kind] for kind in type(exc).__mro__ if kind in EXIT_CODES), EXIT_USAGE)
-
-
-def finite_float(text: str) -> float:
-    """argparse type for every number flag: NaN passes every bound check and infinity is no setting."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"takes a number, not {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"takes a finite number, not {text!r}")
-    return value
 
 
 def _api():
@@ -100,10 +89,12 @@ def cmd_run(args) -> int:
     from core.api import RunRequest
     from core.progress import TqdmProgress
 
+    from core.api import SETTINGS
+
     request = RunRequest(model=args.model, dataset=args.dataset, subset=args.subset, seed=args.seed,
-                         techniques=tuple(args.technique or ()), threads=args.threads, batch=args.batch,
-                         device=args.device, random_weights=args.random_weights, timing=_timing(args),
-                         provider=args.provider, scenario=args.scenario)
+                         techniques=tuple(args.technique or ()), random_weights=args.random_weights,
+                         timing=given(args, SETTINGS["timing"]), scenario=args.scenario,
+                         **given(args, SETTINGS["runtime"]))
     api = _api()
     run_id = api.submit(request)
     print(f"run {run_id} queued: {args.model} on {args.dataset}", file=sys.stderr)
@@ -198,10 +189,10 @@ def cmd_curve(args) -> int:
     from core import views
     from core.progress import TqdmProgress
 
-    values = {k: v for k, v in {"latency_bound_ms": args.bound_ms, "points": args.points, "growth": args.growth,
-                                "seconds_per_point": args.seconds_per_point}.items() if v is not None}
+    from core.api import SETTINGS
+
     with TqdmProgress() as bar:
-        curve = _api().measure_curve(args.run_id, values, bar)
+        curve = _api().measure_curve(args.run_id, given(args, SETTINGS["curve"]), bar)
     if args.json:
         print(json.dumps(curve.to_json(), indent=2))
         return 0 if curve.status == "done" else EXIT_FAILED
@@ -224,7 +215,7 @@ def cmd_curve(args) -> int:
 def cmd_explore(args) -> int:
     from tqdm import tqdm
 
-    from core.api import ExploreRequest
+    from core.api import SETTINGS, ExploreRequest
     from core.explore import load_space
 
     api = _api()
@@ -248,13 +239,9 @@ def cmd_explore(args) -> int:
             print(f"continuing exploration {record.id} ({record.trials} trial(s) so far)", file=sys.stderr)
             record = api.continue_exploration(args.resume, progress, on_trial)
         else:
-            options = {k: v for k, v in {"budget_runs": args.budget_runs, "budget_minutes": args.budget_minutes,
-                                         "max_drop": args.max_drop, "max_latency_ms": args.max_latency_ms,
-                                         "max_size_mb": args.max_size_mb, "strategy": args.strategy,
-                                         "sampler_seed": args.sampler_seed}.items() if v is not None}
             request = ExploreRequest(model=args.model, dataset=args.dataset, subset=args.subset, seed=args.seed,
-                                     space=load_space(args.space) if args.space else None, options=options,
-                                     timing=_timing(args))
+                                     space=load_space(args.space) if args.space else None,
+                                     options=given(args, SETTINGS["explore"]), timing=given(args, SETTINGS["timing"]))
             plan = api.plan_exploration(request)
             _print_plan(plan)
             record = api.explore(request, progress, on_trial)
@@ -341,22 +328,9 @@ def _add_target_arguments(p: argparse.ArgumentParser, default_model: str) -> Non
     p.add_argument("--seed", type=int, default=0)
 
 
-def _add_timing_arguments(p: argparse.ArgumentParser) -> None:
-    """The timing protocol's options; unset ones keep the protocol's defaults."""
-    p.add_argument("--warmup", type=int)
-    p.add_argument("--min-repeats", type=int)
-    p.add_argument("--min-seconds", type=finite_float)
-    p.add_argument("--max-seconds", type=finite_float)
-
-
-def _timing(args) -> dict[str, Any]:
-    """The timing options given on the command line."""
-    given = {"warmup": args.warmup, "min_repeats": args.min_repeats, "min_seconds": args.min_seconds,
-             "max_seconds": args.max_seconds}
-    return {k: v for k, v in given.items() if v is not None}
-
-
 def parser() -> argparse.ArgumentParser:
+    """The command line; every settings flag is generated from its config's `option()` fields."""
+    from core.api import SETTINGS
     from core.models import DEFAULT_MODEL
 
     top = argparse.ArgumentParser(prog="python -m core", description="InferScope: measure speed vs accuracy.")
@@ -368,12 +342,9 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="measure one configuration and store the run")
     _add_target_arguments(p, DEFAULT_MODEL)
     p.add_argument("--technique", action="append", metavar="NAME[:key=value,...]", help="repeat for each step")
-    p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--batch", type=int, default=1)
-    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
-    p.add_argument("--provider", default=None, help="onnxruntime execution provider (default: the device's)")
+    add_arguments(p, SETTINGS["runtime"])
     p.add_argument("--random-weights", action="store_true", help="no pretrained weights: latency only")
-    _add_timing_arguments(p)
+    add_arguments(p, SETTINGS["timing"])
     p.add_argument("--scenario", default="single-stream", metavar="NAME[:key=value,...]",
                    help="how load is applied while timing: single-stream, offline, server (e.g. server:rate=200), "
                         "concurrent (e.g. concurrent:clients=8,sessions=2); `python -m core scenarios` lists options")
@@ -381,25 +352,18 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("curve", help="sweep a done run's configuration in the server scenario up to saturation")
     p.add_argument("run_id", type=int)
-    p.add_argument("--bound-ms", type=finite_float, help="p99 latency bound (default 50)")
-    p.add_argument("--points", type=int, help="rates measured at most (default 10)")
-    p.add_argument("--growth", type=finite_float, help="each rate is this many times the previous one (default 1.5)")
-    p.add_argument("--seconds-per-point", type=finite_float, help="arrivals at each rate last about this long (default 3)")
+    add_arguments(p, SETTINGS["curve"], aliases={"latency_bound_ms": "--bound-ms"})
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_curve)
     p = sub.add_parser("explore", help="search a model's techniques within a budget for the speed/accuracy front")
     _add_target_arguments(p, DEFAULT_MODEL)
     budget = p.add_mutually_exclusive_group(required=True)
-    budget.add_argument("--budget-minutes", type=finite_float, help="stop starting trials after this many minutes")
-    budget.add_argument("--budget-runs", type=int, help="stop after this many trials (baselines included)")
+    budgets = ("budget_minutes", "budget_runs")
+    add_arguments(budget, SETTINGS["explore"], only=budgets)
     budget.add_argument("--resume", type=int, metavar="ID", help="continue a stopped exploration")
-    p.add_argument("--max-drop", type=finite_float, help="maximum top-1 drop vs FP32, points (default 1)")
-    p.add_argument("--max-latency-ms", type=finite_float, help="maximum p50 latency per call, ms")
-    p.add_argument("--max-size-mb", type=finite_float, help="maximum model size, MB")
+    add_arguments(p, SETTINGS["explore"], skip=budgets)
     p.add_argument("--space", metavar="FILE.yaml", help="the search space (default: the model's default space)")
-    p.add_argument("--strategy", choices=("auto", "exhaustive", "nsga2", "tpe"))
-    p.add_argument("--sampler-seed", type=int)
-    _add_timing_arguments(p)
+    add_arguments(p, SETTINGS["timing"])
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_explore)
     p = sub.add_parser("explorations", help="list explorations")

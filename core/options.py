@@ -6,11 +6,12 @@ Every technique, model source and runtime setting is a frozen dataclass whose fi
 """
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import math
 import types
 import typing
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from core.errors import ConfigError
 
@@ -19,14 +20,22 @@ _FALSE = {"0", "false", "no", "off"}
 
 
 def option(default: Any, help: str, *, choices: tuple | None = None,
-           minimum: float | None = None, maximum: float | None = None) -> Any:
-    """A dataclass field with help text and optional choices/bounds."""
-    meta = {"help": help, "choices": choices, "minimum": minimum, "maximum": maximum}
+           minimum: float | None = None, maximum: float | None = None, label: str | None = None) -> Any:
+    """A dataclass field with help text, optional choices/bounds and the label a form shows
+    (default: the name in words)."""
+    meta = {"help": help, "choices": choices, "minimum": minimum, "maximum": maximum, "label": label}
     return dataclasses.field(default=default, metadata=meta)
 
 
 def _field_types(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
+
+
+def _base_type(kind: Any) -> Any:
+    """`int | None` -> int; other annotations unchanged."""
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        return next(a for a in typing.get_args(kind) if a is not type(None))
+    return kind
 
 
 def _coerce(name: str, kind: Any, raw: Any) -> Any:
@@ -126,15 +135,19 @@ def split_spec(spec: str) -> tuple[str, str]:
 
 
 def describe(cls: type) -> list[dict[str, Any]]:
-    """Field descriptions (name, type, default, help, choices, bounds) for listings and forms."""
+    """Field descriptions for listings and forms: name, type (as written), kind (int, float, str, bool,
+    ...; `optional` when None is allowed), default, help, choices and bounds."""
     types = _field_types(cls)
     out = []
     for f in dataclasses.fields(cls):
         kind = types[f.name]
         type_name = getattr(kind, "__name__", None) or str(kind).replace("typing.", "")
+        base = _base_type(kind)
         out.append({
             "name": f.name, "type": type_name, "default": f.default,
-            "help": f.metadata.get("help", ""), "choices": list(f.metadata["choices"]) if f.metadata.get("choices") else None,
+            "kind": getattr(base, "__name__", type_name), "optional": base is not kind,
+            "help": f.metadata.get("help", ""), "label": f.metadata.get("label") or f.name.replace("_", " "),
+            "choices": list(f.metadata["choices"]) if f.metadata.get("choices") else None,
             "minimum": f.metadata.get("minimum"), "maximum": f.metadata.get("maximum"),
         })
     return out
@@ -143,3 +156,49 @@ def describe(cls: type) -> list[dict[str, Any]]:
 def to_dict(config: Any) -> dict[str, Any]:
     """A JSON-friendly dict of a config dataclass."""
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(config).items()}
+
+
+def finite_float(text: str) -> float:
+    """argparse type for every number flag: NaN passes every bound check and infinity is no setting."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes a number, not {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"takes a finite number, not {text!r}")
+    return value
+
+
+def flag_name(name: str) -> str:
+    """The command-line flag of an option: `min_seconds` -> `--min-seconds`."""
+    return "--" + name.replace("_", "-")
+
+
+def add_arguments(parser: Any, cls: type, *, only: Collection[str] | None = None, skip: Collection[str] = (),
+                  aliases: Mapping[str, str] | None = None) -> None:
+    """One flag per field of `cls`, typed, with its help, choices and default from `option()`.
+
+    Every flag defaults to None, so a flag left out keeps the config's own default (`given` drops
+    it). `parser` may be an argparse parser or group; `aliases` adds a second flag for a field.
+    """
+    types_ = _field_types(cls)
+    for f in dataclasses.fields(cls):
+        if (only is not None and f.name not in only) or f.name in skip:
+            continue
+        kind = _base_type(types_[f.name])
+        meta = f.metadata
+        default = "" if f.default is None else f" (default {f.default})"
+        flags = [flag_name(f.name), *([aliases[f.name]] if aliases and f.name in aliases else [])]
+        help_text = (meta.get("help", "") + default).replace("%", "%%")
+        if kind is bool:
+            parser.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction, default=None,
+                                help=help_text)
+            continue
+        parser.add_argument(*flags, dest=f.name, default=None, help=help_text,
+                            type={int: int, float: finite_float}.get(kind, str),
+                            choices=list(meta["choices"]) if meta.get("choices") else None)
+
+
+def given(args: argparse.Namespace, cls: type) -> dict[str, Any]:
+    """The fields of `cls` set on the command line (flags made by `add_arguments`)."""
+    return {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if getattr(args, f.name, None) is not None}

@@ -7,6 +7,7 @@ from core import views
 from core.errors import InferScopeError
 from core.store import ACTIVE_STATUSES
 from pages.common import get_api
+from pages.forms import setting_inputs
 
 st.title("Compare")
 api = get_api()
@@ -65,13 +66,15 @@ def curve_panel(run_id: int) -> None:
     curves = api.curves(run_id)
     latest = curves[-1] if curves else None
     busy = latest is not None and latest.status in ACTIVE_STATUSES
-    c1, c2, c3 = st.columns([2, 2, 2])
-    bound = c1.number_input("p99 bound (ms)", min_value=0.001, key=f"curve_bound_{run_id}",
-                            value=float(latest.config.get("latency_bound_ms", 50.0)) if latest else 50.0)
-    points = c2.number_input("Rates at most", min_value=3, max_value=40, value=10, key="curve_points")
-    if c3.button("Measure curve", disabled=busy, key="measure_curve"):
+    fields, last = api.settings_fields("curve"), latest.config if latest else None  # start from the last sweep's
+    values = setting_inputs(f"curve_{run_id}", fields, only=("latency_bound_ms", "points"), defaults=last, columns=2)
+    with st.expander("Sweep settings"):
+        values |= setting_inputs(f"curve_{run_id}", fields, only=("growth", "start_share", "seconds_per_point"),
+                                 defaults=last)
+    bound = values["latency_bound_ms"]
+    if st.button("Measure curve", disabled=busy, key="measure_curve"):
         try:
-            api.request_curve(run_id, {"latency_bound_ms": bound, "points": int(points)})
+            api.request_curve(run_id, values)
         except InferScopeError as exc:
             st.error(str(exc))
         else:

@@ -8,7 +8,7 @@ from core.explore import STRATEGIES, SearchSpace, default_space, space_from_text
 from core.models import DEFAULT_MODEL
 from core.store import ACTIVE_STATUSES
 from pages.common import get_api, upload_time
-from pages.forms import split_values, whole_numbers
+from pages.forms import setting_inputs, split_values, whole_numbers
 
 st.title("Explore")
 st.caption("Pick a model, the techniques to try and a budget. InferScope measures the FP32 baselines first, then "
@@ -67,21 +67,16 @@ if st.toggle("Edit the space as YAML (option values and ranges)", key="x_yaml_on
 
 # -- budget and constraints ---------------------------------------------------------------------
 st.subheader("Budget and constraints")
-b1, b2, c1, c2, c3, s1 = st.columns([1.2, 1, 1, 1, 1, 1])
-unit = b1.segmented_control("Budget in", ["minutes", "runs"], default="minutes", key="x_unit")
-amount = b2.number_input("Budget", min_value=1, value=10 if unit == "minutes" else 20, step=1, key=f"x_amount_{unit}")
-max_drop = c1.number_input("Max drop vs FP32 (points)", min_value=0.0, value=1.0, step=0.5, key="x_max_drop")
-max_latency = c2.number_input("Max latency (ms, 0 = none)", min_value=0.0, value=0.0, key="x_max_latency")
-max_size = c3.number_input("Max size (MB, 0 = none)", min_value=0.0, value=0.0, key="x_max_size")
-strategy = s1.selectbox("Strategy", list(STRATEGIES), key="x_strategy",
-                        help="auto: every configuration when the runnable space fits the budget, else NSGA-II")
+explore_fields = api.settings_fields("explore")
+unit = st.segmented_control("Budget in", ["minutes", "runs"], default="minutes", key="x_unit")
+budget = f"budget_{unit or 'minutes'}"
+# A budget has no default of its own (exactly one must be given); these are starting values.
+options = setting_inputs("x", explore_fields, only=(budget, "max_drop", "max_latency_ms", "max_size_mb", "strategy"),
+                         defaults={"budget_minutes": 10.0, "budget_runs": 20}, columns=5)
+with st.expander("Sampler and objective"):
+    options |= setting_inputs("x", explore_fields, only=("sampler_seed", "latency_metric"), columns=2)
 with st.expander("Timing protocol of each trial"):
-    p1, p2, p3 = st.columns(3)
-    timing = {"warmup": p1.number_input("Warm-up calls", 0, 10_000, 10, key="x_warmup"),
-              "min_repeats": p2.number_input("Timed calls at least", 1, 1_000_000, 50, key="x_min_repeats"),
-              "min_seconds": p3.number_input("Timed seconds at least", 0.0, 3600.0, 1.0, key="x_min_seconds")}
-options = {"budget_minutes" if unit == "minutes" else "budget_runs": amount, "max_drop": max_drop,
-           "max_latency_ms": max_latency or None, "max_size_mb": max_size or None, "strategy": strategy}
+    timing = setting_inputs("x_timing", api.settings_fields("timing"), columns=4)
 request = ExploreRequest(model=f"{model}:{model_options.strip()}" if model_options.strip() else model, dataset=dataset, subset=int(subset), seed=int(seed), space=space,
                          options=options, timing=timing)
 

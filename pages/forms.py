@@ -1,7 +1,8 @@
 """Widgets generated from a config dataclass's field descriptions: no hand-written form per technique.
 
-Every field may take several values (the grid): choices and booleans become multiselects, numbers
-and text become comma-separated inputs.
+`option_values` lets every field take several values (the grid): choices and booleans become
+multiselects, numbers and text become comma-separated inputs. `setting_inputs` takes one value per
+field (timing, exploration and curve settings), with the config's own default and bounds.
 """
 from __future__ import annotations
 
@@ -30,15 +31,56 @@ def _show(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _help(field: dict[str, Any]) -> str:
+    bounds = [f"min {field['minimum']:g}" if field["minimum"] is not None else "",
+              f"max {field['maximum']:g}" if field["maximum"] is not None else ""]
+    return field["help"] + (f" ({', '.join(b for b in bounds if b)})" if any(bounds) else "")
+
+
+def _number(kind: str, value: Any) -> Any:
+    return None if value is None else (int(value) if kind == "int" else float(value))
+
+
+def setting_inputs(owner: str, fields: list[dict[str, Any]], *, only: tuple[str, ...] | None = None,
+                   defaults: dict[str, Any] | None = None, columns: int = 3) -> dict[str, Any]:
+    """One widget per field (in `only`'s order when given), laid out in `columns`; returns {field: value}.
+
+    The widget starts at `defaults[field]` when given (e.g. the last value used), else at the config's
+    own default. An optional field whose default is None may be left empty (e.g. no constraint).
+    """
+    by_name = {f["name"]: f for f in fields}
+    chosen = [by_name[name] for name in only] if only is not None else fields
+    slots = st.columns(columns)
+    values: dict[str, Any] = {}
+    for i, field in enumerate(chosen):
+        slot, key = slots[i % columns], f"{owner}.{field['name']}"
+        start = (defaults or {}).get(field["name"], field["default"])
+        label, help_text = field["label"][:1].upper() + field["label"][1:], _help(field)
+        if field["choices"]:
+            options = ([None] if field["optional"] else []) + list(field["choices"])
+            values[field["name"]] = slot.selectbox(label, options, index=options.index(start), key=key,
+                                                   help=help_text, format_func=lambda v: "default" if v is None else v)
+        elif field["kind"] == "bool":
+            values[field["name"]] = slot.checkbox(label, value=bool(start), key=key, help=help_text)
+        elif field["kind"] in ("int", "float"):
+            kind = field["kind"]
+            values[field["name"]] = slot.number_input(
+                label, min_value=_number(kind, field["minimum"]), max_value=_number(kind, field["maximum"]),
+                value=_number(kind, start), key=key, step=1 if kind == "int" else None,
+                help=help_text + (". Leave empty for none." if start is None else ""),
+                placeholder="none" if start is None else None)
+        else:
+            values[field["name"]] = slot.text_input(label, value="" if start is None else str(start), key=key,
+                                                    help=help_text) or None
+    return values
+
+
 def option_values(owner: str, fields: list[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
     """Render one input per field; returns {field: (raw values...)} for the grid."""
     values: dict[str, tuple[Any, ...]] = {}
     for field in fields:
         key = f"{owner}.{field['name']}"
-        label = field["name"].replace("_", " ")
-        bounds = [f"min {field['minimum']:g}" if field["minimum"] is not None else "",
-                  f"max {field['maximum']:g}" if field["maximum"] is not None else ""]
-        help_text = field["help"] + (f" ({', '.join(b for b in bounds if b)})" if any(bounds) else "")
+        label, help_text = field["label"], _help(field)
         if field["choices"] or field["type"] == "bool":
             options = field["choices"] or [True, False]
             picked = st.multiselect(label, options, default=[field["default"]], key=key, help=help_text)

@@ -7,7 +7,7 @@ from core.errors import InferScopeError
 from core.models import DEFAULT_MODEL
 from core.store import ACTIVE_STATUSES
 from pages.common import get_api, upload_time
-from pages.forms import option_values, whole_numbers
+from pages.forms import option_values, setting_inputs, whole_numbers
 
 st.title("Run")
 api = get_api()
@@ -94,10 +94,7 @@ if missing:
 if unavailable:
     right.caption("Not available here — " + "; ".join(unavailable))
 with st.expander("Timing protocol"):
-    t1, t2, t3 = st.columns(3)
-    timing = {"warmup": t1.number_input("Warm-up calls", 0, 10_000, 10, key="warmup"),
-              "min_repeats": t2.number_input("Timed calls at least", 1, 1_000_000, 50, key="min_repeats"),
-              "min_seconds": t3.number_input("Timed seconds at least", 0.0, 3600.0, 2.0, key="min_seconds")}
+    timing = setting_inputs("timing", api.settings_fields("timing"), columns=4)
 
 # -- scenario ------------------------------------------------------------------------------------
 st.subheader("Scenario")

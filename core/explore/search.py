@@ -37,17 +37,17 @@ class ExploreSettings:
     """What an exploration searches and within which budget (stored as its config)."""
 
     budget_runs: int | None = option(None, "stop after this many trials (baselines included)", minimum=1,
-                                     maximum=100_000)
+                                     maximum=100_000, label="budget (runs)")
     budget_minutes: float | None = option(None, "stop starting trials after this many minutes", minimum=0.1,
-                                          maximum=10_080.0)
+                                          maximum=10_080.0, label="budget (minutes)")
     max_drop: float | None = option(1.0, "maximum accuracy drop vs the FP32 baseline, points", minimum=0.0,
-                                    maximum=100.0)
-    max_latency_ms: float | None = option(None, "maximum latency per call, ms", minimum=0.0)
-    max_size_mb: float | None = option(None, "maximum model size, MB", minimum=0.0)
+                                    maximum=100.0, label="max drop vs FP32 (points)")
+    max_latency_ms: float | None = option(None, "maximum latency per call, ms", minimum=0.0, label="max latency (ms)")
+    max_size_mb: float | None = option(None, "maximum model size, MB", minimum=0.0, label="max size (MB)")
     strategy: str = option("auto", "auto = exhaustive when the runnable space fits the budget, else NSGA-II",
                            choices=STRATEGIES)
-    sampler_seed: int = option(0, "seed of the sampler and of the exhaustive order", minimum=0)
-    latency_metric: str = option(DEFAULT_LATENCY, "the latency objective", choices=LATENCY_METRICS)
+    sampler_seed: int = option(0, "seed of the sampler and of the exhaustive order", minimum=0, label="sampler seed")
+    latency_metric: str = option(DEFAULT_LATENCY, "the latency objective", choices=LATENCY_METRICS, label="latency objective")
 
     def constraints(self, accuracy: str = DEFAULT_ACCURACY) -> Constraints:
         return Constraints(self.max_drop, self.max_latency_ms, self.max_size_mb, self.latency_metric, accuracy)

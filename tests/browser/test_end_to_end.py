@@ -130,7 +130,7 @@ def test_explore_then_export_the_recommendation_in_the_browser(app_server, brows
     fill(page, "Model options", "epochs=1,train_limit=2048")
     fill(page, "Subset size", "200")
     page.get_by_text("runs", exact=True).click()  # budget in runs
-    fill(page, "Budget", "3")
+    fill(page, "Budget (runs)", "3")
     page.get_by_text("Edit the space as YAML").click()
     editor = page.get_by_label("Space (YAML)", exact=True)
     editor.fill(TINY_SPACE)

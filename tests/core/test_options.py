@@ -41,3 +41,44 @@ def test_key_values_and_describe():
         parse_key_values("a", what="t")
     fields = {f["name"]: f for f in describe(Example)}
     assert fields["mode"]["choices"] == ["a", "b"] and fields["size"]["help"] == "a size"
+
+
+def test_flags_come_from_the_fields_with_their_defaults_types_and_choices():
+    import argparse
+
+    from core.options import add_arguments, given
+
+    @dataclass(frozen=True)
+    class Demo:
+        rate_hz: float = option(2.5, "how often")
+        count: int | None = option(None, "how many", minimum=1)
+        mode: str = option("fast", "which way", choices=("fast", "slow"))
+        strict: bool = option(False, "refuse more")
+
+    parser = argparse.ArgumentParser(exit_on_error=False)
+    add_arguments(parser, Demo, aliases={"rate_hz": "--rate"})
+    text = parser.format_help()
+    assert "--rate-hz RATE_HZ, --rate RATE_HZ" in text and "how often (default 2.5)" in text
+    assert "{fast,slow}" in text and "--strict, --no-strict" in text
+    args = parser.parse_args(["--rate", "4", "--count", "3", "--no-strict"])
+    assert given(args, Demo) == {"rate_hz": 4.0, "count": 3, "strict": False}
+    assert given(parser.parse_args([]), Demo) == {}  # unset flags keep the config's own defaults
+    with pytest.raises(argparse.ArgumentError, match="takes a finite number"):
+        parser.parse_args(["--rate-hz", "nan"])
+
+
+@pytest.mark.parametrize("command", ["run", "explore", "curve"])
+def test_every_settings_field_has_its_flag(command):
+    """The CLI and the forms read one definition: a field added to a settings config gets its flag."""
+    import dataclasses
+
+    from core.api import SETTINGS
+    from core.cli import parser
+    from core.options import flag_name
+
+    forms = {"run": ("runtime", "timing"), "explore": ("explore", "timing"), "curve": ("curve",)}[command]
+    sub = next(a for a in parser()._subparsers._group_actions[0].choices.items() if a[0] == command)[1]
+    flags = {flag for action in sub._actions for flag in action.option_strings}
+    for form in forms:
+        for field in dataclasses.fields(SETTINGS[form]):
+            assert flag_name(field.name) in flags, (command, field.name)

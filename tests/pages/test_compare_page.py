@@ -31,7 +31,7 @@ def test_curve_is_plotted_with_saturation_and_the_rate_within_the_bound(app_page
     caption = [c.value for c in at.caption if c.value.startswith("Curve ")][0]
     assert "saturation at 392 requests/s" in caption and "keep p99 under 5 ms" in caption
     assert len(at.get("plotly_chart")) == 2
-    at.number_input(key=f"curve_bound_{ids[-1]}").set_value(0.5).run()
+    at.number_input(key=f"curve_{ids[-1]}.latency_bound_ms").set_value(0.5).run()
     assert "no measured rate keeps p99 under 0.5 ms" in [c.value for c in at.caption if c.value.startswith("Curve ")][0]
 
 

@@ -6,11 +6,11 @@ def test_plan_shows_the_space_and_the_runs_the_budget_allows(app_page, api):
     info = at.info[0].value
     assert "configurations" in info and "runnable" in info and "The budget allows about" in info
     at.segmented_control(key="x_unit").set_value("runs").run()
-    at.number_input(key="x_amount_runs").set_value(5).run()
+    at.number_input(key="x.budget_runs").set_value(5).run()
     assert "about **5** run(s)" in at.info[0].value and "nsga2" in at.info[0].value
     at.multiselect(key="x_axis_prune_False").set_value(["none"]).run()
     at.multiselect(key="x_axis_quantize_False").set_value(["none", "ort_static_int8"]).run()
-    at.number_input(key="x_amount_runs").set_value(50).run()
+    at.number_input(key="x.budget_runs").set_value(50).run()
     assert "exhaustive" in at.info[0].value
     at.button(key="x_start").click().run()
     assert not at.exception and "queued" in at.success[0].value
@@ -56,3 +56,23 @@ def test_results_filtered_to_an_exploration_show_recommendations_and_hypervolume
     export = [b for b in at.button if b.key and b.key.startswith("x_export_Fastest")]
     export[0].click().run()
     assert not at.exception and at.session_state["export_run"] == int(export[0].key.rsplit("_", 1)[1])
+
+
+def test_settings_forms_start_at_the_configs_own_defaults(app_page, api):
+    """One definition of each setting: the Explore and Run forms show TimingConfig's and ExploreSettings'
+    defaults, and a constraint left empty means no constraint."""
+    from core.explore import ExploreSettings
+    from core.recipe import TimingConfig
+
+    at = app_page("explore")
+    for name in ("warmup", "min_repeats", "min_seconds", "max_seconds"):
+        assert at.number_input(key=f"x_timing.{name}").value == getattr(TimingConfig(), name)
+    assert at.number_input(key="x.max_drop").value == ExploreSettings().max_drop
+    at.number_input(key="x.max_drop").set_value(2.5).run()
+    at.segmented_control(key="x_unit").set_value("runs").run()
+    at.button(key="x_start").click().run()
+    (record,) = api.explorations()
+    assert record.config["max_drop"] == 2.5 and record.config["max_latency_ms"] is None
+    assert record.config["budget_runs"] == 20 and record.config["timing"]["min_seconds"] == TimingConfig().min_seconds
+    run_page = app_page("run")
+    assert run_page.number_input(key="timing.min_seconds").value == TimingConfig().min_seconds

@@ -9,8 +9,8 @@ def choose_tiny_model(at):
     at.text_input(key="model_local.epochs").set_value("1").run()
     at.text_input(key="model_local.train_limit").set_value("1024").run()
     at.number_input(key="subset").set_value(100).run()
-    at.number_input(key="min_repeats").set_value(5).run()
-    at.number_input(key="min_seconds").set_value(0.0).run()
+    at.number_input(key="timing.min_repeats").set_value(5).run()
+    at.number_input(key="timing.min_seconds").set_value(0.0).run()
 
 
 def test_defaults_render_with_model_details(app_page):
