@@ -15,6 +15,7 @@ from core.datasets import DATASETS
 from core.engine import execute
 from core.errors import ConfigError, InferScopeError, ModelError, RecipeError
 from core.explore import ExploreSettings, Trial
+from core.explore.analysis import Constraints, Pick, accuracy_metric, recommend
 from core.explore.report import ExplorationReport, report
 from core.export import ExportResult, export_run
 from core.export_plan import ExportPlan, plan_export
@@ -22,7 +23,6 @@ from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY, OBJECTIVES
 from core.models import MODELS, SOURCES, describe_models
 from core.models.onnx_file import validate as validate_onnx
 from core.options import describe, parse_options, to_dict
-from core.pareto import pareto_front
 from core.planning import (
     ExplorationPlan,
     ExploreRequest,
@@ -225,8 +225,11 @@ class InferScope:
                 out.append({"path": str(model), "name": record["original_name"], "uploaded_at": uploaded_at})
         return sorted(out, key=lambda u: (u["uploaded_at"], u["path"]), reverse=True)
 
-    def recommend(self, max_drop: float = 1.0, model: str | None = None) -> views.Recommendation | None:
-        return views.recommend(self.runs("done"), max_drop=max_drop, model=model)
+    def recommend(self, max_drop: float = 1.0, model: str | None = None) -> Pick | None:
+        """The fastest done run within `max_drop` points of its FP32 baseline, with the reason: the same
+        rule and wording as an exploration's "fastest within the constraints" (`explore.analysis`)."""
+        runs = [r for r in self.runs("done") if model is None or r.model == model]
+        return recommend(runs, Constraints(max_drop=max_drop, accuracy=accuracy_metric(runs))).fastest
 
     def export_for_download(self, run_id: int, progress: Progress = no_progress) -> ExportResult:
         """Export into the data directory's exports folder (the UI then offers the file)."""
@@ -253,12 +256,12 @@ class InferScope:
 
     def front(self, x: str = DEFAULT_LATENCY, y: str = DEFAULT_ACCURACY,
               runs: list[RunRecord] | None = None) -> list[RunRecord]:
-        """Done runs not dominated in (x, y), using each metric's declared direction."""
+        """Done runs not dominated in (x, y), using each metric's declared direction: the same points the
+        Results chart marks as its front (`views.plot_points`, no constraints)."""
         for name in (x, y):
             if name not in OBJECTIVES:
                 raise ConfigError(f"unknown metric {name!r}; valid metrics: {', '.join(OBJECTIVES)}")
-        done = [r for r in (runs if runs is not None else self.runs("done")) if r.status == "done"]
-        return [done[i] for i in pareto_front([r.metrics for r in done], [x, y])]
+        return [p.run for p in views.plot_points(runs if runs is not None else self.runs("done"), x, y) if p.on_front]
 
     # -- explorations -------------------------------------------------------------------------------
     def plan_exploration(self, request: ExploreRequest) -> ExplorationPlan:

@@ -101,7 +101,7 @@ def cmd_run(args) -> int:
     try:
         with TqdmProgress() as bar:
             run = api.execute(run_id, bar)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, RunCancelled):  # Ctrl-C here, or Cancel pressed in the dashboard
         print(f"run {run_id} cancelled", file=sys.stderr)
         print(run_id)
         return EXIT_CANCELLED
@@ -245,7 +245,7 @@ def cmd_explore(args) -> int:
             plan = api.plan_exploration(request)
             _print_plan(plan)
             record = api.explore(request, progress, on_trial)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, RunCancelled):
         print("exploration stopped; continue it with `python -m core explore --resume ID` "
               "(`python -m core explorations` lists them)", file=sys.stderr)
         return EXIT_CANCELLED

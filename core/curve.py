@@ -1,14 +1,12 @@
 """The latency-throughput curve: the server scenario swept upward in rate until the model saturates."""
 from __future__ import annotations
 
-import sys
-import traceback
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from core.engine import latency_metrics, prepare_run, run_scenario
-from core.errors import InferScopeError, RunCancelled
+from core.lifecycle import run_to_end
 from core.options import option, parse_options
 from core.progress import Progress, no_progress
 from core.recipe import TimingConfig
@@ -87,17 +85,9 @@ def sweep(store: RunStore, curve_id: int, settings: Settings, progress: Progress
 
 def execute_curve(store: RunStore, curve_id: int, settings: Settings,
                   progress: Progress = no_progress) -> CurveRecord:
-    """Run a claimed curve to its end state; Ctrl-C stores `cancelled` and re-raises."""
-    try:
-        saturation = sweep(store, curve_id, settings, progress)
-    except (RunCancelled, KeyboardInterrupt):
-        store.end_curve(curve_id, "cancelled", error="cancelled by the user")
-        raise
-    except InferScopeError as exc:
-        store.end_curve(curve_id, "failed", error=str(exc))
-    except Exception as exc:  # a sweep may hit anything a run can; store it, never hide it
-        traceback.print_exc(file=sys.stderr)
-        store.end_curve(curve_id, "failed", error=f"{type(exc).__name__}: {exc}")
-    else:
-        store.end_curve(curve_id, "done", saturation_rps=saturation)
+    """Run a claimed curve to its end state; ends as every job does (`core.lifecycle`)."""
+    run_to_end(lambda: sweep(store, curve_id, settings, progress),
+               lambda saturation: store.end_curve(curve_id, "done", saturation_rps=saturation),
+               lambda status, error: store.end_curve(curve_id, status, error=error),
+               interrupted="cancelled by the user (interrupted)")
     return store.curve(curve_id)

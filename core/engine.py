@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import copy
-import sys
 import time
-import traceback
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -17,8 +15,9 @@ from core.bench.timing import LatencyStats
 from core.datasets import load_dataset
 from core.datasets.base import LoadedDataset, check_compatible
 from core.datasets.subset import Subset, calibration_subset, evaluation_subset
-from core.errors import InferScopeError, MeasurementError, RunCancelled
+from core.errors import InferScopeError, RunCancelled
 from core.inputs import preprocess
+from core.lifecycle import run_to_end
 from core.models import ModelRequest, build_model
 from core.models.base import LoadedModel
 from core.options import format_spec, to_dict
@@ -274,30 +273,19 @@ def _quality_metrics(logits: np.ndarray, reference: np.ndarray, labels: np.ndarr
 def execute(store: RunStore, run_id: int, settings: Settings, progress: Progress = no_progress) -> RunRecord:
     """Run a queued (or already claimed) run to its end state and return it.
 
-    Ctrl-C or a cancel request stores `cancelled` and re-raises.
+    Ends as every job does (`core.lifecycle`): a cancel or Ctrl-C stores `cancelled` and re-raises.
     """
     if store.get(run_id).status == "queued":
         store.mark_running(run_id)
     run = store.get(run_id)
     report = fan_out(_StoreProgress(store, run_id), progress)
-    try:
-        result = measure_run(run, settings, report)
-    except RunCancelled as exc:
-        store.end(run_id, "cancelled", str(exc))
-        raise
-    except KeyboardInterrupt:
-        store.end(run_id, "cancelled", "cancelled by the user (interrupted)")
-        raise
-    except InferScopeError as exc:
-        store.end(run_id, "failed", str(exc))
-    except Exception as exc:  # any technique may throw anything; store it, never hide it
-        traceback.print_exc(file=sys.stderr)
-        store.end(run_id, "failed", f"{type(exc).__name__}: {exc}")
-    else:
-        try:
-            store.finish(run_id, metrics=result.metrics, samples_ms=result.samples_ms, notes=result.notes,
-                         environment=result.environment, fingerprint=env_mod.fingerprint(result.environment),
-                         engine=result.engine)
-        except MeasurementError as exc:
-            store.end(run_id, "failed", str(exc))
+
+    def finish(result: Measurement) -> None:
+        store.finish(run_id, metrics=result.metrics, samples_ms=result.samples_ms, notes=result.notes,
+                     environment=result.environment, fingerprint=env_mod.fingerprint(result.environment),
+                     engine=result.engine)
+
+    run_to_end(lambda: measure_run(run, settings, report), finish,
+               lambda status, error: store.end(run_id, status, error),
+               interrupted="cancelled by the user (interrupted)")
     return store.get(run_id)

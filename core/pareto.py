@@ -1,9 +1,9 @@
 """Pareto dominance with the metric catalogue's directions. Pure: no I/O, no store."""
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Sequence
 
-from core.metrics import OBJECTIVES, Direction
+from core.metrics import Direction
 
 
 def dominates(a: Sequence[float], b: Sequence[float], directions: Sequence[Direction]) -> bool:
@@ -36,14 +36,6 @@ def front_indices(points: Sequence[Sequence[float]], directions: Sequence[Direct
     return sorted(front)
 
 
-def pareto_front(rows: Sequence[Mapping[str, Any]], objectives: Sequence[str]) -> list[int]:
-    """Indices of `rows` on the front of `objectives` (metric names); rows missing a value are left out."""
-    metrics = [OBJECTIVES[name] for name in objectives]
-    usable = [i for i, row in enumerate(rows) if all(row.get(m.name) is not None for m in metrics)]
-    points = [[float(rows[i][m.name]) for m in metrics] for i in usable]
-    return [usable[k] for k in front_indices(points, [m.direction for m in metrics])]
-
-
 def _front_2d(points: Sequence[tuple[float, float]]) -> list[int]:
     """Front of points where both coordinates are minimized."""
     order = sorted(range(len(points)), key=lambda i: points[i])
@@ -62,4 +54,4 @@ def _front_2d(points: Sequence[tuple[float, float]]) -> list[int]:
     return sorted(front)
 
 
-__all__ = ["Direction", "dominates", "front_indices", "pareto_front"]
+__all__ = ["Direction", "dominates", "front_indices"]

@@ -51,9 +51,6 @@ class Recipe:
     def steps_json(self) -> list[dict[str, Any]]:
         return [step.to_dict() for step in self.steps]
 
-    def summary(self) -> str:
-        return " → ".join(step.technique for step in self.steps) or "fp32"
-
     def calibration_size(self) -> int:
         return max((TECHNIQUES.get(s.technique).calibration_size(s.config) for s in self.steps), default=0)
 

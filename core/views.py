@@ -1,4 +1,4 @@
-"""Pure functions the pages use to look at runs: baselines, constraints, recommendations, diffs.
+"""Pure functions the pages use to look at runs: baselines, constraint and trade wording, plot points, diffs.
 
 No I/O and no streamlit: everything here takes plain RunRecords and returns plain data, so it is
 unit-tested directly and the pages stay free of logic.
@@ -13,7 +13,6 @@ from typing import Any, Iterable, Sequence
 from core.metrics import (
     ACCURACY_METRICS,
     DEFAULT_ACCURACY,
-    DEFAULT_LATENCY,
     LATENCY_METRICS,
     OBJECTIVES,
 )
@@ -73,6 +72,38 @@ def accuracy_drop(run: RunRecord, base: RunRecord | None, metric: str = DEFAULT_
     return base.metrics[metric] - run.metrics[metric]
 
 
+# -- one wording for constraints and trades (Results, Explore, Export and the CLI all use these) -------------
+def drop_violation(drop: float, max_drop: float) -> str:
+    """Why a run misses the accuracy constraint."""
+    return f"{drop:.2f} points below FP32 (> {max_drop:g})"
+
+
+def limit_violation(metric: str, value: float, limit: float) -> str:
+    """Why a run misses a latency or size limit, in the metric's own unit."""
+    unit = OBJECTIVES[metric].unit
+    return f"{metric} {value:.3g} {unit} > {limit:g} {unit}"
+
+
+def accuracy_words(metric: str) -> str:
+    """`top1` -> "top-1": the catalogue's label without its unit."""
+    return OBJECTIVES[metric].label.split(" (")[0]
+
+
+def trade(run: RunRecord, other: RunRecord, latency: str, accuracy: str, other_name: str | None = None) -> str:
+    """'2.00x faster than run 3 (onnx_export) for 1.60 points less top-1', from `run`'s side."""
+    ratio = other.metrics[latency] / run.metrics[latency]
+    speed = f"{ratio:.2f}x faster" if ratio >= 1 else f"{1 / ratio:.2f}x slower"
+    points, words = other.metrics[accuracy] - run.metrics[accuracy], accuracy_words(accuracy)
+    cost = (f"for {points:.2f} points less {words}" if points > 0 else
+            f"and {-points:.2f} points more {words}" if points < 0 else f"at the same {words}")
+    return f"{speed} than {other_name or describe_run(other)} {cost}"
+
+
+def describe_run(run: RunRecord) -> str:
+    """"run 3 (onnx_export → ort_static_int8)": how a message names a run."""
+    return f"run {run.id} ({run.recipe_summary})"
+
+
 def main_fingerprint(runs: Sequence[RunRecord]) -> str | None:
     """The environment most runs were measured in; runs from others are not comparable with them."""
     counts = Counter(r.env_fingerprint for r in runs if r.env_fingerprint)
@@ -115,9 +146,9 @@ def plot_points(runs: Sequence[RunRecord], x: str, y: str, *, max_latency_ms: fl
         reasons = []
         x_value = run.metrics[x] * x_scale(run, x, per_image)
         if max_latency_ms is not None and x in LATENCY_METRICS and x_value > max_latency_ms:
-            reasons.append(f"{x} {x_value:.3g} > {max_latency_ms:g} ms")
+            reasons.append(limit_violation(x, x_value, max_latency_ms))
         if max_drop is not None and drop is not None and drop > max_drop:
-            reasons.append(f"{drop:.2f} points below FP32 (> {max_drop:g})")
+            reasons.append(drop_violation(drop, max_drop))
         flagged.append((run, drop, "; ".join(reasons)))
     allowed = [i for i, (_, _, reason) in enumerate(flagged) if not reason]
     directions = [OBJECTIVES[x].direction, OBJECTIVES[y].direction]
@@ -132,43 +163,6 @@ def front_line(points: Sequence[PlotPoint], x: str) -> list[tuple[float, float]]
     """Front points sorted along x, for a step line."""
     reverse = OBJECTIVES[x].direction is Direction.MAX
     return sorted(((p.x, p.y) for p in points if p.on_front), reverse=reverse)
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    run: RunRecord
-    baseline: RunRecord
-    drop: float
-    speedup: float
-
-    @property
-    def reason(self) -> str:
-        return (f"run {self.run.id} ({self.run.recipe_summary}) is {self.speedup:.2f}x faster than FP32 run "
-                f"{self.baseline.id} for {self.drop:+.2f} points of top-1")
-
-
-def recommend(runs: Sequence[RunRecord], *, max_drop: float = 1.0, latency: str = DEFAULT_LATENCY,
-              model: str | None = None) -> Recommendation | None:
-    """The fastest done run within `max_drop` top-1 points of its model's FP32 baseline.
-
-    Runs with a response cache are left out: their speed comes from repeated queries, and the
-    exported file carries the model, not the serving layer in front of it.
-    """
-    base = baselines(runs)
-    best: Recommendation | None = None
-    for run in runs:
-        if run.status != "done" or (model and run.model != model) or run.metrics.get(latency) is None:
-            continue
-        if not recommendable(run):
-            continue
-        baseline = base.get(comparison_key(run))
-        drop = accuracy_drop(run, baseline)
-        if baseline is None or drop is None or drop > max_drop or not baseline.metrics.get(latency):
-            continue
-        candidate = Recommendation(run, baseline, drop, baseline.metrics[latency] / run.metrics[latency])
-        if best is None or run.metrics[latency] < best.run.metrics[latency]:
-            best = candidate
-    return best
 
 
 def metric_deltas(runs: Sequence[RunRecord], reference: RunRecord) -> list[dict[str, Any]]:

@@ -11,7 +11,17 @@ from typing import Sequence
 from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY
 from core.pareto import Direction, front_indices
 from core.store import RunRecord
-from core.views import accuracy_drop, baselines, comparison_key, recommendable
+from core.views import (
+    accuracy_drop,
+    accuracy_words,
+    baselines,
+    comparison_key,
+    describe_run,
+    drop_violation,
+    limit_violation,
+    recommendable,
+    trade,
+)
 
 
 @dataclass(frozen=True)
@@ -39,9 +49,9 @@ class Constraints:
 
     def violations(self, run: RunRecord, baseline: RunRecord | None) -> list[str]:
         """Why a done run misses the constraints, in words (empty when it meets them)."""
-        words = {"drop": lambda v: f"{v + self.max_drop:.2f} points below FP32 (> {self.max_drop:g})",
-                 "latency": lambda v: f"{self.latency} {v + self.max_latency_ms:.3g} ms > {self.max_latency_ms:g}",
-                 "size": lambda v: f"{v + self.max_size_mb:.3g} MB > {self.max_size_mb:g} MB"}
+        words = {"drop": lambda v: drop_violation(v + self.max_drop, self.max_drop),
+                 "latency": lambda v: limit_violation(self.latency, v + self.max_latency_ms, self.max_latency_ms),
+                 "size": lambda v: limit_violation("size_mb", v + self.max_size_mb, self.max_size_mb)}
         return [words[k](v) if math.isfinite(v) else f"{k} not measurable"
                 for k, v in self.values(run, baseline).items() if v > 0]
 
@@ -150,27 +160,21 @@ def recommend(runs: Sequence[RunRecord], constraints: Constraints) -> Recommenda
     return Recommendations(fastest, knee, line)
 
 
-def _describe(run: RunRecord) -> str:
-    return f"run {run.id} ({run.recipe_summary})"
-
-
 def _trade(run: RunRecord, other: RunRecord, c: Constraints, name: str | None = None) -> str:
-    """'1.8x faster than run 3 (...) for 0.20 points of top1' from `run`'s side."""
-    speed = other.metrics[c.latency] / run.metrics[c.latency]
-    points = other.metrics[c.accuracy] - run.metrics[c.accuracy]
-    cost = f"for {points:.2f} points of {c.accuracy}" if points > 0 else \
-        f"and {-points:.2f} points more {c.accuracy}" if points < 0 else f"at the same {c.accuracy}"
-    return f"{speed:.2f}x faster than {name or _describe(other)} {cost}"
+    return trade(run, other, c.latency, c.accuracy, name)
 
 
 def _fastest_reason(line: list[RunRecord], c: Constraints, base: dict[tuple, RunRecord]) -> str:
+    """Against the FP32 baseline first (what a user ships instead of), then against the next point of the front."""
     best = line[0]
-    if len(line) > 1:
-        return _trade(best, line[1], c)
     baseline = base.get(comparison_key(best))
-    if baseline is None or baseline.id == best.id:
-        return "the only configuration measured within the constraints"
-    return f"{_trade(best, baseline, c, f'FP32 run {baseline.id}')}; the only configuration on the front"
+    against_fp32 = None if baseline is None or baseline.id == best.id else \
+        f"{describe_run(best)} is {_trade(best, baseline, c, f'FP32 run {baseline.id}')}"
+    if len(line) > 1:
+        against_next = f"{_trade(best, line[1], c)}, the next point of the front"
+        return f"{against_fp32}; {against_next}" if against_fp32 else f"{describe_run(best)} is {against_next}"
+    return f"{against_fp32}; the only configuration on the front" if against_fp32 else \
+        f"{describe_run(best)} is the only configuration measured within the constraints"
 
 
 def _knee(line: list[RunRecord], c: Constraints) -> int | None:
@@ -192,5 +196,5 @@ def _knee_reason(line: list[RunRecord], i: int, c: Constraints) -> str:
     knee, faster, slower = line[i], line[i - 1], line[i + 1]
     points = knee.metrics[c.accuracy] - faster.metrics[c.accuracy]
     slowdown = knee.metrics[c.latency] / faster.metrics[c.latency]
-    return (f"{_trade(knee, slower, c)}; {points:+.2f} points of {c.accuracy} for {slowdown:.2f}x the latency of "
-            f"{_describe(faster)}")
+    return (f"{describe_run(knee)} is {_trade(knee, slower, c)}; it gives {points:.2f} points more "
+            f"{accuracy_words(c.accuracy)} for {slowdown:.2f}x the latency of {describe_run(faster)}")

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 import time
-import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -18,6 +16,7 @@ from core.engine import execute
 from core.errors import InferScopeError, RunCancelled
 from core.explore.analysis import Constraints, accuracy_metric
 from core.explore.space import Configuration, SearchSpace, parse_space, runnable
+from core.lifecycle import run_to_end
 from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY, LATENCY_METRICS
 from core.options import option, parse_options
 from core.progress import Progress, no_progress
@@ -290,24 +289,13 @@ def execute_exploration(store: RunStore, exploration_id: int, settings: Settings
                         on_trial: Callable[[Trial], None] = lambda trial: None) -> ExplorationRecord:
     """Run a claimed (running) exploration to its end state and return it.
 
-    A cancel stores `cancelled`; Ctrl-C or SIGTERM stores `cancelled` and re-raises. Both can be
-    continued later (`python -m core explore --resume ID`); finished trials are kept.
+    Ends as every job does (`core.lifecycle`): a cancel, Ctrl-C or SIGTERM stores `cancelled` and
+    re-raises. It can be continued later (`python -m core explore --resume ID`); finished trials are kept.
     """
     record = store.exploration(exploration_id)
-    try:
-        Exploration(store, record, settings, plan, progress, on_trial).run()
-    except RunCancelled as exc:
-        store.end_exploration(exploration_id, "cancelled", str(exc))
-    except KeyboardInterrupt:
-        store.end_exploration(exploration_id, "cancelled", "interrupted by the user; continue it with "
-                              f"`python -m core explore --resume {exploration_id}`")
-        raise
-    except InferScopeError as exc:
-        store.end_exploration(exploration_id, "failed", str(exc))
-    except Exception as exc:  # a bug must not leave it "running": store it, never hide it
-        traceback.print_exc(file=sys.stderr)
-        store.end_exploration(exploration_id, "failed", f"{type(exc).__name__}: {exc}")
-    else:
-        store.end_exploration(exploration_id, "done")
+    run_to_end(lambda: Exploration(store, record, settings, plan, progress, on_trial).run(),
+               lambda reason: store.end_exploration(exploration_id, "done"),
+               lambda status, error: store.end_exploration(exploration_id, status, error),
+               interrupted=f"interrupted by the user; continue it with `python -m core explore --resume {exploration_id}`")
     return store.exploration(exploration_id)
 

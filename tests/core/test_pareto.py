@@ -3,7 +3,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.pareto import Direction, dominates, front_indices, pareto_front
+from core.pareto import Direction, dominates, front_indices
 
 MIN, MAX = Direction.MIN, Direction.MAX
 
@@ -39,6 +39,10 @@ def test_directions_matter():
 
 
 def test_rows_missing_a_metric_are_left_out():
-    rows = [{"latency_p50_ms": 1.0, "top1": None}, {"latency_p50_ms": 2.0, "top1": 80.0},
-            {"latency_p50_ms": 3.0, "top1": 70.0}]
-    assert pareto_front(rows, ["latency_p50_ms", "top1"]) == [1]
+    """The one front path (Results chart, `python -m core front`) leaves out runs missing a metric."""
+    from core import views
+    from tests.core.explore.test_analysis import run
+
+    missing = run(1, 1.0, None)
+    points = views.plot_points([missing, run(2, 2.0, 80.0), run(3, 3.0, 70.0)], "latency_p50_ms", "top1")
+    assert [(p.run.id, p.on_front) for p in points] == [(2, True), (3, False)]

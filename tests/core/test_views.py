@@ -31,14 +31,31 @@ def test_constraints_exclude_points_from_the_front(runs):
         assert p.on_front == (not dominated)
 
 
-def test_recommendation_is_the_fastest_within_the_drop(runs):
-    rec = views.recommend(runs, max_drop=1.0)
+def test_recommendation_is_the_fastest_within_the_drop(tmp_path):
+    """One recommend for Export and Explore: the fastest done run within the drop, said against FP32."""
+    from core.api import InferScope
+    from core.settings import load_settings
+
+    api = InferScope(load_settings())
+    seed_runs(api.store, 40)
+    runs = api.runs("done")
+    rec = api.recommend(max_drop=1.0)
     base = views.baselines(runs)
     eligible = [r for r in runs if (d := views.accuracy_drop(r, base.get(views.comparison_key(r)))) is not None
-                and d <= 1.0]
+                and d <= 1.0 and views.recommendable(r)]
     assert rec.run.metrics["latency_p50_ms"] == min(r.metrics["latency_p50_ms"] for r in eligible)
-    assert "faster than FP32 run" in rec.reason
-    assert views.recommend(runs, max_drop=1.0, model="nope") is None
+    assert f"run {rec.run.id} (" in rec.reason and "faster than FP32 run" in rec.reason
+    assert api.recommend(max_drop=1.0, model="nope") is None
+
+
+def test_a_trade_states_a_loss_as_a_loss(runs):
+    from tests.core.explore.test_analysis import run
+
+    fast, slow = run(2, 1.0, 91.8), run(1, 104.0, 92.0)
+    assert views.trade(fast, slow, "latency_p50_ms", "top1") == \
+        "104.00x faster than run 1 (onnx_export) for 0.20 points less top-1"
+    assert views.trade(slow, fast, "latency_p50_ms", "top1") == \
+        "104.00x slower than run 2 (onnx_export) and 0.20 points more top-1"
 
 
 def test_grid_expansion():
@@ -77,7 +94,9 @@ def test_cached_runs_are_never_recommended(tmp_path):
     with store._session() as session:  # give the fastest variant a response cache
         from core.store.schema import RunRow
         session.get(RunRow, fastest.id).recipe = [*fastest.recipe, {"technique": "cache", "config": {}}]
-    rec = views.recommend(store.list_runs(), max_drop=5.0)
+    from core.explore.analysis import Constraints, recommend
+
+    rec = recommend(store.list_runs(), Constraints(max_drop=5.0)).fastest
     assert rec is not None and rec.run.id != fastest.id
 
 

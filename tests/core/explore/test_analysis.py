@@ -32,7 +32,7 @@ def test_constraints_in_optuna_convention_and_words():
     c = analysis.Constraints(max_drop=1.0, max_latency_ms=5.0, max_size_mb=0.5)
     slow = run(2, 6.0, 90.5, size=0.4)
     assert c.values(slow, BASE) == {"drop": pytest.approx(0.5), "latency": 1.0, "size": pytest.approx(-0.1)}
-    assert c.violations(slow, BASE) == ["1.50 points below FP32 (> 1)", "latency_p50_ms 6 ms > 5"]
+    assert c.violations(slow, BASE) == ["1.50 points below FP32 (> 1)", "latency_p50_ms 6 ms > 5 ms"]
     assert c.violations(run(3, 2.0, 91.5, size=0.4), BASE) == []
     assert c.violations(slow, None)[0] == "drop not measurable"
 
@@ -43,16 +43,20 @@ def test_front_fastest_and_knee_with_reasons():
     picks = analysis.recommend(runs, c)
     assert [r.id for r in picks.front] == [4, 3, 2, 1]  # 6 is too inaccurate, 5 is dominated by 3
     assert picks.fastest.run.id == 4
-    assert picks.fastest.reason == "2.00x faster than run 3 (onnx_export) for 1.60 points of top1"
+    assert picks.fastest.reason == ("run 4 (onnx_export) is 10.00x faster than FP32 run 1 for 2.00 points less "
+                                    "top-1; 2.00x faster than run 3 (onnx_export) for 1.60 points less top-1, "
+                                    "the next point of the front")
     assert picks.knee.run.id == 3
-    assert picks.knee.reason.startswith("2.50x faster than run 2 (onnx_export) for 0.30 points of top1; +1.60 points")
+    assert picks.knee.reason == ("run 3 (onnx_export) is 2.50x faster than run 2 (onnx_export) for 0.30 points less "
+                                 "top-1; it gives 1.60 points more top-1 for 2.00x the latency of run 4 (onnx_export)")
 
 
 def test_cached_runs_are_never_recommended_and_a_lone_point_is_compared_with_fp32():
     runs = [BASE, run(2, 0.1, 92.0, recipe=("cache",)), run(3, 4.0, 92.0)]
     picks = analysis.recommend(runs, analysis.Constraints(max_drop=1.0))
     assert picks.fastest.run.id == 3 and picks.knee is None
-    assert picks.fastest.reason.startswith("2.50x faster than run 1") or "FP32 run 1" in picks.fastest.reason
+    assert picks.fastest.reason == "run 3 (onnx_export) is 2.50x faster than FP32 run 1 at the same top-1; " \
+                                   "the only configuration on the front"
 
 
 def test_hypervolume_history_grows_in_finishing_order():

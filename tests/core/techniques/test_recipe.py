@@ -12,7 +12,7 @@ def test_valid_chain():
     r = recipe("onnx_export", "ort_static_int8:per_channel=false", "ort:graph_optimization=basic")
     validate(r, "torch")
     assert r.final_kind("torch") == "onnx" and r.calibration_size() == 200
-    assert r.summary() == "onnx_export → ort_static_int8 → ort"
+    assert [s["technique"] for s in r.steps_json()] == ["onnx_export", "ort_static_int8", "ort"]
 
 
 @pytest.mark.parametrize("specs, start, message", [

@@ -1,0 +1,40 @@
+"""How every job ends — a run, a curve, an exploration: one rule for storing cancels, failures and success.
+
+- a cancel request (`RunCancelled`) or Ctrl-C/SIGTERM (`KeyboardInterrupt`): stored `cancelled`, then
+  re-raised so the caller stops (the worker goes on with its queue, the CLI exits 130);
+- an `InferScopeError`: stored `failed` with its message, which says what to change;
+- any other exception (a technique or library may throw anything): stored `failed` with its type,
+  traceback on stderr — never hidden, never left `running`;
+- success: `finish(result)` stores the result; if that refuses it (e.g. `MeasurementError`), `failed`.
+"""
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Any, Callable, TypeVar
+
+from core.errors import InferScopeError, RunCancelled
+
+T = TypeVar("T")
+# end(status, error): the store's end call for this kind of job.
+EndJob = Callable[[str, str], None]
+
+
+def run_to_end(work: Callable[[], T], finish: Callable[[T], Any], end: EndJob, *, interrupted: str) -> None:
+    """Do `work`, store its result with `finish`, or store how it ended with `end` (see the module's rule).
+
+    `interrupted` is the message stored on Ctrl-C or SIGTERM (what the user can do next).
+    """
+    try:
+        finish(work())
+    except RunCancelled as exc:
+        end("cancelled", str(exc))
+        raise
+    except KeyboardInterrupt:
+        end("cancelled", interrupted)
+        raise
+    except InferScopeError as exc:
+        end("failed", str(exc))
+    except Exception as exc:  # noqa: BLE001 — stored as failed with its type; the traceback goes to the log
+        traceback.print_exc(file=sys.stderr)
+        end("failed", f"{type(exc).__name__}: {exc}")
