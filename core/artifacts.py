@@ -1,14 +1,16 @@
-"""What a recipe produces: a torch module, a compiled torch module, or an ONNX model."""
+"""What a recipe produces: a torch module, a compiled torch module, or an ONNX model.
+
+The kinds and their words are registered by their runtimes (`core.runtimes`); a new runtime may bring
+its own artifact class (any object with a `kind`, `size_bytes()` and `response_cache`).
+"""
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-# torch: an eager module that later steps may transform or export.
-# compiled: a torch.compile'd module: it runs, but nothing can transform or export it any more.
-# onnx: one serialized ONNX model plus its session settings.
-ArtifactKind = Literal["torch", "compiled", "onnx"]
+# A registered runtime's kind: "torch", "compiled", "onnx" (see core/runtimes/).
+ArtifactKind = str
 
 
 def state_dict_bytes(module: Any) -> int:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import RecipeError
+from core.models import start_kind
 from core.recipe import recipe_from_json, validate
 from core.store import RunRecord
 from core.techniques import TECHNIQUES
@@ -49,16 +50,12 @@ class ExportPlan:
                 "(the Export page offers it) and export that run")
 
 
-def start_kind(run: RunRecord) -> str:
-    return "onnx" if run.model_source == "onnx" else "torch"
-
-
 def plan_export(run: RunRecord) -> ExportPlan:
     """The export plan of `run`: rebuilt steps and notes, or the refusal and the nearest alternative."""
     if run.status != "done":
         return ExportPlan(run.id, (), refused=f"run {run.id} is {run.status}; only finished (done) runs can be "
                                               "exported")
-    kind = start_kind(run)
+    kind = start_kind(run.model_source)
     rebuilt, notes, refusals, instead, kept = [], [], [], [], []
     for step in run.recipe:
         technique = TECHNIQUES.get(step["technique"])
@@ -91,7 +88,7 @@ def _alternative(run: RunRecord, kept: list[dict[str, Any]], instead: list[str])
     steps = sorted([*kept, *added], key=lambda s: order.index(s["technique"]))
     try:
         recipe = recipe_from_json(steps, {k: v for k, v in run.runtime.items() if k != "timing"})
-        validate(recipe, start_kind(run))
+        validate(recipe, start_kind(run.model_source))
     except RecipeError:
         return None
     return tuple(recipe.steps_json())

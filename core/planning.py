@@ -31,7 +31,7 @@ from core.explore import (
 from core.explore.search import choose_strategy
 from core.explore.space import Validity
 from core.inputs import InputSpec
-from core.models import MODELS, parse_model
+from core.models import MODELS, parse_model, start_kind
 from core.models.onnx_file import validate as validate_onnx
 from core.options import (
     format_spec,
@@ -41,6 +41,7 @@ from core.options import (
     to_dict,
 )
 from core.recipe import Recipe, RuntimeSettings, TimingConfig, make_step, validate
+from core.runtimes import check_runtime
 from core.scenarios import DEFAULT_SCENARIO, SCENARIOS, parse_scenario
 from core.settings import Settings
 from core.store import ACTIVE_STATUSES, RunStore
@@ -216,15 +217,16 @@ class Planner:
         model = parse_model(request.model, random_weights=request.random_weights, options=request.model_options)
         if model.is_onnx_file:
             _, summary = validate_onnx(Path(model.name).expanduser().resolve())
-            start, label_space, classes, source = "onnx", summary.label_space, summary.num_classes, "onnx"
+            label_space, classes, source = summary.label_space, summary.num_classes, "onnx"
             if summary.batch is not None and summary.batch != request.batch:
                 raise RecipeError(f"{model.name} takes a fixed batch of {summary.batch}; use --batch {summary.batch}")
             fixed_batch = summary.batch is not None
             model_name = str(Path(model.name).expanduser().resolve())
         else:
             entry = MODELS.get(model.name)
-            start, label_space, classes, source, model_name = "torch", entry.label_space, None, entry.source, model.name
+            label_space, classes, source, model_name = entry.label_space, None, entry.source, model.name
             fixed_batch = False
+        start = start_kind(source)
         runtime = parse_options(RuntimeSettings, {"threads": request.threads, "batch": request.batch,
                                                   "device": request.device, "provider": request.provider},
                                 what="runtime")
@@ -240,12 +242,7 @@ class Planner:
             if not torch.cuda.is_available():
                 raise RecipeError("device cuda is not available here (torch.cuda.is_available() is False); "
                                   "use device cpu")
-        if runtime.provider and recipe.final_kind(start) == "onnx":
-            import onnxruntime as ort
-
-            if runtime.provider not in ort.get_available_providers():
-                raise RecipeError(f"execution provider {runtime.provider} is not in this onnxruntime build "
-                                  f"(available: {', '.join(ort.get_available_providers())})")
+        check_runtime(recipe.final_kind(start), runtime)
         entry, location = parse_dataset(request.dataset)
         dataset = entry.load(location, self.settings, _SIZE_PROBE_SPEC)
         trained = not model.options.get("random_weights")
@@ -301,7 +298,7 @@ class Planner:
         base = self.plan(RunRequest(model=request.model, dataset=request.dataset, subset=request.subset,
                                     seed=request.seed, device=request.device, random_weights=request.random_weights,
                                     timing=dict(request.timing)))
-        start = "onnx" if base.fields["model_source"] == "onnx" else "torch"
+        start = start_kind(base.fields["model_source"])
         space = request.space or default_space(start)
         validity = runnable(space, start)
         if not validity.runnable:

