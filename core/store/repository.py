@@ -7,7 +7,7 @@ import socket
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from sqlalchemy import (
     create_engine,
@@ -16,10 +16,9 @@ from sqlalchemy import (
     inspect,
     make_url,
     select,
-    text,
     update,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import (
     ArgumentError,
     NoSuchModuleError,
@@ -35,13 +34,13 @@ from core.errors import (
     NotFoundError,
     StoreError,
 )
+from core.store import migrations
 from core.store.entities import CurvePoint, CurveRecord, ExplorationRecord, RunRecord
 from core.store.schema import (
     FINAL_STATUSES,
     INT_METRIC_COLUMNS,
     METRIC_COLUMNS,
     SCHEMA_VERSION,
-    V3_METRICS,
     Base,
     CurvePointRow,
     CurveRow,
@@ -55,38 +54,6 @@ BUSY_TIMEOUT_MS = 15_000
 # Allowed status changes; anything else is a bug or a race, and is refused.
 TRANSITIONS = {"queued": {"running", "cancelled", "failed", "interrupted"},
                "running": {"done", "failed", "cancelled", "interrupted"}}
-
-
-def _v1_to_v2(conn: Connection) -> None:
-    """Schema 2: run tags and cooperative cancellation of running jobs."""
-    conn.execute(text("ALTER TABLE runs ADD COLUMN tags JSON"))
-    conn.execute(text("ALTER TABLE runs ADD COLUMN cancel_requested BOOLEAN NOT NULL DEFAULT FALSE"))
-
-
-def _v2_to_v3(conn: Connection) -> None:
-    """Schema 3: scenario configs, serving and cache metrics, latency-throughput curves."""
-    conn.execute(text("ALTER TABLE runs ADD COLUMN scenario_config JSON"))
-    for column in V3_METRICS:
-        conn.execute(text(f"ALTER TABLE runs ADD COLUMN {column} FLOAT"))
-    Base.metadata.create_all(conn, tables=[CurveRow.__table__, CurvePointRow.__table__])
-
-
-def _v3_to_v4(conn: Connection) -> None:
-    """Schema 4: explorations, and the exploration a run belongs to."""
-    conn.execute(text("ALTER TABLE runs ADD COLUMN exploration_id INTEGER"))
-    conn.execute(text("CREATE INDEX ix_runs_exploration_id ON runs (exploration_id)"))
-    Base.metadata.create_all(conn, tables=[ExplorationRow.__table__])
-
-
-def _v4_to_v5(conn: Connection) -> None:
-    """Schema 5: which command ran a run or a curve, for the message when its process dies."""
-    for table in ("runs", "curves"):  # curves made by the 2 -> 3 step already have it
-        if "worker_role" not in {c["name"] for c in inspect(conn).get_columns(table)}:
-            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN worker_role VARCHAR(120)"))
-
-
-# version -> function upgrading a database from that version to the next one.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
 
 
 def now() -> datetime:
@@ -176,13 +143,13 @@ class RunStore:
                                      "InferScope — point INFERSCOPE_DB elsewhere")
                 Base.metadata.create_all(conn)
                 conn.execute(SchemaInfo.__table__.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+                migrations.stamp_head(conn)
                 return
             version = int(conn.execute(select(SchemaInfo.value).where(SchemaInfo.key == "schema_version")).scalar_one())
             if version > SCHEMA_VERSION:
                 raise StoreError(f"the run store {self.url} has schema version {version}, newer than this InferScope "
                                  f"understands ({SCHEMA_VERSION}); upgrade InferScope")
-            for old in range(version, SCHEMA_VERSION):
-                MIGRATIONS[old](conn)
+            migrations.upgrade(conn, version)
             if version != SCHEMA_VERSION:
                 conn.execute(update(SchemaInfo).where(SchemaInfo.key == "schema_version")
                              .values(value=str(SCHEMA_VERSION)))

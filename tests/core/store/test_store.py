@@ -72,16 +72,20 @@ def test_schema_version_and_newer_database(tmp_path):
         RunStore(url)
 
 
-def test_every_old_version_has_a_migration(tmp_path, monkeypatch):
-    from core.store import repository
+def test_every_schema_version_has_one_revision_in_a_line():
+    """A new column is one revision file: revisions 0001..NNNN, each revising the one before."""
+    from core.store import migrations
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    RunStore(url)
-    with sqlite3.connect(tmp_path / "old.db") as conn:
-        conn.execute(f"update schema_info set value='{SCHEMA_VERSION - 1}' where key='schema_version'")
-    applied = []
-    monkeypatch.setitem(repository.MIGRATIONS, SCHEMA_VERSION - 1, lambda conn: applied.append(True))
-    assert RunStore(url).schema_version() == SCHEMA_VERSION and applied == [True]
+    assert migrations.revisions() == [migrations.revision_of(v) for v in range(1, SCHEMA_VERSION + 1)]
+    assert migrations.head_revision() == migrations.revision_of(SCHEMA_VERSION)
+
+
+def test_a_new_store_is_stamped_at_the_head(tmp_path):
+    from core.store import migrations
+
+    store = RunStore(f"sqlite:///{tmp_path / 'new.db'}")
+    with store.engine.connect() as conn:
+        assert migrations.current_revision(conn) == migrations.head_revision()
 
 
 def test_dead_worker_is_marked_interrupted(store):
@@ -127,6 +131,7 @@ def _downgrade(path, version: int) -> None:
             conn.execute("ALTER TABLE runs DROP COLUMN tags")
             conn.execute("ALTER TABLE runs DROP COLUMN cancel_requested")
         conn.execute(f"update schema_info set value='{version}' where key='schema_version'")
+        conn.execute("DROP TABLE alembic_version")  # stores from before Alembic have only schema_info
 
 
 @pytest.mark.parametrize("version", [1, 2, 3, 4])
@@ -145,6 +150,37 @@ def test_an_old_database_is_upgraded_in_place(tmp_path, version):
     assert upgraded.get(run_id).tags == ["kept", "old"]
     assert upgraded.curves(run_id) == []
     assert run.exploration_id is None and upgraded.explorations() == []
+    assert_matches_the_model(upgraded)
+
+
+def assert_matches_the_model(store):
+    """The upgraded tables are what the current model would create (Alembic's own comparison)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from core.store.schema import Base
+
+    with store.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert differences == []
+
+
+def test_a_store_stamped_at_an_older_revision_is_upgraded(tmp_path):
+    from core.store import migrations
+
+    path = tmp_path / "stamped.db"
+    store = RunStore(f"sqlite:///{path}")
+    run_id = store.create_run(**FIELDS)
+    store.engine.dispose()
+    _downgrade(path, 4)
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+        conn.execute("INSERT INTO alembic_version VALUES ('0004')")
+    upgraded = RunStore(f"sqlite:///{path}")
+    assert upgraded.schema_version() == SCHEMA_VERSION and upgraded.get(run_id).model == "lenet5"
+    with upgraded.engine.connect() as conn:
+        assert migrations.current_revision(conn) == migrations.head_revision()
+    assert_matches_the_model(upgraded)
 
 
 def test_curves_store_points_in_rate_order_and_go_with_their_run(store):
