@@ -5,17 +5,11 @@ import os
 from datetime import datetime
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from core.api import InferScope
 from core.errors import InferScopeError
+from pages.navigation import ensure_routed
 
-# A folder named pages/ puts a fresh Streamlit server in its legacy multipage mode until app.py has
-# run once, so a first visit to a deep link (/results) would run this page without app.py's
-# navigation. Leave that mode and run again: app.py then routes the same URL to the same page.
-if PagesManager.uses_pages_directory:
-    PagesManager.uses_pages_directory = False
-    st.rerun()
 
 
 @st.cache_resource(show_spinner=False)
@@ -28,6 +22,7 @@ def get_api() -> InferScope:
 
     Once per browser session it also restarts the worker for jobs that waited through an app restart.
     """
+    ensure_routed()
     try:
         api = _api(os.environ.get("INFERSCOPE_HOME"), os.environ.get("INFERSCOPE_DB"))
     except InferScopeError as exc:

@@ -19,8 +19,9 @@ FORBIDDEN = {
     "core.planning": ("core.jobs", "core.api", "core.engine", "core.cli"),
     "core.jobs": ("core.api", "core.cli"),
     "core.api": ("core.cli",),
-    "pages": ("torch", "sqlalchemy", "onnxruntime", "core.engine", "core.jobs", "core.store.repository",
-              "core.store.schema", "core.bench", "core.runtimes", "core.techniques"),
+    # streamlit.runtime and friends are Streamlit's private modules: pages use its public API only
+    "pages": ("torch", "sqlalchemy", "onnxruntime", "streamlit.runtime", "streamlit.web", "core.engine", "core.jobs",
+              "core.store.repository", "core.store.schema", "core.bench", "core.runtimes", "core.techniques"),
     "app": ("torch", "sqlalchemy", "core.engine", "core.jobs", "core.store"),
 }
 
