@@ -86,10 +86,8 @@ def cmd_catalogue(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from core.api import RunRequest
+    from core.api import SETTINGS, RunRequest
     from core.progress import TqdmProgress
-
-    from core.api import SETTINGS
 
     request = RunRequest(model=args.model, dataset=args.dataset, subset=args.subset, seed=args.seed,
                          techniques=tuple(args.technique or ()), random_weights=args.random_weights,
@@ -187,9 +185,8 @@ def cmd_export(args) -> int:
 
 def cmd_curve(args) -> int:
     from core import views
-    from core.progress import TqdmProgress
-
     from core.api import SETTINGS
+    from core.progress import TqdmProgress
 
     with TqdmProgress() as bar:
         curve = _api().measure_curve(args.run_id, given(args, SETTINGS["curve"]), bar)

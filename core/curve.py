@@ -26,7 +26,8 @@ class CurveConfig:
     latency_bound_ms: float = option(50.0, "latency bound for p99 and the share of requests over it, ms",
                                      minimum=0.001, maximum=1_000_000.0, label="p99 bound (ms)")
     points: int = option(10, "rates measured at most", minimum=3, maximum=40, label="rates at most")
-    growth: float = option(1.5, "each rate is this many times the previous one", minimum=1.05, maximum=4.0, label="rate growth per step")
+    growth: float = option(1.5, "each rate is this many times the previous one", minimum=1.05, maximum=4.0,
+                           label="rate growth per step")
     start_share: float = option(0.2, "first rate, as a share of the single-stream capacity estimate",
                                 minimum=0.01, maximum=1.0, label="first rate (share of capacity)")
     seconds_per_point: float = option(3.0, "arrivals at each rate last about this long, s",

@@ -19,7 +19,8 @@ __all__ = ["ORT_PROVIDERS", "Recipe", "RuntimeSettings", "Step", "TimingConfig",
 class TimingConfig:
     warmup: int = option(10, "untimed calls after the first call", minimum=0, maximum=10_000, label="warm-up calls")
     min_repeats: int = option(50, "timed calls at least", minimum=1, maximum=1_000_000, label="timed calls at least")
-    min_seconds: float = option(2.0, "timed seconds at least", minimum=0.0, maximum=3600.0, label="timed seconds at least")
+    min_seconds: float = option(2.0, "timed seconds at least", minimum=0.0, maximum=3600.0,
+                                label="timed seconds at least")
     max_seconds: float = option(60.0, "stop timing after this long even if min_repeats is not reached",
                                 minimum=0.1, maximum=36_000.0, label="timed seconds at most")
 

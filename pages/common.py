@@ -11,7 +11,6 @@ from core.errors import InferScopeError
 from pages.navigation import ensure_routed
 
 
-
 @st.cache_resource(show_spinner=False)
 def _api(home: str | None, db: str | None) -> InferScope:
     return InferScope()

@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.api import ExploreRequest
 from core.errors import InferScopeError
-from core.explore import STRATEGIES, SearchSpace, default_space, space_from_text
+from core.explore import SearchSpace, default_space, space_from_text
 from core.models import DEFAULT_MODEL
 from core.store import ACTIVE_STATUSES
 from pages.common import get_api, upload_time

@@ -46,7 +46,8 @@ class ExploreSettings:
     strategy: str = option("auto", "auto = exhaustive when the runnable space fits the budget, else NSGA-II",
                            choices=STRATEGIES)
     sampler_seed: int = option(0, "seed of the sampler and of the exhaustive order", minimum=0, label="sampler seed")
-    latency_metric: str = option(DEFAULT_LATENCY, "the latency objective", choices=LATENCY_METRICS, label="latency objective")
+    latency_metric: str = option(DEFAULT_LATENCY, "the latency objective", choices=LATENCY_METRICS,
+                                 label="latency objective")
 
     def constraints(self, accuracy: str = DEFAULT_ACCURACY) -> Constraints:
         return Constraints(self.max_drop, self.max_latency_ms, self.max_size_mb, self.latency_metric, accuracy)
@@ -296,6 +297,7 @@ def execute_exploration(store: RunStore, exploration_id: int, settings: Settings
     run_to_end(lambda: Exploration(store, record, settings, plan, progress, on_trial).run(),
                lambda reason: store.end_exploration(exploration_id, "done"),
                lambda status, error: store.end_exploration(exploration_id, status, error),
-               interrupted=f"interrupted by the user; continue it with `python -m core explore --resume {exploration_id}`")
+               interrupted="interrupted by the user; continue it with "
+                           f"`python -m core explore --resume {exploration_id}`")
     return store.exploration(exploration_id)
 
