@@ -39,6 +39,7 @@ from core.scenarios import SCENARIOS
 from core.settings import Settings, ensure_home, load_settings
 from core.store import (
     ACTIVE_STATUSES,
+    FINAL_STATUSES,
     CurveRecord,
     ExplorationRecord,
     RunRecord,
@@ -128,9 +129,15 @@ class InferScope:
         return ids
 
     def queue(self) -> list[RunRecord]:
-        """Queued and running runs, oldest first; runs whose worker died are marked interrupted first."""
+        """Queued and running runs, oldest first; runs whose worker died are marked interrupted first.
+
+        Reads only the active rows (the status index), so a page may poll it every second."""
         self.store.mark_dead_runs_interrupted()
-        return [r for r in self.runs() if r.status in ACTIVE_STATUSES]
+        return self.store.list_runs(statuses=ACTIVE_STATUSES)
+
+    def latest_finished(self, count: int = 5) -> list[RunRecord]:
+        """The newest `count` runs that ended (done, failed, cancelled or interrupted), oldest first."""
+        return self.store.list_runs(statuses=FINAL_STATUSES, latest=count)
 
     def resume_queue(self) -> bool:
         """After a restart: start a worker when runs or explorations wait and none is alive."""
@@ -225,11 +232,13 @@ class InferScope:
                 out.append({"path": str(model), "name": record["original_name"], "uploaded_at": uploaded_at})
         return sorted(out, key=lambda u: (u["uploaded_at"], u["path"]), reverse=True)
 
-    def recommend(self, max_drop: float = 1.0, model: str | None = None) -> Pick | None:
+    def recommend(self, max_drop: float = 1.0, model: str | None = None, *, include_noisy: bool = False) -> Pick | None:
         """The fastest done run within `max_drop` points of its FP32 baseline, with the reason: the same
-        rule and wording as an exploration's "fastest within the constraints" (`explore.analysis`)."""
+        rule and wording as an exploration's "fastest within the constraints" (`explore.analysis`).
+        Runs timed on a busy machine are left out unless `include_noisy`."""
         runs = [r for r in self.runs("done") if model is None or r.model == model]
-        return recommend(runs, Constraints(max_drop=max_drop, accuracy=accuracy_metric(runs))).fastest
+        constraints = Constraints(max_drop=max_drop, accuracy=accuracy_metric(runs))
+        return recommend(runs, constraints, include_noisy=include_noisy).fastest
 
     def export_for_download(self, run_id: int, progress: Progress = no_progress) -> ExportResult:
         """Export into the data directory's exports folder (the UI then offers the file)."""

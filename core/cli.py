@@ -14,7 +14,13 @@ from core.errors import (
     StoreError,
     VerificationError,
 )
-from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY, OBJECTIVES, SUMMARY_METRICS
+from core.metrics import (
+    CATALOGUE,
+    DEFAULT_ACCURACY,
+    DEFAULT_LATENCY,
+    OBJECTIVES,
+    SUMMARY_METRICS,
+)
 from core.options import add_arguments, given
 from core.store import ALL_METRICS, RunRecord, set_process_role
 
@@ -55,7 +61,7 @@ def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
 def _run_row(run: RunRecord) -> dict[str, Any]:
     return {"id": run.id, "status": run.status, "model": run.model, "dataset": run.dataset,
             "subset": run.subset_size, "recipe": run.recipe_summary, "batch": run.runtime.get("batch"),
-            "scenario": run.scenario,
+            "scenario": run.scenario, "noisy": "noisy" if run.noisy else "",
             **{k: run.metrics.get(k) for k in SUMMARY_METRICS}}
 
 
@@ -110,6 +116,7 @@ def cmd_run(args) -> int:
 
 def _print_run(run: RunRecord, samples: list[float] | None = None) -> None:
     from core.scenarios import scenario_config, scenario_spec
+    from core.views import metric_text
 
     print(f"run {run.id}: {run.status}  {run.model} on {run.dataset} (subset {run.subset_size}, seed "
           f"{run.subset_seed})  recipe: {run.recipe_summary}  runtime: {json.dumps(run.runtime)}  scenario: "
@@ -117,8 +124,10 @@ def _print_run(run: RunRecord, samples: list[float] | None = None) -> None:
     if run.error:
         print(f"error: {run.error}")
     if run.status == "done":
+        shown_as_interval = {k for name in ALL_METRICS if CATALOGUE[name].interval for k in CATALOGUE[name].interval}
         for name in ALL_METRICS:
-            print(f"  {name:20} {_fmt(run.metrics.get(name))}")
+            if name not in shown_as_interval:
+                print(f"  {name:22} {metric_text(run, name)}")
         print(f"  engine {run.engine}, fingerprint {run.env_fingerprint}")
     for note in run.notes:
         print(f"  note: {note}")

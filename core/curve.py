@@ -5,7 +5,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from core.engine import latency_metrics, prepare_run, run_scenario
+from core.bench.machine import machine_lock
+from core.engine import prepare_run, run_scenario
 from core.lifecycle import run_to_end
 from core.options import option, parse_options
 from core.progress import Progress, no_progress
@@ -49,8 +50,13 @@ def sweep(store: RunStore, curve_id: int, settings: Settings, progress: Progress
     """Measure the points of a running curve, storing each; returns the saturation throughput (requests/s).
 
     The server config is the run's own when it is a server run (dynamic batching included), else the
-    defaults; only the rate and the request count change between points.
+    defaults; only the rate and the request count change between points. Holds the machine lock.
     """
+    with machine_lock(f"curve {curve_id}", progress):
+        return _sweep(store, curve_id, settings, progress)
+
+
+def _sweep(store: RunStore, curve_id: int, settings: Settings, progress: Progress) -> float:
     curve = store.curve(curve_id)
     run = store.get(curve.run_id)
     config = parse_options(CurveConfig, curve.config, what="curve")
@@ -70,10 +76,12 @@ def sweep(store: RunStore, curve_id: int, settings: Settings, progress: Progress
         stage = f"rate {rate:.0f}/s"
         result = run_scenario(prepared, predictor, SWEPT_SCENARIO, server,
                               lambda _stage, fraction, s=stage: progress(s, fraction), seed=run.subset_seed)
-        latency = latency_metrics(result, prepared.recipe.runtime.batch) if result.samples_ms else {}
+        # A curve point is a point estimate at one rate (its tail is read against the bound, not reported
+        # as a run's p99), so it keeps the raw percentiles of however many requests completed.
+        samples = result.samples_ms
         point = CurvePoint(target_rate_rps=rate, achieved_rate_rps=result.metrics["achieved_rate_rps"] or 0.0,
-                           **{name: latency.get(name, float("nan")) for name in
-                              ("latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_p999_ms")},
+                           **{f"latency_{name}_ms": float(np.percentile(samples, q)) if samples else float("nan")
+                              for name, q in (("p50", 50), ("p90", 90), ("p99", 99), ("p999", 99.9))},
                            over_bound_pct=result.metrics["over_bound_pct"] or 0.0, completed=result.completed,
                            dropped=result.load["requests_dropped"],
                            mean_batch_requests=result.metrics.get("mean_batch_requests"))

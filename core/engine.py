@@ -10,7 +10,9 @@ import numpy as np
 
 from core.bench import env as env_mod
 from core.bench.accuracy import fidelity, top_k
+from core.bench.machine import ContentionMeter, machine_lock, noise_note
 from core.bench.memory import PeakMemory
+from core.bench.percentiles import min_samples, percentile_interval, supported
 from core.bench.timing import LatencyStats
 from core.datasets import load_dataset
 from core.datasets.base import LoadedDataset, check_compatible
@@ -18,6 +20,7 @@ from core.datasets.subset import Subset, calibration_subset, evaluation_subset
 from core.errors import InferScopeError, RunCancelled
 from core.inputs import preprocess
 from core.lifecycle import run_to_end
+from core.metrics import CATALOGUE, PERCENTILE_METRICS
 from core.models import ModelRequest, build_model
 from core.models.base import LoadedModel
 from core.options import format_spec, to_dict
@@ -79,6 +82,7 @@ class Measurement:
     notes: list[str]
     environment: dict[str, Any]
     engine: str
+    noisy: bool = False  # the machine was busy with other work while this timed
 
 
 class _StoreProgress:
@@ -156,7 +160,16 @@ def apply_steps(artifact: Any, steps: Sequence[Step], ctx: BuildContext) -> Any:
 
 
 def measure_run(run: RunRecord, settings: Settings, progress: Progress = no_progress) -> Measurement:
-    """Everything between a stored run request and its metrics; raises on failure."""
+    """Everything between a stored run request and its metrics; raises on failure.
+
+    Holds the machine lock throughout (building, training, calibrating, scoring and timing are all
+    heavy), so no other InferScope process measures beside it.
+    """
+    with machine_lock(f"run {run.id}", progress):
+        return _measure_run(run, settings, progress)
+
+
+def _measure_run(run: RunRecord, settings: Settings, progress: Progress) -> Measurement:
     prepared = prepare_run(run, settings, progress)
     recipe, batch = prepared.recipe, prepared.recipe.runtime.batch
     predictor = make_predictor(prepared.artifact, recipe.runtime)
@@ -164,17 +177,19 @@ def measure_run(run: RunRecord, settings: Settings, progress: Progress = no_prog
     with PeakMemory() as peak:
         logits = predict_all(predictor, prepared.images, batch, progress, "evaluate", first_call=first)
     config = scenario_config(run.scenario, run.scenario_config)
-    result = run_scenario(prepared, predictor, run.scenario, config, progress, first_ms=first["ms"],
-                          seed=run.subset_seed)
-    metrics = {**latency_metrics(result, batch),
+    with ContentionMeter() as meter:
+        result = run_scenario(prepared, predictor, run.scenario, config, progress, first_ms=first["ms"],
+                              seed=run.subset_seed)
+    metrics = {**latency_metrics(result, batch), **meter.result.metrics(),
                **_quality_metrics(logits, prepared.reference, prepared.labels),
                "size_mb": prepared.artifact.size_bytes() / 1e6, "peak_mem_mb": peak.mb}
     environment = env_mod.environment(recipe.runtime.device, predictor.engine, predictor.provider,
                                       predictor.settings)
     environment["model"] = {k: v for k, v in prepared.model.options.items() if k not in run.model_options}
     environment["load"] = result.load
-    notes = prepared.notes + _load_notes(result)
-    return Measurement(metrics, result.samples_ms, notes, environment, predictor.engine)
+    noisy = noise_note(meter.result, settings.noisy_cpu_pct)
+    notes = prepared.notes + _load_notes(result) + tail_notes(len(result.samples_ms)) + ([noisy] if noisy else [])
+    return Measurement(metrics, result.samples_ms, notes, environment, predictor.engine, noisy is not None)
 
 
 def run_scenario(prepared: Prepared, predictor: Predictor, name: str, config: Any, progress: Progress = no_progress,
@@ -209,10 +224,10 @@ def latency_metrics(result: ScenarioResult, batch: int) -> dict[str, Any]:
                               "timing protocol or lower the server rate")
     stats = LatencyStats(result.first_ms, tuple(result.samples_ms), result.wall_seconds, batch)
     metrics: dict[str, Any] = {
-        "latency_first_ms": stats.first_ms, "latency_p25_ms": stats.percentile(25),
-        "latency_p50_ms": stats.percentile(50), "latency_p75_ms": stats.percentile(75),
-        "latency_p90_ms": stats.percentile(90), "latency_p95_ms": stats.percentile(95),
-        "latency_p99_ms": stats.percentile(99), "latency_p999_ms": stats.percentile(99.9),
+        "latency_first_ms": stats.first_ms,
+        # a tail percentile the sample count does not support is not reported (see tail_notes)
+        **{name: stats.percentile(q) if supported(q, stats.count) else None for name, q in PERCENTILE_METRICS.items()},
+        **interval_metrics(result.samples_ms),
         "latency_mean_ms": stats.mean_ms, "latency_std_ms": stats.std_ms, "latency_count": stats.count,
         "timing_seconds": stats.wall_seconds, "throughput_ips": stats.throughput_ips,
         "achieved_rate_rps": stats.count / stats.wall_seconds if stats.wall_seconds > 0 else None,
@@ -225,6 +240,28 @@ def latency_metrics(result: ScenarioResult, batch: int) -> dict[str, Any]:
         metrics["cache_hit_p50_ms"] = float(np.percentile(samples[hits], 50)) if hits.any() else None
         metrics["cache_miss_p50_ms"] = float(np.percentile(samples[~hits], 50)) if (~hits).any() else None
     return metrics
+
+
+def interval_metrics(samples_ms: Sequence[float]) -> dict[str, float | None]:
+    """The 95% intervals the catalogue stores (p50, p90, p99), None where the samples cannot give one."""
+    out: dict[str, float | None] = {}
+    for name, q in PERCENTILE_METRICS.items():
+        low, high = CATALOGUE[name].interval or (None, None)
+        if low is None:
+            continue
+        interval = percentile_interval(samples_ms, q) if supported(q, len(samples_ms)) else None
+        out[low], out[high] = interval or (None, None)
+    return out
+
+
+def tail_notes(count: int) -> list[str]:
+    """Why tail percentiles are missing: the timed calls each would need."""
+    missing = [(q, min_samples(q)) for q in PERCENTILE_METRICS.values() if not supported(q, count)]
+    if not missing:
+        return []
+    needs = ", ".join(f"p{q:g} {n}" for q, n in missing)
+    return [f"tail latency not reported: {count} timed calls are too few (MLPerf's early-stopping rule needs "
+            f"{needs}); raise the timed calls or set the timing protocol's tail percentile"]
 
 
 def _load_notes(result: ScenarioResult) -> list[str]:
@@ -283,7 +320,7 @@ def execute(store: RunStore, run_id: int, settings: Settings, progress: Progress
     def finish(result: Measurement) -> None:
         store.finish(run_id, metrics=result.metrics, samples_ms=result.samples_ms, notes=result.notes,
                      environment=result.environment, fingerprint=env_mod.fingerprint(result.environment),
-                     engine=result.engine)
+                     engine=result.engine, extra={"noisy": result.noisy})
 
     run_to_end(lambda: measure_run(run, settings, report), finish,
                lambda status, error: store.end(run_id, status, error),

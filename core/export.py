@@ -12,6 +12,7 @@ import numpy as np
 
 from core.artifacts import OnnxArtifact
 from core.bench.accuracy import fidelity, top_k
+from core.bench.machine import machine_lock
 from core.engine import apply_steps, predict_all, prepare_run
 from core.errors import InferScopeError, RecipeError, VerificationError
 from core.export_plan import EXPORT_STEP, ExportPlan, plan_export
@@ -57,13 +58,19 @@ def export_run(store: RunStore, run_id: int, path: Path, settings: Settings,
     A run with no faithful ONNX form and an output path that cannot be written are refused before
     anything is rebuilt.
     """
-    import onnx
 
     run = store.get(run_id)
     plan = plan_export(run)
     if not plan.exportable:
         raise RecipeError(plan.refusal())
     path = check_output_path(Path(path).expanduser(), run.id)
+    with machine_lock(f"the export of run {run.id}", progress):  # rebuilding and scoring are heavy
+        return _export(run, plan, path, settings, progress)
+
+
+def _export(run: RunRecord, plan: ExportPlan, path: Path, settings: Settings, progress: Progress) -> ExportResult:
+    import onnx
+
     prepared = prepare_run(replace(run, recipe=list(plan.steps)), settings, progress)
     artifact = prepared.artifact
     if artifact.kind == "torch":

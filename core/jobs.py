@@ -90,6 +90,8 @@ def run_worker(settings: Settings, store: RunStore, *, progress: Progress = no_p
     lock = _try_lock(settings)
     if lock is None:
         return 0  # another worker owns the queue
+    if settings.worker_cpus and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, settings.worker_cpus)  # keep the app and the worker on separate cores
     signal.signal(signal.SIGTERM, _interrupt)
     done = 0
     try:

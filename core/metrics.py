@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
 
-Group = Literal["latency", "accuracy", "rate", "size", "serving", "cache", "interval", "count", "timing"]
+Group = Literal["latency", "accuracy", "rate", "size", "serving", "cache", "interval", "count", "timing",
+                "contention"]
 
 
 class Direction(str, Enum):
@@ -41,6 +42,7 @@ class Metric:
     since: int = 1
     summary: bool = False
     interval: tuple[str, str] | None = None  # the metrics holding its 95% interval (low, high)
+    percentile: float | None = None  # for latency percentiles: which one (the engine computes it from the samples)
 
     def format(self, value: float | int | None) -> str:
         """The value as tables show it; a blank for a missing value."""
@@ -50,16 +52,16 @@ class Metric:
 _MIN, _MAX = Direction.MIN, Direction.MAX
 METRICS_IN_ORDER: tuple[Metric, ...] = (
     Metric("latency_first_ms", "ms", "latency", "first (cold) call, ms", "first call (ms)", "first ms"),
-    Metric("latency_p25_ms", "ms", "latency", "25th percentile latency per call, ms", "latency p25 (ms)", "p25 ms"),
+    Metric("latency_p25_ms", "ms", "latency", "25th percentile latency per call, ms", "latency p25 (ms)", "p25 ms", percentile=25.0),
     Metric("latency_p50_ms", "ms", "latency", "median latency per call, ms", "latency p50 (ms)", "p50 ms", _MIN,
-           ".3f", summary=True),
-    Metric("latency_p75_ms", "ms", "latency", "75th percentile latency per call, ms", "latency p75 (ms)", "p75 ms"),
+           ".3f", summary=True, interval=("latency_p50_ci_low_ms", "latency_p50_ci_high_ms"), percentile=50.0),
+    Metric("latency_p75_ms", "ms", "latency", "75th percentile latency per call, ms", "latency p75 (ms)", "p75 ms", percentile=75.0),
     Metric("latency_p90_ms", "ms", "latency", "90th percentile latency per call, ms", "latency p90 (ms)", "p90 ms",
-           _MIN, ".3f"),
+           _MIN, ".3f", interval=("latency_p90_ci_low_ms", "latency_p90_ci_high_ms"), percentile=90.0),
     Metric("latency_p95_ms", "ms", "latency", "95th percentile latency per call, ms", "latency p95 (ms)", "p95 ms",
-           _MIN, ".3f"),
+           _MIN, ".3f", percentile=95.0),
     Metric("latency_p99_ms", "ms", "latency", "99th percentile latency per call, ms", "latency p99 (ms)", "p99 ms",
-           _MIN, ".3f", summary=True),
+           _MIN, ".3f", summary=True, interval=("latency_p99_ci_low_ms", "latency_p99_ci_high_ms"), percentile=99.0),
     Metric("latency_mean_ms", "ms", "latency", "mean latency per call, ms", "latency mean (ms)", "mean ms", _MIN, ".3f"),
     Metric("latency_std_ms", "ms", "latency", "standard deviation of latency, ms", "latency stdev (ms)", "stdev ms"),
     Metric("latency_count", "calls", "count", "timed calls", "timed calls", "calls", fmt="d", integer=True),
@@ -89,7 +91,7 @@ METRICS_IN_ORDER: tuple[Metric, ...] = (
            _MIN, ".0f"),
     # since schema 3: serving scenarios and the response cache
     Metric("latency_p999_ms", "ms", "latency", "99.9th percentile latency per request, ms", "latency p99.9 (ms)",
-           "p99.9 ms", _MIN, ".3f", since=3),
+           "p99.9 ms", _MIN, ".3f", since=3, percentile=99.9),
     Metric("achieved_rate_rps", "requests/s", "rate", "requests answered per second", "achieved rate (requests/s)",
            "requests/s", _MAX, ".0f", since=3, summary=True),
     Metric("target_rate_rps", "requests/s", "serving", "server scenario: target arrival rate, requests/s",
@@ -104,6 +106,18 @@ METRICS_IN_ORDER: tuple[Metric, ...] = (
            "hit p50 ms", since=3),
     Metric("cache_miss_p50_ms", "ms", "cache", "response cache: median latency of misses, ms", "cache miss p50 (ms)",
            "miss p50 ms", since=3),
+    # since schema 6: distribution-free 95% intervals of the percentiles, and what else the machine did
+    *(Metric(f"latency_p{q}_ci_{end}_ms", "ms", "interval", f"latency p{q} 95% interval {end}, ms (order statistics)",
+             f"latency p{q} 95% interval {end} (ms)", f"p{q} {end} ms", fmt=".3f", since=6)
+      for q in (50, 90, 99) for end in ("low", "high")),
+    Metric("other_cpu_pct", "% of a core", "contention", "CPU used by other processes while timing, % of one core",
+           "other processes' CPU while timing (% of a core)", "others' CPU %", fmt=".0f", since=6),
+    Metric("steal_pct", "% of a core", "contention", "CPU time the hypervisor gave to other guests while timing, % of "
+           "one core", "steal while timing (% of a core)", "steal %", fmt=".0f", since=6),
+    Metric("load_avg_1m", "", "contention", "1-minute load average at the end of timing", "load average (1 min)",
+           "load", fmt=".2f", since=6),
+    Metric("cpu_mhz", "MHz", "contention", "CPU frequency at the end of timing, MHz (where readable)", "CPU MHz",
+           "MHz", fmt=".0f", since=6),
 )
 CATALOGUE: dict[str, Metric] = {m.name: m for m in METRICS_IN_ORDER}
 assert len(CATALOGUE) == len(METRICS_IN_ORDER), "a metric is listed twice"
@@ -113,6 +127,7 @@ OBJECTIVES: dict[str, Metric] = {m.name: m for m in METRICS_IN_ORDER if m.direct
 LATENCY_METRICS = tuple(m.name for m in METRICS_IN_ORDER if m.group == "latency" and m.direction is not None)
 ACCURACY_METRICS = tuple(m.name for m in METRICS_IN_ORDER if m.group == "accuracy" and m.unit == "%")
 SUMMARY_METRICS = tuple(m.name for m in METRICS_IN_ORDER if m.summary)
+PERCENTILE_METRICS: dict[str, float] = {m.name: m.percentile for m in METRICS_IN_ORDER if m.percentile is not None}
 DEFAULT_LATENCY, DEFAULT_ACCURACY = "latency_p50_ms", "top1"  # the front's axes unless the user picks others
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.artifacts import ArtifactKind
+from core.bench.percentiles import TAILS, min_samples
 from core.errors import RecipeError
 from core.options import option, parse_key_values, parse_options, split_spec, to_dict
 from core.runtimes import RUNTIMES
@@ -23,6 +24,14 @@ class TimingConfig:
                                 label="timed seconds at least")
     max_seconds: float = option(60.0, "stop timing after this long even if min_repeats is not reached",
                                 minimum=0.1, maximum=36_000.0, label="timed seconds at most")
+    tail: str | None = option(None, "time until this tail percentile is supported (MLPerf's early-stopping count: "
+                                    "64 calls for p90, 662 for p99), within the timed seconds at most",
+                              choices=tuple(TAILS), label="tail percentile to support")
+
+    @property
+    def required_calls(self) -> int:
+        """Timed calls the protocol asks for: min_repeats, or more when a tail percentile must be supported."""
+        return max(self.min_repeats, min_samples(TAILS[self.tail]) if self.tail else 0)
 
 
 @dataclass(frozen=True)

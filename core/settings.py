@@ -1,6 +1,7 @@
 """Where InferScope keeps its files, read from the environment once per call."""
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from dataclasses import dataclass
@@ -21,6 +22,10 @@ class Settings:
     system_fashion_mnist_dir: Path  # INFERSCOPE_SYSTEM_FASHION_MNIST_DIR: Debian package location
     offline: bool                  # INFERSCOPE_OFFLINE=1: never try to download
     autostart_worker: bool         # INFERSCOPE_AUTOSTART_WORKER=0: queue only; run `python -m core worker` yourself
+    worker_cpus: tuple[int, ...] | None = None  # INFERSCOPE_WORKER_CPUS=1 or 2-3: the cores the worker may use
+    # INFERSCOPE_NOISY_CPU_PCT: a run is noisy when other processes (or steal) used more than this share of
+    # one core, in %, on average while it timed
+    noisy_cpu_pct: float = 25.0
 
     @property
     def models_dir(self) -> Path:
@@ -42,7 +47,37 @@ def load_settings() -> Settings:
                     fashion_mnist_dir=Path(fm_dir).expanduser() if fm_dir else None,
                     system_fashion_mnist_dir=Path(system_dir),
                     offline=env.get("INFERSCOPE_OFFLINE", "").lower() in {"1", "true", "yes"},
-                    autostart_worker=env.get("INFERSCOPE_AUTOSTART_WORKER", "1").lower() not in {"0", "false", "no"})
+                    autostart_worker=env.get("INFERSCOPE_AUTOSTART_WORKER", "1").lower() not in {"0", "false", "no"},
+                    worker_cpus=parse_cpu_list(env.get("INFERSCOPE_WORKER_CPUS", ""), "INFERSCOPE_WORKER_CPUS"),
+                    noisy_cpu_pct=_percent(env.get("INFERSCOPE_NOISY_CPU_PCT", "25"), "INFERSCOPE_NOISY_CPU_PCT"))
+
+
+def _percent(text: str, name: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{name}={text!r} must be a non-negative number (a share of one core, in %)")
+    return value
+
+
+def parse_cpu_list(text: str, name: str) -> tuple[int, ...] | None:
+    """"1" or "0,2-3" -> (1,) or (0, 2, 3); empty -> None. Refused when a core is not one this process may use."""
+    if not text.strip():
+        return None
+    cpus: set[int] = set()
+    try:
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            low, _, high = part.partition("-")
+            cpus.update(range(int(low), int(high or low) + 1))
+    except ValueError:
+        raise ConfigError(f"{name}={text!r} is not a list of cores; write e.g. 1 or 0,2-3") from None
+    allowed = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set(range(os.cpu_count() or 1))
+    if not cpus or not cpus <= allowed:
+        raise ConfigError(f"{name}={text!r} names cores this machine does not give InferScope; "
+                          f"available: {','.join(map(str, sorted(allowed)))}")
+    return tuple(sorted(cpus))
 
 
 def ensure_home(settings: Settings) -> Path:

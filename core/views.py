@@ -10,8 +10,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
+from core.bench.percentiles import min_samples, supported
 from core.metrics import (
     ACCURACY_METRICS,
+    CATALOGUE,
     DEFAULT_ACCURACY,
     LATENCY_METRICS,
     OBJECTIVES,
@@ -102,6 +104,32 @@ def trade(run: RunRecord, other: RunRecord, latency: str, accuracy: str, other_n
 def describe_run(run: RunRecord) -> str:
     """"run 3 (onnx_export → ort_static_int8)": how a message names a run."""
     return f"run {run.id} ({run.recipe_summary})"
+
+
+def metric_text(run: RunRecord, name: str) -> str:
+    """A metric as a user reads it: "0.121 ms (0.118–0.125)" with its 95% interval where it has one; a
+    tail percentile the samples did not support reads "not reported: needs 662 timed calls"."""
+    metric, value = OBJECTIVES.get(name) or CATALOGUE[name], run.metrics.get(name)
+    unit = f" {metric.unit}" if metric.unit and metric.unit != "%" else metric.unit
+    if value is None:
+        q = metric.percentile
+        count = run.metrics.get("latency_count")
+        if q is not None and count is not None and run.status == "done" and not supported(q, count):
+            return f"not reported: {count} timed calls, needs {min_samples(q)}"
+        return "–"
+    text = metric.format(value) + unit
+    low, high = (run.metrics.get(k) for k in metric.interval) if metric.interval else (None, None)
+    return text + (f" ({metric.format(low)}–{metric.format(high)})" if low is not None and high is not None else "")
+
+
+def noisy_summary(runs: Sequence[RunRecord]) -> str | None:
+    """One sentence naming the runs timed on a busy machine, with their figures; None when none was."""
+    noisy = [r for r in runs if r.noisy]
+    if not noisy:
+        return None
+    figures = ", ".join(f"run {r.id} ({r.metrics.get('other_cpu_pct') or 0:.0f}% of a core)" for r in noisy)
+    return (f"Timed while other processes kept the machine busy: {figures}. Their latencies may be inflated; "
+            "measure them again on a quiet machine. They are never recommended unless you include them.")
 
 
 def main_fingerprint(runs: Sequence[RunRecord]) -> str | None:

@@ -25,6 +25,9 @@ if len(chosen) < 2:
     st.stop()
 runs = [by_id[i] for i in chosen]
 reference = by_id[st.selectbox("Reference run", chosen, format_func=label, key="reference")]
+noisy = views.noisy_summary(runs)
+if noisy:
+    st.warning(noisy)
 
 st.subheader("Metrics")
 st.caption(f"Δ = value − run {reference.id}; × = value / run {reference.id}.")

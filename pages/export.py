@@ -14,17 +14,19 @@ if not done:
     st.info("No finished runs to export yet.")
     st.stop()
 
-left, right = st.columns(2)
+left, right, far = st.columns([2, 2, 1.3])
 max_drop = left.number_input("Max top-1 drop vs the model's FP32 baseline (points)", min_value=0.0, value=1.0,
                              step=0.5, key="rec_drop")
 models = sorted({r.model for r in done})
 model = right.selectbox("Model", ["all models", *models], key="rec_model")
-recommendation = api.recommend(max_drop, None if model == "all models" else model)
+include_noisy = far.checkbox("Include noisy runs", key="rec_noisy",
+                             help="runs timed while other processes kept the machine busy; left out by default")
+recommendation = api.recommend(max_drop, None if model == "all models" else model, include_noisy=include_noisy)
 if recommendation:
     st.success(f"Recommended: {recommendation.reason}.")
 else:
-    st.info("No run meets the threshold yet (it needs a finished FP32 baseline of the same model and subset); "
-            "pick any run below.")
+    st.info("No run meets the threshold yet (it needs a finished FP32 baseline of the same model and subset"
+            + ("" if include_noisy else ", timed on a quiet machine") + "); pick any run below.")
 
 by_id = {r.id: r for r in done}
 plans = api.export_plans(done)
@@ -45,6 +47,10 @@ with st.expander(f"Which runs can be exported ({sum(p.exportable for p in plans.
                  hide_index=True, width="stretch")
 
 plan = plans[run_id]
+if by_id[run_id].noisy:
+    st.warning(f"Run {run_id} was timed while other processes kept the machine busy "
+               f"({by_id[run_id].metrics.get('other_cpu_pct') or 0:.0f}% of a core): its latency may be inflated. "
+               "The file is the same; measure it again on a quiet machine before you quote its speed.")
 if not plan.exportable:
     st.warning(plan.refused)
     if plan.alternative is not None:

@@ -8,7 +8,6 @@ from core.errors import InferScopeError
 from core.metrics import (
     ACCURACY_METRICS,
     CATALOGUE,
-    DEFAULT_LATENCY,
     LATENCY_METRICS,
     SUMMARY_METRICS,
 )
@@ -16,6 +15,7 @@ from pages.common import get_api
 from pages.exploration_view import show_exploration
 
 # What the points' colours group by.
+NOISY_OUTLINE = "#f59e0b"  # amber: timed while other processes kept the machine busy
 COLOUR_BY = {"techniques": lambda run: run.recipe_summary, "scenario": lambda run: run.scenario,
              "model": lambda run: run.model}
 
@@ -89,25 +89,31 @@ for i, combo in enumerate(combos):
                        array=[(p.run.metrics.get(high) or p.y) - p.y for p in group],
                        arrayminus=[p.y - (p.run.metrics.get(low) or p.y) for p in group],
                        thickness=1, width=0)
+        x_low, x_high = CATALOGUE[x].interval or (None, None)  # the percentile's 95% interval
         error_x = dict(type="data", symmetric=False, thickness=1, width=0,
-                       array=[(p.run.metrics.get("latency_p75_ms") or p.x / p.scale) * p.scale - p.x for p in group],
-                       arrayminus=[p.x - (p.run.metrics.get("latency_p25_ms") or p.x / p.scale) * p.scale
-                                   for p in group]) \
-            if x == DEFAULT_LATENCY else None
+                       array=[(p.run.metrics.get(x_high) or p.x / p.scale) * p.scale - p.x for p in group],
+                       arrayminus=[p.x - (p.run.metrics.get(x_low) or p.x / p.scale) * p.scale
+                                   for p in group]) if x_low else None
         figure.add_trace(go.Scatter(
             x=[p.x for p in group], y=[p.y for p in group], mode="markers", name=combo,
             legendgroup=combo, showlegend=allowed, error_y=error_y, error_x=error_x,
             marker=dict(size=11, color=palette[i % len(palette)] if allowed else "#c0c0c0",
                         symbol=[model_symbol[p.run.model] + ("" if p.comparable else "-open") for p in group],
-                        line=dict(width=1, color="#1f2937")),
+                        line=dict(width=[3 if p.run.noisy else 1 for p in group],
+                                  color=[NOISY_OUTLINE if p.run.noisy else "#1f2937" for p in group])),
             customdata=[[p.run.id, p.run.model, f"{p.run.recipe_summary} · {p.run.scenario}", p.run.runtime.get("batch"),
                          p.run.runtime.get("threads") or "all", p.run.metrics.get("agreement"),
                          p.run.metrics.get("size_mb"), p.reason or ("on the front" if p.on_front else ""),
-                         "" if p.comparable else "not comparable (other environment)"] for p in group],
+                         ("" if p.comparable else "not comparable (other environment)")
+                         + (" · noisy: timed on a busy machine" if p.run.noisy else ""),
+                         views.metric_text(p.run, x)] for p in group],
             hovertemplate=("run %{customdata[0]} · %{customdata[1]}<br>%{customdata[2]}<br>batch %{customdata[3]}, "
-                           "threads %{customdata[4]}<br>" + CATALOGUE[x].label + " %{x:.4g}<br>" + CATALOGUE[y].label
+                           "threads %{customdata[4]}<br>" + CATALOGUE[x].label + " %{customdata[9]}<br>" + CATALOGUE[y].label
                            + " %{y:.2f}<br>agreement %{customdata[5]:.2f}%<br>size %{customdata[6]:.3f} MB"
                            "<br>%{customdata[7]} %{customdata[8]}<extra></extra>")))
+if any(p.run.noisy for p in points):  # a legend entry for the outline
+    figure.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="noisy (busy machine)",
+                                marker=dict(size=11, color="rgba(0,0,0,0)", line=dict(width=3, color=NOISY_OUTLINE))))
 line = views.front_line(points, x)
 if line:
     figure.add_trace(go.Scatter(x=[p[0] for p in line], y=[p[1] for p in line], mode="lines", name="front",
@@ -120,8 +126,11 @@ if log_x:
 st.plotly_chart(figure, key="front_chart")
 front = [p.run.id for p in points if p.on_front]
 st.caption(f"{len(points)} runs plotted, {len(front)} on the front ({', '.join(map(str, front))}); error bars: "
-           "95% CI of the accuracy" + (" and the latency interquartile range" if x == DEFAULT_LATENCY else "")
+           "95% intervals of the accuracy" + (" and of the latency percentile" if CATALOGUE[x].interval else "")
            + ". Grey points break a constraint and are left out of the front.")
+noisy = views.noisy_summary([p.run for p in points])
+if noisy:
+    st.warning(noisy + " They are outlined in amber.")
 if len({p.run.scenario for p in points}) > 1:
     st.warning("These runs were timed under different scenarios, so their latencies mean different things (a "
                "server's includes queueing). Filter to one scenario for an honest front, or colour by scenario.")
@@ -135,7 +144,7 @@ table = pd.DataFrame([{
     "id": r.id, "status": r.status, "model": r.model, "dataset": r.dataset, "subset": r.subset_size,
     "techniques": r.recipe_summary, "batch": r.runtime.get("batch"), "threads": str(r.runtime.get("threads") or "all"),
     "scenario": r.scenario, **{CATALOGUE[m].column: r.metrics.get(m) for m in SUMMARY_METRICS},
-    "front": r.id in front_ids, "tags": ", ".join(r.tags), "error": r.error or "",
+    "front": r.id in front_ids, "noisy": r.noisy, "tags": ", ".join(r.tags), "error": r.error or "",
 } for r in reversed(shown)])
 event = st.dataframe(table, hide_index=True, key="runs_table", on_select="rerun", selection_mode="multi-row",
                      column_config={CATALOGUE[m].column: st.column_config.NumberColumn(format="%" + CATALOGUE[m].fmt)

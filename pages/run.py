@@ -5,7 +5,6 @@ import streamlit as st
 from core.api import GridRequest
 from core.errors import InferScopeError
 from core.models import DEFAULT_MODEL
-from core.store import ACTIVE_STATUSES
 from pages.common import get_api, upload_time
 from pages.forms import option_values, setting_inputs, whole_numbers
 
@@ -135,10 +134,17 @@ if st.button("Queue runs", type="primary", disabled=bool(problem), key="submit")
 
 
 # -- the queue, live -------------------------------------------------------------------------------
-@st.fragment(run_every=1.0)
+# Polling reads only the active rows and the last few finished ones (indexed), once a second while
+# something runs and every POLL_IDLE_S seconds otherwise: the dashboard must not be the noise
+# beside a timing loop.
+POLL_ACTIVE_S, POLL_IDLE_S = 1.0, 10.0
+
+
 def live_queue() -> None:
     st.subheader("Queue")
     queue = api.queue()
+    if bool(queue) != st.session_state.get("queue_active", False):
+        st.rerun()  # the queue started or emptied since the page ran: run it again for the other poll interval
     if not queue:
         st.caption("Nothing queued or running.")
     for run in queue:
@@ -150,11 +156,12 @@ def live_queue() -> None:
         if cols[2].button("Cancel", key=f"cancel_{run.id}"):
             api.cancel(run.id)
             st.rerun(scope="fragment")
-    finished = [r for r in api.runs() if r.status not in ACTIVE_STATUSES][-5:]
+    finished = api.latest_finished(5)
     if finished:
         st.caption("Latest finished: " + " · ".join(
             f"{r.id} {r.status}" + (f" ({r.error})" if r.error and r.status != "done" else "")
             for r in reversed(finished)))
 
 
-live_queue()
+st.session_state["queue_active"] = bool(api.queue())  # the fragment's own reruns compare against this
+st.fragment(live_queue, run_every=POLL_ACTIVE_S if st.session_state["queue_active"] else POLL_IDLE_S)()

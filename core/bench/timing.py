@@ -70,7 +70,8 @@ def measure(call: Callable[[Any], Any], native: Any, config: TimingConfig, batch
     loop_start = clock()
     elapsed = 0
     next_report = loop_start
-    while len(samples) < config.min_repeats or elapsed < min_ns:
+    required = config.required_calls
+    while len(samples) < required or elapsed < min_ns:
         native_in = argument()
         start = clock()
         call(native_in)
@@ -80,7 +81,7 @@ def measure(call: Callable[[Any], Any], native: Any, config: TimingConfig, batch
         if elapsed >= max_ns:
             break
         if end >= next_report:  # report at most ~10 times a second: progress must not cost time
-            done = min(len(samples) / config.min_repeats, elapsed / min_ns if min_ns else 1.0)
+            done = min(len(samples) / required, elapsed / min_ns if min_ns else 1.0)
             progress("time", min(1.0, done))
             next_report = end + 100_000_000
     wall = (clock() - loop_start) / 1e9

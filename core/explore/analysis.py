@@ -143,13 +143,14 @@ class Recommendations:
     front: list[RunRecord]
 
 
-def recommend(runs: Sequence[RunRecord], constraints: Constraints) -> Recommendations:
+def recommend(runs: Sequence[RunRecord], constraints: Constraints, *, include_noisy: bool = False) -> Recommendations:
     """The fastest feasible configuration and the knee of the feasible front, each with a reason.
 
     Runs behind a response cache are left out: their speed comes from repeated queries, and an
-    exported file carries the model, not the cache.
+    exported file carries the model, not the cache. So are runs timed on a busy machine (noisy),
+    unless `include_noisy`: their latency is not the configuration's.
     """
-    usable = [r for r in runs if recommendable(r)]
+    usable = [r for r in runs if recommendable(r) and (include_noisy or not r.noisy)]
     line = front(usable, constraints)
     if not line:
         return Recommendations(None, None, [])

@@ -216,7 +216,7 @@ def run_offline(ctx: LoadContext, config: OfflineConfig) -> ScenarioResult:
 
     def time_done(completed: int, elapsed_ns: int) -> bool:
         return elapsed_ns >= timing.max_seconds * 1e9 or (
-            completed >= timing.min_repeats and elapsed_ns >= timing.min_seconds * 1e9)
+            completed >= timing.required_calls and elapsed_ns >= timing.min_seconds * 1e9)
 
     result = _bounded_workers(config.workers, ctx, [ctx.predictor], None, time_done, include_prepare=True)
     result.load = {"workers": config.workers, "requests_sent": result.completed}

@@ -42,6 +42,7 @@ class RunRecord:
     tags: list[str] = field(default_factory=list)
     scenario_config: dict[str, Any] = field(default_factory=dict)
     exploration_id: int | None = None
+    noisy: bool = False  # other processes used the machine beyond the threshold while it timed
 
     @property
     def recipe_summary(self) -> str:
@@ -63,6 +64,7 @@ class RunRecord:
                 "progress": self.progress, "engine": self.engine, "env_fingerprint": self.env_fingerprint,
                 "created_at": iso(self.created_at), "started_at": iso(self.started_at),
                 "finished_at": iso(self.finished_at), "tags": list(self.tags), "exploration_id": self.exploration_id,
+                "noisy": self.noisy,
                 "metrics": dict(self.metrics)}
 
 

@@ -411,19 +411,26 @@ class RunStore:
             raise NotFoundError(f"no run with id {run_id}; `python -m core runs` lists them")
         return _record(row)
 
-    def list_runs(self, status: str | None = None, exploration_id: int | None = None) -> list[RunRecord]:
-        """All runs (or those with `status`, or of one exploration), oldest first.
+    def list_runs(self, status: str | None = None, exploration_id: int | None = None, *,
+                  statuses: tuple[str, ...] = (), latest: int | None = None) -> list[RunRecord]:
+        """All runs (or those with `status` or one of `statuses`, or of one exploration), oldest first;
+        `latest` keeps only the newest that many.
 
-        Plain rows, no ORM objects: 5,000 runs load fast.
+        Plain rows, no ORM objects: 5,000 runs load fast; a filtered read uses the status index.
         """
         table = RunRow.__table__
-        query = select(table).order_by(table.c.id)
+        query = select(table).order_by(table.c.id.desc() if latest else table.c.id)
         if status:
             query = query.where(table.c.status == status)
+        if statuses:
+            query = query.where(table.c.status.in_(statuses))
         if exploration_id is not None:
             query = query.where(table.c.exploration_id == exploration_id)
+        if latest:
+            query = query.limit(latest)
         with self._session() as session:
-            return [_record(row) for row in session.execute(query).mappings()]
+            records = [_record(row) for row in session.execute(query).mappings()]
+        return records[::-1] if latest else records
 
     def samples(self, run_id: int) -> list[float]:
         with self._session() as session:
@@ -545,6 +552,7 @@ def _record(row: Any) -> RunRecord:
     """A RunRecord from a row mapping of the runs table."""
     return RunRecord(**{name: row[name] for name in _PLAIN_FIELDS}, progress=row["progress"] or 0.0,
                      scenario_config=row["scenario_config"] or {}, exploration_id=row["exploration_id"],
+                     noisy=bool(row["noisy"]),
                      model_options=row["model_options"] or {}, recipe=row["recipe"] or [],
                      runtime=row["runtime"] or {}, notes=row["notes"] or [], tags=list(row["tags"] or []),
                      metrics={name: row[name] for name in _METRIC_NAMES})

@@ -22,7 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from core.metrics import METRICS_IN_ORDER, added_in
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 FINAL_STATUSES = ("done", "failed", "cancelled", "interrupted")
 ACTIVE_STATUSES = ("queued", "running")  # a job that is waiting or being worked on
@@ -89,6 +89,8 @@ class RunRow(Base):
     worker_pid: Mapped[int | None] = mapped_column(Integer)
     worker_host: Mapped[str | None] = mapped_column(String(256))
     worker_role: Mapped[str | None] = mapped_column(String(120))                              # since schema 5
+    # other processes used the machine beyond the threshold while it timed (figures in the metrics)
+    noisy: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())           # since schema 6
     engine: Mapped[str | None] = mapped_column(String(64))
     env_fingerprint: Mapped[str | None] = mapped_column(String(32))
     environment: Mapped[dict[str, Any] | None] = mapped_column(JSON)

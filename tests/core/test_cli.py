@@ -1,5 +1,6 @@
 """The CLI contract, exercised as a user would: `python -m core ...` in a subprocess."""
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -36,16 +37,20 @@ def test_catalogue_json():
 
 def test_run_runs_show_front_export(tmp_path):
     run = cli("run", "--model", TINY_MODEL, "--dataset", "fashion-mnist", "--subset", "200", "--technique",
-              "onnx_export", "--technique", "ort_static_int8:calibration_size=32", *FAST, check=0)
+              "onnx_export", "--technique", "ort_static_int8:calibration_size=32", *FAST, "--tail", "p90", check=0)
     run_id = int(run.stdout.strip().splitlines()[-1])
     runs = json.loads(cli("runs", "--json", check=0).stdout)
     (row,) = [r for r in runs if r["id"] == run_id]
     assert {"id", "status", "model", "dataset", "subset_size", "recipe", "error", "metrics"} <= set(row)
     assert row["status"] == "done" and row["recipe"][1]["technique"] == "ort_static_int8"
     assert row["recipe"][1]["config"]["calibration_size"] == 32
-    for key in ("latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "throughput_ips", "top1", "top5", "agreement",
-                "size_mb", "peak_mem_mb"):
+    for key in ("latency_p50_ms", "latency_p90_ms", "throughput_ips", "top1", "top5", "agreement",
+                "size_mb", "peak_mem_mb", "other_cpu_pct"):
         assert row["metrics"][key] is not None, key
+    assert row["metrics"]["latency_p99_ms"] is None and row["metrics"]["latency_count"] < 662  # too few for p99
+    text = cli("show", str(run_id), check=0).stdout
+    assert "not reported: " in text and "needs 662" in text  # p99, said as such
+    assert re.search(r"latency_p50_ms +\d+\.\d+ ms \(\d+\.\d+–\d+\.\d+\)", text)  # with its 95% interval
     shown = json.loads(cli("show", str(run_id), "--json", check=0).stdout)
     assert shown["environment"]["cpu"] and len(shown["samples_ms"]) >= 5
     assert run_id in [r["id"] for r in json.loads(cli("front", "--json", check=0).stdout)]

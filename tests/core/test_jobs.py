@@ -54,3 +54,30 @@ def test_cancel_a_running_job(api, run_request):
     assert "cancelled by the user during time" in api.run(run_id).error
 
 
+
+
+def test_the_worker_keeps_to_its_cpu_set_and_records_it(api, run_request, monkeypatch):
+    first = sorted(os.sched_getaffinity(0))[0]
+    monkeypatch.setenv("INFERSCOPE_WORKER_CPUS", str(first))
+    run_id = api.submit(run_request())
+    assert jobs.ensure_worker(load_settings())
+    wait_for(lambda: api.run(run_id).status == "done", what="the run done")
+    environment = api.run(run_id).environment
+    assert environment["cpu_affinity"] == [first] and environment["logical_cores"] == 1
+
+
+def test_a_cpu_set_is_checked_before_anything_starts(monkeypatch):
+    import pytest
+
+    from core.errors import ConfigError
+    from core.settings import parse_cpu_list
+
+    assert parse_cpu_list("", "X") is None
+    assert parse_cpu_list(f"{sorted(os.sched_getaffinity(0))[0]}", "X") == (sorted(os.sched_getaffinity(0))[0],)
+    with pytest.raises(ConfigError, match="is not a list of cores; write e.g. 1 or 0,2-3"):
+        parse_cpu_list("one", "INFERSCOPE_WORKER_CPUS")
+    with pytest.raises(ConfigError, match="names cores this machine does not give InferScope"):
+        parse_cpu_list("4096", "INFERSCOPE_WORKER_CPUS")
+    monkeypatch.setenv("INFERSCOPE_NOISY_CPU_PCT", "nan")
+    with pytest.raises(ConfigError, match="INFERSCOPE_NOISY_CPU_PCT='nan' must be a non-negative number"):
+        load_settings()

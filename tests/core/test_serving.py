@@ -18,7 +18,10 @@ def test_every_scenario_runs_and_records_its_load(api, run_request, name):
     run = api.execute(api.submit(run_request("onnx_export", scenario=SCENARIO_SPECS[name])))
     assert run.status == "done", run.error
     assert run.scenario == name and run.metrics["achieved_rate_rps"] > 0
-    assert run.metrics["latency_p50_ms"] <= run.metrics["latency_p99_ms"] <= run.metrics["latency_p999_ms"]
+    reported = [run.metrics[f"latency_{q}_ms"] for q in ("p50", "p90", "p99", "p999")]
+    tails = [value for value in reported[1:] if value is not None]
+    assert reported[0] is not None and tails == sorted(tails) and all(reported[0] <= v for v in tails)
+    assert run.metrics["latency_p99_ms"] is None  # at most 100 requests: too few to support a p99
     load = run.environment["load"]
     assert load["scenario"] == name and load["intra_op_threads"] >= 1 and load["inter_op_threads"] >= 1
     assert load["query_stream"]["seed"] == run.subset_seed

@@ -39,3 +39,10 @@ def test_the_app_binds_to_localhost_with_xsrf_and_the_upload_limit():
     # Streamlit's server refuses larger request bodies; the api checks again for every caller.
     assert config["maxUploadSize"] * 2 ** 20 == api_module.MAX_UPLOAD_BYTES
     assert config["fileWatcherType"] == "none" and config["runOnSave"] is False  # no watcher beside a timing loop
+
+
+def test_the_dashboard_stays_out_of_the_timing_loops_way():
+    """No full garbage collection after every script run (a third of a core for the queue poll with torch
+    loaded; benchmarks/dashboard_cpu.py measures the page)."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False

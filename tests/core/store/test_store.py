@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import InferScopeError, MeasurementError, StoreError
 from core.store import SCHEMA_VERSION, RunStore
+from core.metrics import added_in
 from core.store.schema import V3_METRICS
 
 FIELDS = dict(model="lenet5", model_source="local", model_options={}, dataset="fashion-mnist", dataset_location=None,
@@ -115,6 +116,9 @@ def test_missing_run(store):
 def _downgrade(path, version: int) -> None:
     """Turn a current database back into what schema `version` looked like."""
     with sqlite3.connect(path) as conn:
+        if version < 6:
+            for column in ("noisy", *added_in(6)):
+                conn.execute(f"ALTER TABLE runs DROP COLUMN {column}")
         if version < 5:
             conn.execute("ALTER TABLE runs DROP COLUMN worker_role")
             conn.execute("ALTER TABLE curves DROP COLUMN worker_role")
@@ -134,7 +138,7 @@ def _downgrade(path, version: int) -> None:
         conn.execute("DROP TABLE alembic_version")  # stores from before Alembic have only schema_info
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, 4])
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5])
 def test_an_old_database_is_upgraded_in_place(tmp_path, version):
     path = tmp_path / f"v{version}.db"
     store = RunStore(f"sqlite:///{path}")

@@ -1,0 +1,158 @@
+"""One measurement at a time per machine, and what else the machine did while we timed.
+
+`machine_lock` is held by every heavy piece of InferScope's own work — building, training,
+calibrating, scoring and timing a run, sweeping a curve, verifying an export — so two InferScope
+processes (CLI runs, the worker, an exploration, a test) never time beside each other, whatever data
+directory they use: the lock file lives in the system's temporary folder. A second process waits
+and says why: its stage reads "waiting for run 12" (whoever holds the lock).
+
+`ContentionMeter` samples, around a timing loop, the CPU time the rest of the machine used (all
+busy time minus this process's), steal time, the load average and the CPU frequency.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Iterator
+
+from core.progress import Progress, no_progress
+
+WAIT_STAGE = "waiting for"  # + the holder: "waiting for run 12" (a run's stage column holds 32 characters)
+POLL_S = 0.5
+_count_lock = threading.Lock()
+_holder: dict[str, object] = {"depth": 0, "handle": None}
+
+
+def lock_path() -> Path:
+    """One file per machine (INFERSCOPE_MACHINE_LOCK overrides it, e.g. for a shared /tmp per container)."""
+    return Path(os.environ.get("INFERSCOPE_MACHINE_LOCK") or Path(tempfile.gettempdir()) / "inferscope-machine.lock")
+
+
+def _open_lock() -> IO:
+    path = lock_path()
+    try:
+        return open(path, "a+")
+    except PermissionError:  # another user made it: that user's processes and ours cannot share a lock
+        return open(path.with_name(f"{path.stem}-{os.getuid()}{path.suffix}"), "a+")
+
+
+def _holder_text(handle: IO) -> str:
+    handle.seek(0)
+    return handle.read().strip() or "another process"
+
+
+@contextmanager
+def machine_lock(holder: str, progress: Progress = no_progress) -> Iterator[None]:
+    """Hold the machine-wide measurement lock for `holder` (e.g. "run 12"); re-entrant in one process.
+
+    While another process holds it, report "waiting for <holder>" through `progress` every half
+    second (a cancel raised by `progress` ends the wait).
+    """
+    with _count_lock:
+        if _holder["depth"]:
+            _holder["depth"] = int(_holder["depth"]) + 1
+            reentered = True
+        else:
+            reentered = False
+    if reentered:
+        try:
+            yield
+        finally:
+            with _count_lock:
+                _holder["depth"] = int(_holder["depth"]) - 1
+        return
+    handle = _open_lock()
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                progress(f"{WAIT_STAGE} {_holder_text(handle)}"[:32], 0.0)
+                time.sleep(POLL_S)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(holder)
+        handle.flush()
+        with _count_lock:
+            _holder.update(depth=1, handle=handle)
+        try:
+            yield
+        finally:
+            with _count_lock:
+                _holder.update(depth=0, handle=None)
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        handle.close()
+
+
+@dataclass(frozen=True)
+class Contention:
+    """What the rest of the machine did during a timing window; CPU figures in % of one core."""
+
+    other_cpu_pct: float        # busy CPU time of everything but this process / wall time
+    steal_pct: float | None     # time the hypervisor gave our vCPUs to others (Linux guests)
+    load_avg_1m: float | None
+    cpu_mhz: float | None       # current frequency at the end of the window, where readable
+    seconds: float
+
+    def metrics(self) -> dict[str, float | None]:
+        return {"other_cpu_pct": self.other_cpu_pct, "steal_pct": self.steal_pct, "load_avg_1m": self.load_avg_1m,
+                "cpu_mhz": self.cpu_mhz}
+
+
+def _busy(times) -> float:
+    idle = times.idle + getattr(times, "iowait", 0.0) + getattr(times, "steal", 0.0)
+    total = sum(getattr(times, field) for field in times._fields if field not in ("guest", "guest_nice"))
+    return total - idle
+
+
+class ContentionMeter:
+    """Context manager: `with ContentionMeter() as meter: <timing loop>` then `meter.result`."""
+
+    def __enter__(self) -> ContentionMeter:
+        import psutil
+
+        self._process = psutil.Process()
+        self._system, self._own, self._start = psutil.cpu_times(), self._process.cpu_times(), time.monotonic()
+        self.result: Contention | None = None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import psutil
+
+        system, own, seconds = psutil.cpu_times(), self._process.cpu_times(), time.monotonic() - self._start
+        if seconds <= 0:
+            return
+        own_s = (own.user + own.system) - (self._own.user + self._own.system)
+        other_s = max(0.0, (_busy(system) - _busy(self._system)) - own_s)
+        steal = getattr(system, "steal", None)
+        steal_pct = None if steal is None else 100.0 * max(0.0, steal - self._system.steal) / seconds
+        try:
+            load = os.getloadavg()[0]
+        except OSError:
+            load = None
+        freq = psutil.cpu_freq() if hasattr(psutil, "cpu_freq") else None
+        self.result = Contention(100.0 * other_s / seconds, steal_pct, load, freq.current if freq else None, seconds)
+
+
+def noise_note(contention: Contention | None, threshold_pct: float) -> str | None:
+    """The note that marks a run noisy, with its figures; None when the machine was quiet enough."""
+    if contention is None:
+        return None
+    steal = contention.steal_pct or 0.0
+    if contention.other_cpu_pct <= threshold_pct and steal <= threshold_pct:
+        return None
+    load = f", load average {contention.load_avg_1m:.2f}" if contention.load_avg_1m is not None else ""
+    return (f"noisy: while this run timed, other processes used {contention.other_cpu_pct:.0f}% of a core and steal "
+            f"took {steal:.0f}%{load} (threshold {threshold_pct:g}%); its latency may be inflated — "
+            "measure it again on a quiet machine (INFERSCOPE_WORKER_CPUS keeps the worker apart from the app)")
