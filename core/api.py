@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import uuid
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -35,11 +36,13 @@ from core.planning import (
 )
 from core.progress import Progress, no_progress
 from core.recipe import RuntimeSettings, TimingConfig
+from core.remeasure import RemeasureConfig, execute_comparison
 from core.scenarios import SCENARIOS
 from core.settings import Settings, ensure_home, load_settings
 from core.store import (
     ACTIVE_STATUSES,
     FINAL_STATUSES,
+    ComparisonRecord,
     CurveRecord,
     ExplorationRecord,
     RunRecord,
@@ -49,7 +52,7 @@ from core.techniques import TECHNIQUES
 
 # The settings forms and flag groups: each page form and CLI flag is generated from these (option() fields).
 SETTINGS: dict[str, type] = {"runtime": RuntimeSettings, "timing": TimingConfig, "explore": ExploreSettings,
-                             "curve": CurveConfig}
+                             "curve": CurveConfig, "remeasure": RemeasureConfig}
 MAX_UPLOAD_BYTES = 200 * 1024 ** 2
 # How pickles (protocol 2+) and torch.save zip archives begin; an ONNX protobuf never starts so.
 PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"PK")
@@ -238,7 +241,10 @@ class InferScope:
         Runs timed on a busy machine are left out unless `include_noisy`."""
         runs = [r for r in self.runs("done") if model is None or r.model == model]
         constraints = Constraints(max_drop=max_drop, accuracy=accuracy_metric(runs))
-        return recommend(runs, constraints, include_noisy=include_noisy).fastest
+        pick = recommend(runs, constraints, include_noisy=include_noisy).fastest
+        baseline = pick and views.baselines(runs).get(views.comparison_key(pick.run))
+        paired = baseline and views.paired_words(self.store.comparisons(pick.run.id), pick.run.id, baseline.id)
+        return replace(pick, reason=f"{pick.reason}; paired: {paired}") if paired else pick
 
     def export_for_download(self, run_id: int, progress: Progress = no_progress) -> ExportResult:
         """Export into the data directory's exports folder (the UI then offers the file)."""
@@ -321,7 +327,8 @@ class InferScope:
 
     def exploration_report(self, exploration_id: int) -> ExplorationReport:
         """Front, recommendations (fastest within the constraints, knee) and hypervolume over time."""
-        return report(self.exploration(exploration_id), self.exploration_runs(exploration_id))
+        return report(self.exploration(exploration_id), self.exploration_runs(exploration_id),
+                      self.store.comparisons())
 
     # -- latency-throughput curves ------------------------------------------------------------------
     @staticmethod
@@ -344,6 +351,41 @@ class InferScope:
 
     def curves(self, run_id: int) -> list[CurveRecord]:
         return self.store.curves(run_id)
+
+    # -- paired re-measurement -------------------------------------------------------------------------
+    def plan_comparison(self, run_ids: Sequence[int], reference_id: int | None = None,
+                        values: dict[str, Any] | None = None) -> tuple[list[int], int, dict[str, Any]]:
+        """Check a re-measurement: two or more distinct done runs, the reference among them (default: the
+        oldest FP32 baseline among them, else the first given); returns (runs, reference, config to store)."""
+        ids = list(dict.fromkeys(int(i) for i in run_ids))
+        if len(ids) < 2:
+            raise ConfigError("a paired re-measurement needs at least two different runs")
+        runs = [self.run(i) for i in ids]
+        if reference_id is None:
+            reference_id = min((r.id for r in runs if views.is_baseline(r)), default=ids[0])
+        if reference_id not in ids:
+            raise ConfigError(f"the reference run {reference_id} is not among the runs {', '.join(map(str, ids))}")
+        return ids, reference_id, to_dict(parse_options(RemeasureConfig, values, what="remeasure"))
+
+    def request_comparison(self, run_ids: Sequence[int], reference_id: int | None = None,
+                           values: dict[str, Any] | None = None) -> int:
+        """Queue a paired re-measurement for the worker; returns its id."""
+        comparison_id = self.store.create_comparison(*self.plan_comparison(run_ids, reference_id, values))
+        jobs.ensure_worker(self.settings)
+        return comparison_id
+
+    def remeasure(self, run_ids: Sequence[int], reference_id: int | None = None, values: dict[str, Any] | None = None,
+                  progress: Progress = no_progress) -> ComparisonRecord:
+        """Re-measure here, in this process (the CLI's `remeasure`)."""
+        comparison_id = self.store.create_comparison(*self.plan_comparison(run_ids, reference_id, values))
+        self.store.start_comparison(comparison_id)
+        return execute_comparison(self.store, comparison_id, self.settings, progress)
+
+    def comparisons(self, run_id: int | None = None) -> list[ComparisonRecord]:
+        return self.store.comparisons(run_id)
+
+    def cancel_comparison(self, comparison_id: int) -> str:
+        return self.store.request_comparison_cancel(comparison_id)
 
     def export(self, run_id: int, path: Path, progress: Progress = no_progress) -> ExportResult:
         return export_run(self.store, run_id, Path(path), self.settings, progress)

@@ -309,6 +309,36 @@ def cmd_explorations(args) -> int:
     return 0
 
 
+def cmd_remeasure(args) -> int:
+    from core.api import SETTINGS
+    from core.bench.paired import Paired
+    from core.progress import TqdmProgress
+
+    api = _api()
+    try:
+        with TqdmProgress() as bar:
+            record = api.remeasure(args.run_ids, args.reference, given(args, SETTINGS["remeasure"]), bar)
+    except (KeyboardInterrupt, RunCancelled):
+        print("re-measurement stopped", file=sys.stderr)
+        return EXIT_CANCELLED
+    if args.json:
+        print(json.dumps(record.to_json(), indent=2))
+        return 0 if record.status == "done" else EXIT_FAILED
+    print(f"comparison {record.id}: {record.status}" + (f" ({record.error})" if record.error else ""))
+    if record.status == "done":
+        config = record.config
+        print(f"{config['rounds']} interleaved rounds of {config['block_ms']:g} ms per run; reference run "
+              f"{record.reference_id}; ratio = reference latency / run latency (> 1 is faster)")
+        print_table([{**r, "ci": f"{r['ci_low']:.3f}–{r['ci_high']:.3f}"} for r in record.results],
+                    ["run_id", "p50_ms", "ratio", "ci", "verdict"])
+        for result in record.results:
+            if result["verdict"] != "reference":
+                print(Paired(**result).words(record.reference_id, config["noise_pct"]))
+        if record.note:
+            print(f"note: {record.note}")
+    return 0 if record.status == "done" else EXIT_FAILED
+
+
 def cmd_worker(args) -> int:
     from core import jobs
     from core.progress import TqdmProgress
@@ -393,6 +423,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("run_id", type=int)
     p.add_argument("-o", "--output", required=True)
     p.set_defaults(func=cmd_export)
+    p = sub.add_parser("remeasure", help="time several done runs side by side in one process (paired rounds)")
+    p.add_argument("run_ids", type=int, nargs="+", metavar="RUN_ID")
+    p.add_argument("--reference", type=int, metavar="RUN_ID",
+                   help="the run the others are compared with (default: the oldest FP32 baseline among them, else the first)")
+    add_arguments(p, SETTINGS["remeasure"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_remeasure)
     p = sub.add_parser("worker", help="execute queued runs one at a time until the queue is empty")
     p.set_defaults(func=cmd_worker)
     p = sub.add_parser("cancel", help="cancel a queued or running run")

@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
+from core.bench.paired import Paired
 from core.bench.percentiles import min_samples, supported
 from core.metrics import (
     ACCURACY_METRICS,
@@ -57,12 +58,12 @@ def filter_runs(runs: Sequence[RunRecord], *, models=(), datasets=(), recipes=()
 
 
 def baselines(runs: Iterable[RunRecord]) -> dict[tuple, RunRecord]:
-    """The latest done FP32 baseline per comparison key."""
+    """The latest done FP32 baseline per comparison key, preferring one timed on a quiet machine."""
     found: dict[tuple, RunRecord] = {}
     for run in runs:
         if run.status == "done" and is_baseline(run):
             key = comparison_key(run)
-            if key not in found or run.id > found[key].id:
+            if key not in found or (not run.noisy, run.id) > (not found[key].noisy, found[key].id):
                 found[key] = run
     return found
 
@@ -120,6 +121,26 @@ def metric_text(run: RunRecord, name: str) -> str:
     text = metric.format(value) + unit
     low, high = (run.metrics.get(k) for k in metric.interval) if metric.interval else (None, None)
     return text + (f" ({metric.format(low)}–{metric.format(high)})" if low is not None and high is not None else "")
+
+
+def paired_rows(comparison) -> list[dict[str, Any]]:
+    """A done comparison as table rows: run, median of block medians, speed against the reference, verdict."""
+    noise = comparison.config.get("noise_pct", 2.0)
+    return [{"run": r["run_id"], "p50 (ms, paired)": round(r["p50_ms"], 4),
+             "speed vs reference": "reference" if r["verdict"] == "reference" else
+             f"{r['ratio']:.3f}x ({r['ci_low']:.3f}–{r['ci_high']:.3f})",
+             "verdict": Paired(**r).words(comparison.reference_id, noise)} for r in comparison.results]
+
+
+def paired_words(comparisons: Sequence[Any], run_id: int, reference_id: int) -> str | None:
+    """The newest done paired figure of `run_id` against `reference_id`, e.g. "2.71x faster (2.64–2.79,
+    paired) than run 1"; None when no comparison has both."""
+    for comparison in reversed(comparisons):
+        if comparison.status == "done" and comparison.reference_id == reference_id:
+            result = comparison.result(run_id)
+            if result is not None:
+                return Paired(**result).words(reference_id, comparison.config.get("noise_pct", 2.0))
+    return None
 
 
 def noisy_summary(runs: Sequence[RunRecord]) -> str | None:

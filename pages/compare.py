@@ -34,6 +34,42 @@ st.caption(f"Δ = value − run {reference.id}; × = value / run {reference.id}.
 metrics = pd.DataFrame(views.metric_deltas(runs, reference)).set_index("metric")
 st.dataframe(metrics.style.format(precision=4, na_rep="–"), width="stretch", key="metrics_table")
 
+st.subheader("Paired re-measurement")
+st.caption("Runs measured at different times differ by as much as the machine drifts. This rebuilds the chosen runs "
+           "in one process and times them in interleaved rounds, so drift hits all of them alike: each run's speed "
+           f"against run {reference.id} with a 95% interval, and a verdict. Runs in the worker.")
+
+
+def paired_panel(run_ids: tuple[int, ...], reference_id: int) -> None:
+    matching = [c for c in api.comparisons() if set(c.run_ids) == set(run_ids) and c.reference_id == reference_id]
+    latest = matching[-1] if matching else None
+    busy = latest is not None and latest.status in ACTIVE_STATUSES
+    if st.button("Re-measure side by side", disabled=busy, key="remeasure"):
+        try:
+            api.request_comparison(list(run_ids), reference_id)
+        except InferScopeError as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()
+    if latest is None:
+        st.caption("No paired re-measurement of these runs against this reference yet.")
+        return
+    if busy:
+        st.progress(min(1.0, latest.progress), text=f"comparison {latest.id}: {latest.status}"
+                    + (f" · {latest.stage}" if latest.stage else ""))
+        return
+    if latest.status != "done":
+        st.error(f"Comparison {latest.id} {latest.status}: {latest.error}")
+        return
+    rows = views.paired_rows(latest)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="paired_table")
+    if latest.noisy:
+        st.warning(latest.note)
+
+
+paired_active = any(c.status in ACTIVE_STATUSES for c in api.comparisons())
+st.fragment(paired_panel, run_every=2.0 if paired_active else None)(tuple(chosen), reference.id)
+
 st.subheader("Settings and environment")
 only_diff = st.checkbox("Only fields that differ", value=True, key="only_diff")
 diff = pd.DataFrame(views.settings_diff(runs))

@@ -73,8 +73,8 @@ budget = f"budget_{unit or 'minutes'}"
 # A budget has no default of its own (exactly one must be given); these are starting values.
 options = setting_inputs("x", explore_fields, only=(budget, "max_drop", "max_latency_ms", "max_size_mb", "strategy"),
                          defaults={"budget_minutes": 10.0, "budget_runs": 20}, columns=5)
-with st.expander("Sampler and objective"):
-    options |= setting_inputs("x", explore_fields, only=("sampler_seed", "latency_metric"), columns=2)
+with st.expander("Sampler, objective and the paired check"):
+    options |= setting_inputs("x", explore_fields, only=("sampler_seed", "latency_metric", "paired_check"), columns=3)
 with st.expander("Timing protocol of each trial"):
     timing = setting_inputs("x_timing", api.settings_fields("timing"), columns=4)
 request = ExploreRequest(model=f"{model}:{model_options.strip()}" if model_options.strip() else model, dataset=dataset, subset=int(subset), seed=int(seed), space=space,

@@ -11,10 +11,11 @@ RECIPES = [[], [{"technique": "onnx_export", "config": {}}],
 
 
 def seed_runs(store: RunStore, count: int, *, models=("resnet8", "lenet5"), seed: int = 0,
-              fingerprint: str = "env-a", scenarios=("single-stream",), exploration_id: int | None = None) -> list[int]:
+              fingerprint: str = "env-a", scenarios=("single-stream",), exploration_id: int | None = None,
+              noisy: tuple[int, ...] = ()) -> list[int]:
     """`count` done runs: per model an FP32 baseline first, then faster and slightly less accurate variants.
 
-    Scenarios are assigned round-robin.
+    Scenarios are assigned round-robin; the runs at the positions in `noisy` were "timed on a busy machine".
     """
     rng = random.Random(seed)
     ids = []
@@ -40,9 +41,9 @@ def seed_runs(store: RunStore, count: int, *, models=("resnet8", "lenet5"), seed
             "top1_ci_low": top1 - 1.7, "top1_ci_high": top1 + 1.5, "top5": 99.5, "top5_ci_low": 99.0,
             "top5_ci_high": 99.8, "agreement": 100.0 if not recipe else rng.uniform(98, 100),
             "agreement_ci_low": 97.0, "agreement_ci_high": 100.0, "logit_cosine": 0.999, "size_mb": 0.33,
-            "peak_mem_mb": 900.0, "eval_samples": 1000},
+            "peak_mem_mb": 900.0, "eval_samples": 1000, "other_cpu_pct": 140.0 if i in noisy else 3.0},
             samples_ms=samples, notes=[], environment={"cpu": "seeded", "runtime_settings": {"threads": 2}},
-            fingerprint=fingerprint, engine="onnxruntime" if recipe else "torch-eager")
+            fingerprint=fingerprint, engine="onnxruntime" if recipe else "torch-eager", extra={"noisy": i in noisy})
         ids.append(run_id)
     return ids
 
@@ -92,3 +93,17 @@ def seed_recipe_run(api, run_request, specs) -> int:
     api.store.finish(run_id, metrics={"latency_p50_ms": 1.0, "top1": 80.0}, samples_ms=[1.0], notes=[],
                      environment={}, fingerprint="seeded", engine="torch-eager")
     return run_id
+
+
+def seed_comparison(store: RunStore, run_ids: list[int], reference_id: int, speedups: dict[int, float]) -> int:
+    """A done paired re-measurement with synthetic block medians (`speedups`: run id -> x faster)."""
+    from core.bench.paired import paired_results
+
+    rng = random.Random(1)
+    comparison_id = store.create_comparison(run_ids, reference_id, {"rounds": 20, "noise_pct": 2.0})
+    store.start_comparison(comparison_id)
+    drift = [1.0 + 0.2 * rng.random() for _ in range(20)]
+    blocks = {i: [d / speedups.get(i, 1.0) * rng.uniform(0.99, 1.01) for d in drift] for i in run_ids}
+    store.finish_comparison(comparison_id, [r.__dict__ for r in paired_results(blocks, reference_id, 2.0)], blocks,
+                            None)
+    return comparison_id

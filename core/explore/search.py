@@ -12,15 +12,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
+from core.bench.paired import Paired
 from core.engine import execute
 from core.errors import InferScopeError, RunCancelled
-from core.explore.analysis import Constraints, accuracy_metric
+from core.explore.analysis import Constraints, accuracy_metric, recommend
 from core.explore.space import Configuration, SearchSpace, parse_space, runnable
 from core.lifecycle import run_to_end
 from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY, LATENCY_METRICS
 from core.options import option, parse_options
 from core.progress import Progress, no_progress
 from core.recipe import parse_step
+from core.remeasure import execute_comparison
 from core.settings import Settings
 from core.store import ExplorationRecord, RunRecord, RunStore
 from core.views import baselines, comparison_key
@@ -48,6 +50,8 @@ class ExploreSettings:
     sampler_seed: int = option(0, "seed of the sampler and of the exhaustive order", minimum=0, label="sampler seed")
     latency_metric: str = option(DEFAULT_LATENCY, "the latency objective", choices=LATENCY_METRICS,
                                  label="latency objective")
+    paired_check: bool = option(True, "end with a paired re-measurement of the front against the FP32 baseline, so "
+                                      "the recommendation's speed-up carries an interval", label="paired check at the end")
 
     def constraints(self, accuracy: str = DEFAULT_ACCURACY) -> Constraints:
         return Constraints(self.max_drop, self.max_latency_ms, self.max_size_mb, self.latency_metric, accuracy)
@@ -294,10 +298,45 @@ def execute_exploration(store: RunStore, exploration_id: int, settings: Settings
     re-raises. It can be continued later (`python -m core explore --resume ID`); finished trials are kept.
     """
     record = store.exploration(exploration_id)
-    run_to_end(lambda: Exploration(store, record, settings, plan, progress, on_trial).run(),
+
+    def work() -> str:
+        reason = Exploration(store, record, settings, plan, progress, on_trial).run()
+        if settings_of(record).paired_check:
+            paired_check(store, exploration_id, settings, progress)
+        return reason
+
+    run_to_end(work,
                lambda reason: store.end_exploration(exploration_id, "done"),
                lambda status, error: store.end_exploration(exploration_id, status, error),
                interrupted="interrupted by the user; continue it with "
                            f"`python -m core explore --resume {exploration_id}`")
     return store.exploration(exploration_id)
 
+
+
+# The paired check re-measures the front's fastest points at most (each is rebuilt in one process).
+PAIRED_CHECK_RUNS = 5
+
+
+def paired_check(store: RunStore, exploration_id: int, settings: Settings, progress: Progress = no_progress) -> None:
+    """Re-measure the feasible front (its fastest PAIRED_CHECK_RUNS) against the FP32 baseline side by side;
+    the outcome is a comparison record and a note on the exploration."""
+    record = store.exploration(exploration_id)
+    runs = store.list_runs(exploration_id=exploration_id)
+    picks = recommend(runs, settings_of(record).constraints(accuracy_metric(runs)))
+    base = baselines(runs)
+    if not picks.front or comparison_key(picks.front[0]) not in base:
+        return
+    baseline = base[comparison_key(picks.front[0])]
+    ids = list(dict.fromkeys([baseline.id, *[r.id for r in picks.front[:PAIRED_CHECK_RUNS]]]))
+    if len(ids) < 2:
+        return
+    comparison_id = store.create_comparison(ids, baseline.id, {})
+    store.start_comparison(comparison_id)
+    comparison = execute_comparison(store, comparison_id, settings, progress)
+    note = (f"paired check (comparison {comparison_id}): " + "; ".join(
+        Paired(**r).words(baseline.id, comparison.config.get("noise_pct", 2.0))
+        for r in comparison.results if r["verdict"] != "reference")
+        if comparison.status == "done" else f"paired check (comparison {comparison_id}) {comparison.status}: "
+                                             f"{comparison.error}")
+    store.update_exploration(exploration_id, notes=[*store.exploration(exploration_id).notes, note])

@@ -1,6 +1,7 @@
 """The run store (SQLAlchemy; SQLite by default, any URL by setting)."""
 from core.store.entities import (
     ALL_METRICS,
+    ComparisonRecord,
     CurvePoint,
     CurveRecord,
     ExplorationRecord,
@@ -15,4 +16,5 @@ from core.store.schema import (
     STATUSES,
 )
 
-__all__ = ["ACTIVE_STATUSES", "RunStore", "set_process_role", "RunRecord", "CurveRecord", "CurvePoint", "ExplorationRecord", "ALL_METRICS", "METRIC_COLUMNS", "STATUSES", "FINAL_STATUSES", "SCHEMA_VERSION"]
+__all__ = ["ACTIVE_STATUSES", "RunStore", "set_process_role", "RunRecord", "CurveRecord", "CurvePoint", "ExplorationRecord",
+           "ComparisonRecord", "ALL_METRICS", "METRIC_COLUMNS", "STATUSES", "FINAL_STATUSES", "SCHEMA_VERSION"]

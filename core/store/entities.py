@@ -131,3 +131,32 @@ class ExplorationRecord:
                 "progress": self.progress, "spent_s": self.spent_s, "trials": self.trials, "error": self.error,
                 "notes": self.notes, "created_at": iso(self.created_at), "started_at": iso(self.started_at),
                 "finished_at": iso(self.finished_at)}
+
+
+@dataclass(frozen=True)
+class ComparisonRecord:
+    """A paired re-measurement: the runs, the reference, and each run's ratio, interval and verdict."""
+
+    id: int
+    status: str
+    created_at: datetime
+    finished_at: datetime | None
+    stage: str | None
+    progress: float
+    run_ids: list[int]
+    reference_id: int
+    config: dict[str, Any]
+    results: list[dict[str, Any]]       # Paired fields per run, in run_ids order
+    blocks: dict[str, list[float]]      # run id (text) -> block medians, ms
+    noisy: bool
+    note: str | None
+    error: str | None
+
+    def result(self, run_id: int) -> dict[str, Any] | None:
+        return next((r for r in self.results if r["run_id"] == run_id), None)
+
+    def to_json(self) -> dict[str, Any]:
+        iso = lambda d: d.isoformat() if d else None  # noqa: E731
+        return {"id": self.id, "status": self.status, "run_ids": self.run_ids, "reference_id": self.reference_id,
+                "config": self.config, "results": self.results, "noisy": self.noisy, "note": self.note,
+                "error": self.error, "created_at": iso(self.created_at), "finished_at": iso(self.finished_at)}

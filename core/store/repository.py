@@ -35,13 +35,20 @@ from core.errors import (
     StoreError,
 )
 from core.store import migrations
-from core.store.entities import CurvePoint, CurveRecord, ExplorationRecord, RunRecord
+from core.store.entities import (
+    ComparisonRecord,
+    CurvePoint,
+    CurveRecord,
+    ExplorationRecord,
+    RunRecord,
+)
 from core.store.schema import (
     FINAL_STATUSES,
     INT_METRIC_COLUMNS,
     METRIC_COLUMNS,
     SCHEMA_VERSION,
     Base,
+    ComparisonRow,
     CurvePointRow,
     CurveRow,
     ExplorationRow,
@@ -280,6 +287,9 @@ class RunStore:
             for curve in orphans(session, CurveRow):
                 curve.status, curve.finished_at = "interrupted", now()
                 curve.error = f"{_runner(curve)} ended mid-sweep; measure it again"
+            for comparison in orphans(session, ComparisonRow):
+                comparison.status, comparison.finished_at = "interrupted", now()
+                comparison.error = f"{_runner(comparison)} ended during the paired rounds; re-measure again"
             for exploration in orphans(session, ExplorationRow):
                 # An exploration resumes: back to the queue, keeping every finished trial.
                 exploration.notes = [*(exploration.notes or []), f"queued again after its process (pid "
@@ -333,6 +343,63 @@ class RunStore:
             query = query.where(CurveRow.status == status)
         with self._session() as session:
             return [_curve_record(session, row) for row in session.scalars(query).all()]
+
+    # -- paired re-measurements (comparisons) -------------------------------------------------------------
+    def create_comparison(self, run_ids: list[int], reference_id: int, config: dict[str, Any]) -> int:
+        """Queue a paired re-measurement of done runs against `reference_id` (one of them); returns its id."""
+        with self._session() as session:
+            for run_id in run_ids:
+                run = _row(session, RunRow, run_id)
+                if run.status != "done":
+                    raise InferScopeError(f"run {run_id} is {run.status}; only finished (done) runs are re-measured")
+            row = ComparisonRow(created_at=now(), status="queued", progress=0.0, run_ids=list(run_ids),
+                                reference_id=reference_id, config=config)
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def claim_next_comparison(self) -> int | None:
+        """Atomically take the oldest queued comparison (marks it running); None when none waits."""
+        return self._claim_oldest(ComparisonRow, {"started_at": now(), **_job_values()})
+
+    def start_comparison(self, comparison_id: int) -> None:
+        """Mark a queued comparison running in this process (the CLI measures it here)."""
+        with self._session() as session:
+            if not _start(session, ComparisonRow, comparison_id, {"started_at": now(), **_job_values()}):
+                raise InferScopeError(f"comparison {comparison_id} is not queued")
+
+    def set_comparison_progress(self, comparison_id: int, stage: str, fraction: float) -> bool:
+        """Store progress; True when a cancel was requested."""
+        with self._session() as session:
+            session.execute(update(ComparisonRow).where(ComparisonRow.id == comparison_id)
+                            .values(stage=stage[:32], progress=float(fraction)))
+            return bool(session.scalar(select(ComparisonRow.cancel_requested).where(ComparisonRow.id == comparison_id)))
+
+    def request_comparison_cancel(self, comparison_id: int) -> str:
+        with self._session() as session:
+            return _request_cancel(session, ComparisonRow, comparison_id, "cancelled before it started").status
+
+    def finish_comparison(self, comparison_id: int, results: list[dict[str, Any]], blocks: dict[int, list[float]],
+                          noisy_note: str | None) -> None:
+        with self._session() as session:
+            row = _end_job(session, ComparisonRow, comparison_id, "done", None)
+            row.results, row.blocks = results, {str(k): v for k, v in blocks.items()}
+            row.noisy, row.note = noisy_note is not None, noisy_note
+
+    def end_comparison(self, comparison_id: int, status: str, error: str | None) -> None:
+        with self._session() as session:
+            _end_job(session, ComparisonRow, comparison_id, status, error)
+
+    def comparison(self, comparison_id: int) -> ComparisonRecord:
+        with self._session() as session:
+            return _comparison_record(_row(session, ComparisonRow, comparison_id))
+
+    def comparisons(self, run_id: int | None = None) -> list[ComparisonRecord]:
+        """Comparisons (those including `run_id`), oldest first."""
+        with self._session() as session:
+            records = [_comparison_record(row) for row in session.scalars(select(ComparisonRow)
+                                                                          .order_by(ComparisonRow.id)).all()]
+        return [r for r in records if run_id is None or run_id in r.run_ids]
 
     # -- explorations -------------------------------------------------------------------------------
     def create_exploration(self, config: dict[str, Any]) -> int:
@@ -489,7 +556,7 @@ def _running_values() -> dict[str, Any]:
     return {"started_at": now(), **_job_values(), "stage": "start", "progress": 0.0}
 
 
-_KINDS = {RunRow: "run", CurveRow: "curve", ExplorationRow: "exploration"}
+_KINDS = {RunRow: "run", CurveRow: "curve", ExplorationRow: "exploration", ComparisonRow: "comparison"}
 
 
 def _row(session: Session, table: type[RunRow] | type[CurveRow] | type[ExplorationRow], row_id: int, *,
@@ -529,6 +596,13 @@ def _end_job(session: Session, table: type[CurveRow] | type[ExplorationRow], row
     if status == "done":
         row.progress = 1.0
     return row
+
+
+def _comparison_record(row: ComparisonRow) -> ComparisonRecord:
+    return ComparisonRecord(id=row.id, status=row.status, created_at=row.created_at, finished_at=row.finished_at,
+                            stage=row.stage, progress=row.progress or 0.0, run_ids=list(row.run_ids),
+                            reference_id=row.reference_id, config=row.config or {}, results=list(row.results or []),
+                            blocks=dict(row.blocks or {}), noisy=bool(row.noisy), note=row.note, error=row.error)
 
 
 def _exploration_record(row: ExplorationRow) -> ExplorationRecord:

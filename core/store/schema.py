@@ -22,7 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from core.metrics import METRICS_IN_ORDER, added_in
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 FINAL_STATUSES = ("done", "failed", "cancelled", "interrupted")
 ACTIVE_STATUSES = ("queued", "running")  # a job that is waiting or being worked on
@@ -178,3 +178,33 @@ class ExplorationRow(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     worker_pid: Mapped[int | None] = mapped_column(Integer)
     worker_host: Mapped[str | None] = mapped_column(String(256))
+
+
+class ComparisonRow(Base):
+    """A paired re-measurement of several runs' configurations in one process (since schema 7)."""
+
+    __tablename__ = "comparisons"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({', '.join(repr(s) for s in STATUSES)})", name="status"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))
+    stage: Mapped[str | None] = mapped_column(String(32))
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    run_ids: Mapped[list[Any]] = mapped_column(JSON)
+    reference_id: Mapped[int] = mapped_column(Integer)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    results: Mapped[list[Any] | None] = mapped_column(JSON)        # one entry per run: ratio, interval, verdict
+    blocks: Mapped[dict[str, Any] | None] = mapped_column(JSON)    # run id -> block medians (ms), one per round
+    noisy: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    note: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    worker_pid: Mapped[int | None] = mapped_column(Integer)
+    worker_host: Mapped[str | None] = mapped_column(String(256))
+    worker_role: Mapped[str | None] = mapped_column(String(120))

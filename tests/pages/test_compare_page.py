@@ -1,3 +1,5 @@
+import pytest
+
 from tests.seed import seed_runs
 
 
@@ -44,3 +46,28 @@ def test_measure_curve_queues_a_sweep_for_the_worker(app_page, api):
     (curve,) = api.curves(ids[0])
     assert curve.status == "queued" and curve.config["latency_bound_ms"] == 50.0
     assert at.button(key="measure_curve").disabled
+
+
+def test_paired_re_measurement_is_queued_and_shown(app_page, api):
+    from core import jobs
+    from core.settings import load_settings
+    from tests.seed import seed_comparison
+
+    ids = seed_runs(api.store, 4, noisy=(2,))
+    at = app_page("compare")
+    at.multiselect(key="compare_runs").set_value([ids[0], ids[2]]).run()
+    at.selectbox(key="reference").set_value(ids[0]).run()
+    assert "Timed while other processes kept the machine busy" in at.warning[0].value
+    assert any("No paired re-measurement" in c.value for c in at.caption)
+    at.button(key="remeasure").click().run()
+    (queued,) = api.comparisons()
+    assert queued.status == "queued" and set(queued.run_ids) == {ids[0], ids[2]} and queued.reference_id == ids[0]
+    api.store.request_comparison_cancel(queued.id)  # seeded runs cannot be rebuilt; show a finished one instead
+    seed_comparison(api.store, [ids[0], ids[2]], ids[0], {ids[2]: 3.0})
+    at.run()
+    (rows,) = [d.value for d in at.dataframe if "verdict" in d.value.columns]
+    verdicts = dict(zip(rows["run"], rows["verdict"]))
+    assert verdicts[ids[0]] == f"run {ids[0]} is the reference"
+    speed = float(verdicts[ids[2]].split(" is ")[1].split("x faster (")[0])
+    assert speed == pytest.approx(3.0, rel=0.02) and verdicts[ids[2]].endswith(f"paired) than run {ids[0]}")
+    assert jobs.run_worker(load_settings(), api.store) == 0  # the cancelled one is not run

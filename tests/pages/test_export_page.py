@@ -1,4 +1,7 @@
+import re
 from pathlib import Path
+
+from tests.seed import seed_runs
 
 
 def test_nothing_to_export(app_page):
@@ -47,3 +50,22 @@ def test_a_runtime_choice_is_named_as_not_carried_before_the_build(app_page, api
     at = app_page("export")
     assert not at.button(key="build").disabled and not at.warning
     assert any("torch_compile is a PyTorch runtime choice" in i.value for i in at.info)
+
+
+def test_noisy_runs_are_left_out_of_the_recommendation_unless_included(app_page, api):
+    from tests.seed import seed_comparison
+
+    ids = seed_runs(api.store, 8, models=("resnet8",), noisy=tuple(range(1, 8)))
+    at = app_page("export")
+    # only the FP32 baseline was timed on a quiet machine: it is all there is to recommend
+    assert at.success[0].value.startswith(f"Recommended: run {ids[0]} (fp32) is the only configuration measured")
+    at.checkbox(key="rec_noisy").check().run()
+    recommended = at.success[0].value
+    assert recommended.startswith("Recommended: run ") and not recommended.startswith(f"Recommended: run {ids[0]} ")
+    run_id = int(recommended.split("run ")[1].split(" ")[0])
+    at.selectbox(key="export_choice").set_value(run_id).run()
+    assert "was timed while other processes kept the machine busy" in at.warning[0].value
+    seed_comparison(api.store, [ids[0], run_id], ids[0], {run_id: 4.0})
+    at.run()
+    assert re.search(rf"; paired: run {run_id} is (3\.9\d|4\.0\d)x faster \(.+, paired\) than run {ids[0]}",
+                     at.success[0].value)

@@ -70,3 +70,12 @@ def test_scenario_filter_and_colour(app_page, api):
     at.multiselect(key="f_scenario").set_value(["server"]).run()
     assert set(at.dataframe[0].value["scenario"]) == {"server"}
     assert not [w for w in at.warning if "different scenarios" in w.value]
+
+
+def test_runs_timed_on_a_busy_machine_are_outlined_and_said(app_page, api):
+    ids = seed_runs(api.store, 6, noisy=(3,))
+    at = app_page("results")
+    warning = " ".join(w.value for w in at.warning)
+    assert f"run {ids[3]} (140% of a core)" in warning and "never recommended unless you include them" in warning
+    table = at.dataframe[0].value
+    assert table.set_index("id").loc[ids[3], "noisy"] and table["noisy"].sum() == 1

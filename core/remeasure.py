@@ -1,0 +1,119 @@
+"""Paired re-measurement: several runs' configurations rebuilt in one process and timed side by side.
+
+Runs measured at different times cannot be compared closer than the host drifts (on a quiet 2-core
+host five separate FP32 runs spread 2.2x). Here every configuration is rebuilt, then timed in
+interleaved rounds — each round times a block of calls of every configuration, in a fresh seeded
+order each round, after a warm-up by time before each block — so slow drifts hit all of them alike. Each run's
+speed ratio to the reference is the reference's block median over its own, per round; the figure is
+the median over rounds with a bootstrap 95% interval (resampling rounds), and a verdict: faster,
+slower, or no difference beyond the noise threshold.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from core.bench.machine import ContentionMeter, machine_lock, noise_note
+from core.bench.paired import paired_results
+from core.engine import prepare_run
+from core.errors import RunCancelled
+from core.lifecycle import run_to_end
+from core.options import option, parse_options
+from core.progress import Progress, no_progress
+from core.runtimes import make_predictor
+from core.scenarios.load import request_pool
+from core.settings import Settings
+from core.store import ComparisonRecord, RunStore
+
+
+@dataclass(frozen=True)
+class RemeasureConfig:
+    # Many short rounds pair tighter than few long ones: the host drifts within a second (on a 2-core VM,
+    # 12 rounds of 200 ms gave identical configurations 0.94-1.22; 100 rounds of 20 ms 0.98-1.01).
+    rounds: int = option(60, "interleaved rounds; every round times a block of each configuration", minimum=3,
+                         maximum=5000, label="rounds")
+    block_ms: float = option(25.0, "each configuration is timed for this long per round, ms (at least 10 calls)",
+                             minimum=1.0, maximum=600_000.0, label="block length (ms)")
+    warmup_ms: float = option(10.0, "untimed calls for this long before each block, ms: caches and thread pools "
+                                    "settle after the previous configuration", minimum=0.0, maximum=60_000.0,
+                              label="warm-up per block (ms)")
+    noise_pct: float = option(2.0, "speed differences within this share are \"no difference\", %", minimum=0.0,
+                              maximum=100.0, label="noise threshold (%)")
+    seed: int = option(0, "seed of the bootstrap", minimum=0)
+
+
+MIN_BLOCK_CALLS = 10
+
+
+def _time_block(predictor, natives: Sequence[Any], block_ms: float, warmup_ms: float) -> float:
+    """Median latency (ms) of the calls of one block: `warmup_ms` of untimed calls, then timed calls for
+    `block_ms` (at least MIN_BLOCK_CALLS), cycling the prepared inputs."""
+    clock = time.perf_counter_ns
+    until, i = clock() + int(warmup_ms * 1e6), 0
+    while clock() < until:  # by time, not count: what settles (thread pools, caches, clocks) is time-bound
+        predictor.run(natives[i % len(natives)])
+        i += 1
+    samples: list[int] = []
+    until = clock() + int(block_ms * 1e6)
+    while len(samples) < MIN_BLOCK_CALLS or clock() < until:
+        native = natives[len(samples) % len(natives)]
+        start = clock()
+        predictor.run(native)
+        samples.append(clock() - start)
+    return float(np.median(samples)) / 1e6
+
+
+class _StoreProgress:
+    """Progress into the comparison row (a cancel request raises RunCancelled at the next report)."""
+
+    def __init__(self, store: RunStore, comparison_id: int, progress: Progress) -> None:
+        self.store, self.comparison_id, self.progress, self._last = store, comparison_id, progress, 0.0
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        self.progress(stage, fraction)
+        if time.monotonic() - self._last > 0.5 or fraction >= 1.0:
+            self._last = time.monotonic()
+            if self.store.set_comparison_progress(self.comparison_id, stage, fraction):
+                raise RunCancelled(f"cancelled by the user during {stage}")
+
+
+def remeasure(store: RunStore, comparison_id: int, settings: Settings, progress: Progress = no_progress) -> None:
+    """Rebuild every run of a claimed comparison and time them in interleaved rounds; stores the results."""
+    progress = _StoreProgress(store, comparison_id, progress)
+    record = store.comparison(comparison_id)
+    config = parse_options(RemeasureConfig, record.config, what="remeasure")
+    with machine_lock(f"comparison {comparison_id}", progress):
+        predictors, natives = {}, {}
+        for k, run_id in enumerate(record.run_ids):
+            run = store.get(run_id)
+            prepared = prepare_run(run, settings, lambda stage, f, k=k: progress(f"rebuild {run_id}: {stage}"[:32],
+                                                                                (k + f) / len(record.run_ids)))
+            predictor = make_predictor(prepared.artifact, prepared.recipe.runtime)
+            pool = request_pool(prepared.images, prepared.recipe.runtime.batch)[:32]
+            predictors[run_id] = predictor
+            natives[run_id] = [predictor.prepare(batch) for batch in pool]
+            predictor.run(natives[run_id][0])  # the cold first call, outside every block
+        blocks: dict[int, list[float]] = {run_id: [] for run_id in record.run_ids}
+        shuffle = np.random.default_rng(config.seed)
+        with ContentionMeter() as meter:
+            for round_index in range(config.rounds):
+                # a fresh order every round: nobody always goes first, nor always follows the same neighbour
+                for run_id in shuffle.permutation(record.run_ids).tolist():
+                    blocks[run_id].append(_time_block(predictors[run_id], natives[run_id], config.block_ms,
+                                                      config.warmup_ms))
+                progress("paired rounds", (round_index + 1) / config.rounds)
+    results = paired_results(blocks, record.reference_id, config.noise_pct, config.seed)
+    noisy = noise_note(meter.result, settings.noisy_cpu_pct)
+    store.finish_comparison(comparison_id, [r.__dict__ for r in results], blocks, noisy)
+
+
+def execute_comparison(store: RunStore, comparison_id: int, settings: Settings,
+                       progress: Progress = no_progress) -> ComparisonRecord:
+    """Run a claimed comparison to its end state (`core.lifecycle`)."""
+    run_to_end(lambda: remeasure(store, comparison_id, settings, progress), lambda _: None,
+               lambda status, error: store.end_comparison(comparison_id, status, error),
+               interrupted="cancelled by the user (interrupted)")
+    return store.comparison(comparison_id)
