@@ -1,6 +1,13 @@
 """The metric catalogue is the one place a metric is named: the store, the front and the tables follow it."""
-from core.metrics import CATALOGUE, LATENCY_METRICS, OBJECTIVES, SUMMARY_METRICS, Direction, added_in
-from core.store.schema import RunRow, V3_METRICS
+from core.metrics import (
+    CATALOGUE,
+    LATENCY_METRICS,
+    OBJECTIVES,
+    SUMMARY_METRICS,
+    Direction,
+    added_in,
+)
+from core.store.schema import V3_METRICS, RunRow
 
 
 def test_every_catalogue_metric_is_a_store_column_of_its_type():

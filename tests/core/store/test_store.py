@@ -6,8 +6,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import InferScopeError, MeasurementError, StoreError
-from core.store import SCHEMA_VERSION, RunStore
 from core.metrics import added_in
+from core.store import SCHEMA_VERSION, RunStore
 from core.store.schema import V3_METRICS
 
 FIELDS = dict(model="lenet5", model_source="local", model_options={}, dataset="fashion-mnist", dataset_location=None,
