@@ -20,10 +20,12 @@ _FALSE = {"0", "false", "no", "off"}
 
 
 def option(default: Any, help: str, *, choices: tuple | None = None,
-           minimum: float | None = None, maximum: float | None = None, label: str | None = None) -> Any:
-    """A dataclass field with help text, optional choices/bounds and the label a form shows
-    (default: the name in words)."""
-    meta = {"help": help, "choices": choices, "minimum": minimum, "maximum": maximum, "label": label}
+           minimum: float | None = None, maximum: float | None = None, label: str | None = None,
+           none_label: str | None = None) -> Any:
+    """A dataclass field with help text, optional choices/bounds, the label a form shows (default: the
+    name in words) and, for an optional choice, what leaving it unset means (default: "default")."""
+    meta = {"help": help, "choices": choices, "minimum": minimum, "maximum": maximum, "label": label,
+            "none_label": none_label}
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -147,6 +149,7 @@ def describe(cls: type) -> list[dict[str, Any]]:
             "name": f.name, "type": type_name, "default": f.default,
             "kind": getattr(base, "__name__", type_name), "optional": base is not kind,
             "help": f.metadata.get("help", ""), "label": f.metadata.get("label") or f.name.replace("_", " "),
+            "none_label": f.metadata.get("none_label") or "default",
             "choices": list(f.metadata["choices"]) if f.metadata.get("choices") else None,
             "minimum": f.metadata.get("minimum"), "maximum": f.metadata.get("maximum"),
         })

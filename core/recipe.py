@@ -26,7 +26,8 @@ class TimingConfig:
                                 minimum=0.1, maximum=36_000.0, label="timed seconds at most")
     tail: str | None = option(None, "time until this tail percentile is supported (MLPerf's early-stopping count: "
                                     "64 calls for p90, 662 for p99), within the timed seconds at most",
-                              choices=tuple(TAILS), label="tail percentile to support")
+                              choices=tuple(TAILS), label="tail percentile to support",
+                              none_label="none (timed calls at least)")
 
     @property
     def required_calls(self) -> int:

@@ -58,8 +58,9 @@ def setting_inputs(owner: str, fields: list[dict[str, Any]], *, only: tuple[str,
         label, help_text = field["label"][:1].upper() + field["label"][1:], _help(field)
         if field["choices"]:
             options = ([None] if field["optional"] else []) + list(field["choices"])
-            values[field["name"]] = slot.selectbox(label, options, index=options.index(start), key=key,
-                                                   help=help_text, format_func=lambda v: "default" if v is None else v)
+            unset = field["none_label"]
+            values[field["name"]] = slot.selectbox(label, options, index=options.index(start), key=key, help=help_text,
+                                                   format_func=lambda v, unset=unset: unset if v is None else v)
         elif field["kind"] == "bool":
             values[field["name"]] = slot.checkbox(label, value=bool(start), key=key, help=help_text)
         elif field["kind"] in ("int", "float"):

@@ -16,4 +16,5 @@ class RuntimeSettings:
     batch: int = option(1, "images per inference call", minimum=1, maximum=4096)
     device: str = option("cpu", "where the model runs", choices=("cpu", "cuda"))
     provider: str | None = option(None, "onnxruntime execution provider; empty = the device's default "
-                                        "(CPUExecutionProvider / CUDAExecutionProvider)", choices=ORT_PROVIDERS)
+                                        "(CPUExecutionProvider / CUDAExecutionProvider)", choices=ORT_PROVIDERS,
+                                 none_label="the device's default")
