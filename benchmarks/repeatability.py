@@ -7,7 +7,7 @@ Prints the spread of the unpaired p50s (coefficient of variation), of the unpair
 the rest. Targets on a quiet host: the five paired ratios within 10% of each other (max/min <= 1.10)
 and the first separate run no slower than the median of the others by more than 10%.
 
-    .venv/bin/python benchmarks/repeatability.py [--model resnet8] [--subset 200] [--repeats 5] [--home DIR]
+    .venv/bin/python benchmarks/repeatability.py [--model resnet8] [--subset 200] [--repeats 5] [--rounds R]
 """
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ def main() -> int:
     parser.add_argument("--model", default="resnet8")
     parser.add_argument("--subset", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--rounds", type=int, help="rounds of each paired re-measurement (default: remeasure's)")
     parser.add_argument("--home", help="data directory for the store (default: a temporary database)")
     args = parser.parse_args()
 
@@ -57,7 +58,8 @@ def main() -> int:
     unpaired = [f / i for f, i in zip(fp32_p50, int8_p50)]
     paired = []
     for k in range(args.repeats):
-        record = api.remeasure([fp32_runs[0].id, int8_runs[0].id], fp32_runs[0].id)
+        record = api.remeasure([fp32_runs[0].id, int8_runs[0].id], fp32_runs[0].id,
+                               {"rounds": args.rounds} if args.rounds else None)
         if record.status != "done":
             print(f"comparison {record.id} {record.status}: {record.error}")
             return 1

@@ -61,7 +61,8 @@ def _sweep(store: RunStore, curve_id: int, settings: Settings, progress: Progres
     run = store.get(curve.run_id)
     config = parse_options(CurveConfig, curve.config, what="curve")
     prepared = prepare_run(run, settings, progress)
-    timing = TimingConfig(warmup=5, min_repeats=20, min_seconds=0.5, max_seconds=2 * config.seconds_per_point + 1)
+    timing = TimingConfig(warmup=5, warmup_seconds=0.0, min_repeats=20, min_seconds=0.5,
+                          max_seconds=2 * config.seconds_per_point + 1)  # the capacity estimate warmed it
     prepared = replace(prepared, recipe=replace(prepared.recipe, timing=timing))
     predictor = make_predictor(prepared.artifact, prepared.recipe.runtime)
     base = scenario_config(SWEPT_SCENARIO, run.scenario_config) if run.scenario == SWEPT_SCENARIO else ServerConfig()

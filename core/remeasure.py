@@ -31,9 +31,10 @@ from core.store import ComparisonRecord, RunStore
 
 @dataclass(frozen=True)
 class RemeasureConfig:
-    # Many short rounds pair tighter than few long ones: the host drifts within a second (on a 2-core VM,
-    # 12 rounds of 200 ms gave identical configurations 0.94-1.22; 100 rounds of 20 ms 0.98-1.01).
-    rounds: int = option(60, "interleaved rounds; every round times a block of each configuration", minimum=3,
+    # Many short rounds pair tighter than few long ones, and a longer whole averages over more of the
+    # host's regimes (on a 2-core VM, five re-measurements of FP32 vs INT8 spread 1.32x with 60 rounds
+    # and 1.10x with 200; benchmarks/repeatability.py).
+    rounds: int = option(200, "interleaved rounds; every round times a block of each configuration", minimum=3,
                          maximum=5000, label="rounds")
     block_ms: float = option(25.0, "each configuration is timed for this long per round, ms (at least 10 calls)",
                              minimum=1.0, maximum=600_000.0, label="block length (ms)")

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 TINY_MODEL = "lenet5:epochs=1,train_limit=1024"
-FAST_TIMING = {"warmup": 1, "min_repeats": 5, "min_seconds": 0.0}
+FAST_TIMING = {"warmup": 1, "warmup_seconds": 0.0, "min_repeats": 5, "min_seconds": 0.0}
 
 
 CACHE_FOLDERS = ("models", "datasets")  # what a data directory caches: trained weights, unpacked datasets

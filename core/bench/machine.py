@@ -25,8 +25,8 @@ from core.progress import Progress, no_progress
 
 WAIT_STAGE = "waiting for"  # + the holder: "waiting for run 12" (a run's stage column holds 32 characters)
 POLL_S = 0.5
-_count_lock = threading.Lock()
-_holder: dict[str, object] = {"depth": 0, "handle": None}
+_depth_lock = threading.Lock()
+_depth = 0  # how deep this process is inside machine_lock: one process is one measurement, whatever the thread
 
 
 def lock_path() -> Path:
@@ -54,18 +54,17 @@ def machine_lock(holder: str, progress: Progress = no_progress) -> Iterator[None
     While another process holds it, report "waiting for <holder>" through `progress` every half
     second (a cancel raised by `progress` ends the wait).
     """
-    with _count_lock:
-        if _holder["depth"]:
-            _holder["depth"] = int(_holder["depth"]) + 1
-            reentered = True
-        else:
-            reentered = False
-    if reentered:
+    global _depth
+    with _depth_lock:
+        reentered = _depth > 0
+        if reentered:
+            _depth += 1
+    if reentered:  # nested work of the measurement this process already holds the machine for
         try:
             yield
         finally:
-            with _count_lock:
-                _holder["depth"] = int(_holder["depth"]) - 1
+            with _depth_lock:
+                _depth -= 1
         return
     handle = _open_lock()
     try:
@@ -80,13 +79,13 @@ def machine_lock(holder: str, progress: Progress = no_progress) -> Iterator[None
         handle.truncate()
         handle.write(holder)
         handle.flush()
-        with _count_lock:
-            _holder.update(depth=1, handle=handle)
+        with _depth_lock:
+            _depth = 1
         try:
             yield
         finally:
-            with _count_lock:
-                _holder.update(depth=0, handle=None)
+            with _depth_lock:
+                _depth = 0
             handle.seek(0)
             handle.truncate()
             handle.flush()

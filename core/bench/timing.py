@@ -63,8 +63,10 @@ def measure(call: Callable[[Any], Any], native: Any, config: TimingConfig, batch
         start = clock()
         call(native_in)
         first_ms = (clock() - start) / 1e6
-    for _ in range(config.warmup):
+    warm_start, warm_calls = clock(), 0
+    while config.warming(warm_calls, clock() - warm_start):
         call(argument())
+        warm_calls += 1
     samples: list[int] = []
     min_ns, max_ns = int(config.min_seconds * 1e9), int(config.max_seconds * 1e9)
     loop_start = clock()

@@ -314,8 +314,9 @@ def execute_exploration(store: RunStore, exploration_id: int, settings: Settings
 
 
 
-# The paired check re-measures the front's fastest points at most (each is rebuilt in one process).
-PAIRED_CHECK_RUNS = 5
+# The paired check re-measures the front's fastest points at most (each is rebuilt in one process), in
+# fewer rounds than a re-measurement asked for by hand: it runs after every exploration.
+PAIRED_CHECK_RUNS, PAIRED_CHECK_ROUNDS = 5, 100
 
 
 def paired_check(store: RunStore, exploration_id: int, settings: Settings, progress: Progress = no_progress) -> None:
@@ -331,7 +332,7 @@ def paired_check(store: RunStore, exploration_id: int, settings: Settings, progr
     ids = list(dict.fromkeys([baseline.id, *[r.id for r in picks.front[:PAIRED_CHECK_RUNS]]]))
     if len(ids) < 2:
         return
-    comparison_id = store.create_comparison(ids, baseline.id, {})
+    comparison_id = store.create_comparison(ids, baseline.id, {"rounds": PAIRED_CHECK_ROUNDS})
     store.start_comparison(comparison_id)
     comparison = execute_comparison(store, comparison_id, settings, progress)
     note = (f"paired check (comparison {comparison_id}): " + "; ".join(

@@ -91,9 +91,10 @@ def _warm_up(predictor: Predictor, ctx: LoadContext) -> tuple[float, int]:
         start = clock()
         predictor.run(native)
         first_ms, index = (clock() - start) / 1e6, 1
-    for _ in range(ctx.timing.warmup):
+    warm_start, warm_calls = clock(), 0
+    while ctx.timing.warming(warm_calls, clock() - warm_start):
         predictor.run(predictor.prepare(ctx.pool[ctx.stream[index]]))
-        index += 1
+        index, warm_calls = index + 1, warm_calls + 1
     return first_ms, index
 
 

@@ -48,7 +48,8 @@ def context(predictor=None, *, max_seconds=30.0, warmup=2, progress=lambda stage
     predictor = predictor or ServicePredictor()
     images = np.random.default_rng(0).random((pool, 1, 2, 2), dtype=np.float32)
     return LoadContext(predictor, ServicePredictor, [images[i:i + 1] for i in range(pool)], QueryStream(pool),
-                       TimingConfig(warmup=warmup, min_repeats=30, min_seconds=0.0, max_seconds=max_seconds),
+                       TimingConfig(warmup=warmup, warmup_seconds=0.0, min_repeats=30, min_seconds=0.0,
+                                    max_seconds=max_seconds),
                        batch=1, progress=progress)
 
 
