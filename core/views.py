@@ -143,6 +143,33 @@ def paired_words(comparisons: Sequence[Any], run_id: int, reference_id: int) -> 
     return None
 
 
+def needs_log_axis(sample_lists: Sequence[Sequence[float]], spread: float = 10.0) -> bool:
+    """True when the samples span more than `spread`x: on a linear axis the fast runs collapse at 0."""
+    values = [v for samples in sample_lists for v in samples if v > 0 and math.isfinite(v)]
+    return bool(values) and max(values) / min(values) > spread
+
+
+def log_range(values: Iterable[float | None], pad: float = 0.08) -> list[float] | None:
+    """A log axis range (log10 units) that holds every positive, finite value with a margin; None when
+    there is none. Plotly's own autorange on a log axis can run to 1e53 when a trace or shape is odd."""
+    finite = [v for v in values if v is not None and v > 0 and math.isfinite(v)]
+    if not finite:
+        return None
+    low, high = math.log10(min(finite)), math.log10(max(finite))
+    margin = max(pad * (high - low), 0.05)
+    return [low - margin, high + margin]
+
+
+def log_histogram(sample_lists: Sequence[Sequence[float]], bins: int = 60) -> tuple[list[float], list[list[int]]]:
+    """Shared log-spaced bin edges over all the runs' samples and each run's counts, for a histogram on a
+    log axis (plotly bins linearly, which a log axis turns into a few giant bars)."""
+    import numpy as np
+
+    values = [v for samples in sample_lists for v in samples if v > 0]
+    edges = np.geomspace(min(values), max(values) * 1.0001, bins + 1)
+    return edges.tolist(), [np.histogram(samples, bins=edges)[0].tolist() for samples in sample_lists]
+
+
 def noisy_summary(runs: Sequence[RunRecord]) -> str | None:
     """One sentence naming the runs timed on a busy machine, with their figures; None when none was."""
     noisy = [r for r in runs if r.noisy]

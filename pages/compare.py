@@ -24,7 +24,11 @@ if len(chosen) < 2:
     st.warning("Pick at least two runs.")
     st.stop()
 runs = [by_id[i] for i in chosen]
-reference = by_id[st.selectbox("Reference run", chosen, format_func=label, key="reference")]
+# The reference defaults to an FP32 baseline among the chosen runs (speed-ups then read against it), for
+# every new choice of runs: the key follows the choice, or the first choice's reference would stick.
+baseline_index = next((k for k, i in enumerate(chosen) if views.is_baseline(by_id[i])), 0)
+reference = by_id[st.selectbox("Reference run", chosen, index=baseline_index, format_func=label,
+                               key=f"reference_{'_'.join(map(str, chosen))}")]
 noisy = views.noisy_summary(runs)
 if noisy:
     st.warning(noisy)
@@ -81,18 +85,31 @@ styled = diff.drop(columns="differs").set_index("field").style.apply(
 st.dataframe(styled, width="stretch", key="diff_table")
 
 st.subheader("Latency distribution")
-kind = st.segmented_control("Plot", ["ECDF", "Histogram"], default="ECDF", key="dist_kind")
+samples_by_run = {run.id: api.samples(run.id) for run in runs}
+left, right = st.columns([3, 1])
+kind = left.segmented_control("Plot", ["ECDF", "Histogram"], default="ECDF", key="dist_kind")
+wide = views.needs_log_axis(list(samples_by_run.values()))
+log_x = right.toggle("Log latency axis", value=wide, key=f"dist_log_{wide}",
+                     help="on by default when the samples span more than 10x")
 figure = go.Figure()
-for run in runs:
-    samples = api.samples(run.id)
+if kind == "Histogram" and log_x:
+    edges, counts = views.log_histogram(list(samples_by_run.values()))
+    centers = [(a * b) ** 0.5 for a, b in zip(edges, edges[1:])]
+    widths = [b - a for a, b in zip(edges, edges[1:])]
+for k, run in enumerate(runs):
+    samples = samples_by_run[run.id]
     name = f"run {run.id} · {run.recipe_summary}"
-    if kind == "Histogram":
+    if kind == "Histogram" and log_x:
+        figure.add_trace(go.Bar(x=centers, y=counts[k], width=widths, name=name, opacity=0.55))
+    elif kind == "Histogram":
         figure.add_trace(go.Histogram(x=samples, name=name, opacity=0.55, nbinsx=60))
     else:
         xs, ys = views.ecdf(samples)
         figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, line=dict(shape="hv")))
-figure.update_layout(barmode="overlay", xaxis_title="latency per call (ms)",
+figure.update_layout(barmode="overlay", xaxis_title="latency per call (ms)" + (", log scale" if log_x else ""),
                      yaxis_title="share of calls" if kind != "Histogram" else "calls", height=420, margin=dict(t=30))
+if log_x:
+    figure.update_xaxes(type="log", range=views.log_range(v for s in samples_by_run.values() for v in s))
 st.plotly_chart(figure, key="distribution_chart")
 
 st.subheader("Latency–throughput curve")
@@ -143,8 +160,10 @@ def curve_panel(run_id: int) -> None:
     for name, point, symbol, colour in marks:
         figure.add_trace(go.Scatter(x=[point.achieved_rate_rps], y=[point.latency_p99_ms], mode="markers",
                                     name=name, marker=dict(symbol=symbol, size=16, color=colour)))
-    figure.update_layout(xaxis_title="achieved throughput (requests/s)", yaxis_title="latency (ms)", height=420,
-                         yaxis_type="log", margin=dict(t=30))
+    plotted = [getattr(p, f) for p in latest.points for f in ("latency_p50_ms", "latency_p90_ms", "latency_p99_ms")]
+    figure.update_layout(xaxis_title="achieved throughput (requests/s)", yaxis_title="latency (ms), log scale",
+                         height=420, yaxis_type="log", yaxis_range=views.log_range([*plotted, bound]),
+                         margin=dict(t=30))
     st.plotly_chart(figure, key="curve_chart")
     best = (f"{summary.best_under_bound.achieved_rate_rps:.0f} requests/s keep p99 under {bound:g} ms"
             if summary.best_under_bound else f"no measured rate keeps p99 under {bound:g} ms")

@@ -109,3 +109,13 @@ def test_curve_summary_marks_saturation_and_the_best_rate_within_the_bound(tmp_p
     summary = views.curve_summary(points, bound_ms=5.0)
     assert summary.saturation.target_rate_rps == 400 and summary.best_under_bound.target_rate_rps == 200
     assert views.curve_summary(points, bound_ms=0.5).best_under_bound is None
+
+
+def test_log_axis_rules():
+    import math
+
+    assert views.needs_log_axis([[0.1, 0.12], [1.5, 2.0]]) and not views.needs_log_axis([[1.0, 2.0], [3.0]])
+    low, high = views.log_range([0.1, None, float("nan"), 0.0, -1.0, 100.0])
+    assert low < -1 < 2 < high < 2.5 and views.log_range([None, float("inf")]) is None
+    edges, counts = views.log_histogram([[0.1, 0.2], [10.0]], bins=4)
+    assert len(edges) == 5 and [sum(c) for c in counts] == [2, 1] and math.isclose(edges[0], 0.1)

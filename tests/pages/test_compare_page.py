@@ -1,6 +1,35 @@
+import json
+import math
+
 import pytest
 
 from tests.seed import seed_runs
+
+
+def figure_layout(at, axis_title_part: str) -> dict:
+    """The layout of the plotly chart whose x axis title contains `axis_title_part`."""
+    for chart in at.get("plotly_chart"):
+        layout = json.loads(chart.proto.spec)["layout"]
+        if axis_title_part in json.dumps(layout.get("xaxis", {}).get("title", "")):
+            return layout
+    raise AssertionError(f"no chart with an x axis titled like {axis_title_part!r}")
+
+
+def test_distributions_spanning_more_than_10x_get_a_log_axis_and_fp32_is_the_reference(app_page, api):
+    ids = seed_runs(api.store, 4, models=("resnet8",))  # an FP32 baseline and variants 2-9x faster
+    at = app_page("compare")
+    at.multiselect(key="compare_runs").set_value([ids[2], ids[0]]).run()
+    assert at.selectbox(key=f"reference_{ids[2]}_{ids[0]}").value == ids[0]  # the FP32 baseline, picked second
+    samples = api.samples(ids[0]) + api.samples(ids[2])
+    wide = max(samples) / min(samples) > 10
+    assert (figure_layout(at, "latency per call")["xaxis"].get("type") == "log") == wide  # on by default if > 10x
+    at.toggle(key=f"dist_log_{wide}").set_value(True).run()
+    for kind in ("ECDF", "Histogram"):
+        at.segmented_control(key="dist_kind").set_value(kind).run()
+        layout = figure_layout(at, "latency per call")
+        low, high = layout["xaxis"]["range"]
+        assert layout["xaxis"]["type"] == "log" and not at.exception
+        assert low <= math.log10(min(samples)) and high >= math.log10(max(samples))
 
 
 def test_needs_two_runs(app_page):
@@ -33,6 +62,12 @@ def test_curve_is_plotted_with_saturation_and_the_rate_within_the_bound(app_page
     caption = [c.value for c in at.caption if c.value.startswith("Curve ")][0]
     assert "saturation at 392 requests/s" in caption and "keep p99 under 5 ms" in caption
     assert len(at.get("plotly_chart")) == 2
+    curve = api.curves(ids[-1])[-1]
+    layout = figure_layout(at, "achieved throughput")
+    plotted = [getattr(p, f) for p in curve.points for f in ("latency_p50_ms", "latency_p90_ms", "latency_p99_ms")]
+    low, high = layout["yaxis"]["range"]  # log10 units, from the data and the bound: never 1e-3 to 1e53
+    assert layout["yaxis"]["type"] == "log"
+    assert low <= math.log10(min(plotted)) and high >= math.log10(max(plotted)) and high - low < 4
     at.number_input(key=f"curve_{ids[-1]}.latency_bound_ms").set_value(0.5).run()
     assert "no measured rate keeps p99 under 0.5 ms" in [c.value for c in at.caption if c.value.startswith("Curve ")][0]
 
@@ -56,7 +91,7 @@ def test_paired_re_measurement_is_queued_and_shown(app_page, api):
     ids = seed_runs(api.store, 4, noisy=(2,))
     at = app_page("compare")
     at.multiselect(key="compare_runs").set_value([ids[0], ids[2]]).run()
-    at.selectbox(key="reference").set_value(ids[0]).run()
+    assert at.selectbox(key=f"reference_{ids[0]}_{ids[2]}").value == ids[0]
     assert "Timed while other processes kept the machine busy" in at.warning[0].value
     assert any("No paired re-measurement" in c.value for c in at.caption)
     at.button(key="remeasure").click().run()
