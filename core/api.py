@@ -5,7 +5,6 @@ import csv
 import io
 import json
 import uuid
-from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -16,7 +15,13 @@ from core.datasets import DATASETS
 from core.engine import execute
 from core.errors import ConfigError, InferScopeError, ModelError, RecipeError
 from core.explore import ExploreSettings, Trial
-from core.explore.analysis import Constraints, Pick, accuracy_metric, recommend
+from core.explore.analysis import (
+    Constraints,
+    Pick,
+    accuracy_metric,
+    quote_paired,
+    recommend,
+)
 from core.explore.report import ExplorationReport, report
 from core.export import ExportResult, export_run
 from core.export_plan import ExportPlan, plan_export
@@ -242,9 +247,7 @@ class InferScope:
         runs = [r for r in self.runs("done") if model is None or r.model == model]
         constraints = Constraints(max_drop=max_drop, accuracy=accuracy_metric(runs))
         pick = recommend(runs, constraints, include_noisy=include_noisy).fastest
-        baseline = pick and views.baselines(runs).get(views.comparison_key(pick.run))
-        paired = baseline and views.paired_words(self.store.comparisons(pick.run.id), pick.run.id, baseline.id)
-        return replace(pick, reason=f"{pick.reason}; paired: {paired}") if paired else pick
+        return quote_paired(pick, runs, self.store.comparisons(pick.run.id) if pick else [])
 
     def export_for_download(self, run_id: int, progress: Progress = no_progress) -> ExportResult:
         """Export into the data directory's exports folder (the UI then offers the file)."""

@@ -17,9 +17,9 @@ from core.bench.timing import LatencyStats
 from core.datasets import load_dataset
 from core.datasets.base import LoadedDataset, check_compatible
 from core.datasets.subset import Subset, calibration_subset, evaluation_subset
-from core.errors import InferScopeError, RunCancelled
+from core.errors import InferScopeError
 from core.inputs import preprocess
-from core.lifecycle import run_to_end
+from core.lifecycle import StoredProgress, run_to_end
 from core.metrics import CATALOGUE, PERCENTILE_METRICS
 from core.models import ModelRequest, build_model
 from core.models.base import LoadedModel
@@ -83,23 +83,6 @@ class Measurement:
     environment: dict[str, Any]
     engine: str
     noisy: bool = False  # the machine was busy with other work while this timed
-
-
-class _StoreProgress:
-    """Writes progress to the run row at most twice a second (SQLite writes must stay rare)."""
-
-    def __init__(self, store: RunStore, run_id: int) -> None:
-        self.store, self.run_id = store, run_id
-        self._last = (None, -1.0, 0.0)
-
-    def __call__(self, stage: str, fraction: float) -> None:
-        last_stage, _, last_time = self._last
-        now = time.monotonic()
-        if stage != last_stage or now - last_time > 0.5 or fraction >= 1.0:
-            cancel = self.store.set_progress(self.run_id, stage, fraction)
-            self._last = (stage, fraction, now)
-            if cancel:
-                raise RunCancelled(f"cancelled by the user during {stage}")
 
 
 @dataclass
@@ -315,7 +298,7 @@ def execute(store: RunStore, run_id: int, settings: Settings, progress: Progress
     if store.get(run_id).status == "queued":
         store.mark_running(run_id)
     run = store.get(run_id)
-    report = fan_out(_StoreProgress(store, run_id), progress)
+    report = fan_out(StoredProgress(lambda stage, fraction: store.set_progress(run_id, stage, fraction)), progress)
 
     def finish(result: Measurement) -> None:
         store.finish(run_id, metrics=result.metrics, samples_ms=result.samples_ms, notes=result.notes,

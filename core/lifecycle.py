@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import sys
+import time
 import traceback
 from typing import Any, Callable, TypeVar
 
@@ -38,3 +39,21 @@ def run_to_end(work: Callable[[], T], finish: Callable[[T], Any], end: EndJob, *
     except Exception as exc:  # noqa: BLE001 — stored as failed with its type; the traceback goes to the log
         traceback.print_exc(file=sys.stderr)
         end("failed", f"{type(exc).__name__}: {exc}")
+
+
+class StoredProgress:
+    """Progress written to a job's row at most twice a second (SQLite writes must stay rare), and on every
+    new stage. `write(stage, fraction)` stores it and returns True when a cancel was requested: then
+    `RunCancelled` is raised here, at the job's next report."""
+
+    def __init__(self, write: Callable[[str, float], bool]) -> None:
+        self.write = write
+        self._last_stage: str | None = None
+        self._last_time = 0.0
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        now = time.monotonic()
+        if stage != self._last_stage or now - self._last_time > 0.5 or fraction >= 1.0:
+            self._last_stage, self._last_time = stage, now
+            if self.write(stage, fraction):
+                raise RunCancelled(f"cancelled by the user during {stage}")

@@ -10,19 +10,17 @@ slower, or no difference beyond the noise threshold.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from typing import Any, Sequence
 
 import numpy as np
 
 from core.bench.machine import ContentionMeter, machine_lock, noise_note
 from core.bench.paired import paired_results
+from core.bench.timing import time_block
 from core.engine import prepare_run
-from core.errors import RunCancelled
-from core.lifecycle import run_to_end
+from core.lifecycle import StoredProgress, run_to_end
 from core.options import option, parse_options
-from core.progress import Progress, no_progress
+from core.progress import Progress, fan_out, no_progress
 from core.runtimes import make_predictor
 from core.scenarios.load import request_pool
 from core.settings import Settings
@@ -46,44 +44,10 @@ class RemeasureConfig:
     seed: int = option(0, "seed of the bootstrap", minimum=0)
 
 
-MIN_BLOCK_CALLS = 10
-
-
-def _time_block(predictor, natives: Sequence[Any], block_ms: float, warmup_ms: float) -> float:
-    """Median latency (ms) of the calls of one block: `warmup_ms` of untimed calls, then timed calls for
-    `block_ms` (at least MIN_BLOCK_CALLS), cycling the prepared inputs."""
-    clock = time.perf_counter_ns
-    until, i = clock() + int(warmup_ms * 1e6), 0
-    while clock() < until:  # by time, not count: what settles (thread pools, caches, clocks) is time-bound
-        predictor.run(natives[i % len(natives)])
-        i += 1
-    samples: list[int] = []
-    until = clock() + int(block_ms * 1e6)
-    while len(samples) < MIN_BLOCK_CALLS or clock() < until:
-        native = natives[len(samples) % len(natives)]
-        start = clock()
-        predictor.run(native)
-        samples.append(clock() - start)
-    return float(np.median(samples)) / 1e6
-
-
-class _StoreProgress:
-    """Progress into the comparison row (a cancel request raises RunCancelled at the next report)."""
-
-    def __init__(self, store: RunStore, comparison_id: int, progress: Progress) -> None:
-        self.store, self.comparison_id, self.progress, self._last = store, comparison_id, progress, 0.0
-
-    def __call__(self, stage: str, fraction: float) -> None:
-        self.progress(stage, fraction)
-        if time.monotonic() - self._last > 0.5 or fraction >= 1.0:
-            self._last = time.monotonic()
-            if self.store.set_comparison_progress(self.comparison_id, stage, fraction):
-                raise RunCancelled(f"cancelled by the user during {stage}")
-
-
 def remeasure(store: RunStore, comparison_id: int, settings: Settings, progress: Progress = no_progress) -> None:
     """Rebuild every run of a claimed comparison and time them in interleaved rounds; stores the results."""
-    progress = _StoreProgress(store, comparison_id, progress)
+    progress = fan_out(StoredProgress(lambda stage, fraction: store.set_comparison_progress(comparison_id, stage,
+                                                                                      fraction)), progress)
     record = store.comparison(comparison_id)
     config = parse_options(RemeasureConfig, record.config, what="remeasure")
     with machine_lock(f"comparison {comparison_id}", progress):
@@ -103,8 +67,8 @@ def remeasure(store: RunStore, comparison_id: int, settings: Settings, progress:
             for round_index in range(config.rounds):
                 # a fresh order every round: nobody always goes first, nor always follows the same neighbour
                 for run_id in shuffle.permutation(record.run_ids).tolist():
-                    blocks[run_id].append(_time_block(predictors[run_id], natives[run_id], config.block_ms,
-                                                      config.warmup_ms))
+                    blocks[run_id].append(time_block(predictors[run_id].run, natives[run_id], config.block_ms,
+                                                     config.warmup_ms))
                 progress("paired rounds", (round_index + 1) / config.rounds)
     results = paired_results(blocks, record.reference_id, config.noise_pct, config.seed)
     noisy = noise_note(meter.result, settings.noisy_cpu_pct)

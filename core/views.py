@@ -160,14 +160,23 @@ def log_range(values: Iterable[float | None], pad: float = 0.08) -> list[float] 
     return [low - margin, high + margin]
 
 
-def log_histogram(sample_lists: Sequence[Sequence[float]], bins: int = 60) -> tuple[list[float], list[list[int]]]:
-    """Shared log-spaced bin edges over all the runs' samples and each run's counts, for a histogram on a
-    log axis (plotly bins linearly, which a log axis turns into a few giant bars)."""
+@dataclass(frozen=True)
+class LogHistogram:
+    """Bars on shared log-spaced bins: plotly bins linearly, which a log axis turns into a few giant bars."""
+
+    centers: list[float]        # geometric centre of each bin
+    widths: list[float]         # each bin's width, in data units
+    counts: list[list[int]]     # per sample list, one count per bin
+
+
+def log_histogram(sample_lists: Sequence[Sequence[float]], bins: int = 60) -> LogHistogram:
+    """Shared log-spaced bin edges over all the runs' samples and each run's counts."""
     import numpy as np
 
     values = [v for samples in sample_lists for v in samples if v > 0]
     edges = np.geomspace(min(values), max(values) * 1.0001, bins + 1)
-    return edges.tolist(), [np.histogram(samples, bins=edges)[0].tolist() for samples in sample_lists]
+    return LogHistogram(np.sqrt(edges[:-1] * edges[1:]).tolist(), np.diff(edges).tolist(),
+                        [np.histogram(samples, bins=edges)[0].tolist() for samples in sample_lists])
 
 
 def noisy_summary(runs: Sequence[RunRecord]) -> str | None:

@@ -92,15 +92,12 @@ wide = views.needs_log_axis(list(samples_by_run.values()))
 log_x = right.toggle("Log latency axis", value=wide, key=f"dist_log_{wide}",
                      help="on by default when the samples span more than 10x")
 figure = go.Figure()
-if kind == "Histogram" and log_x:
-    edges, counts = views.log_histogram(list(samples_by_run.values()))
-    centers = [(a * b) ** 0.5 for a, b in zip(edges, edges[1:])]
-    widths = [b - a for a, b in zip(edges, edges[1:])]
+bars = views.log_histogram(list(samples_by_run.values())) if kind == "Histogram" and log_x else None
 for k, run in enumerate(runs):
     samples = samples_by_run[run.id]
     name = f"run {run.id} · {run.recipe_summary}"
-    if kind == "Histogram" and log_x:
-        figure.add_trace(go.Bar(x=centers, y=counts[k], width=widths, name=name, opacity=0.55))
+    if bars:
+        figure.add_trace(go.Bar(x=bars.centers, y=bars.counts[k], width=bars.widths, name=name, opacity=0.55))
     elif kind == "Histogram":
         figure.add_trace(go.Histogram(x=samples, name=name, opacity=0.55, nbinsx=60))
     else:

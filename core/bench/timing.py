@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -89,3 +89,24 @@ def measure(call: Callable[[Any], Any], native: Any, config: TimingConfig, batch
     wall = (clock() - loop_start) / 1e9
     progress("time", 1.0)
     return LatencyStats(first_ms, tuple(s / 1e6 for s in samples), wall, batch)
+
+
+MIN_BLOCK_CALLS = 10
+
+
+def time_block(call: Callable[[Any], Any], natives: Sequence[Any], block_ms: float, warmup_ms: float) -> float:
+    """One block of a paired re-measurement: `warmup_ms` of untimed calls, then timed calls for `block_ms`
+    (at least MIN_BLOCK_CALLS), cycling the prepared inputs; returns the block's median latency, ms."""
+    clock = time.perf_counter_ns
+    until, i = clock() + int(warmup_ms * 1e6), 0
+    while clock() < until:  # by time, not count: what settles (thread pools, caches, clocks) is time-bound
+        call(natives[i % len(natives)])
+        i += 1
+    samples: list[int] = []
+    until = clock() + int(block_ms * 1e6)
+    while len(samples) < MIN_BLOCK_CALLS or clock() < until:
+        native = natives[len(samples) % len(natives)]
+        start = clock()
+        call(native)
+        samples.append(clock() - start)
+    return float(np.median(samples)) / 1e6

@@ -5,7 +5,7 @@ Pure functions over RunRecords (no I/O), shared by the search loop, the CLI and 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY
@@ -19,6 +19,7 @@ from core.views import (
     describe_run,
     drop_violation,
     limit_violation,
+    paired_words,
     recommendable,
     trade,
 )
@@ -159,6 +160,14 @@ def recommend(runs: Sequence[RunRecord], constraints: Constraints, *, include_no
     knee_index = _knee(line, constraints)
     knee = None if knee_index is None else Pick(line[knee_index], _knee_reason(line, knee_index, constraints))
     return Recommendations(fastest, knee, line)
+
+
+def quote_paired(pick: Pick | None, runs: Sequence[RunRecord], comparisons: Sequence) -> Pick | None:
+    """`pick` with its paired re-measurement against its FP32 baseline appended to the reason, when one
+    exists ("…; paired: run 7 is 2.71x faster (2.64–2.79, paired) than run 1")."""
+    baseline = pick and baselines(runs).get(comparison_key(pick.run))
+    paired = baseline and paired_words(comparisons, pick.run.id, baseline.id)
+    return replace(pick, reason=f"{pick.reason}; paired: {paired}") if paired else pick
 
 
 def _trade(run: RunRecord, other: RunRecord, c: Constraints, name: str | None = None) -> str:

@@ -10,11 +10,11 @@ from core.explore.analysis import (
     Recommendations,
     accuracy_metric,
     hypervolume_history,
+    quote_paired,
     recommend,
 )
 from core.explore.search import settings_of
 from core.store import ComparisonRecord, ExplorationRecord, RunRecord
-from core.views import baselines, comparison_key, paired_words
 
 
 @dataclass(frozen=True)
@@ -35,9 +35,5 @@ def report(record: ExplorationRecord, runs: Sequence[RunRecord],
     """
     constraints = settings_of(record).constraints(accuracy_metric(runs))
     picks = recommend(runs, constraints)
-    if picks.fastest is not None:
-        baseline = baselines(runs).get(comparison_key(picks.fastest.run))
-        paired = baseline and paired_words(comparisons, picks.fastest.run.id, baseline.id)
-        if paired:
-            picks = replace(picks, fastest=replace(picks.fastest, reason=f"{picks.fastest.reason}; paired: {paired}"))
+    picks = replace(picks, fastest=quote_paired(picks.fastest, runs, comparisons))
     return ExplorationReport(record, list(runs), constraints, picks, hypervolume_history(runs, constraints))
