@@ -44,7 +44,7 @@ def main() -> int:
     api = InferScope()
     int8 = ("onnx_export", "ort_static_int8")
     fp32_runs, int8_runs = [], []
-    for k in range(args.repeats):  # alternate, as a user queueing both would
+    for _ in range(args.repeats):  # alternate, as a user queueing both would
         for steps, runs in (((), fp32_runs), (int8, int8_runs)):
             run = api.execute(api.submit(RunRequest(model=args.model, subset=args.subset, techniques=steps)))
             if run.status != "done":

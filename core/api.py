@@ -5,9 +5,10 @@ import csv
 import io
 import json
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from core import jobs, views
 from core.curve import CurveConfig, execute_curve
@@ -219,7 +220,7 @@ class InferScope:
         except InferScopeError as exc:
             path.unlink(missing_ok=True)
             raise type(exc)(str(exc).replace(str(path), Path(filename).name)) from None
-        uploaded_at = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+        uploaded_at = datetime.now(UTC).isoformat(timespec="microseconds")
         (folder / f"{path.stem}.json").write_text(json.dumps({"original_name": Path(filename).name,
                                                               "uploaded_at": uploaded_at}))
         return path
@@ -236,7 +237,7 @@ class InferScope:
             if model.is_file():
                 record = json.loads(meta.read_text())
                 uploaded_at = record.get("uploaded_at") or datetime.fromtimestamp(
-                    model.stat().st_mtime, timezone.utc).isoformat(timespec="microseconds")
+                    model.stat().st_mtime, UTC).isoformat(timespec="microseconds")
                 out.append({"path": str(model), "name": record["original_name"], "uploaded_at": uploaded_at})
         return sorted(out, key=lambda u: (u["uploaded_at"], u["path"]), reverse=True)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from core.errors import (
     InferScopeError,
@@ -426,7 +427,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("remeasure", help="time several done runs side by side in one process (paired rounds)")
     p.add_argument("run_ids", type=int, nargs="+", metavar="RUN_ID")
     p.add_argument("--reference", type=int, metavar="RUN_ID",
-                   help="the run the others are compared with (default: the oldest FP32 baseline among them, else the first)")
+                   help="the run the others are compared with (default: the oldest FP32 baseline among them, "
+                        "else the first)")
     add_arguments(p, SETTINGS["remeasure"])
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_remeasure)

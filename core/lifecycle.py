@@ -12,7 +12,8 @@ from __future__ import annotations
 import sys
 import time
 import traceback
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from core.errors import InferScopeError, RunCancelled
 

@@ -52,10 +52,12 @@ class Metric:
 _MIN, _MAX = Direction.MIN, Direction.MAX
 METRICS_IN_ORDER: tuple[Metric, ...] = (
     Metric("latency_first_ms", "ms", "latency", "first (cold) call, ms", "first call (ms)", "first ms"),
-    Metric("latency_p25_ms", "ms", "latency", "25th percentile latency per call, ms", "latency p25 (ms)", "p25 ms", percentile=25.0),
+    Metric("latency_p25_ms", "ms", "latency", "25th percentile latency per call, ms", "latency p25 (ms)", "p25 ms",
+           percentile=25.0),
     Metric("latency_p50_ms", "ms", "latency", "median latency per call, ms", "latency p50 (ms)", "p50 ms", _MIN,
            ".3f", summary=True, interval=("latency_p50_ci_low_ms", "latency_p50_ci_high_ms"), percentile=50.0),
-    Metric("latency_p75_ms", "ms", "latency", "75th percentile latency per call, ms", "latency p75 (ms)", "p75 ms", percentile=75.0),
+    Metric("latency_p75_ms", "ms", "latency", "75th percentile latency per call, ms", "latency p75 (ms)", "p75 ms",
+           percentile=75.0),
     Metric("latency_p90_ms", "ms", "latency", "90th percentile latency per call, ms", "latency p90 (ms)", "p90 ms",
            _MIN, ".3f", interval=("latency_p90_ci_low_ms", "latency_p90_ci_high_ms"), percentile=90.0),
     Metric("latency_p95_ms", "ms", "latency", "95th percentile latency per call, ms", "latency p95 (ms)", "p95 ms",

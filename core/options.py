@@ -11,7 +11,8 @@ import dataclasses
 import math
 import types
 import typing
-from typing import Any, Collection, Mapping
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from core.errors import ConfigError
 

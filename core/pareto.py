@@ -1,7 +1,7 @@
 """Pareto dominance with the metric catalogue's directions. Pure: no I/O, no store."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from core.metrics import Direction
 

@@ -8,9 +8,10 @@ the worker plans exploration trials through `Planner.trial_planner`.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from core import views
 from core.datasets import parse_dataset

@@ -54,8 +54,8 @@ def remeasure(store: RunStore, comparison_id: int, settings: Settings, progress:
         predictors, natives = {}, {}
         for k, run_id in enumerate(record.run_ids):
             run = store.get(run_id)
-            prepared = prepare_run(run, settings, lambda stage, f, k=k: progress(f"rebuild {run_id}: {stage}"[:32],
-                                                                                (k + f) / len(record.run_ids)))
+            prepared = prepare_run(run, settings, lambda stage, f, k=k, run_id=run_id: progress(
+                f"rebuild {run_id}: {stage}"[:32], (k + f) / len(record.run_ids)))
             predictor = make_predictor(prepared.artifact, prepared.recipe.runtime)
             pool = request_pool(prepared.images, prepared.recipe.runtime.batch)[:32]
             predictors[run_id] = predictor

@@ -59,7 +59,8 @@ def environment(device: str, engine: str, provider: str, settings: dict[str, Any
 
     affinity = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     cores = len(affinity) if affinity else os.cpu_count()
-    return {**cpu_info(), "logical_cores": cores, "cpu_affinity": affinity, "host": socket.gethostname(), "os": platform.platform(),
+    return {**cpu_info(), "logical_cores": cores, "cpu_affinity": affinity, "host": socket.gethostname(),
+            "os": platform.platform(),
             "device": device, "gpu": gpu_name(device), "engine": engine, "provider": provider,
             "runtime_settings": settings, "libraries": library_versions()}
 

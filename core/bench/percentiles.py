@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -22,7 +22,8 @@ TAIL_FROM = 90.0
 TAILS = {"p90": 90.0, "p95": 95.0, "p99": 99.0, "p99.9": 99.9}
 
 
-def percentile_interval(samples: Sequence[float], q: float, confidence: float = CONFIDENCE) -> tuple[float, float] | None:
+def percentile_interval(samples: Sequence[float], q: float,
+                        confidence: float = CONFIDENCE) -> tuple[float, float] | None:
     """[x_(l), x_(u)] covering the q-th percentile (0 < q < 100) with at least `confidence`; None when
     there are too few samples for such a pair of order statistics."""
     from scipy.stats import binom

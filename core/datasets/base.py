@@ -1,8 +1,9 @@
 """Dataset vocabulary: a split of labelled images and a loaded dataset with its splits."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 

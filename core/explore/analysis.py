@@ -5,8 +5,8 @@ Pure functions over RunRecords (no I/O), shared by the search loop, the CLI and 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY
 from core.pareto import Direction, front_indices

@@ -1,8 +1,8 @@
 """Everything a front end shows about one exploration, computed from the store's records."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 from core.explore.analysis import (
     Constraints,

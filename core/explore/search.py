@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from core.bench.paired import Paired
 from core.engine import execute
@@ -51,7 +52,8 @@ class ExploreSettings:
     latency_metric: str = option(DEFAULT_LATENCY, "the latency objective", choices=LATENCY_METRICS,
                                  label="latency objective")
     paired_check: bool = option(True, "end with a paired re-measurement of the front against the FP32 baseline, so "
-                                      "the recommendation's speed-up carries an interval", label="paired check at the end")
+                                      "the recommendation's speed-up carries an interval",
+                                label="paired check at the end")
 
     def constraints(self, accuracy: str = DEFAULT_ACCURACY) -> Constraints:
         return Constraints(self.max_drop, self.max_latency_ms, self.max_size_mb, self.latency_metric, accuracy)

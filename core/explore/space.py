@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from core.artifacts import ArtifactKind
 from core.errors import ConfigError, RecipeError

@@ -1,8 +1,9 @@
 """A predictor runs one artifact on one device with fixed threads."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 

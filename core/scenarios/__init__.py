@@ -1,8 +1,9 @@
 """Scenarios: how load is applied while timing (MLPerf Inference's vocabulary), each with a typed config."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from core.options import (
     format_spec,

@@ -4,10 +4,11 @@ from __future__ import annotations
 import math
 import os
 import socket
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import (
     create_engine,
@@ -64,7 +65,7 @@ TRANSITIONS = {"queued": {"running", "cancelled", "failed", "interrupted"},
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
