@@ -351,6 +351,16 @@ def cmd_worker(args) -> int:
     return 0
 
 
+def cmd_prepare(args) -> int:
+    from core.progress import TqdmProgress
+
+    api = _api()
+    with TqdmProgress() as bar:
+        said = api.prepare_model(args.model, bar)
+    print(said)
+    return 0
+
+
 def cmd_cancel(args) -> int:
     status = _api().cancel(args.run_id)
     print(f"run {args.run_id}: {'cancel requested' if status == 'running' else status}")
@@ -432,6 +442,9 @@ def parser() -> argparse.ArgumentParser:
     add_arguments(p, SETTINGS["remeasure"])
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_remeasure)
+    p = sub.add_parser("prepare", help="build a model now (train and cache a local one) so its first run starts at once")
+    p.add_argument("--model", default=DEFAULT_MODEL, help="model name[:key=value,...] (default %(default)s)")
+    p.set_defaults(func=cmd_prepare)
     p = sub.add_parser("worker", help="execute queued runs one at a time until the queue is empty")
     p.set_defaults(func=cmd_worker)
     p = sub.add_parser("cancel", help="cancel a queued or running run")

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from core.errors import InferScopeError, RunCancelled
+from core.progress import stage_name
 
 T = TypeVar("T")
 # end(status, error): the store's end call for this kind of job.
@@ -53,8 +54,8 @@ class StoredProgress:
         self._last_time = 0.0
 
     def __call__(self, stage: str, fraction: float) -> None:
-        now = time.monotonic()
-        if stage != self._last_stage or now - self._last_time > 0.5 or fraction >= 1.0:
-            self._last_stage, self._last_time = stage, now
+        now, name = time.monotonic(), stage_name(stage)  # a new detail ("epoch 3 of 6") is no new stage
+        if name != self._last_stage or now - self._last_time > 0.5 or fraction >= 1.0:
+            self._last_stage, self._last_time = name, now
             if self.write(stage, fraction):
                 raise RunCancelled(f"cancelled by the user during {stage}")

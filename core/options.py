@@ -22,11 +22,12 @@ _FALSE = {"0", "false", "no", "off"}
 
 def option(default: Any, help: str, *, choices: tuple | None = None,
            minimum: float | None = None, maximum: float | None = None, label: str | None = None,
-           none_label: str | None = None) -> Any:
+           none_label: str | None = None, requires: str | None = None) -> Any:
     """A dataclass field with help text, optional choices/bounds, the label a form shows (default: the
-    name in words) and, for an optional choice, what leaving it unset means (default: "default")."""
+    name in words), for an optional choice what leaving it unset means (default: "default"), and the
+    field it only matters with (`requires`: a form shows it once that field is set)."""
     meta = {"help": help, "choices": choices, "minimum": minimum, "maximum": maximum, "label": label,
-            "none_label": none_label}
+            "none_label": none_label, "requires": requires}
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -57,19 +58,19 @@ def _coerce(name: str, kind: Any, raw: Any) -> Any:
             return True
         if text in _FALSE:
             return False
-        raise ConfigError(f"option {name!r} takes true or false, not {raw!r}")
+        raise ConfigError(f"{name} takes true or false, not {raw!r}")
     if kind in (int, float):
         if isinstance(raw, bool):
-            raise ConfigError(f"option {name!r} takes a number, not {raw!r}")
+            raise ConfigError(f"{name} takes a number, not {raw!r}")
         word = "a whole number" if kind is int else "a finite number"
         try:
             value = kind(raw)
         except (TypeError, ValueError, OverflowError):  # int(float("inf")) overflows
-            raise ConfigError(f"option {name!r} takes {word}, not {raw!r}") from None
+            raise ConfigError(f"{name} takes {word}, not {raw!r}") from None
         if not math.isfinite(value):  # NaN passes every bound check, and infinity is no setting
-            raise ConfigError(f"option {name!r} takes {word}, not {raw!r}")
+            raise ConfigError(f"{name} takes {word}, not {raw!r}")
         if kind is int and isinstance(raw, float) and raw != value:
-            raise ConfigError(f"option {name!r} takes a whole number, not {raw!r}")
+            raise ConfigError(f"{name} takes a whole number, not {raw!r}")
         return value
     if kind is str:
         return str(raw)
@@ -94,10 +95,19 @@ def parse_options(cls: type, values: Mapping[str, Any] | None, *, what: str) -> 
     kwargs = {}
     for key, raw in values.items():
         field = fields[key]
-        value = _coerce(f"{what}.{key}", types[key], raw)
-        _check_bounds(f"{what}.{key}", field, value)
+        name = subject(what, field)
+        value = _coerce(name, types[key], raw)
+        _check_bounds(name, field, value)
         kwargs[key] = value
     return cls(**kwargs)
+
+
+def subject(what: str, field: dataclasses.Field) -> str:
+    """How a message names an option, in the form's words: "Threads" for a setting (`what` is one word, e.g.
+    "runtime"), "ort_static_int8 calibration size" for an option of a named owner ("technique ort_static_int8")."""
+    label = field.metadata.get("label") or field.name.replace("_", " ")
+    owner = what.partition(" ")[2]
+    return f"{owner} {label}" if owner else label[:1].upper() + label[1:]
 
 
 def _check_bounds(name: str, field: dataclasses.Field, value: Any) -> None:
@@ -106,12 +116,12 @@ def _check_bounds(name: str, field: dataclasses.Field, value: Any) -> None:
         return
     choices = meta.get("choices")
     if choices and value not in choices:
-        raise ConfigError(f"option {name!r} must be one of {', '.join(map(str, choices))}; got {value!r}")
+        raise ConfigError(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r}")
     low, high = meta.get("minimum"), meta.get("maximum")
     if low is not None and value < low:
-        raise ConfigError(f"option {name!r} must be at least {low}; got {value}")
+        raise ConfigError(f"{name} must be at least {low:g}; got {value}")
     if high is not None and value > high:
-        raise ConfigError(f"option {name!r} must be at most {high}; got {value}")
+        raise ConfigError(f"{name} must be at most {high:g}; got {value}")
 
 
 def parse_key_values(text: str, *, what: str) -> dict[str, str]:
@@ -153,6 +163,7 @@ def describe(cls: type) -> list[dict[str, Any]]:
             "none_label": f.metadata.get("none_label") or "default",
             "choices": list(f.metadata["choices"]) if f.metadata.get("choices") else None,
             "minimum": f.metadata.get("minimum"), "maximum": f.metadata.get("maximum"),
+            "requires": f.metadata.get("requires"),
         })
     return out
 

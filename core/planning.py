@@ -215,6 +215,10 @@ class Planner:
 
     def plan(self, request: RunRequest) -> PlannedRun:
         """Validate everything that can be checked before work starts; raise with what to change."""
+        if request.subset < 1:
+            raise DataError(f"Subset size must be at least 1; got {request.subset}")
+        if request.seed < 0:
+            raise DataError(f"Seed must be at least 0; got {request.seed}")
         model = parse_model(request.model, random_weights=request.random_weights, options=request.model_options)
         if model.is_onnx_file:
             _, summary = validate_onnx(Path(model.name).expanduser().resolve())
@@ -248,8 +252,6 @@ class Planner:
         dataset = entry.load(location, self.settings, _SIZE_PROBE_SPEC)
         trained = not model.options.get("random_weights")
         check_compatible(model_name, label_space, classes or len(dataset.class_names), trained, dataset)
-        if request.subset < 1:
-            raise DataError(f"subset size must be at least 1; got {request.subset}")
         subset = evaluation_subset(dataset, request.subset, request.seed)
         if recipe.calibration_size():
             calibration_subset(dataset, subset, recipe.calibration_size(), request.seed)
@@ -275,8 +277,10 @@ class Planner:
             try:
                 planned.append(self.plan(request))
             except InferScopeError as exc:
-                steps = ", ".join(s.label() for s in request.steps) or "fp32"
-                where = f"run {i + 1} of {len(requests)} ({request.model}, {steps})"
+                if len(requests) == 1:
+                    raise
+                steps = " → ".join(s.label() for s in request.steps) or "fp32"
+                where = f"run {i + 1} of {len(requests)} ({request.model} · {steps})"
                 raise type(exc)(f"{where}: {exc}") from None
         baselines = self.baselines_needed(planned, requests)
         return GridPlan(baselines + planned, len(baselines))

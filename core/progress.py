@@ -7,7 +7,31 @@ from typing import Callable, Protocol
 
 class Progress(Protocol):
     def __call__(self, stage: str, fraction: float) -> None:
-        """Report that `stage` is `fraction` (0..1) done."""
+        """Report that `stage` is `fraction` (0..1) done. A stage may carry a detail after DETAIL_MARK
+        ("train · epoch 2 of 6 · 1 min 10 s left"); sinks treat it as the same stage."""
+
+
+DETAIL_MARK = " · "
+
+
+def with_detail(stage: str, *details: str) -> str:
+    """"train", "epoch 2 of 6" -> "train · epoch 2 of 6"."""
+    return DETAIL_MARK.join((stage, *details))
+
+
+def stage_name(stage: str) -> str:
+    """The stage without its detail: "train · epoch 2 of 6" -> "train"."""
+    return stage.split(DETAIL_MARK, 1)[0]
+
+
+def time_left(seconds: float) -> str:
+    """A remaining time as a person reads it: "45 s", "3 min 20 s", "1 h 05 min"."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 def no_progress(stage: str, fraction: float) -> None:
@@ -25,12 +49,15 @@ class TqdmProgress:
     def __call__(self, stage: str, fraction: float) -> None:
         from tqdm import tqdm
 
-        if stage != self._stage:
+        name, _, detail = stage.partition(DETAIL_MARK)
+        if name != self._stage:
             self.close()
-            self._stage = stage
-            self._bar = tqdm(total=100, desc=f"{stage:>12}", file=self._stream, leave=True,
-                             bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed}")
+            self._stage = name
+            self._bar = tqdm(total=100, desc=f"{name:>12}", file=self._stream, leave=True,
+                             bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed}{postfix}")
         target = int(round(max(0.0, min(1.0, fraction)) * 100))
+        if self._bar is not None and detail:
+            self._bar.set_postfix_str(detail, refresh=False)
         if self._bar is not None and target > self._bar.n:
             self._bar.update(target - self._bar.n)
 

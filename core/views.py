@@ -103,6 +103,55 @@ def trade(run: RunRecord, other: RunRecord, latency: str, accuracy: str, other_n
     return f"{speed} than {other_name or describe_run(other)} {cost}"
 
 
+# -- what a run is, in readable fields: labels, colours and the Compare diff all read these --------------
+UNSET_WORDS = {"threads": "all cores", "provider": "device default"}
+
+
+def configuration(run: RunRecord) -> dict[str, str]:
+    """A run's configuration as readable fields, in a stable order: model, techniques, each step's and the
+    model's options, data, runtime, scenario and timing. Unset values read as what they mean."""
+    fields = {"model": run.model, "techniques": run.recipe_summary}
+    fields |= {f"model {_words(k)}": _show(v) for k, v in run.model_options.items()}
+    for step in run.recipe:
+        fields |= {f"{step['technique']} {_words(k)}": _show(v) for k, v in (step.get("config") or {}).items()}
+    fields |= {"dataset": run.dataset_spec, "subset": str(run.subset_size), "subset seed": str(run.subset_seed)}
+    for key, value in run.runtime.items():
+        if key != "timing":
+            fields[_words(key)] = UNSET_WORDS.get(key, "default") if value is None else _show(value)
+    fields["scenario"] = run.scenario
+    fields |= {f"{run.scenario} {_words(k)}": _show(v) for k, v in run.scenario_config.items()}
+    fields |= {f"timing {_words(k)}": _show(v) for k, v in (run.runtime.get("timing") or {}).items()}
+    return fields
+
+
+def varying_fields(runs: Sequence[RunRecord]) -> list[str]:
+    """The configuration fields whose value differs among `runs`, in configuration order."""
+    configs = [configuration(r) for r in runs]
+    keys = list(dict.fromkeys(k for c in configs for k in c))
+    return [k for k in keys if len({c.get(k, "") for c in configs}) > 1]
+
+
+def run_labels(runs: Sequence[RunRecord]) -> dict[int, str]:
+    """Each run's label: "resnet8 · onnx_export → ort_static_int8", then the fields that tell it apart from
+    the other runs with that same start (e.g. "· threads 2, batch 8"), so grid runs never look alike."""
+    groups: dict[str, list[RunRecord]] = {}
+    for run in runs:
+        groups.setdefault(f"{run.model} · {run.recipe_summary}", []).append(run)
+    labels = {}
+    for start, group in groups.items():
+        differing = varying_fields(group) if len(group) > 1 else []
+        for run in group:
+            config = configuration(run)
+            parts = [f"{k} {config.get(k, '–')}" for k in differing]
+            labels[run.id] = start + (" · " + ", ".join(parts) if parts else "")
+    return labels
+
+
+def _words(name: str) -> str:
+    """`intra_op_threads` -> "intra op threads"."""
+    return name.replace("_", " ")
+
+
 def describe_run(run: RunRecord) -> str:
     """"run 3 (onnx_export → ort_static_int8)": how a message names a run."""
     return f"run {run.id} ({run.recipe_summary})"
@@ -252,10 +301,10 @@ def front_line(points: Sequence[PlotPoint], x: str) -> list[tuple[float, float]]
 
 
 def metric_deltas(runs: Sequence[RunRecord], reference: RunRecord) -> list[dict[str, Any]]:
-    """One row per metric: each run's value and its change against the reference run."""
+    """One row per metric (by its label): each run's value and its change against the reference run."""
     rows = []
     for name in ALL_METRICS:
-        row: dict[str, Any] = {"metric": name}
+        row: dict[str, Any] = {"metric": CATALOGUE[name].label}
         ref = reference.metrics.get(name)
         for run in runs:
             value = run.metrics.get(name)
@@ -284,17 +333,16 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def settings_diff(runs: Sequence[RunRecord]) -> list[dict[str, Any]]:
-    """Recipe, runtime, model options and environment side by side; `differs` marks fields that vary."""
-    flat = [flatten({"model": r.model, "model_options": r.model_options, "dataset": r.dataset_spec,
-                     "subset": {"size": r.subset_size, "seed": r.subset_seed}, "recipe": r.recipe,
-                     "runtime": r.runtime, "scenario": {"name": r.scenario, **r.scenario_config},
-                     "environment": r.environment or {}}) for r in runs]
-    keys = sorted({k for f in flat for k in f})
+    """Configuration and environment side by side in readable field names ("threads", "environment ›
+    cpu model"); `differs` marks the fields whose value varies among the runs."""
+    flat = [configuration(r) | {" › ".join(["environment", *map(_words, k.split("."))]): _show(v)
+                                for k, v in flatten(r.environment or {}).items()} for r in runs]
+    keys = list(dict.fromkeys(k for f in flat for k in f))
     rows = []
     for key in keys:
-        values = [f.get(key) for f in flat]
-        rows.append({"field": key, **{f"run {r.id}": _show(v) for r, v in zip(runs, values)},
-                     "differs": len({_show(v) for v in values}) > 1})
+        values = [f.get(key, "") for f in flat]
+        rows.append({"field": key, **{f"run {r.id}": v for r, v in zip(runs, values)},
+                     "differs": len(set(values)) > 1})
     return rows
 
 

@@ -18,12 +18,15 @@ if len(done) < 2:
 
 by_id = {r.id: r for r in done}
 wanted = [i for i in st.session_state.get("selected_runs", []) if i in by_id] or [r.id for r in done[-2:]]
-label = lambda i: f"{i}: {by_id[i].model} · {by_id[i].recipe_summary} · batch {by_id[i].runtime.get('batch')}"  # noqa: E731
-chosen = st.multiselect("Runs", list(by_id), default=wanted, format_func=label, key="compare_runs")
+every_label = views.run_labels(done)  # tells apart every run in the picker
+chosen = st.multiselect("Runs", list(by_id), default=wanted, format_func=lambda i: f"{i}: {every_label[i]}",
+                        key="compare_runs")
 if len(chosen) < 2:
     st.warning("Pick at least two runs.")
     st.stop()
 runs = [by_id[i] for i in chosen]
+labels = views.run_labels(runs)  # what tells the chosen runs apart
+label = lambda i: f"{i}: {labels[i]}"  # noqa: E731
 # The reference defaults to an FP32 baseline among the chosen runs (speed-ups then read against it), for
 # every new choice of runs: the key follows the choice, or the first choice's reference would stick.
 baseline_index = next((k for k, i in enumerate(chosen) if views.is_baseline(by_id[i])), 0)
@@ -79,9 +82,12 @@ only_diff = st.checkbox("Only fields that differ", value=True, key="only_diff")
 diff = pd.DataFrame(views.settings_diff(runs))
 if only_diff:
     diff = diff[diff["differs"]]
-styled = diff.drop(columns="differs").set_index("field").style.apply(
-    lambda row: ["background-color: #fef3c7" if diff.loc[diff["field"] == row.name, "differs"].any() else ""
-                 for _ in row], axis=1)
+table = diff.drop(columns="differs").set_index("field")
+reference_column = f"run {reference.id}"
+# Only the cells that differ from the reference run are highlighted, so the highlight says where.
+styled = table.style.apply(lambda row: ["background-color: #fef3c7" if value != row[reference_column] else ""
+                                        for value in row], axis=1)
+st.caption(f"Highlighted: values that differ from the reference, run {reference.id}.")
 st.dataframe(styled, width="stretch", key="diff_table")
 
 st.subheader("Latency distribution")
@@ -95,7 +101,7 @@ figure = go.Figure()
 bars = views.log_histogram(list(samples_by_run.values())) if kind == "Histogram" and log_x else None
 for k, run in enumerate(runs):
     samples = samples_by_run[run.id]
-    name = f"run {run.id} · {run.recipe_summary}"
+    name = f"run {label(run.id)}"
     if bars:
         figure.add_trace(go.Bar(x=bars.centers, y=bars.counts[k], width=bars.widths, name=name, opacity=0.55))
     elif kind == "Histogram":

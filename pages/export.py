@@ -4,6 +4,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from core import views
 from core.errors import InferScopeError
 from pages.common import get_api
 
@@ -14,12 +15,19 @@ if not done:
     st.info("No finished runs to export yet.")
     st.stop()
 
+
+
+def follow_recommendation() -> None:
+    """New recommendation settings: the run picker goes back to what they recommend."""
+    st.session_state.pop("export_run", None)
+
+
 left, right, far = st.columns([2, 2, 1.3])
 max_drop = left.number_input("Max top-1 drop vs the model's FP32 baseline (points)", min_value=0.0, value=1.0,
-                             step=0.5, key="rec_drop")
+                             step=0.5, key="rec_drop", on_change=follow_recommendation)
 models = sorted({r.model for r in done})
-model = right.selectbox("Model", ["all models", *models], key="rec_model")
-include_noisy = far.checkbox("Include noisy runs", key="rec_noisy",
+model = right.selectbox("Model", ["all models", *models], key="rec_model", on_change=follow_recommendation)
+include_noisy = far.checkbox("Include noisy runs", key="rec_noisy", on_change=follow_recommendation,
                              help="runs timed while other processes kept the machine busy; left out by default")
 recommendation = api.recommend(max_drop, None if model == "all models" else model, include_noisy=include_noisy)
 if recommendation:
@@ -31,16 +39,18 @@ else:
 by_id = {r.id: r for r in done}
 plans = api.export_plans(done)
 ids = list(reversed(by_id))
+labels = views.run_labels(done)
+# A run picked on another page wins, else the recommendation; the key follows it so a new recommendation
+# moves the picker (a fixed key would keep the first choice forever).
 preferred = st.session_state.get("export_run") or (recommendation.run.id if recommendation else ids[0])
 run_id = st.selectbox(
-    "Run to export", ids, index=ids.index(preferred) if preferred in ids else 0, key="export_choice",
-    format_func=lambda i: (f"{i}: {by_id[i].model} · {by_id[i].recipe_summary} · p50 "
-                           f"{by_id[i].metrics['latency_p50_ms']:.3f} ms · top-1 "
+    "Run to export", ids, index=ids.index(preferred) if preferred in ids else 0, key=f"export_choice_{preferred}",
+    format_func=lambda i: (f"{i}: {labels[i]} · p50 {by_id[i].metrics['latency_p50_ms']:.3f} ms · top-1 "
                            + (f"{by_id[i].metrics['top1']:.2f}%" if by_id[i].metrics.get("top1") is not None
                               else "n/a") + ("" if plans[i].exportable else " · cannot be exported")))
 
 with st.expander(f"Which runs can be exported ({sum(p.exportable for p in plans.values())} of {len(plans)})"):
-    st.dataframe(pd.DataFrame([{"run": i, "model": by_id[i].model, "recipe": by_id[i].recipe_summary,
+    st.dataframe(pd.DataFrame([{"run": i, "configuration": labels[i],
                                 "exports": "yes" if plans[i].exportable else "no",
                                 "why not, or what the file does not carry":
                                     plans[i].refused or " ".join(plans[i].notes)} for i in ids]),

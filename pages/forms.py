@@ -77,18 +77,26 @@ def setting_inputs(owner: str, fields: list[dict[str, Any]], *, only: tuple[str,
 
 
 def option_values(owner: str, fields: list[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
-    """Render one input per field; returns {field: (raw values...)} for the grid."""
+    """Render one input per field; returns {field: (raw values...)} for the grid.
+
+    A field that only matters with another (`requires`, e.g. distillation's temperature with a teacher)
+    is shown once that one is set. A field left at its default gives no value, so the run stores only
+    what the user chose (a label then reads "resnet8", not "resnet8:seed=0,temperature=4.0").
+    """
     values: dict[str, tuple[Any, ...]] = {}
     for field in fields:
+        needed = field.get("requires")
+        if needed and not any(v not in (None, "") for v in values.get(needed, ())):
+            continue
         key = f"{owner}.{field['name']}"
         label, help_text = field["label"], _help(field)
         if field["choices"] or field["type"] == "bool":
             options = field["choices"] or [True, False]
-            picked = st.multiselect(label, options, default=[field["default"]], key=key, help=help_text)
-            values[field["name"]] = tuple(picked)
+            picked = tuple(st.multiselect(label, options, default=[field["default"]], key=key, help=help_text))
         else:
             text = st.text_input(label, value=_show(field["default"]), key=key,
                                  help=help_text + ". Several values: separate with commas.",
                                  placeholder="empty = default")
-            values[field["name"]] = split_values(text)
+            picked = split_values(text)
+        values[field["name"]] = () if picked == (field["default"],) or picked == (_show(field["default"]),) else picked
     return values

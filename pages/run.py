@@ -2,6 +2,7 @@
 import pandas as pd
 import streamlit as st
 
+from core import views
 from core.api import GridRequest
 from core.errors import InferScopeError
 from core.models import DEFAULT_MODEL
@@ -58,9 +59,11 @@ if datasets[dataset]["accepts_location"]:
     dataset_spec = f"{dataset}:{location}" if location.strip() else dataset
 else:
     dataset_spec = dataset
-subset = mid.number_input("Subset size", min_value=1, value=1000, step=100, key="subset",
-                          help="seeded, stratified sample of the evaluation split")
-seed = right.number_input("Seed", min_value=0, value=0, step=1, key="seed")
+# No min_value on these: the browser would only outline a 0 in red and keep the last valid value (and its
+# message); the planner refuses it in words instead.
+subset = mid.number_input("Subset size", value=1000, step=100, key="subset",
+                          help="seeded, stratified sample of the evaluation split (at least 1)")
+seed = right.number_input("Seed", value=0, step=1, key="seed", help="the subset's sampling seed (at least 0)")
 
 # -- techniques ----------------------------------------------------------------------------------
 st.subheader("Techniques")
@@ -110,7 +113,8 @@ if scenarios[scenario]["options"]:
 # -- grid: validate before anything is queued -----------------------------------------------------
 plan, problem = None, None
 try:
-    grid = GridRequest(models=tuple(models), model_options=model_options, dataset=dataset_spec, subset=int(subset), seed=int(seed),
+    grid = GridRequest(models=tuple(models), model_options=model_options, dataset=dataset_spec, subset=int(subset),
+                       seed=int(seed),
                        techniques=tuple(steps), threads=whole_numbers(threads_text, "Threads"),
                        batch=whole_numbers(batch_text, "Batch size") if batch_text.strip() else (1,),
                        device=tuple(devices) or ("cpu",), timing=timing, provider=provider,
@@ -128,7 +132,8 @@ else:
 if st.button("Queue runs", type="primary", disabled=bool(problem), key="submit"):
     try:
         ids = api.submit_grid(grid)
-        st.success(f"Queued runs {', '.join(map(str, ids))}; they run one at a time in a worker process.")
+        st.success(f"Queued run{'s' if len(ids) > 1 else ''} {', '.join(f'#{i}' for i in ids)}. Runs go one at a "
+                   "time in a worker process.")
     except InferScopeError as exc:
         st.error(str(exc))
 
@@ -147,12 +152,13 @@ def live_queue() -> None:
         st.rerun()  # the queue started or emptied since the page ran: run it again for the other poll interval
     if not queue:
         st.caption("Nothing queued or running.")
+    labels = views.run_labels(queue)  # grid runs differ only in a few fields: show those
     for run in queue:
         cols = st.columns([5, 3, 1])
-        cols[0].markdown(f"**{run.id}** · {run.model} · {run.recipe_summary} · batch {run.runtime.get('batch')} · "
-                         f"{run.scenario}")
-        label = f"{run.status}" + (f" · {run.stage}" if run.status == "running" and run.stage else "")
-        cols[1].progress(min(1.0, run.progress or 0.0), text=label)
+        cols[0].markdown(f"**#{run.id}** · {labels[run.id]}")
+        fraction = min(1.0, run.progress or 0.0)
+        label = f"{run.status}" + (f" · {run.stage} · {fraction:.0%}" if run.status == "running" and run.stage else "")
+        cols[1].progress(fraction, text=label)
         if cols[2].button("Cancel", key=f"cancel_{run.id}"):
             api.cancel(run.id)
             st.rerun(scope="fragment")

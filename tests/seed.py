@@ -10,6 +10,21 @@ RECIPES = [[], [{"technique": "onnx_export", "config": {}}],
            [{"technique": "onnx_export", "config": {}}, {"technique": "ort", "config": {"graph_optimization": "disable"}}]]
 
 
+def create_run(store: RunStore, model: str, recipe: list, batch: int, scenario: str = "single-stream",
+               exploration_id: int | None = None) -> int:
+    """One queued run of `model` on the default Fashion-MNIST subset."""
+    return store.create_run(model=model, model_source="local", model_options={}, dataset="fashion-mnist",
+                            dataset_location="/usr/share/datasets/fashion-mnist", subset_size=1000, subset_seed=0,
+                            subset_split="test", calibration_split=None, recipe=recipe,
+                            runtime={"threads": None, "batch": batch, "device": "cpu"}, scenario=scenario,
+                            scenario_config={}, exploration_id=exploration_id)
+
+
+def seed_queued(store: RunStore, count: int) -> list[int]:
+    """`count` queued runs (nothing measured yet)."""
+    return [create_run(store, "resnet8", RECIPES[i % len(RECIPES)], 1) for i in range(count)]
+
+
 def seed_runs(store: RunStore, count: int, *, models=("resnet8", "lenet5"), seed: int = 0,
               fingerprint: str = "env-a", scenarios=("single-stream",), exploration_id: int | None = None,
               noisy: tuple[int, ...] = ()) -> list[int]:
@@ -25,12 +40,7 @@ def seed_runs(store: RunStore, count: int, *, models=("resnet8", "lenet5"), seed
         speed = 1.0 if not recipe else rng.uniform(2.0, 9.0)
         p50 = 1.0 / speed
         top1 = 92.0 - (0.0 if not recipe else rng.uniform(0.0, 2.5))
-        run_id = store.create_run(model=model, model_source="local", model_options={}, dataset="fashion-mnist",
-                                  dataset_location="/usr/share/datasets/fashion-mnist", subset_size=1000,
-                                  subset_seed=0, subset_split="test", calibration_split=None, recipe=recipe,
-                                  runtime={"threads": None, "batch": rng.choice([1, 8]), "device": "cpu"},
-                                  scenario=scenarios[i % len(scenarios)], scenario_config={},
-                                  exploration_id=exploration_id)
+        run_id = create_run(store, model, recipe, rng.choice([1, 8]), scenarios[i % len(scenarios)], exploration_id)
         store.mark_running(run_id)
         samples = [p50 * rng.uniform(0.9, 1.3) for _ in range(50)]
         store.finish(run_id, metrics={

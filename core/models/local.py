@@ -33,8 +33,8 @@ class LocalOptions:
     seed: int = option(0, "training seed", minimum=0)
     train_limit: int | None = option(None, "train on only this many images (a quick, weaker model)", minimum=64)
     teacher: str | None = option(None, "distil from this Fashion-MNIST model (e.g. resnet8) instead of labels alone")
-    temperature: float = option(4.0, "distillation temperature (with a teacher)", minimum=1.0, maximum=20.0)
-    alpha: float = option(0.7, "weight of the teacher's soft targets (with a teacher)", minimum=0.0, maximum=1.0)
+    temperature: float = option(4.0, "distillation temperature", minimum=1.0, maximum=20.0, requires="teacher")
+    alpha: float = option(0.7, "weight of the teacher's soft targets", minimum=0.0, maximum=1.0, requires="teacher")
 
 
 def _data_digest(split) -> str:

@@ -66,9 +66,9 @@ def validate(path: Path) -> tuple[Any, OnnxSummary]:
         raise ModelError(f"{path} is {size} bytes; an ONNX model must be between 1 byte and 2 GiB in one file")
     try:
         model = onnx.load(str(path))
-    except Exception as exc:  # protobuf raises DecodeError and friends
-        raise ModelError(f"{path} is not a readable ONNX model ({type(exc).__name__}: {exc}); "
-                         "export it again with torch.onnx.export") from None
+    except Exception:  # protobuf's DecodeError and friends, whose wording means nothing to a user
+        raise ModelError(f"{path} is not an ONNX model: its bytes do not read as one (a truncated download, or "
+                         "another format renamed .onnx?); export it again with torch.onnx.export") from None
     try:
         onnx.checker.check_model(model)
     except onnx.checker.ValidationError as exc:

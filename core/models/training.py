@@ -9,7 +9,7 @@ import numpy as np
 
 from core.datasets.base import ImageSplit
 from core.inputs import InputSpec, preprocess
-from core.progress import Progress
+from core.progress import Progress, time_left, with_detail
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,9 @@ def fit(module, x, y, *, epochs: int, seed: int, progress: Progress, stage: str 
             step += 1
             loss_value = loss.item()
             if step % 10 == 0 or step == total:
-                progress(stage, step / total)
+                epoch = min(epochs, step // steps_per_epoch + 1)
+                left = (time.perf_counter() - start) / step * (total - step)
+                progress(with_detail(stage, f"epoch {epoch} of {epochs}", f"{time_left(left)} left"), step / total)
     module.eval()
     return TrainResult(time.perf_counter() - start, loss_value, step * batch_size)
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from core.metrics import METRICS_IN_ORDER, added_in
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 FINAL_STATUSES = ("done", "failed", "cancelled", "interrupted")
 ACTIVE_STATUSES = ("queued", "running")  # a job that is waiting or being worked on
@@ -64,7 +64,7 @@ class RunRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(16))
-    stage: Mapped[str | None] = mapped_column(String(32))
+    stage: Mapped[str | None] = mapped_column(String(120))  # the stage and its detail
     progress: Mapped[float] = mapped_column(Float, default=0.0)
 
     model: Mapped[str] = mapped_column(String(512))
@@ -194,7 +194,7 @@ class ComparisonRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(16))
-    stage: Mapped[str | None] = mapped_column(String(32))
+    stage: Mapped[str | None] = mapped_column(String(120))  # the stage and its detail
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     run_ids: Mapped[list[Any]] = mapped_column(JSON)
     reference_id: Mapped[int] = mapped_column(Integer)

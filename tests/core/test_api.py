@@ -50,7 +50,7 @@ def test_an_upload_kept_before_times_were_recorded_takes_its_file_time(api, tmp_
 
 def test_corrupt_upload_is_refused_and_nothing_is_kept(api, tmp_path, settings):
     before = set((settings.home / "uploads").glob("*")) if (settings.home / "uploads").exists() else set()
-    with pytest.raises(ModelError, match="broken.onnx is not a readable ONNX model"):
+    with pytest.raises(ModelError, match="broken.onnx is not an ONNX model: its bytes do not read as one"):
         api.save_upload("broken.onnx", b"\x08\x07garbage" * 10)
     assert set((settings.home / "uploads").glob("*")) == before
 

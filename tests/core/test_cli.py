@@ -132,7 +132,7 @@ def test_scenario_flag_and_curve_command():
     assert "saturation:" in curve.stdout and "target_rate_rps" in curve.stdout
     assert "rate " in curve.stderr  # the progress bar names each rate
     bad = cli("run", "--model", TINY_MODEL, "--scenario", "server:rate=-1", check=2)
-    assert "rate' must be at least 0.01" in bad.stderr
+    assert "server rate must be at least 0.01; got -1" in bad.stderr
     scenarios = {s["name"]: s for s in json.loads(cli("scenarios", "--json", check=0).stdout)}
     assert {o["name"] for o in scenarios["server"]["options"]} >= {"rate", "max_batch", "max_queue_delay_ms"}
 
@@ -144,3 +144,12 @@ def test_exit_status_says_what_kind_of_error_it_was(tmp_path):
     corrupt = cli("runs", check=4, env={"INFERSCOPE_DB": f"sqlite:///{junk}"})  # the store is unusable
     assert "is not a readable SQLite database" in corrupt.stderr
     assert "must be at least 1" in cli("run", "--model", TINY_MODEL, "--threads", "0", check=2).stderr  # bad input
+
+
+def test_prepare_trains_the_model_once_with_a_progress_bar():
+    model = TINY_MODEL + ",seed=31"  # a seed no other test trains: this one trains it
+    first = cli("prepare", "--model", model, check=0)
+    assert first.stdout.startswith("lenet5: ready; trained here: 1 epochs, seed 31") and "epoch 1 of 1" in first.stderr
+    again = cli("prepare", "--model", model, check=0)
+    assert again.stdout == first.stdout and "epoch" not in again.stderr  # cached: nothing to train
+    assert "unknown model 'nope'" in cli("prepare", "--model", "nope", check=2).stderr

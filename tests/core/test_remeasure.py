@@ -44,7 +44,7 @@ def test_a_queued_comparison_runs_in_the_worker_and_bad_requests_are_refused(api
         api.request_comparison([baseline, baseline])
     with pytest.raises(ConfigError, match="the reference run 999 is not among the runs"):
         api.request_comparison([baseline, same], 999)
-    with pytest.raises(ConfigError, match="'remeasure.rounds' must be at least 3"):
+    with pytest.raises(ConfigError, match="Rounds must be at least 3"):
         api.request_comparison([baseline, same], values={"rounds": 1})
 
 

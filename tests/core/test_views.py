@@ -74,7 +74,7 @@ def test_settings_diff_and_deltas(runs):
     rows = views.settings_diff([a, b])
     assert all(set(r) >= {"field", f"run {a.id}", f"run {b.id}", "differs"} for r in rows)
     deltas = {r["metric"]: r for r in views.metric_deltas([a, b], a)}
-    assert deltas["latency_p50_ms"][f"Δ {b.id}"] == pytest.approx(b.metrics["latency_p50_ms"] - a.metrics["latency_p50_ms"])
+    assert deltas["latency p50 (ms)"][f"Δ {b.id}"] == pytest.approx(b.metrics["latency_p50_ms"] - a.metrics["latency_p50_ms"])
     xs, ys = views.ecdf([3.0, 1.0, 2.0])
     assert xs == [1.0, 2.0, 3.0] and ys[-1] == 1.0
 
@@ -119,3 +119,39 @@ def test_log_axis_rules():
     bars = views.log_histogram([[0.1, 0.2], [10.0]], bins=4)
     assert len(bars.centers) == len(bars.widths) == 4 and [sum(c) for c in bars.counts] == [2, 1]
     assert bars.centers[0] - bars.widths[0] < 0.1 < bars.centers[0]  # the first bin starts at the smallest sample
+
+
+def grid_runs(runs):
+    """Three INT8 runs that differ only in threads, one at another batch, as a threads grid stores them."""
+    from dataclasses import replace
+
+    int8 = next(r for r in runs if r.recipe_summary == "onnx_export → ort_static_int8" and r.model == "resnet8")
+    return [replace(int8, id=100 + k, runtime={**int8.runtime, "threads": threads, "batch": batch})
+            for k, (threads, batch) in enumerate([(None, 1), (1, 1), (2, 1), (2, 8)])]
+
+
+def test_labels_show_what_tells_grid_runs_apart(runs):
+    labels = views.run_labels(grid_runs(runs))
+    assert labels == {100: "resnet8 · onnx_export → ort_static_int8 · threads all cores, batch 1",
+                      101: "resnet8 · onnx_export → ort_static_int8 · threads 1, batch 1",
+                      102: "resnet8 · onnx_export → ort_static_int8 · threads 2, batch 1",
+                      103: "resnet8 · onnx_export → ort_static_int8 · threads 2, batch 8"}
+    assert len(set(labels.values())) == len(labels)
+    alone = grid_runs(runs)[:1]
+    assert views.run_labels(alone) == {100: "resnet8 · onnx_export → ort_static_int8"}  # nothing to tell apart
+
+
+def test_any_configuration_field_that_varies_can_colour_the_chart(runs):
+    fields = views.varying_fields(grid_runs(runs))
+    assert fields == ["threads", "batch"]
+    config = views.configuration(grid_runs(runs)[1])
+    assert config["ort_static_int8 per channel"] == "True" and config["threads"] == "1"
+    assert config["device"] == "cpu" and config["scenario"] == "single-stream"
+
+
+def test_settings_diff_reads_in_words(runs):
+    rows = {r["field"]: r for r in views.settings_diff(grid_runs(runs)[:2])}
+    assert rows["threads"]["differs"] and rows["threads"]["run 100"] == "all cores"
+    assert not rows["batch"]["differs"]
+    assert "environment › runtime settings › threads" in rows
+    assert not any("." in field or "_" in field.split(" ")[0] for field in rows if field.startswith("environment"))

@@ -40,7 +40,7 @@ def test_side_by_side_with_deltas_diff_and_distributions(app_page, api):
     ids = seed_runs(api.store, 4)
     at = app_page("compare")
     metrics = at.dataframe[0].value
-    assert f"Δ {ids[-1]}" in metrics.columns and "latency_p50_ms" in metrics.index
+    assert f"Δ {ids[-1]}" in metrics.columns and "latency p50 (ms)" in metrics.index
     diff = at.dataframe[1].value
     assert len(diff) >= 1
     for _, row in diff.iterrows():  # only fields whose values differ are listed
@@ -106,3 +106,23 @@ def test_paired_re_measurement_is_queued_and_shown(app_page, api):
     speed = float(verdicts[ids[2]].split(" is ")[1].split("x faster (")[0])
     assert speed == pytest.approx(3.0, rel=0.02) and verdicts[ids[2]].endswith(f"paired) than run {ids[0]}")
     assert jobs.run_worker(load_settings(), api.store) == 0  # the cancelled one is not run
+
+
+def test_settings_diff_highlights_only_the_cells_that_differ_from_the_reference(app_page, api):
+    import re
+
+    ids = seed_runs(api.store, 6, models=("resnet8",))
+    at = app_page("compare")
+    at.multiselect(key="compare_runs").set_value(ids[:3]).run()
+    reference = at.selectbox(key=f"reference_{'_'.join(map(str, ids[:3]))}").value
+    element = at.dataframe[1]
+    diff = element.value
+    from core.techniques import TECHNIQUES
+
+    words = [f.removeprefix(next((t for t in TECHNIQUES.names() if f.startswith(t)), "")) for f in diff.index]
+    assert not [w for w in words if "." in w or "_" in w]  # readable names, not environment.load.x_y
+    expected = {(r, c) for r, (_, row) in enumerate(diff.iterrows()) for c, value in enumerate(row)
+                if value != row[f"run {reference}"]}
+    styles = element.proto.arrow_data.styler.styles
+    highlighted = {(int(r), int(c)) for r, c in re.findall(r"row(\d+)_col(\d+)", styles)}
+    assert expected and highlighted == expected

@@ -1,3 +1,5 @@
+import json
+
 from tests.seed import seed_runs
 
 
@@ -79,3 +81,51 @@ def test_runs_timed_on_a_busy_machine_are_outlined_and_said(app_page, api):
     assert f"run {ids[3]} (140% of a core)" in warning and "never recommended unless you include them" in warning
     table = at.dataframe[0].value
     assert table.set_index("id").loc[ids[3], "noisy"] and table["noisy"].sum() == 1
+
+
+def test_table_puts_key_columns_first_and_blanks_missing_values(app_page, api):
+    import pyarrow as pa
+
+    from tests.seed import seed_queued
+
+    seed_runs(api.store, 6)
+    seed_queued(api.store, 1)  # nothing measured yet: blank metric cells
+    at = app_page("results")
+    element = at.dataframe[0]
+    table = element.value
+    assert list(table.columns[:7]) == ["id", "configuration", "top-1 %", "p50 ms", "agreement %", "size MB", "p99 ms"]
+    assert "cache hits %" not in table.columns  # no shown run has a cache: no empty column
+    shown = pa.ipc.open_stream(element.proto.arrow_data.styler.display_values).read_all().to_pandas()
+    cells = {str(v) for v in shown.to_numpy().ravel()}  # what the browser shows
+    assert "" in cells and not cells & {"None", "nan", "<NA>"}
+
+
+def test_colour_by_any_field_that_varies_and_labels_that_tell_runs_apart(app_page, api):
+    seed_runs(api.store, 16)
+    at = app_page("results")
+    options = at.selectbox(key="colour_by").options
+    assert options[:2] == ["techniques", "configuration (what differs)"] and "batch" in options
+    at.selectbox(key="colour_by").set_value("batch").run()
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert {t["name"] for t in figure["data"] if t.get("showlegend", True) and t["mode"] == "markers"} <= {"1", "8"}
+    assert figure["layout"]["legend"]["title"]["text"] == "batch (symbol = model)"
+    labels = at.dataframe[0].value["configuration"]
+    assert any(label.endswith("· batch 8") for label in labels) and any(label.endswith("· batch 1") for label in labels)
+
+
+def test_no_plottable_run_says_why_instead_of_an_empty_chart(app_page, api):
+    from tests.seed import seed_queued
+
+    seed_queued(api.store, 2)
+    at = app_page("results")
+    assert not at.get("plotly_chart")
+    assert "None of the 2 shown runs has both a latency p50 (ms) and a top-1 (%) yet: 2 of them are queued" \
+        in at.info[0].value
+    assert not [c for c in at.caption if "on the front ()" in c.value]
+
+
+def test_disabled_buttons_say_why(app_page, api):
+    seed_runs(api.store, 4)
+    at = app_page("results")
+    assert at.button(key="go_export").disabled and at.button(key="go_export").help.startswith("select exactly one")
+    assert at.button(key="go_compare").help == "select two or more runs to compare"

@@ -91,7 +91,7 @@ def test_scenario_form_is_generated_and_its_options_form_a_grid(app_page, api):
     queued = api.queue()
     assert [(r.scenario, r.scenario_config["rate"]) for r in queued] == [("server", 50.0), ("server", 100.0)]
     at.text_input(key="scenario_server.max_batch").set_value("0").run()
-    assert "max_batch' must be at least 1" in at.error[0].value
+    assert "server max batch must be at least 1; got 0" in at.error[0].value
 
 
 def test_uploaded_models_are_listed_newest_first_with_their_upload_time(app_page, api, tmp_path):
@@ -107,3 +107,38 @@ def test_uploaded_models_are_listed_newest_first_with_their_upload_time(app_page
     stamp = r" · uploaded \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"
     assert re.fullmatch("second\\.onnx" + stamp, picker.options[0]), picker.options
     assert re.fullmatch("first\\.onnx" + stamp, picker.options[1]), picker.options
+
+
+def test_distillation_options_show_only_with_a_teacher_and_defaults_are_not_stored(app_page, api):
+    at = app_page()
+    keys = {t.key for t in at.text_input}
+    assert "model_local.teacher" in keys and "model_local.temperature" not in keys and "model_local.alpha" not in keys
+    at.button(key="submit").click().run()
+    assert api.queue()[0].model_options == {}  # nothing chosen, nothing stored: no "resnet8:seed=0,..."
+    at.text_input(key="model_local.teacher").set_value("resnet8").run()
+    keys = {t.key for t in at.text_input}
+    assert {"model_local.temperature", "model_local.alpha"} <= keys
+
+
+def test_a_bad_number_is_said_in_the_form_words_and_the_message_follows_the_value(app_page):
+    at = app_page()
+    at.text_input(key="threads").set_value("0").run()
+    assert at.error[0].value == "Threads must be at least 1; got 0"
+    at.text_input(key="threads").set_value("").run()
+    at.number_input(key="subset").set_value(100000).run()
+    assert "100000" in at.error[0].value
+    for bad in (0, -5):
+        at.number_input(key="subset").set_value(bad).run()
+        assert at.error[0].value == f"Subset size must be at least 1; got {bad}"  # not the stale 100000 message
+        assert at.button(key="submit").disabled
+
+
+def test_queue_labels_tell_grid_runs_apart(app_page, api):
+    at = app_page()
+    at.multiselect(key="techniques").set_value(["onnx_export"]).run()
+    at.text_input(key="threads").set_value("1, 2").run()
+    at.button(key="submit").click().run()
+    assert at.success[0].value.startswith("Queued runs #1, #2, #3.")
+    rows = [m.value for m in at.markdown if m.value.startswith("**#")]
+    assert rows == ["**#1** · resnet8 · fp32", "**#2** · resnet8 · onnx_export · threads 1",
+                    "**#3** · resnet8 · onnx_export · threads 2"]

@@ -14,14 +14,14 @@ CASES = [
     (["run", "--max-seconds", "nan"], "argument --max-seconds: takes a finite number, not 'nan'"),
     (["run", "--min-seconds", "inf"], "argument --min-seconds: takes a finite number, not 'inf'"),
     ([*RUN, "--technique", "onnx_export", "--scenario", "server:rate=nan"],
-     "'scenario server.rate' takes a finite number, not 'nan'"),
-    ([*RUN, "--technique", "structured_prune:ratio=nan"], "'technique structured_prune.ratio' takes a finite number"),
+     "server rate takes a finite number, not 'nan'"),
+    ([*RUN, "--technique", "structured_prune:ratio=nan"], "structured_prune ratio takes a finite number"),
     ([*RUN, "--technique", "onnx_export", "--technique", "cache:repeat_ratio=nan"],
-     "'technique cache.repeat_ratio' takes a finite number"),
+     "cache repeat ratio takes a finite number"),
     (["explore", "--model", TINY_MODEL, "--budget-runs", "4", "--max-drop", "nan"],
      "argument --max-drop: takes a finite number, not 'nan'"),
     (["curve", "1", "--growth", "inf"], "argument --growth: takes a finite number, not 'inf'"),
-    (["explore", "--model", TINY_MODEL, "--budget-runs", "0", *FAST], "budget_runs' must be at least 1"),
+    (["explore", "--model", TINY_MODEL, "--budget-runs", "0", *FAST], "Budget (runs) must be at least 1"),
 ]
 
 

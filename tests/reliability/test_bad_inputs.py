@@ -68,7 +68,7 @@ CASES = [
     Bad("truncated ONNX upload", lambda api, tmp: api.save_upload(
         "cut.onnx", onnx_file(tmp, "ok.onnx", TinyClassifier(), (1, 3, 16, 16)).read_bytes()[:200]), "cut.onnx"),
     Bad("non-ONNX upload", lambda api, tmp: api.save_upload("notes.onnx", b"just some text\n" * 20),
-        "notes.onnx is not a readable ONNX model"),
+        "notes.onnx is not an ONNX model: its bytes do not read as one"),
     Bad("pickle uploaded as weights", lambda api, tmp: api.save_upload(
         "weights.pt", pickle.dumps(Payload(tmp / PAYLOAD_MARKER))), "never unpickled.*export the model to ONNX"),
     Bad("torch.save checkpoint uploaded", lambda api, tmp: api.save_upload(
@@ -77,7 +77,7 @@ CASES = [
     Bad("upload over the size limit", lambda api, tmp: api.save_upload("big.onnx", b"\x08" * (201 * 1024 ** 2)),
         "upload limit is 200 MB"),
     Bad("path traversal in an upload name", lambda api, tmp: api.save_upload("../../../etc/evil.onnx", b"junk" * 9),
-        r"^evil\.onnx is not a readable ONNX model"),
+        r"^evil\.onnx is not an ONNX model: its bytes do not read as one"),
     # models
     Bad("ONNX model with a rank-2 input", lambda api, tmp: api.submit(request(
         model=str(onnx_file(tmp, "flat.onnx", Flat(), (1, 10))))), "rank 4"),
@@ -103,8 +103,8 @@ CASES = [
     Bad("path traversal in a dataset path", lambda api, tmp: api.submit(request(
         model="efficientnet_lite0", dataset=f"imagenet-folder:{tmp}/../../etc")), "climbs out of a folder"),
     Bad("unknown dataset", lambda api, tmp: api.submit(request(dataset="mnist-ish")), "unknown dataset 'mnist-ish'"),
-    Bad("subset size 0", lambda api, tmp: api.submit(request(subset=0)), "subset size must be at least 1"),
-    Bad("negative subset size", lambda api, tmp: api.submit(request(subset=-5)), "subset size must be at least 1"),
+    Bad("subset size 0", lambda api, tmp: api.submit(request(subset=0)), "Subset size must be at least 1"),
+    Bad("negative subset size", lambda api, tmp: api.submit(request(subset=-5)), "Subset size must be at least 1"),
     Bad("subset larger than the data", lambda api, tmp: api.submit(request(subset=10_001)),
         "larger than the 10000 images available"),
     Bad("calibration larger than its split", lambda api, tmp: api.submit(request(
@@ -123,8 +123,8 @@ CASES = [
         techniques=("structured_prune:ratio=1.5",))), "must be at most"),
     Bad("option of the wrong type", lambda api, tmp: api.submit(request(
         techniques=("onnx_export", "ort_static_int8:per_channel=maybe"))), "takes true or false"),
-    Bad("zero threads", lambda api, tmp: api.submit(request(threads=0)), "threads' must be at least 1"),
-    Bad("zero batch", lambda api, tmp: api.submit(request(batch=0)), "batch' must be at least 1"),
+    Bad("zero threads", lambda api, tmp: api.submit(request(threads=0)), "Threads must be at least 1; got 0"),
+    Bad("zero batch", lambda api, tmp: api.submit(request(batch=0)), "Batch must be at least 1; got 0"),
     Bad("CUDA where there is none", lambda api, tmp: api.submit(request(device="cuda")),
         "cuda is not available here") if not torch.cuda.is_available() else None,
     Bad("unknown scenario", lambda api, tmp: api.submit(request(scenario="burst")), "unknown scenario 'burst'"),
@@ -132,26 +132,26 @@ CASES = [
         "at least"),
     # NaN and infinity: they pass every bound check, so every number is checked for them first
     Bad("NaN server rate", lambda api, tmp: api.submit(request(scenario="server:rate=nan")),
-        "'scenario server.rate' takes a finite number, not 'nan'"),
+        "server rate takes a finite number, not 'nan'"),
     Bad("infinite server rate", lambda api, tmp: api.submit(request(scenario="server:rate=inf")),
-        "'scenario server.rate' takes a finite number, not 'inf'"),
+        "server rate takes a finite number, not 'inf'"),
     Bad("NaN pruning ratio", lambda api, tmp: api.submit(request(techniques=("structured_prune:ratio=nan",))),
-        "'technique structured_prune.ratio' takes a finite number"),
+        "structured_prune ratio takes a finite number"),
     Bad("NaN cache repeat ratio", lambda api, tmp: api.submit(request(techniques=("onnx_export",
                                                                                 "cache:repeat_ratio=nan"))),
-        "'technique cache.repeat_ratio' takes a finite number"),
+        "cache repeat ratio takes a finite number"),
     Bad("NaN min seconds", lambda api, tmp: api.submit(request(timing={"min_seconds": float("nan")})),
-        "'timing.min_seconds' takes a finite number"),
+        "Timed seconds at least takes a finite number"),
     Bad("infinite max seconds", lambda api, tmp: api.submit(request(timing={"max_seconds": float("inf")})),
-        "'timing.max_seconds' takes a finite number"),
+        "Timed seconds at most takes a finite number"),
     Bad("infinite threads", lambda api, tmp: api.submit(request(threads=float("inf"))),
-        "'runtime.threads' takes a whole number"),
+        "Threads takes a whole number"),
     Bad("NaN model option", lambda api, tmp: api.submit(request(model=TINY_MODEL + ",temperature=nan")),
-        "'model lenet5.temperature' takes a finite number"),
+        "lenet5 temperature takes a finite number"),
     Bad("NaN exploration constraint", lambda api, tmp: api.submit_exploration(ExploreRequest(
-        model=TINY_MODEL, options={"budget_runs": 2, "max_drop": float("nan")})), "'explore.max_drop' takes a finite"),
+        model=TINY_MODEL, options={"budget_runs": 2, "max_drop": float("nan")})), r"Max drop vs FP32 \(points\) takes a finite"),
     Bad("NaN curve growth", lambda api, tmp: api.request_curve(api.runs("done")[0].id, {"growth": "nan"}),
-        "'curve.growth' takes a finite number"),
+        "Rate growth per step takes a finite number"),
     # paths that mislead
     Bad("a folder given as the model", lambda api, tmp: (tmp / "x.onnx").mkdir() or api.submit(request(
         model=str(tmp / "x.onnx"))), "x.onnx is a folder; give the path of an ONNX file"),

@@ -248,3 +248,25 @@ def test_explorations_claim_resume_cancel_and_requeue_after_a_dead_worker(store)
     assert store.request_exploration_cancel(second) == "cancelled"
     with pytest.raises(InferScopeError, match="no exploration with id 7"):
         store.exploration(7)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"] + (["postgres"] if os.environ.get("INFERSCOPE_TEST_POSTGRES_URL") else []))
+def test_a_stage_with_its_detail_is_stored_whole(backend, tmp_path):
+    """PostgreSQL enforces VARCHAR lengths (SQLite does not): training's stage detail must fit."""
+    from sqlalchemy import create_engine
+
+    from core.store.schema import Base
+
+    url = f"sqlite:///{tmp_path / 's.db'}" if backend == "sqlite" else os.environ["INFERSCOPE_TEST_POSTGRES_URL"]
+    if backend == "postgres":
+        scratch = create_engine(url)
+        Base.metadata.drop_all(scratch)
+        with scratch.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        scratch.dispose()
+    store = RunStore(url)
+    run_id = store.create_run(**FIELDS)
+    store.mark_running(run_id)
+    stage = "train · epoch 12 of 20 · 1 h 05 min left"
+    store.set_progress(run_id, stage, 0.55)
+    assert store.get(run_id).stage == stage
