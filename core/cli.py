@@ -267,6 +267,8 @@ def _print_plan(plan) -> None:
           + (f" ({skipped} left out, e.g. {next(iter(plan.validity.skipped))})" if skipped else ""), file=sys.stderr)
     print(f"budget: about {plan.budget_runs} run(s) ({plan.estimate_basis}); strategy: {plan.strategy}",
           file=sys.stderr)
+    print(("note: the budget is too small to learn much: " if plan.advice.too_small else "budget: ")
+          + plan.advice.words(), file=sys.stderr)
 
 
 def _print_exploration(api, record, as_json: bool) -> int:

@@ -29,7 +29,8 @@ from core.explore import (
     parse_settings,
     runnable,
 )
-from core.explore.search import choose_strategy
+from core.explore.search import choose_strategy, current_fingerprint
+from core.explore.seeding import BudgetAdvice, reusable_run, seed_configurations
 from core.explore.space import Validity
 from core.inputs import InputSpec
 from core.models import MODELS, parse_model, start_kind
@@ -194,6 +195,7 @@ class ExplorationPlan:
     strategy: str                   # exhaustive, nsga2 or tpe
     budget_runs: int                # trials the budget allows (estimated for a minutes budget)
     estimate_basis: str             # where the per-trial time of a minutes budget comes from
+    advice: BudgetAdvice            # how the budget splits, and whether it can learn anything
 
     @property
     def expected_runs(self) -> int:
@@ -317,7 +319,17 @@ class Planner:
                   "seed": request.seed, "device": request.device, "random_weights": request.random_weights,
                   "timing": dict(request.timing), "space": space.to_dict(), "start": start,
                   "expected_runs": allowed}
-        return ExplorationPlan(config, space, validity, strategy, allowed, basis)
+        return ExplorationPlan(config, space, validity, strategy, allowed, basis,
+                               self.budget_advice(config, validity, allowed))
+
+    def budget_advice(self, config: dict[str, Any], validity: Validity, budget_runs: int) -> BudgetAdvice:
+        """How `budget_runs` splits into baselines to measure (stored ones reused), seeds and sampled trials."""
+        plan, done = self.trial_planner(config), self.store.list_runs("done")
+        here = current_fingerprint(config)
+        baselines = [c for c in validity.runnable if c.is_baseline]
+        reused = sum(reusable_run(plan(c), done, here) is not None for c in baselines)
+        seeds = seed_configurations(validity.runnable, config["start"])
+        return BudgetAdvice(budget_runs, len(baselines) - reused, reused, len(seeds))
 
     def seconds_per_run(self, fields: dict[str, Any]) -> tuple[float, str]:
         """Median wall time of finished runs of this model on this data, or a default guess."""

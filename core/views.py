@@ -49,13 +49,13 @@ def is_baseline(run: RunRecord) -> bool:
 
 
 def filter_runs(runs: Sequence[RunRecord], *, models=(), datasets=(), recipes=(), statuses=(),
-                tags=(), scenarios=(), exploration: int | None = None) -> list[RunRecord]:
-    """Runs matching every non-empty filter (tags: any of them)."""
+                tags=(), scenarios=(), run_ids: set[int] | None = None) -> list[RunRecord]:
+    """Runs matching every non-empty filter (tags: any of them; `run_ids`, e.g. an exploration's runs)."""
     return [r for r in runs
             if (not models or r.model in models) and (not datasets or r.dataset in datasets)
             and (not recipes or r.recipe_summary in recipes) and (not statuses or r.status in statuses)
             and (not tags or set(tags) & set(r.tags)) and (not scenarios or r.scenario in scenarios)
-            and (exploration is None or r.exploration_id == exploration)]
+            and (run_ids is None or r.id in run_ids)]
 
 
 def baselines(runs: Iterable[RunRecord]) -> dict[tuple, RunRecord]:

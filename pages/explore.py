@@ -94,6 +94,10 @@ if plan:
             + (f" ({skipped} left out)" if skipped else "") + f". The budget allows about **{plan.budget_runs}** "
             f"run(s) ({plan.estimate_basis}), so this exploration measures about **{plan.expected_runs}** "
             f"with the **{plan.strategy}** strategy.")
+    if plan.advice.too_small:
+        st.warning(f"This budget is too small to learn much: {plan.advice.words()}.")
+    else:
+        st.caption(f"Budget: {plan.advice.words()}.")
     if skipped:
         with st.expander("Why configurations were left out"):
             st.dataframe(pd.DataFrame([{"reason": k, "configurations": v} for k, v in plan.validity.skipped.items()]),

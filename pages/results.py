@@ -46,8 +46,9 @@ if exploration is not None and st.session_state.get("constraints_of") != explora
     st.session_state["max_drop"] = float(config.get("max_drop") or 0.0)
     st.session_state["max_latency"] = float(config.get("max_latency_ms") or 0.0)
     st.session_state["constraints_of"] = exploration
+of_exploration = None if exploration is None else {r.id for r in api.exploration_runs(exploration)}  # reused too
 shown = views.filter_runs(runs, models=models, datasets=datasets, recipes=recipes, statuses=statuses, tags=tags,
-                          scenarios=scenarios, exploration=exploration)
+                          scenarios=scenarios, run_ids=of_exploration)
 if exploration is not None:
     show_exploration(api, exploration)
 if not shown:

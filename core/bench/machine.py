@@ -24,7 +24,7 @@ from typing import IO
 
 from core.progress import Progress, no_progress
 
-WAIT_STAGE = "waiting for"  # + the holder: "waiting for run 12" (a run's stage column holds 32 characters)
+WAIT_STAGE = "waiting for"  # + the holder: "waiting for run 12"
 POLL_S = 0.5
 _depth_lock = threading.Lock()
 _depth = 0  # how deep this process is inside machine_lock: one process is one measurement, whatever the thread

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY
 from core.pareto import Direction, front_indices
@@ -105,11 +106,14 @@ class HypervolumePoint:
     share: float        # hypervolume as a share of the final bounding box (0..1)
 
 
-def hypervolume_history(runs: Sequence[RunRecord], constraints: Constraints) -> list[HypervolumePoint]:
+def hypervolume_history(runs: Sequence[RunRecord], constraints: Constraints,
+                        since: datetime | None = None) -> list[HypervolumePoint]:
     """Hypervolume of the feasible front after each finished trial, in finishing order.
 
     The box runs from the best to 1.1x the worst feasible latency and from the lowest to the best
-    feasible accuracy, so the last point says how much of it the front covers.
+    feasible accuracy, so the last point says how much of it the front covers. Time counts from
+    `since` (the exploration's start; a reused baseline finished before it counts at 0), else from the
+    first run's start.
     """
     finished = sorted((r for r in runs if r.finished_at is not None and r.status in ("done", "failed")),
                       key=lambda r: r.finished_at)
@@ -121,12 +125,12 @@ def hypervolume_history(runs: Sequence[RunRecord], constraints: Constraints) -> 
     ref = (max(xs) * 1.1, min(ys) - max(0.1, 0.05 * (max(ys) - min(ys))))
     box = (ref[0] - min(xs)) * (max(ys) - ref[1])
     starts = [r.started_at for r in finished if r.started_at is not None]
-    origin = min(starts) if starts else finished[0].finished_at
+    origin = since or (min(starts) if starts else finished[0].finished_at)
     history, seen = [], []
     for count, run in enumerate(finished, start=1):
         if run.id in ok:
             seen.append((run.metrics[constraints.latency], run.metrics[constraints.accuracy]))
-        history.append(HypervolumePoint((run.finished_at - origin).total_seconds(), count,
+        history.append(HypervolumePoint(max(0.0, (run.finished_at - origin).total_seconds()), count,
                                         hypervolume(seen, ref) / box if box > 0 else 0.0))
     return history
 

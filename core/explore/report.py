@@ -36,4 +36,5 @@ def report(record: ExplorationRecord, runs: Sequence[RunRecord],
     constraints = settings_of(record).constraints(accuracy_metric(runs))
     picks = recommend(runs, constraints)
     picks = replace(picks, fastest=quote_paired(picks.fastest, runs, comparisons))
-    return ExplorationReport(record, list(runs), constraints, picks, hypervolume_history(runs, constraints))
+    history = hypervolume_history(runs, constraints, record.started_at)
+    return ExplorationReport(record, list(runs), constraints, picks, history)

@@ -17,6 +17,7 @@ from core.bench.paired import Paired
 from core.engine import execute
 from core.errors import InferScopeError, RunCancelled
 from core.explore.analysis import Constraints, accuracy_metric, recommend
+from core.explore.seeding import reusable_run, seed_configurations
 from core.explore.space import Configuration, SearchSpace, parse_space, runnable
 from core.lifecycle import run_to_end
 from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY, LATENCY_METRICS
@@ -86,6 +87,13 @@ class Trial:
     configuration: Configuration
     run: RunRecord | None       # None when it was refused before running
     note: str = ""
+
+
+def current_fingerprint(config: dict[str, Any]) -> str:
+    """This machine's environment fingerprint for an exploration's device (what stored runs must match)."""
+    from core.bench.env import environment, fingerprint
+
+    return fingerprint(environment(config.get("device", "cpu"), "", "", {}))
 
 
 def _clock() -> float:
@@ -168,7 +176,8 @@ class Exploration:
     def run(self) -> str:
         """Work until the budget is spent, the space is exhausted or a cancel arrives; the end reason."""
         finished = self.finished()
-        self.budget = _Budget(self.options, self.record.spent_s, len(finished))
+        own = [r for r in finished.values() if r.exploration_id == self.record.id]  # reused baselines cost nothing
+        self.budget = _Budget(self.options, self.record.spent_s, len(own))
         strategy = self.strategy()
         self._save(strategy=strategy)
         try:
@@ -184,14 +193,34 @@ class Exploration:
                          if self.budget.left() else "the budget is spent")
 
     def _candidates(self, strategy: str, finished: dict[str, RunRecord]) -> Iterator[Configuration]:
-        rest = [c for c in self.validity.runnable if not c.is_baseline]
-        yield from (c for c in self.validity.runnable if c.is_baseline and _config_key(c) not in finished)
+        """Baselines (reused from the store where it has them), then the seed configurations, then the rest:
+        shuffled for exhaustive, else proposed by the sampler."""
+        yield from (c for c in self.validity.runnable if c.is_baseline and _config_key(c) not in finished
+                    and not self._reused(c))
+        seeds = seed_configurations(self.validity.runnable, self.record.config.get("start", "torch"))
+        yield from (c for c in seeds if _config_key(c) not in self.finished())
+        rest = [c for c in self.validity.runnable if not c.is_baseline and c not in seeds]
         if strategy == "exhaustive":
             random.Random(self.options.sampler_seed).shuffle(rest)  # a fair sample if the time budget runs out
             finished = self.finished()
             yield from (c for c in rest if _config_key(c) not in finished)
         else:
             yield from self._sampled(strategy)
+
+    def _reused(self, config: Configuration) -> bool:
+        """Take a stored run of this baseline configuration, measured here on a quiet machine, instead of
+        measuring it again (no budget spent); True when one was taken."""
+        try:
+            fields = self.plan(config)
+        except InferScopeError:
+            return False  # _measure refuses it with the reason
+        run = reusable_run(fields, self.store.list_runs("done"), current_fingerprint(self.record.config))
+        if run is None:
+            return False
+        self.store.reuse_run(self.record.id, run.id)
+        self.on_trial(Trial(self.budget.total_trials, config, run, f"reused: run {run.id} measured this baseline "
+                                                                    "before, on this machine"))
+        return True
 
     def _sampled(self, strategy: str) -> Iterator[Configuration]:
         """Configurations proposed by optuna's multi-objective sampler, learning from every finished run."""

@@ -109,7 +109,7 @@ class CurveRecord:
 
 @dataclass(frozen=True)
 class ExplorationRecord:
-    """A budgeted search; its trials are the runs carrying its id."""
+    """A budgeted search; its runs are the trials carrying its id plus the stored baselines it reused."""
 
     id: int
     status: str
@@ -124,13 +124,14 @@ class ExplorationRecord:
     error: str | None
     notes: list[str]
     worker_pid: int | None
+    reused_run_ids: list[int] = field(default_factory=list)  # stored runs it took as baselines (no budget spent)
 
     def to_json(self) -> dict[str, Any]:
         iso = lambda d: d.isoformat() if d else None  # noqa: E731
         return {"id": self.id, "status": self.status, "config": self.config, "strategy": self.strategy,
                 "progress": self.progress, "spent_s": self.spent_s, "trials": self.trials, "error": self.error,
                 "notes": self.notes, "created_at": iso(self.created_at), "started_at": iso(self.started_at),
-                "finished_at": iso(self.finished_at)}
+                "finished_at": iso(self.finished_at), "reused_run_ids": self.reused_run_ids}
 
 
 @dataclass(frozen=True)

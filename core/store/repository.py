@@ -16,6 +16,7 @@ from sqlalchemy import (
     event,
     inspect,
     make_url,
+    or_,
     select,
     update,
 )
@@ -447,6 +448,12 @@ class RunStore:
                 setattr(row, key, value)
             return bool(row.cancel_requested)
 
+    def reuse_run(self, exploration_id: int, run_id: int) -> None:
+        """Count a stored done run among an exploration's runs (a baseline it need not measure again)."""
+        with self._session() as session:
+            row = _row(session, ExplorationRow, exploration_id)
+            row.reused_run_ids = sorted({*(row.reused_run_ids or []), run_id})
+
     def end_exploration(self, exploration_id: int, status: str, error: str | None = None) -> None:
         with self._session() as session:
             _end_job(session, ExplorationRow, exploration_id, status, error)
@@ -481,7 +488,8 @@ class RunStore:
 
     def list_runs(self, status: str | None = None, exploration_id: int | None = None, *,
                   statuses: tuple[str, ...] = (), latest: int | None = None) -> list[RunRecord]:
-        """All runs (or those with `status` or one of `statuses`, or of one exploration), oldest first;
+        """All runs (or those with `status` or one of `statuses`, or of one exploration: its trials and the
+        baselines it reused), oldest first;
         `latest` keeps only the newest that many.
 
         Plain rows, no ORM objects: 5,000 runs load fast; a filtered read uses the status index.
@@ -492,11 +500,13 @@ class RunStore:
             query = query.where(table.c.status == status)
         if statuses:
             query = query.where(table.c.status.in_(statuses))
-        if exploration_id is not None:
-            query = query.where(table.c.exploration_id == exploration_id)
-        if latest:
-            query = query.limit(latest)
         with self._session() as session:
+            if exploration_id is not None:  # its trials and the stored baselines it reused
+                reused = session.scalar(select(ExplorationRow.reused_run_ids)
+                                        .where(ExplorationRow.id == exploration_id)) or []
+                query = query.where(or_(table.c.exploration_id == exploration_id, table.c.id.in_(reused)))
+            if latest:
+                query = query.limit(latest)
             records = [_record(row) for row in session.execute(query).mappings()]
         return records[::-1] if latest else records
 
@@ -610,7 +620,8 @@ def _exploration_record(row: ExplorationRow) -> ExplorationRecord:
     return ExplorationRecord(id=row.id, status=row.status, created_at=row.created_at, started_at=row.started_at,
                              finished_at=row.finished_at, config=row.config or {}, strategy=row.strategy,
                              progress=row.progress or 0.0, spent_s=row.spent_s or 0.0, trials=row.trials or 0,
-                             error=row.error, notes=list(row.notes or []), worker_pid=row.worker_pid)
+                             error=row.error, notes=list(row.notes or []), worker_pid=row.worker_pid,
+                             reused_run_ids=list(row.reused_run_ids or []))
 
 
 def _curve_record(session: Session, row: CurveRow) -> CurveRecord:

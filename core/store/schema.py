@@ -178,6 +178,7 @@ class ExplorationRow(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     worker_pid: Mapped[int | None] = mapped_column(Integer)
     worker_host: Mapped[str | None] = mapped_column(String(256))
+    reused_run_ids: Mapped[list[Any] | None] = mapped_column(JSON)  # since schema 8
 
 
 class ComparisonRow(Base):

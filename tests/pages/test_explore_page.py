@@ -76,3 +76,14 @@ def test_settings_forms_start_at_the_configs_own_defaults(app_page, api):
     assert record.config["budget_runs"] == 20 and record.config["timing"]["min_seconds"] == TimingConfig().min_seconds
     run_page = app_page("run")
     assert run_page.number_input(key="timing.min_seconds").value == TimingConfig().min_seconds
+
+
+def test_a_budget_too_small_to_learn_is_said_before_launch(app_page):
+    at = app_page("explore")
+    at.segmented_control(key="x_unit").set_value("runs").run()
+    at.number_input(key="x.budget_runs").set_value(4).run()
+    warning = " ".join(w.value for w in at.warning)
+    assert "too small to learn much: 4 runs: 2 baselines + 2 trials; 8 recommended" in warning
+    at.number_input(key="x.budget_runs").set_value(8).run()
+    assert not [w for w in at.warning if "too small" in w.value]
+    assert any(c.value == "Budget: 8 runs: 2 baselines + 6 trials." for c in at.caption)

@@ -116,6 +116,8 @@ def test_missing_run(store):
 def _downgrade(path, version: int) -> None:
     """Turn a current database back into what schema `version` looked like."""
     with sqlite3.connect(path) as conn:
+        if version < 8:
+            conn.execute("ALTER TABLE explorations DROP COLUMN reused_run_ids")
         if version < 7:
             conn.execute("DROP TABLE comparisons")
         if version < 6:
@@ -140,7 +142,7 @@ def _downgrade(path, version: int) -> None:
         conn.execute("DROP TABLE alembic_version")  # stores from before Alembic have only schema_info
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6])
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6, 7])
 def test_an_old_database_is_upgraded_in_place(tmp_path, version):
     path = tmp_path / f"v{version}.db"
     store = RunStore(f"sqlite:///{path}")

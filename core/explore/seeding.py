@@ -1,0 +1,98 @@
+"""What an exploration starts from: stored baselines it can reuse, the configurations it measures before
+sampling, and whether its budget can learn anything at all.
+
+A small budget is easily wasted: re-measuring an FP32 baseline the store already has, or letting a
+sampler that knows nothing yet spend the few trials on long shots. So a baseline measured before, here,
+in the same configuration and on a quiet machine is reused (it costs no budget), and the configurations
+that transfer well to most CNNs on a CPU (ONNX Runtime in FP32, static INT8 per channel) go first.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core.explore.space import Configuration
+from core.recipe import parse_step
+from core.store import RunRecord
+
+# Recipes measured right after the baselines, before any sampling, where the space has them: per start kind.
+SEED_RECIPES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "torch": (("onnx_export",), ("onnx_export", "ort_static_int8:per_channel=true")),
+    "onnx": (("ort_static_int8:per_channel=true",),),
+}
+# Sampled trials a budget needs beyond the baselines and seeds before the sampler has learnt anything.
+MIN_SAMPLED_TRIALS = 4
+# The fields that make a stored run the same measurement as a planned one (besides its environment).
+SAME_MEASUREMENT = ("model", "model_source", "model_options", "dataset", "dataset_location", "subset_size",
+                    "subset_seed", "recipe", "scenario", "scenario_config")
+
+
+def _steps(specs: Sequence[str]) -> list[dict[str, Any]]:
+    return [parse_step(spec).to_dict() for spec in specs]
+
+
+def seed_configurations(runnable: Sequence[Configuration], start: str) -> list[Configuration]:
+    """The runnable configurations with a seed recipe, at the default runtime (all cores when the space has
+    it, else its first threads value; its first batch)."""
+    if not runnable:
+        return []
+    threads_values = list(dict.fromkeys(c.threads for c in runnable))
+    threads = None if None in threads_values else threads_values[0]
+    batch = runnable[0].batch
+    wanted = [_steps(recipe) for recipe in SEED_RECIPES.get(start, ())]
+    seeds = []
+    for recipe in wanted:
+        match = next((c for c in runnable if c.threads == threads and c.batch == batch
+                      and _steps(c.techniques) == recipe), None)
+        if match is not None:
+            seeds.append(match)
+    return seeds
+
+
+def reusable_run(fields: dict[str, Any], runs: Sequence[RunRecord], fingerprint: str) -> RunRecord | None:
+    """The newest done, quiet run measured on this machine (`fingerprint`) with exactly the planned `fields`
+    (model, data, recipe, runtime and scenario; the timing protocol may differ); None when there is none."""
+    runtime = {k: v for k, v in fields["runtime"].items() if k != "timing"}
+    for run in reversed(runs):
+        if (run.status == "done" and not run.noisy and run.env_fingerprint == fingerprint
+                and {k: v for k, v in run.runtime.items() if k != "timing"} == runtime
+                and all(_field(run, name) == fields[name] for name in SAME_MEASUREMENT)):
+            return run
+    return None
+
+
+def _field(run: RunRecord, name: str) -> Any:
+    return run.recipe if name == "recipe" else getattr(run, name)
+
+
+@dataclass(frozen=True)
+class BudgetAdvice:
+    """How a budget of runs splits: baselines to measure, seeds, what is left for sampling."""
+
+    budget_runs: int
+    baselines: int        # baselines it must measure (reused ones excluded)
+    reused: int           # baselines taken from the store
+    seeds: int
+
+    @property
+    def trials(self) -> int:
+        return max(0, self.budget_runs - self.baselines)
+
+    @property
+    def recommended(self) -> int:
+        return self.baselines + self.seeds + MIN_SAMPLED_TRIALS
+
+    @property
+    def too_small(self) -> bool:
+        return self.budget_runs < self.recommended
+
+    def words(self) -> str:
+        """"4 runs: 2 baselines + 2 trials; 8 recommended" (with the reused baselines, when any)."""
+        reused = f" ({self.reused} more reused from the store)" if self.reused else ""
+        text = (f"{self.budget_runs} run{'s' if self.budget_runs != 1 else ''}: {self.baselines} baseline"
+                f"{'s' if self.baselines != 1 else ''}{reused} + {self.trials} trial{'s' if self.trials != 1 else ''}")
+        if not self.too_small:
+            return text
+        return (f"{text}; {self.recommended} recommended: the first {self.seeds} trial(s) measure ONNX Runtime "
+                f"FP32 and static INT8, and the sampler needs {MIN_SAMPLED_TRIALS} more to learn anything")
