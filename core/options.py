@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import re
 import types
 import typing
 from collections.abc import Collection, Mapping
@@ -107,7 +108,13 @@ def subject(what: str, field: dataclasses.Field) -> str:
     "runtime"), "ort_static_int8 calibration size" for an option of a named owner ("technique ort_static_int8")."""
     label = field.metadata.get("label") or field.name.replace("_", " ")
     owner = what.partition(" ")[2]
-    return f"{owner} {label}" if owner else label[:1].upper() + label[1:]
+    return f"{owner} {label}" if owner else capitalized(label)
+
+
+def capitalized(label: str) -> str:
+    """A label as the start of a sentence or a form field: "threads" -> "Threads"; a name such as "p99
+    bound (ms)" keeps its case."""
+    return label if re.match(r"[a-z]\d", label) else label[:1].upper() + label[1:]
 
 
 def _check_bounds(name: str, field: dataclasses.Field, value: Any) -> None:

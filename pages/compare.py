@@ -39,7 +39,8 @@ if noisy:
 st.subheader("Metrics")
 st.caption(f"Δ = value − run {reference.id}; × = value / run {reference.id}.")
 metrics = pd.DataFrame(views.metric_deltas(runs, reference)).set_index("metric")
-st.dataframe(metrics.style.format(precision=4, na_rep="–"), width="stretch", key="metrics_table")
+st.dataframe(metrics, width="stretch", key="metrics_table", placeholder="–",
+             column_config={c: st.column_config.NumberColumn(format="%.4g") for c in metrics.columns})
 
 st.subheader("Paired re-measurement")
 st.caption("Runs measured at different times differ by as much as the machine drifts. This rebuilds the chosen runs "

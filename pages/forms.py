@@ -11,6 +11,7 @@ from typing import Any
 import streamlit as st
 
 from core.errors import InferScopeError
+from core.options import capitalized
 
 
 def split_values(text: str) -> tuple[str, ...]:
@@ -55,7 +56,7 @@ def setting_inputs(owner: str, fields: list[dict[str, Any]], *, only: tuple[str,
     for i, field in enumerate(chosen):
         slot, key = slots[i % columns], f"{owner}.{field['name']}"
         start = (defaults or {}).get(field["name"], field["default"])
-        label, help_text = field["label"][:1].upper() + field["label"][1:], _help(field)
+        label, help_text = capitalized(field["label"]), _help(field)
         if field["choices"]:
             options = ([None] if field["optional"] else []) + list(field["choices"])
             unset = field["none_label"]

@@ -114,10 +114,10 @@ table = pd.DataFrame([{
     "batch": r.runtime.get("batch"), "threads": r.runtime.get("threads") or "all", "scenario": r.scenario,
     "dataset": r.dataset, "subset": r.subset_size, "tags": ", ".join(r.tags), "error": r.error or "",
 } for r in reversed(shown)])
-formats = {CATALOGUE[m].column: "{:" + CATALOGUE[m].fmt + "}" for m in metric_columns}
-event = st.dataframe(table.style.format(formats, na_rep=""), hide_index=True, key="runs_table", on_select="rerun",
-                     selection_mode="multi-row",
-                     column_config={"configuration": st.column_config.TextColumn(width="large")})
+columns = {CATALOGUE[m].column: st.column_config.NumberColumn(format="%" + CATALOGUE[m].fmt) for m in metric_columns}
+event = st.dataframe(table, hide_index=True, key="runs_table", on_select="rerun", selection_mode="multi-row",
+                     placeholder="",  # a missing value is a blank, not "None"
+                     column_config={**columns, "configuration": st.column_config.TextColumn(width="large")})
 picked_rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
 from_table = [int(table.iloc[i]["id"]) for i in picked_rows if i < len(table)]  # filters may shrink the table
 selected = st.multiselect("Selected runs (select rows above, or pick here)", table["id"].tolist(),

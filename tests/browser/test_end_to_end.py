@@ -76,7 +76,10 @@ def test_run_results_export_in_the_browser(app_server, browser_page, tmp_path):
     fill(page, "Timed seconds at least", "0.5")
     page.get_by_text(re.compile(r"expands to 2 run\(s\), including 1 FP32 baseline")).wait_for()
     page.get_by_role("button", name="Queue runs").click()
-    page.get_by_text("Queued runs").wait_for()
+    page.get_by_text("Queued runs #1, #2.").wait_for()
+    page.get_by_text(re.compile(r"#2 · resnet8 · onnx_export → ort_static_int8")).wait_for()  # the queue, labelled
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "run.png"), full_page=True)
 
     runs = wait_until_done(InferScope(), 2)
     assert [r.status for r in runs] == ["done", "done"], [r.error for r in runs]
@@ -88,7 +91,6 @@ def test_run_results_export_in_the_browser(app_server, browser_page, tmp_path):
     chart.wait_for()
     assert chart.locator(".scatterlayer .point").count() >= 2
     page.get_by_text("2 runs plotted").wait_for()
-    ARTIFACTS.mkdir(exist_ok=True)
     page.wait_for_timeout(1000)
     page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)
 
@@ -96,6 +98,10 @@ def test_run_results_export_in_the_browser(app_server, browser_page, tmp_path):
     page.get_by_role("heading", name="Latency distribution").wait_for()
     page.locator(".js-plotly-plot").first.wait_for()  # the ECDF of both runs' raw samples
     assert page.locator(".js-plotly-plot .scatterlayer .trace").count() == 2
+    reference = page.get_by_role("combobox", name="Reference run")  # the FP32 baseline, whatever the order
+    expect(reference).to_have_value(re.compile(r"^1: resnet8 · fp32"))
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
 
     page.get_by_role("link", name="Export").click()
     page.get_by_role("heading", name="Export").wait_for()
@@ -107,6 +113,7 @@ def test_run_results_export_in_the_browser(app_server, browser_page, tmp_path):
         download_button.click()
     target = tmp_path / "downloaded.onnx"
     info.value.save_as(target)
+    page.screenshot(path=str(ARTIFACTS / "export.png"), full_page=True)
     model = onnx.load(str(target))
     onnx.checker.check_model(model)
     meta = {p.key: p.value for p in model.metadata_props}
