@@ -237,6 +237,10 @@ def cmd_explore(args) -> int:
             bar.write(f"trial {trial.number}: {trial.configuration.label()} {trial.note}", file=sys.stderr)
             return
         metrics = "  ".join(f"{k} {_fmt(run.metrics.get(k))}" for k in ("latency_p50_ms", "top1", "size_mb"))
+        if trial.reused:
+            bar.write(f"baseline: run {run.id} reused from the store  {metrics}  ({trial.configuration.label()})",
+                      file=sys.stderr)
+            return
         bar.write(f"trial {trial.number}: run {run.id} {run.status}  {metrics}  ({trial.configuration.label()})"
                   + (f"  error: {run.error}" if run.error else ""), file=sys.stderr)
 
@@ -283,6 +287,9 @@ def _print_exploration(api, record, as_json: bool) -> int:
         return 0 if record.status == "done" else EXIT_FAILED
     print(f"exploration {record.id}: {record.status}, {record.trials} trial(s) in {record.spent_s / 60:.1f} min, "
           f"strategy {record.strategy}" + (f" ({record.error})" if record.error else ""))
+    if record.reused_run_ids:
+        print(f"  reused from the store as baselines (no budget spent): run(s) "
+              f"{', '.join(map(str, record.reused_run_ids))}")
     for note in record.notes:
         print(f"  note: {note}")
     if picks.front:
@@ -291,7 +298,7 @@ def _print_exploration(api, record, as_json: bool) -> int:
     else:
         print("no run meets the constraints yet")
     if history:
-        print(f"\nhypervolume: {history[-1].share:.3f} of the box after {history[-1].trials} trial(s)")
+        print(f"\nhypervolume: {history[-1].share:.3f} of the box after {history[-1].trials} run(s)")
     if picks.fastest:
         print(f"fastest within the constraints: {picks.fastest.reason}")
     if picks.knee:

@@ -16,8 +16,11 @@ def show_exploration(api: InferScope, exploration_id: int) -> None:
     result = api.exploration_report(exploration_id)
     record = result.record
     st.subheader(f"Exploration {record.id}")
+    reused = ", ".join(map(str, record.reused_run_ids))
     st.caption(f"{record.config.get('model')} on {record.config.get('dataset')} · {record.status} · "
-               f"{record.trials} trial(s) in {record.spent_s / 60:.1f} min · strategy {record.strategy or 'not chosen yet'}"
+               f"{record.trials} trial(s) in {record.spent_s / 60:.1f} min · strategy "
+               f"{record.strategy or 'not chosen yet'}"
+               + (f" · baseline run(s) {reused} reused from the store (no budget spent)" if reused else "")
                + (f" · {record.error}" if record.error else "") + "".join(f" · {n}" for n in record.notes[-1:]))
     if record.status in ACTIVE_STATUSES:
         st.progress(min(1.0, record.progress), text=f"budget used: {record.progress:.0%}")

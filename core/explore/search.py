@@ -87,6 +87,7 @@ class Trial:
     configuration: Configuration
     run: RunRecord | None       # None when it was refused before running
     note: str = ""
+    reused: bool = False        # a stored baseline taken instead of a trial (no budget spent)
 
 
 def current_fingerprint(config: dict[str, Any]) -> str:
@@ -219,7 +220,7 @@ class Exploration:
             return False
         self.store.reuse_run(self.record.id, run.id)
         self.on_trial(Trial(self.budget.total_trials, config, run, f"reused: run {run.id} measured this baseline "
-                                                                    "before, on this machine"))
+                                                                    "before, on this machine", reused=True))
         return True
 
     def _sampled(self, strategy: str) -> Iterator[Configuration]:

@@ -88,11 +88,20 @@ class BudgetAdvice:
         return self.budget_runs < self.recommended
 
     def words(self) -> str:
-        """"4 runs: 2 baselines + 2 trials; 8 recommended" (with the reused baselines, when any)."""
-        reused = f" ({self.reused} more reused from the store)" if self.reused else ""
-        text = (f"{self.budget_runs} run{'s' if self.budget_runs != 1 else ''}: {self.baselines} baseline"
-                f"{'s' if self.baselines != 1 else ''}{reused} + {self.trials} trial{'s' if self.trials != 1 else ''}")
+        """"4 runs: 2 baselines + 2 trials; 8 recommended …", saying which baselines are reused, when any."""
+        runs, trials = _count(self.budget_runs, "run"), _count(self.trials, "trial")
+        if not self.reused:
+            text = f"{runs}: {_count(self.baselines, 'baseline')} + {trials}"
+        elif self.baselines:
+            text = (f"{runs}: {_count(self.baselines, 'baseline')} + {trials} ({self.reused} more "
+                    f"{'baseline' if self.reused == 1 else 'baselines'} reused from the store)")
+        else:
+            text = f"{runs}: {trials} ({_count(self.reused, 'baseline')} reused from the store)"
         if not self.too_small:
             return text
         return (f"{text}; {self.recommended} recommended: the first {self.seeds} trial(s) measure ONNX Runtime "
                 f"FP32 and static INT8, and the sampler needs {MIN_SAMPLED_TRIALS} more to learn anything")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -43,6 +43,21 @@ def test_api_exploration_runs_baselines_first_and_reports_the_front(api):
     assert all(r.exploration_id == record.id for r in runs)
 
 
+def test_a_second_exploration_reuses_the_first_ones_baselines(api):
+    space = space_from_text("techniques:\n  export: [none, onnx_export]\nruntime:\n  threads: [null]\n")
+    request = ExploreRequest(model=TINY_MODEL, subset=100, space=space, timing=dict(FAST_TIMING),
+                             options={"budget_runs": 2, "max_drop": 5.0, "paired_check": False})
+    assert api.plan_exploration(request).advice.baselines == 1
+    first = api.explore(request)
+    baseline = next(r for r in api.exploration_runs(first.id) if not r.recipe)
+    plan = api.plan_exploration(request)  # the same model, data and runtime: its baseline is in the store now
+    assert (plan.advice.baselines, plan.advice.reused) == (0, 1)
+    second = api.explore(request)
+    runs = api.exploration_runs(second.id)
+    assert second.reused_run_ids == [baseline.id] and baseline in runs
+    assert second.trials == 1 and [r.recipe_summary for r in runs if r.exploration_id == second.id] == ["onnx_export"]
+
+
 def test_cli_exploration_killed_mid_way_resumes_without_duplicates(tmp_path, settings):
     space = tmp_path / "space.yaml"
     space.write_text(SPACE)

@@ -218,6 +218,7 @@ def test_a_stored_baseline_of_this_machine_is_reused_without_spending_the_budget
     assert store.exploration(exploration_id).reused_run_ids == [reused] and reused in [r.id for r in runs]
     assert len(own) == 6 == store.exploration(exploration_id).trials  # the reused baseline cost nothing
     assert sorted((r.runtime["threads"] or 0) for r in own if not r.recipe) == [0, 2]  # only the other two
+    assert [t.run.id for t in trials if t.reused] == [reused]
     assert any(t.note.startswith(f"reused: run {reused} measured this baseline before") for t in trials)
 
 
@@ -236,4 +237,6 @@ def test_a_budget_too_small_to_learn_says_so_before_launch():
     small = BudgetAdvice(budget_runs=4, baselines=2, reused=0, seeds=2)
     assert small.too_small and small.words().startswith("4 runs: 2 baselines + 2 trials; 8 recommended")
     reused = BudgetAdvice(budget_runs=8, baselines=1, reused=1, seeds=2)
-    assert not reused.too_small and reused.words() == "8 runs: 1 baseline (1 more reused from the store) + 7 trials"
+    assert not reused.too_small and reused.words() == "8 runs: 1 baseline + 7 trials (1 more baseline reused from the store)"
+    every = BudgetAdvice(budget_runs=4, baselines=0, reused=2, seeds=2)
+    assert every.words().startswith("4 runs: 4 trials (2 baselines reused from the store); 6 recommended")
