@@ -13,6 +13,7 @@ from typing import Any
 from core import jobs, views
 from core.curve import CurveConfig, execute_curve
 from core.datasets import DATASETS
+from core.diagnose import SensitivityConfig, execute_diagnosis, int8_step
 from core.engine import execute
 from core.errors import ConfigError, InferScopeError, ModelError, RecipeError
 from core.explore import ExploreSettings, Trial
@@ -50,6 +51,7 @@ from core.store import (
     FINAL_STATUSES,
     ComparisonRecord,
     CurveRecord,
+    DiagnosisRecord,
     ExplorationRecord,
     RunRecord,
     RunStore,
@@ -58,7 +60,7 @@ from core.techniques import TECHNIQUES
 
 # The settings forms and flag groups: each page form and CLI flag is generated from these (option() fields).
 SETTINGS: dict[str, type] = {"runtime": RuntimeSettings, "timing": TimingConfig, "explore": ExploreSettings,
-                             "curve": CurveConfig, "remeasure": RemeasureConfig}
+                             "curve": CurveConfig, "remeasure": RemeasureConfig, "diagnose": SensitivityConfig}
 MAX_UPLOAD_BYTES = 200 * 1024 ** 2
 # How pickles (protocol 2+) and torch.save zip archives begin; an ONNX protobuf never starts so.
 PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"PK")
@@ -403,6 +405,51 @@ class InferScope:
     def cancel_comparison(self, comparison_id: int) -> str:
         return self.store.request_comparison_cancel(comparison_id)
 
+    # -- diagnosis: where an INT8 run's accuracy went -------------------------------------------------
+    def plan_diagnosis(self, run_id: int, values: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Check a diagnosis before it is stored: a done run with an ort_static_int8 step; the config to store."""
+        config = to_dict(parse_options(SensitivityConfig, values, what="diagnose"))
+        int8_step(self.run(run_id))
+        return config
+
+    def request_diagnosis(self, run_id: int, values: dict[str, Any] | None = None) -> int:
+        """Queue a diagnosis for the worker; returns its id."""
+        diagnosis_id = self.store.create_diagnosis(run_id, self.plan_diagnosis(run_id, values))
+        jobs.ensure_worker(self.settings)
+        return diagnosis_id
+
+    def diagnose(self, run_id: int, values: dict[str, Any] | None = None,
+                 progress: Progress = no_progress) -> DiagnosisRecord:
+        """Diagnose here, in this process (the CLI's `diagnose`)."""
+        diagnosis_id = self.store.create_diagnosis(run_id, self.plan_diagnosis(run_id, values))
+        self.store.start_diagnosis(diagnosis_id)
+        return execute_diagnosis(self.store, diagnosis_id, self.settings, progress)
+
+    def diagnoses(self, run_id: int | None = None) -> list[DiagnosisRecord]:
+        return self.store.diagnoses(run_id)
+
+    def queue_keep_float(self, diagnosis_id: int, count: int) -> int:
+        """Queue the diagnosed run again with its `count` most sensitive nodes kept in float (linked to it as
+        its parent); returns the new run's id."""
+        diagnosis = self.store.diagnosis(diagnosis_id)
+        if diagnosis.status != "done":
+            raise InferScopeError(f"diagnosis {diagnosis_id} is {diagnosis.status}; wait until it is done")
+        nodes = diagnosis.most_sensitive(count)
+        if not nodes:
+            raise RecipeError(f"diagnosis {diagnosis_id} found no node whose float copy recovers accuracy; "
+                              "keeping nodes in float would only cost speed")
+        run = self.store.get(diagnosis.run_id)
+        steps = []
+        for step in run.recipe:
+            config = dict(step["config"])
+            if step["technique"] == "ort_static_int8":
+                config["keep_float"] = list(dict.fromkeys([*(config.get("keep_float") or []), *nodes]))
+            steps.append(StepSpec(step["technique"], config))
+        new_id = self.store.create_run(**self.plan(_same_configuration(run, tuple(steps))).fields,
+                                       parent_run_id=run.id)
+        jobs.ensure_worker(self.settings)
+        return new_id
+
     def export(self, run_id: int, path: Path, progress: Progress = no_progress) -> ExportResult:
         return export_run(self.store, run_id, Path(path), self.settings, progress)
 
@@ -423,16 +470,20 @@ class InferScope:
         if plan.alternative is None:
             raise RecipeError(f"{plan.refused}, and no exportable configuration is near it")
         run = self.store.get(run_id)
-        timing = run.runtime.get("timing") or {}
-        request = RunRequest(model=run.model, model_options=run.model_options, dataset=run.dataset_spec,
-                             subset=run.subset_size, seed=run.subset_seed,
-                             techniques=tuple(StepSpec(s["technique"], s["config"]) for s in plan.alternative),
-                             threads=run.runtime.get("threads"), batch=run.runtime.get("batch", 1),
-                             device=run.runtime.get("device", "cpu"), provider=run.runtime.get("provider"),
-                             timing=timing, scenario=run.scenario, scenario_options=run.scenario_config)
-        new_id = self.submit(request)
+        steps = tuple(StepSpec(s["technique"], s["config"]) for s in plan.alternative)
+        new_id = self.submit(_same_configuration(run, steps))
         jobs.ensure_worker(self.settings)
         return new_id
+
+
+def _same_configuration(run: RunRecord, steps: tuple[StepSpec, ...]) -> RunRequest:
+    """A request for `run`'s model, data, runtime and scenario with other recipe steps."""
+    return RunRequest(model=run.model, model_options=run.model_options, dataset=run.dataset_spec,
+                      subset=run.subset_size, seed=run.subset_seed, techniques=steps,
+                      threads=run.runtime.get("threads"), batch=run.runtime.get("batch", 1),
+                      device=run.runtime.get("device", "cpu"), provider=run.runtime.get("provider"),
+                      timing=run.runtime.get("timing") or {}, scenario=run.scenario,
+                      scenario_options=run.scenario_config)
 
 
 def flat_run(run: RunRecord) -> dict[str, Any]:

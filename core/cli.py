@@ -360,6 +360,30 @@ def cmd_worker(args) -> int:
     return 0
 
 
+def cmd_diagnose(args) -> int:
+    from core.api import SETTINGS
+    from core.progress import TqdmProgress
+
+    api = _api()
+    with TqdmProgress() as bar:
+        record = api.diagnose(args.run_id, given(args, SETTINGS["diagnose"]), bar)
+    if args.json:
+        print(json.dumps(record.to_json(), indent=2))
+    elif record.status == "done":
+        summary = record.summary
+        print(f"run {record.run_id}: {summary['metric']} {summary['int8']:.2f}% in INT8, {summary['float']:.2f}% in "
+              f"FP32; {summary['quantized_nodes']} quantized nodes compared on {summary['images_compared']} "
+              "calibration images (most sensitive first)")
+        print_table([{**n, "recovered": "-" if n["recovered"] is None else f"{n['recovered']:+.2f}"}
+                     for n in record.nodes], ["node", "op_type", "sqnr_db", "noise_added_pct", "recovered"])
+        keep = record.most_sensitive(3)
+        if keep:
+            print(f"to keep them in float: --technique ort_static_int8:keep_float={'/'.join(keep)}")
+    else:
+        print(f"error: diagnosis {record.id} {record.status}: {record.error}", file=sys.stderr)
+    return 0 if record.status == "done" else EXIT_FAILED
+
+
 def cmd_prepare(args) -> int:
     from core.progress import TqdmProgress
 
@@ -451,7 +475,13 @@ def parser() -> argparse.ArgumentParser:
     add_arguments(p, SETTINGS["remeasure"])
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_remeasure)
-    p = sub.add_parser("prepare", help="build a model now (train and cache a local one) so its first run starts at once")
+    p = sub.add_parser("diagnose", help="where an INT8 run's accuracy went: each quantized node's error and the "
+                                        "accuracy it recovers kept in float")
+    p.add_argument("run_id", type=int)
+    add_arguments(p, SETTINGS["diagnose"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_diagnose)
+    p = sub.add_parser("prepare", help="build a model now (train and cache a local one): its first run starts at once")
     p.add_argument("--model", default=DEFAULT_MODEL, help="model name[:key=value,...] (default %(default)s)")
     p.set_defaults(func=cmd_prepare)
     p = sub.add_parser("worker", help="execute queued runs one at a time until the queue is empty")

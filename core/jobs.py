@@ -22,6 +22,7 @@ from core.errors import RunCancelled
 from core.explore import Trial, execute_exploration
 from core.planning import Planner
 from core.progress import Progress, no_progress
+from core.diagnose import execute_diagnosis
 from core.remeasure import execute_comparison
 from core.settings import Settings
 from core.store import ExplorationRecord, RunStore
@@ -88,7 +89,8 @@ def run_exploration(store: RunStore, exploration_id: int, settings: Settings, pr
 
 
 def run_worker(settings: Settings, store: RunStore, *, progress: Progress = no_progress) -> int:
-    """Execute queued runs, then explorations, curves and comparisons, until none waits; returns how many."""
+    """Execute queued runs, then explorations, curves, comparisons and diagnoses, until none waits; returns how
+    many."""
     lock = _try_lock(settings)
     if lock is None:
         return 0  # another worker owns the queue
@@ -97,7 +99,7 @@ def run_worker(settings: Settings, store: RunStore, *, progress: Progress = no_p
     signal.signal(signal.SIGTERM, _interrupt)
     done = 0
     try:
-        while True:  # runs first, then explorations, latency-throughput curves, paired re-measurements
+        while True:  # runs first, then explorations, latency-throughput curves, paired re-measurements, diagnoses
             if (run_id := store.claim_next_queued()) is not None:
                 job = lambda: execute(store, run_id, settings, progress)  # noqa: E731
             elif (exploration_id := store.claim_next_exploration()) is not None:
@@ -106,6 +108,8 @@ def run_worker(settings: Settings, store: RunStore, *, progress: Progress = no_p
                 job = lambda: execute_curve(store, curve_id, settings, progress)  # noqa: E731
             elif (comparison_id := store.claim_next_comparison()) is not None:
                 job = lambda: execute_comparison(store, comparison_id, settings, progress)  # noqa: E731
+            elif (diagnosis_id := store.claim_next_diagnosis()) is not None:
+                job = lambda: execute_diagnosis(store, diagnosis_id, settings, progress)  # noqa: E731
             else:
                 break
             try:

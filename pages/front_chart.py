@@ -2,6 +2,7 @@
 step line, 95% intervals as error bars, noisy runs outlined and other environments hollow."""
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import plotly.graph_objects as go
@@ -49,6 +50,7 @@ def front_figure(points: Sequence[views.PlotPoint], x: str, y: str, *, group_of:
         outline = dict(width=3, color=NOISY_OUTLINE)
         figure.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="noisy (busy machine)",
                                     marker=dict(size=11, color="rgba(0,0,0,0)", line=outline)))
+    _derivation_arrows(figure, points, log_x)
     line = views.front_line(points, x)
     if line:
         figure.add_trace(go.Scatter(x=[p[0] for p in line], y=[p[1] for p in line], mode="lines", name="front",
@@ -76,3 +78,16 @@ def hover_template(x: str, y: str) -> str:
             "%{customdata[4]}<br>" + CATALOGUE[x].label + " %{customdata[9]}<br>" + CATALOGUE[y].label
             + " %{y:.2f}<br>agreement %{customdata[5]:.2f}%<br>size %{customdata[6]:.3f} MB"
             "<br>%{customdata[7]} %{customdata[8]}<extra></extra>")
+
+
+def _derivation_arrows(figure: go.Figure, points: Sequence[views.PlotPoint], log_x: bool) -> None:
+    """An arrow from each run to the runs derived from it (e.g. a diagnosis's "keep in float" run)."""
+    by_id = {p.run.id: p for p in points}
+    position = (lambda v: math.log10(v)) if log_x else (lambda v: v)  # annotations on a log axis take log10
+    for child in points:
+        parent = by_id.get(child.run.parent_run_id)
+        if parent is not None:
+            figure.add_annotation(x=position(child.x), y=child.y, ax=position(parent.x), ay=parent.y,
+                                  xref="x", yref="y", axref="x", ayref="y", text="", showarrow=True,
+                                  arrowhead=3, arrowsize=1.2, arrowwidth=1.5, arrowcolor="#6b7280",
+                                  hovertext=f"run {child.run.id} derived from run {parent.run.id}")

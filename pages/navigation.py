@@ -21,6 +21,7 @@ def navigation():
         st.Page("pages/explore.py", title="Explore", icon=":material/travel_explore:"),
         st.Page("pages/results.py", title="Results", icon=":material/scatter_plot:"),
         st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page("pages/diagnose.py", title="Diagnose", icon=":material/troubleshoot:"),
         st.Page("pages/export.py", title="Export", icon=":material/download:"),
     ])
 

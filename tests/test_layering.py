@@ -18,6 +18,7 @@ FORBIDDEN = {
     "core.engine": ("core.jobs", "core.api", "core.planning", "core.cli"),
     "core.planning": ("core.jobs", "core.api", "core.engine", "core.cli"),
     "core.jobs": ("core.api", "core.cli"),
+    "core.diagnose": ("core.jobs", "core.api", "core.planning", "core.cli"),
     "core.api": ("core.cli",),
     # streamlit.runtime and friends are Streamlit's private modules: pages use its public API only
     "pages": ("torch", "sqlalchemy", "onnxruntime", "streamlit.runtime", "streamlit.web", "core.engine", "core.jobs",

@@ -4,6 +4,7 @@ from core.store.entities import (
     ComparisonRecord,
     CurvePoint,
     CurveRecord,
+    DiagnosisRecord,
     ExplorationRecord,
     RunRecord,
 )
@@ -16,5 +17,6 @@ from core.store.schema import (
     STATUSES,
 )
 
-__all__ = ["ACTIVE_STATUSES", "RunStore", "set_process_role", "RunRecord", "CurveRecord", "CurvePoint", "ExplorationRecord",
-           "ComparisonRecord", "ALL_METRICS", "METRIC_COLUMNS", "STATUSES", "FINAL_STATUSES", "SCHEMA_VERSION"]
+__all__ = ["ACTIVE_STATUSES", "RunStore", "set_process_role", "RunRecord", "CurveRecord", "CurvePoint",
+           "ExplorationRecord", "ComparisonRecord", "DiagnosisRecord", "ALL_METRICS", "METRIC_COLUMNS", "STATUSES",
+           "FINAL_STATUSES", "SCHEMA_VERSION"]

@@ -43,6 +43,7 @@ class RunRecord:
     scenario_config: dict[str, Any] = field(default_factory=dict)
     exploration_id: int | None = None
     noisy: bool = False  # other processes used the machine beyond the threshold while it timed
+    parent_run_id: int | None = None  # the run it was derived from (e.g. by a diagnosis's "keep in float")
 
     @property
     def recipe_summary(self) -> str:
@@ -64,7 +65,7 @@ class RunRecord:
                 "progress": self.progress, "engine": self.engine, "env_fingerprint": self.env_fingerprint,
                 "created_at": iso(self.created_at), "started_at": iso(self.started_at),
                 "finished_at": iso(self.finished_at), "tags": list(self.tags), "exploration_id": self.exploration_id,
-                "noisy": self.noisy,
+                "noisy": self.noisy, "parent_run_id": self.parent_run_id,
                 "metrics": dict(self.metrics)}
 
 
@@ -161,3 +162,31 @@ class ComparisonRecord:
         return {"id": self.id, "status": self.status, "run_ids": self.run_ids, "reference_id": self.reference_id,
                 "config": self.config, "results": self.results, "noisy": self.noisy, "note": self.note,
                 "error": self.error, "created_at": iso(self.created_at), "finished_at": iso(self.finished_at)}
+
+
+@dataclass(frozen=True)
+class DiagnosisRecord:
+    """Where an INT8 run's accuracy went: its nodes, most sensitive first, and a summary."""
+
+    id: int
+    status: str
+    created_at: datetime
+    finished_at: datetime | None
+    stage: str | None
+    progress: float
+    run_id: int
+    config: dict[str, Any]
+    nodes: list[dict[str, Any]]     # NodeSensitivity fields
+    summary: dict[str, Any]         # metric, int8 and float accuracy, nodes quantized, images compared
+    error: str | None
+
+    def most_sensitive(self, count: int) -> list[str]:
+        """The `count` nodes whose float copy recovered the most accuracy (only nodes that recovered some)."""
+        tried = [n for n in self.nodes if n.get("recovered") is not None and n["recovered"] > 0]
+        return [n["node"] for n in tried[:count]]
+
+    def to_json(self) -> dict[str, Any]:
+        iso = lambda d: d.isoformat() if d else None  # noqa: E731
+        return {"id": self.id, "status": self.status, "run_id": self.run_id, "config": self.config,
+                "nodes": self.nodes, "summary": self.summary, "error": self.error,
+                "created_at": iso(self.created_at), "finished_at": iso(self.finished_at)}

@@ -41,6 +41,7 @@ from core.store.entities import (
     ComparisonRecord,
     CurvePoint,
     CurveRecord,
+    DiagnosisRecord,
     ExplorationRecord,
     RunRecord,
 )
@@ -53,6 +54,7 @@ from core.store.schema import (
     ComparisonRow,
     CurvePointRow,
     CurveRow,
+    DiagnosisRow,
     ExplorationRow,
     LatencySamples,
     RunRow,
@@ -268,6 +270,7 @@ class RunStore:
             curves = select(CurveRow.id).where(CurveRow.run_id == run_id)
             session.execute(delete(CurvePointRow).where(CurvePointRow.curve_id.in_(curves)))
             session.execute(delete(CurveRow).where(CurveRow.run_id == run_id))
+            session.execute(delete(DiagnosisRow).where(DiagnosisRow.run_id == run_id))
             session.execute(delete(LatencySamples).where(LatencySamples.run_id == run_id))
             session.execute(delete(RunRow).where(RunRow.id == run_id))
 
@@ -292,6 +295,9 @@ class RunStore:
             for comparison in orphans(session, ComparisonRow):
                 comparison.status, comparison.finished_at = "interrupted", now()
                 comparison.error = f"{_runner(comparison)} ended during the paired rounds; re-measure again"
+            for diagnosis in orphans(session, DiagnosisRow):
+                diagnosis.status, diagnosis.finished_at = "interrupted", now()
+                diagnosis.error = f"{_runner(diagnosis)} ended during the diagnosis; diagnose again"
             for exploration in orphans(session, ExplorationRow):
                 # An exploration resumes: back to the queue, keeping every finished trial.
                 exploration.notes = [*(exploration.notes or []), f"queued again after its process (pid "
@@ -345,6 +351,56 @@ class RunStore:
             query = query.where(CurveRow.status == status)
         with self._session() as session:
             return [_curve_record(session, row) for row in session.scalars(query).all()]
+
+    # -- diagnoses (where an INT8 run's accuracy went) -------------------------------------------------------
+    def create_diagnosis(self, run_id: int, config: dict[str, Any]) -> int:
+        """Queue a diagnosis of a done run; returns its id."""
+        with self._session() as session:
+            run = _row(session, RunRow, run_id)
+            if run.status != "done":
+                raise InferScopeError(f"run {run_id} is {run.status}; a diagnosis reads a done run")
+            row = DiagnosisRow(created_at=now(), status="queued", progress=0.0, run_id=run_id, config=dict(config))
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def claim_next_diagnosis(self) -> int | None:
+        """Atomically take the oldest queued diagnosis (marks it running); None when none waits."""
+        return self._claim_oldest(DiagnosisRow, {"started_at": now(), **_job_values()})
+
+    def start_diagnosis(self, diagnosis_id: int) -> None:
+        """Mark a queued diagnosis running in this process (the CLI diagnoses here)."""
+        with self._session() as session:
+            if not _start(session, DiagnosisRow, diagnosis_id, {"started_at": now(), **_job_values()}):
+                raise InferScopeError(f"diagnosis {diagnosis_id} is not queued")
+
+    def set_diagnosis_progress(self, diagnosis_id: int, stage: str, fraction: float) -> bool:
+        """Record progress; True when a cancel was requested."""
+        with self._session() as session:
+            session.execute(update(DiagnosisRow).where(DiagnosisRow.id == diagnosis_id)
+                            .values(stage=stage, progress=float(fraction)))
+            return bool(session.scalar(select(DiagnosisRow.cancel_requested).where(DiagnosisRow.id == diagnosis_id)))
+
+    def finish_diagnosis(self, diagnosis_id: int, nodes: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+        with self._session() as session:
+            row = _end_job(session, DiagnosisRow, diagnosis_id, "done", None)
+            row.nodes, row.summary = nodes, summary
+
+    def end_diagnosis(self, diagnosis_id: int, status: str, error: str | None) -> None:
+        with self._session() as session:
+            _end_job(session, DiagnosisRow, diagnosis_id, status, error)
+
+    def diagnosis(self, diagnosis_id: int) -> DiagnosisRecord:
+        with self._session() as session:
+            return _diagnosis_record(_row(session, DiagnosisRow, diagnosis_id))
+
+    def diagnoses(self, run_id: int | None = None) -> list[DiagnosisRecord]:
+        """Diagnoses (of `run_id`), oldest first."""
+        query = select(DiagnosisRow).order_by(DiagnosisRow.id)
+        if run_id is not None:
+            query = query.where(DiagnosisRow.run_id == run_id)
+        with self._session() as session:
+            return [_diagnosis_record(row) for row in session.scalars(query).all()]
 
     # -- paired re-measurements (comparisons) -------------------------------------------------------------
     def create_comparison(self, run_ids: list[int], reference_id: int, config: dict[str, Any]) -> int:
@@ -567,7 +623,8 @@ def _running_values() -> dict[str, Any]:
     return {"started_at": now(), **_job_values(), "stage": "start", "progress": 0.0}
 
 
-_KINDS = {RunRow: "run", CurveRow: "curve", ExplorationRow: "exploration", ComparisonRow: "comparison"}
+_KINDS = {RunRow: "run", CurveRow: "curve", ExplorationRow: "exploration", ComparisonRow: "comparison",
+          DiagnosisRow: "diagnosis"}
 
 
 def _row(session: Session, table: type[RunRow] | type[CurveRow] | type[ExplorationRow], row_id: int, *,
@@ -609,6 +666,12 @@ def _end_job(session: Session, table: type[CurveRow] | type[ExplorationRow], row
     return row
 
 
+def _diagnosis_record(row: DiagnosisRow) -> DiagnosisRecord:
+    return DiagnosisRecord(id=row.id, status=row.status, created_at=row.created_at, finished_at=row.finished_at,
+                           stage=row.stage, progress=row.progress or 0.0, run_id=row.run_id, config=row.config or {},
+                           nodes=list(row.nodes or []), summary=dict(row.summary or {}), error=row.error)
+
+
 def _comparison_record(row: ComparisonRow) -> ComparisonRecord:
     return ComparisonRecord(id=row.id, status=row.status, created_at=row.created_at, finished_at=row.finished_at,
                             stage=row.stage, progress=row.progress or 0.0, run_ids=list(row.run_ids),
@@ -638,7 +701,7 @@ def _record(row: Any) -> RunRecord:
     """A RunRecord from a row mapping of the runs table."""
     return RunRecord(**{name: row[name] for name in _PLAIN_FIELDS}, progress=row["progress"] or 0.0,
                      scenario_config=row["scenario_config"] or {}, exploration_id=row["exploration_id"],
-                     noisy=bool(row["noisy"]),
+                     noisy=bool(row["noisy"]), parent_run_id=row["parent_run_id"],
                      model_options=row["model_options"] or {}, recipe=row["recipe"] or [],
                      runtime=row["runtime"] or {}, notes=row["notes"] or [], tags=list(row["tags"] or []),
                      metrics={name: row[name] for name in _METRIC_NAMES})

@@ -81,6 +81,7 @@ class RunRow(Base):
     scenario: Mapped[str] = mapped_column(String(32), default="single-stream")
     scenario_config: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)         # since schema 3
     exploration_id: Mapped[int | None] = mapped_column(Integer, index=True)                   # since schema 4
+    parent_run_id: Mapped[int | None] = mapped_column(Integer)  # since schema 8: the run it was derived from
 
     error: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -204,6 +205,33 @@ class ComparisonRow(Base):
     blocks: Mapped[dict[str, Any] | None] = mapped_column(JSON)    # run id -> block medians (ms), one per round
     noisy: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     note: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    worker_pid: Mapped[int | None] = mapped_column(Integer)
+    worker_host: Mapped[str | None] = mapped_column(String(256))
+    worker_role: Mapped[str | None] = mapped_column(String(120))
+
+
+class DiagnosisRow(Base):
+    """Where an INT8 run's accuracy went: per-node error and accuracy recovered in float (since schema 8)."""
+
+    __tablename__ = "diagnoses"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({', '.join(repr(s) for s in STATUSES)})", name="status"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))
+    stage: Mapped[str | None] = mapped_column(String(120))
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    nodes: Mapped[list[Any] | None] = mapped_column(JSON)      # NodeSensitivity fields, most sensitive first
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     worker_pid: Mapped[int | None] = mapped_column(Integer)

@@ -27,7 +27,7 @@ class OrtStaticInt8Config:
     keep_float: tuple[str, ...] | None = option(None, "node names to keep in float, separated by /")
 
 
-class _Reader:
+class CalibrationReader:
     """onnxruntime's CalibrationDataReader protocol over preprocessed images, in small batches."""
 
     def __init__(self, input_name: str, images: np.ndarray, report=lambda fraction: None, max_batch: int = 16) -> None:
@@ -77,7 +77,7 @@ def apply(artifact: OnnxArtifact, config: OrtStaticInt8Config, ctx: BuildContext
     if unknown:
         raise InferScopeError(f"ort_static_int8: no node named {', '.join(unknown)}; some node names: "
                               f"{', '.join(sorted(names)[:8])}")
-    reader = _Reader(graph.input[0].name, images, lambda f: ctx.progress("ort_static_int8", 0.2 + 0.7 * f))
+    reader = CalibrationReader(graph.input[0].name, images, lambda f: ctx.progress("ort_static_int8", 0.2 + 0.7 * f))
     quantize_static(str(prepared), str(quantized), reader, quant_format=QuantFormat.QDQ,
                     per_channel=config.per_channel, activation_type=getattr(QuantType, config.activation_type),
                     weight_type=getattr(QuantType, config.weight_type),

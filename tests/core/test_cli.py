@@ -153,3 +153,15 @@ def test_prepare_trains_the_model_once_with_a_progress_bar():
     again = cli("prepare", "--model", model, check=0)
     assert again.stdout == first.stdout and "epoch" not in again.stderr  # cached: nothing to train
     assert "unknown model 'nope'" in cli("prepare", "--model", "nope", check=2).stderr
+
+
+def test_diagnose_refuses_a_run_without_static_int8_and_names_what_works(tmp_path):
+    from core.api import InferScope
+    from tests.seed import seed_runs
+
+    (run_id,) = seed_runs(InferScope().store, 1, models=("resnet8",))
+    refused = cli("diagnose", str(run_id), check=2)
+    assert "has no ort_static_int8 step" in refused.stderr.splitlines()[-1]
+    assert "Nodes to try in float must be at most 50" in cli("diagnose", str(run_id), "--candidates", "99",
+                                                             check=2).stderr
+    assert "no run with id 999" in cli("diagnose", "999", check=3).stderr

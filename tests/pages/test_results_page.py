@@ -1,4 +1,7 @@
 import json
+import math
+
+import pytest
 
 from tests.seed import seed_runs
 
@@ -126,3 +129,21 @@ def test_disabled_buttons_say_why(app_page, api):
     at = app_page("results")
     assert at.button(key="go_export").disabled and at.button(key="go_export").help.startswith("select exactly one")
     assert at.button(key="go_compare").help == "select two or more runs to compare"
+
+
+def test_a_derived_run_gets_an_arrow_from_its_parent(app_page, api):
+    ids = seed_runs(api.store, 6, models=("resnet8",))
+    with api.store.engine.begin() as conn:  # as a diagnosis's "keep in float" run is stored
+        from sqlalchemy import text
+
+        conn.execute(text("UPDATE runs SET parent_run_id = :p WHERE id = :c"), {"p": ids[2], "c": ids[4]})
+    at = app_page("results")
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    (arrow,) = [a for a in figure["layout"].get("annotations", []) if a.get("showarrow")]
+    parent, child = api.run(ids[2]), api.run(ids[4])
+    assert (arrow["ax"], arrow["ay"]) == (parent.metrics["latency_p50_ms"], parent.metrics["top1"])
+    assert (arrow["x"], arrow["y"]) == (child.metrics["latency_p50_ms"], child.metrics["top1"])
+    at.checkbox(key="log_x").check().run()
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    (arrow,) = [a for a in figure["layout"].get("annotations", []) if a.get("showarrow")]
+    assert arrow["x"] == pytest.approx(math.log10(child.metrics["latency_p50_ms"]))  # a log axis takes log10

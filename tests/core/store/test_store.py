@@ -118,6 +118,8 @@ def _downgrade(path, version: int) -> None:
     with sqlite3.connect(path) as conn:
         if version < 8:
             conn.execute("ALTER TABLE explorations DROP COLUMN reused_run_ids")
+            conn.execute("ALTER TABLE runs DROP COLUMN parent_run_id")
+            conn.execute("DROP TABLE diagnoses")
         if version < 7:
             conn.execute("DROP TABLE comparisons")
         if version < 6:

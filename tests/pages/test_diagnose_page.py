@@ -1,0 +1,60 @@
+import json
+
+from tests.seed import seed_runs
+
+
+def seed_diagnosis(store, run_id, recovered=(12.0, 0.4, -0.1)):
+    """A done diagnosis of `run_id` (fake figures): tried nodes first, most recovered first, then one untried."""
+    nodes = [{"node": f"node_{k}", "op_type": "Gemm" if k == 0 else "Conv", "sqnr_db": 10.0 + 5 * k,
+              "noise_added_pct": 30.0 / (k + 1), "recovered": r} for k, r in enumerate(recovered)]
+    nodes.append({"node": "node_untried", "op_type": "Conv", "sqnr_db": 40.0, "noise_added_pct": 0.01,
+                  "recovered": None})
+    diagnosis_id = store.create_diagnosis(run_id, {"candidates": len(recovered), "images": 64})
+    store.start_diagnosis(diagnosis_id)
+    store.finish_diagnosis(diagnosis_id, nodes, {"metric": "top1", "int8": 78.0, "float": 91.0,
+                                                 "quantized_nodes": 4, "images_compared": 64})
+    return diagnosis_id
+
+
+def int8_run(api):
+    """The newest seeded INT8 run (the page preselects the newest)."""
+    ids = seed_runs(api.store, 8, models=("resnet8",))
+    return max(i for i in ids if api.run(i).recipe_summary == "onnx_export → ort_static_int8")
+
+
+def test_without_an_int8_run_it_says_what_to_queue(app_page, api):
+    seed_runs(api.store, 1, models=("resnet8",))
+    at = app_page("diagnose")
+    assert "ONNX Runtime static INT8 run" in at.info[0].value
+
+
+def test_a_diagnosis_is_queued_for_the_worker(app_page, api):
+    run_id = int8_run(api)
+    at = app_page("diagnose")
+    assert at.selectbox(key="diagnose_choice").value == run_id
+    at.number_input(key="diagnose.candidates").set_value(2).run()
+    at.button(key="diagnose").click().run()
+    (diagnosis,) = api.diagnoses(run_id)
+    assert diagnosis.status == "queued" and diagnosis.config["candidates"] == 2
+    assert at.button(key="diagnose").disabled and "under way" in at.button(key="diagnose").help
+
+
+def test_a_done_diagnosis_shows_nodes_and_queues_the_run_with_them_in_float(app_page, api):
+    run_id = int8_run(api)
+    seed_diagnosis(api.store, run_id)
+    at = app_page("diagnose")
+    assert "top-1 78.00% in INT8 against 91.00% in FP32" in at.success[0].value
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert figure["data"][0]["y"] == ["node_0", "node_1", "node_2"] and figure["data"][0]["x"] == [12.0, 0.4, -0.1]
+    assert "recovered with this node alone in float" in figure["layout"]["xaxis"]["title"]["text"]
+    table = at.dataframe[0].value
+    assert list(table["node"]) == ["node_0", "node_1", "node_2", "node_untried"]
+    assert at.dataframe[0].proto.placeholder == "not tried"
+    keep = at.number_input(key="keep_count")
+    assert keep.value == 2 and keep.max == 2  # only the nodes that recovered accuracy
+    keep.set_value(1).run()
+    at.button(key="keep_float").click().run()
+    child = api.queue()[-1]
+    assert not at.exception and at.success[-1].value == f"Queued run #{child.id} (from run {run_id})."
+    assert child.parent_run_id == run_id
+    assert next(s for s in child.recipe if s["technique"] == "ort_static_int8")["config"]["keep_float"] == ["node_0"]
