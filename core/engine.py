@@ -17,7 +17,7 @@ from core.bench.percentiles import min_samples, percentile_interval, supported
 from core.bench.timing import LatencyStats
 from core.datasets import load_dataset
 from core.datasets.base import LoadedDataset, check_compatible
-from core.datasets.subset import Subset, calibration_subset, evaluation_subset
+from core.datasets.subset import Subset, calibration_subset, evaluation_subset, validation_subset
 from core.errors import InferScopeError
 from core.inputs import preprocess
 from core.lifecycle import StoredProgress, run_to_end
@@ -125,6 +125,8 @@ def prepare_run(run: RunRecord, settings: Settings, progress: Progress = no_prog
     artifact = copy.deepcopy(model.artifact) if recipe.steps else model.artifact
     ctx = BuildContext(input_spec=model.input_spec, example=images[:8], batch=batch,
                        calibration=lambda size: calibration_images(dataset, subset, size, model),
+                       validation=lambda calibration, size: validation_images(dataset, subset, calibration, size,
+                                                                              model),
                        progress=progress, device=recipe.runtime.device,
                        train=None if dataset.train is None else lambda limit: train_images(dataset, model, limit),
                        reference=model.artifact.module if model.artifact.kind == "torch" else None,
@@ -277,6 +279,14 @@ def train_images(dataset: LoadedDataset, model: LoadedModel, limit: int | None) 
 def calibration_images(dataset: LoadedDataset, subset: Subset, size: int, model: LoadedModel) -> np.ndarray:
     calib = calibration_subset(dataset, subset, size, subset.seed)
     return load_images(calib, model, no_progress, "calibration data")  # quick; its bar would split the step's
+
+
+def validation_images(dataset: LoadedDataset, subset: Subset, calibration_size: int, size: int,
+                      model: LoadedModel) -> tuple[np.ndarray, np.ndarray | None]:
+    """Preprocessed validation images and labels, disjoint from the calibration images and the subset."""
+    chosen = validation_subset(dataset, subset, calibration_size, size, subset.seed)
+    labels = chosen.labels if dataset.has_labels and model.trained else None
+    return load_images(chosen, model, no_progress, "validation data"), labels
 
 
 def _quality_metrics(logits: np.ndarray, reference: np.ndarray, labels: np.ndarray | None) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from core.datasets.subset import (
     calibration_split_name,
     calibration_subset,
     evaluation_subset,
+    validation_subset,
 )
 from core.errors import DataError, InferScopeError, RecipeError
 from core.explore import (
@@ -257,6 +258,8 @@ class Planner:
         subset = evaluation_subset(dataset, request.subset, request.seed)
         if recipe.calibration_size():
             calibration_subset(dataset, subset, recipe.calibration_size(), request.seed)
+        if recipe.validation_size():
+            validation_subset(dataset, subset, recipe.calibration_size(), recipe.validation_size(), request.seed)
         for step in recipe.steps:
             if TECHNIQUES.get(step.technique).needs_train_split(step.config) and dataset.train is None:
                 raise RecipeError(f"{step.technique} trains on a train split and {entry.name} has none; use "

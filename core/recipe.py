@@ -64,6 +64,9 @@ class Recipe:
     def calibration_size(self) -> int:
         return max((TECHNIQUES.get(s.technique).calibration_size(s.config) for s in self.steps), default=0)
 
+    def validation_size(self) -> int:
+        return max((TECHNIQUES.get(s.technique).validation_size(s.config) for s in self.steps), default=0)
+
     def final_kind(self, start: ArtifactKind) -> ArtifactKind:
         kind = start
         for step in self.steps:

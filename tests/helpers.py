@@ -84,3 +84,37 @@ def wait_for(predicate, timeout: float = 180.0, what: str = "condition") -> None
             return
         time.sleep(0.2)
     pytest.fail(f"timed out waiting for {what}")
+
+
+OUTLIER = 1000.0
+HEAD = "/11/Gemm"  # the classifier layer, as the TorchScript exporter names it
+
+
+def sensitive_model(settings, path):
+    """The trained tiny lenet5 with its classifier layer made deliberately sensitive: one input feature is
+    always 0 (the unit before it never fires), and the classifier's weights on it are an outlier (1000).
+    The float model computes exactly what it did; per-channel INT8 weights, whose one scale per output
+    row must now span 1000, round every other weight of the layer to nothing."""
+    import json
+
+    import onnx
+
+    from core.models import build_model, parse_model
+    from core.models.onnx_file import METADATA_INPUT_SPEC, METADATA_LABEL_SPACE
+
+    model = build_model(parse_model("lenet5:epochs=1,train_limit=4096"), settings)
+    module = model.artifact.module
+    hidden, head = module[9], module[11]
+    with torch.no_grad():
+        hidden.weight[0] = 0.0
+        hidden.bias[0] = -1.0           # ReLU(-1) = 0: feature 0 of the head's input is always 0
+        head.weight[:, 0] = OUTLIER     # so these weights change nothing in float
+    torch.onnx.export(module.eval(), (torch.zeros(1, 1, 28, 28),), str(path), dynamo=False, input_names=["x"],
+                      dynamic_axes={"x": {0: "n"}})
+    proto = onnx.load(str(path))
+    for key, value in ((METADATA_INPUT_SPEC, json.dumps(model.input_spec.to_dict())),
+                       (METADATA_LABEL_SPACE, "fashion-mnist")):
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(proto, str(path))
+    return path

@@ -70,6 +70,23 @@ def calibration_subset(dataset: LoadedDataset, evaluation: Subset, size: int, se
     return Subset(split, stratified_indices(split.labels, len(split), size, seed + 1, exclude), seed + 1)
 
 
+def validation_subset(dataset: LoadedDataset, evaluation: Subset, calibration_size: int, size: int,
+                      seed: int) -> Subset:
+    """Images that decide an accuracy-aware technique's choices: from the calibration split, disjoint from
+    the calibration images and from the evaluation subset, so the run's reported accuracy is not the one
+    its choices were fitted to."""
+    split = dataset.calibration
+    taken = [calibration_subset(dataset, evaluation, calibration_size, seed).indices] if calibration_size else []
+    if split is evaluation.split:
+        taken.append(evaluation.indices)
+    exclude = np.concatenate(taken) if taken else None
+    available = len(split) - (len(np.unique(exclude)) if exclude is not None else 0)
+    if size > available:
+        raise DataError(f"validation size {size} is larger than the {available} images of the {split.name!r} split "
+                        f"left after calibration and the subset; choose at most {available}")
+    return Subset(split, stratified_indices(split.labels, len(split), size, seed + 2, exclude), seed + 2)
+
+
 def calibration_split_name(dataset: LoadedDataset) -> str:
     """How the run records where calibration images came from."""
     if dataset.calibration is dataset.evaluation:

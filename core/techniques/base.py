@@ -24,6 +24,9 @@ class BuildContext:
     example: np.ndarray                                  # a small preprocessed batch from the subset
     batch: int                                           # the run's batch size
     calibration: Callable[[int], np.ndarray]             # size -> preprocessed calibration images
+    # (calibration size, size) -> preprocessed images and their labels (None without labels), disjoint from
+    # the calibration images and the evaluation subset: what an accuracy-aware step decides on
+    validation: Callable[[int, int], tuple[np.ndarray, np.ndarray | None]] | None = None
     device: str = "cpu"                                  # where the run executes
     # limit (None = all) -> preprocessed train images and labels; None when the dataset has no train split
     train: Callable[[int | None], tuple[np.ndarray, np.ndarray]] | None = None
@@ -61,7 +64,8 @@ class Technique:
 
     `accepts` are the artifact kinds it can take; `produces` the kind it returns (None: unchanged).
     `position`: "alone" (must be the only step), "last" (configures the runtime), or "any".
-    `calibration_size` tells the UI and the validator how many calibration images a config needs;
+    `calibration_size` tells the UI and the validator how many calibration images a config needs, and
+    `validation_size` how many validation images (disjoint from both) an accuracy-aware config decides on;
     `check` refuses configurations the run's device or settings cannot honour, with the reason;
     `needs_train_split` says when a config trains (recovery, distillation) and so needs a train split;
     `export(kind)` is how an ONNX export treats the step when it is applied to a `kind` artifact;
@@ -76,6 +80,7 @@ class Technique:
     produces: ArtifactKind | None = None
     position: Position = "any"
     calibration_size: Callable[[Any], int] = lambda config: 0
+    validation_size: Callable[[Any], int] = lambda config: 0
     check: Callable[[Any, ArtifactKind, Any], None] = lambda config, kind, runtime: None  # RecipeError if impossible
     needs_train_split: Callable[[Any], bool] = lambda config: False
     export: Callable[[ArtifactKind], ExportRule] = lambda kind: CARRIED

@@ -25,6 +25,14 @@ class OrtStaticInt8Config:
                                   choices=QUANT_TYPES)
     weight_type: str = option("QInt8", "weight type", choices=QUANT_TYPES)
     keep_float: tuple[str, ...] | None = option(None, "node names to keep in float, separated by /")
+    max_drop: float | None = option(None, "accuracy-aware: quantize everything, then move the node adding the most "
+                                          "quantization noise back to float, one at a time (re-ranked after each), "
+                                          "until top-1 on the validation images is within this many points of FP32; "
+                                          "empty = quantize everything", minimum=0.0, maximum=100.0,
+                                    label="max drop vs FP32 (points)")
+    validation_size: int = option(300, "accuracy-aware: images that decide, disjoint from the calibration images and "
+                                       "from the subset", minimum=10, maximum=100_000, label="validation images",
+                                  requires="max_drop")
 
 
 class CalibrationReader:
@@ -77,13 +85,22 @@ def apply(artifact: OnnxArtifact, config: OrtStaticInt8Config, ctx: BuildContext
     if unknown:
         raise InferScopeError(f"ort_static_int8: no node named {', '.join(unknown)}; some node names: "
                               f"{', '.join(sorted(names)[:8])}")
-    reader = CalibrationReader(graph.input[0].name, images, lambda f: ctx.progress("ort_static_int8", 0.2 + 0.7 * f))
-    quantize_static(str(prepared), str(quantized), reader, quant_format=QuantFormat.QDQ,
-                    per_channel=config.per_channel, activation_type=getattr(QuantType, config.activation_type),
-                    weight_type=getattr(QuantType, config.weight_type),
-                    nodes_to_exclude=list(config.keep_float or ()),
-                    calibrate_method=getattr(CalibrationMethod, config.calibration_method))
-    model_bytes = quantized.read_bytes()
+
+
+    def quantize(keep_float: list[str], share: float = 0.7) -> bytes:
+        reader = CalibrationReader(graph.input[0].name, images,
+                                   lambda f: ctx.progress("ort_static_int8", 0.2 + share * f))
+        quantize_static(str(prepared), str(quantized), reader, quant_format=QuantFormat.QDQ,
+                        per_channel=config.per_channel, activation_type=getattr(QuantType, config.activation_type),
+                        weight_type=getattr(QuantType, config.weight_type), nodes_to_exclude=list(keep_float),
+                        calibrate_method=getattr(CalibrationMethod, config.calibration_method))
+        return quantized.read_bytes()
+
+    model_bytes = quantize(list(config.keep_float or ()), 0.7 if config.max_drop is None else 0.1)
+    if config.max_drop is not None:
+        from core.techniques.accuracy_aware import accuracy_aware
+
+        model_bytes = accuracy_aware(prepared, model_bytes, images, config, ctx, quantize)
     ops = {node.op_type for node in onnx.load_from_string(model_bytes).graph.node}
     if "QuantizeLinear" not in ops:
         raise InferScopeError("ort_static_int8: no operator was quantized; the model has no Conv/MatMul/Gemm "
@@ -98,4 +115,5 @@ def apply(artifact: OnnxArtifact, config: OrtStaticInt8Config, ctx: BuildContext
 TECHNIQUE = Technique(
     name="ort_static_int8", summary="onnxruntime static INT8 (QDQ), calibrated on images disjoint from the subset",
     config_cls=OrtStaticInt8Config, accepts=frozenset({"onnx"}), apply=apply,
-    calibration_size=lambda config: config.calibration_size)
+    calibration_size=lambda config: config.calibration_size,
+    validation_size=lambda config: config.validation_size if config.max_drop is not None else 0)

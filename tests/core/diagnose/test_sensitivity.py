@@ -1,43 +1,11 @@
 """Sensitivity of an INT8 run's nodes on a real model with one node made deliberately sensitive."""
-import json
-
-import onnx
 import pytest
-import torch
 
 from core.errors import RecipeError
-from core.models import build_model, parse_model
-from core.models.onnx_file import METADATA_INPUT_SPEC, METADATA_LABEL_SPACE
 from core.planning import RunRequest, StepSpec
 from tests.conftest import FAST_TIMING
+from tests.helpers import HEAD, sensitive_model
 from tests.seed import seed_runs
-
-OUTLIER = 1000.0
-HEAD = "/11/Gemm"  # the classifier layer, as the TorchScript exporter names it
-
-
-def sensitive_model(settings, path):
-    """The trained tiny lenet5 with its classifier layer made deliberately sensitive: one input feature is
-    always 0 (the unit before it never fires), and the classifier's weights on it are an outlier (1000).
-    The float model computes exactly what it did; per-channel INT8 weights, whose one scale per output
-    row must now span 1000, round every other weight of the layer to nothing."""
-    model = build_model(parse_model("lenet5:epochs=1,train_limit=4096"), settings)
-    module = model.artifact.module
-    hidden, head = module[9], module[11]
-    with torch.no_grad():
-        hidden.weight[0] = 0.0
-        hidden.bias[0] = -1.0           # ReLU(-1) = 0: feature 0 of the head's input is always 0
-        head.weight[:, 0] = OUTLIER     # so these weights change nothing in float
-    torch.onnx.export(module.eval(), (torch.zeros(1, 1, 28, 28),), str(path), dynamo=False, input_names=["x"],
-                      dynamic_axes={"x": {0: "n"}})
-    proto = onnx.load(str(path))
-    for key, value in ((METADATA_INPUT_SPEC, json.dumps(model.input_spec.to_dict())),
-                       (METADATA_LABEL_SPACE, "fashion-mnist")):
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, value
-    onnx.save(proto, str(path))
-    return path
-
 
 def test_only_a_done_static_int8_run_is_diagnosed(api):
     ids = seed_runs(api.store, 4, models=("resnet8",))

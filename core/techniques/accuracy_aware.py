@@ -1,0 +1,96 @@
+"""Accuracy-aware INT8 (`ort_static_int8:max_drop=…`), as OpenVINO POT's AccuracyAware does it.
+
+Quantize everything and score the model on validation images (disjoint from the calibration images
+and from the run's subset, so the subset's accuracy is not the one the choice was fitted to). While
+the drop against FP32 exceeds `max_drop`, move the node adding the most quantization noise back to
+float, quantize again, and re-rank: after each move the noise shifts, so the next node is chosen on
+the new model. Every step (nodes in float, accuracy, latency) goes into the run's notes, and so does
+a target that cannot be reached.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.diagnose.noise import node_noise
+from core.techniques.base import BuildContext
+
+# Activations compared to re-rank the nodes after each move (a sample of the calibration images).
+RANKING_IMAGES = 64
+TIMED_CALLS = 30
+
+
+def accuracy_aware(float_path: Path, model_bytes: bytes, calibration: np.ndarray, config: Any, ctx: BuildContext,
+                   quantize: Callable[[list[str], float], bytes]) -> bytes:
+    """The quantized model with the fewest nodes moved back to float that keeps the drop within `max_drop`."""
+    images, labels = ctx.validation(config.calibration_size, config.validation_size)
+    float_bytes = float_path.read_bytes()
+    batch = _call_batch(float_bytes, ctx.batch)
+    usable = len(images) // batch * batch  # a model of fixed batch takes whole batches only
+    images, labels = images[:usable], None if labels is None else labels[:usable]
+    metric = "top-1" if labels is not None else "agreement with FP32"
+    truth = labels if labels is not None else _logits(float_bytes, images, batch).argmax(1)
+
+    def score(candidate: bytes) -> float:
+        return float(100.0 * np.mean(_logits(candidate, images, batch).argmax(1) == truth))
+
+    reference = score(float_bytes)
+    kept = list(config.keep_float or ())
+    value = score(model_bytes)
+    steps = [f"all quantized: {value:.2f} ({_latency_ms(model_bytes, images, batch):.3g} ms)"]
+    reachable = True
+    while reference - value > config.max_drop:
+        ctx.progress("ort_static_int8 · accuracy-aware", min(0.95, 0.3 + 0.05 * len(steps)))
+        ranking = [r for r in node_noise(float_path, model_bytes, calibration[:RANKING_IMAGES], ctx.work_dir)
+                   if r.node not in kept]
+        if not ranking:
+            reachable = False
+            break
+        kept.append(ranking[0].node)
+        model_bytes = quantize(kept, 0.0)
+        value = score(model_bytes)
+        steps.append(f"+ {ranking[0].node} in float: {value:.2f} ({_latency_ms(model_bytes, images, batch):.3g} ms)")
+    points = f"{config.max_drop:g} point{'' if config.max_drop == 1 else 's'}"
+    outcome = (f"within {points} with {len(kept)} node(s) in float" if reachable else
+               f"the target of {points} was not reachable: with every node it could move in float {metric} is "
+               f"{value:.2f}")
+    ctx.notes.append(f"ort_static_int8 accuracy-aware: FP32 {metric} {reference:.2f} on {len(images)} validation "
+                     f"images; " + "; ".join(steps) + f" — {outcome}")
+    return model_bytes
+
+
+def _session(model_bytes: bytes):
+    import onnxruntime as ort
+
+    return ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
+
+
+def _call_batch(model_bytes: bytes, batch: int) -> int:
+    """Images per call: the model's fixed batch, else the run's."""
+    fixed = _session(model_bytes).get_inputs()[0].shape[0]
+    return fixed if isinstance(fixed, int) and fixed > 0 else max(1, batch)
+
+
+def _logits(model_bytes: bytes, images: np.ndarray, batch: int) -> np.ndarray:
+    session = _session(model_bytes)
+    name = session.get_inputs()[0].name
+    return np.concatenate([session.run(None, {name: images[start:start + batch]})[0]
+                           for start in range(0, len(images), batch)])
+
+
+def _latency_ms(model_bytes: bytes, images: np.ndarray, batch: int) -> float:
+    """Median wall time of one call at the run's batch: a step's cost, not the run's measurement."""
+    session = _session(model_bytes)
+    name = session.get_inputs()[0].name
+    feed = {name: images[:batch]}
+    session.run(None, feed)
+    times = []
+    for _ in range(TIMED_CALLS):
+        start = time.perf_counter()
+        session.run(None, feed)
+        times.append(time.perf_counter() - start)
+    return 1000.0 * float(np.median(times))

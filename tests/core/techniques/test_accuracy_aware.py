@@ -1,0 +1,44 @@
+"""Accuracy-aware INT8: nodes move back to float, re-ranked, until the drop is within max_drop."""
+import pytest
+
+from core.planning import RunRequest, StepSpec
+from tests.conftest import FAST_TIMING
+from tests.helpers import HEAD, sensitive_model
+
+
+def runs(api, path, *specs):
+    request = dict(model=str(path), subset=300, timing=dict(FAST_TIMING))
+    return [api.execute(api.submit(RunRequest(**request, techniques=tuple(StepSpec(*s) for s in steps))))
+            for steps in specs]
+
+
+def test_it_stops_at_the_target_with_the_sensitive_node_in_float(api, tmp_path):
+    path = sensitive_model(api.settings, tmp_path / "sensitive.onnx")
+    base, plain, aware = runs(api, path, (), [("ort_static_int8", {})],
+                              [("ort_static_int8", {"max_drop": 2.0, "validation_size": 200})])
+    assert base.metrics["top1"] - plain.metrics["top1"] > 10  # everything in INT8: the sensitive head breaks it
+    assert base.metrics["top1"] - aware.metrics["top1"] < 3   # decided on other images, so not exactly 2
+    (note,) = [n for n in aware.notes if "accuracy-aware" in n]
+    assert "on 200 validation images" in note and f"+ {HEAD} in float" in note
+    assert note.endswith("within 2 points with 1 node(s) in float")
+    assert "all quantized:" in note and " ms)" in note  # each step with its accuracy and latency
+
+
+def test_an_unreachable_target_is_said(api, tmp_path, monkeypatch):
+    import core.techniques.accuracy_aware as aware_module
+
+    monkeypatch.setattr(aware_module, "node_noise", lambda *args: [])  # nothing left to move to float
+    path = sensitive_model(api.settings, tmp_path / "sensitive.onnx")
+    (aware,) = runs(api, path, [("ort_static_int8", {"max_drop": 0.5})])
+    assert aware.status == "done"
+    (note,) = [n for n in aware.notes if "accuracy-aware" in n]
+    assert "the target of 0.5 points was not reachable" in note
+
+
+def test_a_validation_set_larger_than_what_is_left_is_refused_before_any_work(api, tmp_path):
+    from core.errors import DataError
+
+    path = sensitive_model(api.settings, tmp_path / "sensitive.onnx")
+    with pytest.raises(DataError, match=r"validation size 100000 is larger than the \d+ images"):
+        api.submit(RunRequest(model=str(path), subset=300, techniques=(
+            StepSpec("ort_static_int8", {"max_drop": 1.0, "validation_size": 100000}),)))
