@@ -132,6 +132,8 @@ def _print_run(run: RunRecord, samples: list[float] | None = None) -> None:
         print(f"  engine {run.engine}, fingerprint {run.env_fingerprint}")
     for note in run.notes:
         print(f"  note: {note}")
+    for finding in run.advice:
+        print(f"  doctor: {finding['figure']}: {finding['advice']}")
     if samples:
         print(f"  {len(samples)} samples (ms): {', '.join(f'{s:.3f}' for s in samples[:20])} ...")
 

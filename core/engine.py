@@ -4,11 +4,12 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from core import doctor, views
 from core.bench import env as env_mod
 from core.bench.accuracy import fidelity, top_k
 from core.bench.machine import ContentionMeter, machine_lock, noise_note
@@ -17,7 +18,12 @@ from core.bench.percentiles import min_samples, percentile_interval, supported
 from core.bench.timing import LatencyStats
 from core.datasets import load_dataset
 from core.datasets.base import LoadedDataset, check_compatible
-from core.datasets.subset import Subset, calibration_subset, evaluation_subset, validation_subset
+from core.datasets.subset import (
+    Subset,
+    calibration_subset,
+    evaluation_subset,
+    validation_subset,
+)
 from core.errors import InferScopeError
 from core.inputs import preprocess
 from core.lifecycle import StoredProgress, run_to_end
@@ -312,9 +318,12 @@ def execute(store: RunStore, run_id: int, settings: Settings, progress: Progress
     report = fan_out(StoredProgress(lambda stage, fraction: store.set_progress(run_id, stage, fraction)), progress)
 
     def finish(result: Measurement) -> None:
+        measured = replace(run, metrics=result.metrics, environment=result.environment, noisy=result.noisy)
+        baseline = views.baselines(store.list_runs("done")).get(views.comparison_key(run))
+        advice = [f.to_dict() for f in doctor.advise(measured, baseline)]
         store.finish(run_id, metrics=result.metrics, samples_ms=result.samples_ms, notes=result.notes,
                      environment=result.environment, fingerprint=env_mod.fingerprint(result.environment),
-                     engine=result.engine, extra={"noisy": result.noisy})
+                     engine=result.engine, extra={"noisy": result.noisy, "advice": advice})
 
     run_to_end(lambda: measure_run(run, settings, report), finish,
                lambda status, error: store.end(run_id, status, error),

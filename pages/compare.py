@@ -42,6 +42,12 @@ metrics = pd.DataFrame(views.metric_deltas(runs, reference)).set_index("metric")
 st.dataframe(metrics, width="stretch", key="metrics_table", placeholder="–",
              column_config={c: st.column_config.NumberColumn(format="%.4g") for c in metrics.columns})
 
+advice = [(run, finding) for run in runs for finding in run.advice]
+if advice:
+    with st.expander(f"The doctor's notes ({len(advice)})", expanded=True):
+        for run, finding in advice:
+            st.markdown(f"**Run {run.id}** — {finding['figure']}: {finding['advice']}")
+
 st.subheader("Paired re-measurement")
 st.caption("Runs measured at different times differ by as much as the machine drifts. This rebuilds the chosen runs "
            "in one process and times them in interleaved rounds, so drift hits all of them alike: each run's speed "

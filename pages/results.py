@@ -110,14 +110,18 @@ metric_columns = [m for m in (*KEY_METRICS, *(m for m in SUMMARY_METRICS if m no
                   if any(r.metrics.get(m) is not None for r in shown)]
 table = pd.DataFrame([{
     "id": r.id, "configuration": labels[r.id], **{CATALOGUE[m].column: r.metrics.get(m) for m in metric_columns},
-    "front": r.id in front_ids, "noisy": r.noisy, "status": r.status, "model": r.model, "techniques": r.recipe_summary,
+    "front": r.id in front_ids, "noisy": r.noisy, "doctor": " · ".join(f["figure"] for f in r.advice),
+    "status": r.status, "model": r.model, "techniques": r.recipe_summary,
     "batch": r.runtime.get("batch"), "threads": r.runtime.get("threads") or "all", "scenario": r.scenario,
     "dataset": r.dataset, "subset": r.subset_size, "tags": ", ".join(r.tags), "error": r.error or "",
 } for r in reversed(shown)])
 columns = {CATALOGUE[m].column: st.column_config.NumberColumn(format="%" + CATALOGUE[m].fmt) for m in metric_columns}
 event = st.dataframe(table, hide_index=True, key="runs_table", on_select="rerun", selection_mode="multi-row",
                      placeholder="",  # a missing value is a blank, not "None"
-                     column_config={**columns, "configuration": st.column_config.TextColumn(width="large")})
+                     column_config={**columns, "configuration": st.column_config.TextColumn(width="large"),
+                                    "doctor": st.column_config.TextColumn(
+                                        help="the doctor's notes: what each finding suggests is on Compare and in "
+                                             "`python -m core show`")})
 picked_rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
 from_table = [int(table.iloc[i]["id"]) for i in picked_rows if i < len(table)]  # filters may shrink the table
 selected = st.multiselect("Selected runs (select rows above, or pick here)", table["id"].tolist(),

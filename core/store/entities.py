@@ -44,6 +44,7 @@ class RunRecord:
     exploration_id: int | None = None
     noisy: bool = False  # other processes used the machine beyond the threshold while it timed
     parent_run_id: int | None = None  # the run it was derived from (e.g. by a diagnosis's "keep in float")
+    advice: list[dict[str, Any]] = field(default_factory=list)  # the doctor's findings (core.doctor.Finding)
 
     @property
     def recipe_summary(self) -> str:
@@ -65,7 +66,7 @@ class RunRecord:
                 "progress": self.progress, "engine": self.engine, "env_fingerprint": self.env_fingerprint,
                 "created_at": iso(self.created_at), "started_at": iso(self.started_at),
                 "finished_at": iso(self.finished_at), "tags": list(self.tags), "exploration_id": self.exploration_id,
-                "noisy": self.noisy, "parent_run_id": self.parent_run_id,
+                "noisy": self.noisy, "parent_run_id": self.parent_run_id, "advice": list(self.advice),
                 "metrics": dict(self.metrics)}
 
 

@@ -701,7 +701,7 @@ def _record(row: Any) -> RunRecord:
     """A RunRecord from a row mapping of the runs table."""
     return RunRecord(**{name: row[name] for name in _PLAIN_FIELDS}, progress=row["progress"] or 0.0,
                      scenario_config=row["scenario_config"] or {}, exploration_id=row["exploration_id"],
-                     noisy=bool(row["noisy"]), parent_run_id=row["parent_run_id"],
+                     noisy=bool(row["noisy"]), parent_run_id=row["parent_run_id"], advice=list(row["advice"] or []),
                      model_options=row["model_options"] or {}, recipe=row["recipe"] or [],
                      runtime=row["runtime"] or {}, notes=row["notes"] or [], tags=list(row["tags"] or []),
                      metrics={name: row[name] for name in _METRIC_NAMES})

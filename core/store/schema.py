@@ -82,6 +82,7 @@ class RunRow(Base):
     scenario_config: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)         # since schema 3
     exploration_id: Mapped[int | None] = mapped_column(Integer, index=True)                   # since schema 4
     parent_run_id: Mapped[int | None] = mapped_column(Integer)  # since schema 8: the run it was derived from
+    advice: Mapped[list[Any] | None] = mapped_column(JSON)       # since schema 8: the doctor's findings
 
     error: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[list[Any]] = mapped_column(JSON, default=list)

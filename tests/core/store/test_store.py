@@ -119,6 +119,7 @@ def _downgrade(path, version: int) -> None:
         if version < 8:
             conn.execute("ALTER TABLE explorations DROP COLUMN reused_run_ids")
             conn.execute("ALTER TABLE runs DROP COLUMN parent_run_id")
+            conn.execute("ALTER TABLE runs DROP COLUMN advice")
             conn.execute("DROP TABLE diagnoses")
         if version < 7:
             conn.execute("DROP TABLE comparisons")

@@ -1,6 +1,6 @@
 """Schema 8: a job's stage may carry a detail ("train · epoch 2 of 6 · 1 min 10 s left": 120 characters);
 an exploration records the stored runs it reused as baselines; a run may name the run it was derived
-from; diagnoses (where an INT8 run's accuracy went) are stored.
+from and carries the doctor's findings; diagnoses (where an INT8 run's accuracy went) are stored.
 
 Revision ID: 0008
 Revises: 0007
@@ -20,6 +20,7 @@ def upgrade() -> None:
             batch.alter_column("stage", type_=sa.String(120), existing_type=sa.String(32))
     op.add_column("explorations", sa.Column("reused_run_ids", sa.JSON()))
     op.add_column("runs", sa.Column("parent_run_id", sa.Integer()))
+    op.add_column("runs", sa.Column("advice", sa.JSON()))
     op.create_table(
         "diagnoses",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
@@ -48,6 +49,7 @@ def downgrade() -> None:
     op.drop_table("diagnoses")
     with op.batch_alter_table("runs") as batch:
         batch.drop_column("parent_run_id")
+        batch.drop_column("advice")
     with op.batch_alter_table("explorations") as batch:
         batch.drop_column("reused_run_ids")
     for table in STAGED:

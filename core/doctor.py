@@ -1,0 +1,121 @@
+"""The doctor: rule-based notes on a finished run, each with the figure that triggered it and what to try.
+
+Pure: a rule reads the run (its recipe, runtime, metrics and environment) and its FP32 baseline on
+the same model and images, and returns a `Finding` or None. The engine stores the findings on every
+run when it finishes (`RunRecord.advice`); Results, Compare and `python -m core show` print them.
+A new rule is one function registered in RULES.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from core.registry import Registry
+from core.store import RunRecord
+
+# A call this short at batch 1 is mostly the runtime's per-call overhead, not the model's arithmetic.
+OVERHEAD_CALL_MS = 0.2
+# A change that buys less than this against FP32 bought nothing worth its accuracy risk.
+NO_GAIN = 1.1
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One note: the rule, the figure that triggered it and what to try."""
+
+    rule: str
+    figure: str
+    advice: str
+
+    def words(self) -> str:
+        return f"{self.figure}: {self.advice}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+Rule = Callable[[RunRecord, RunRecord | None], Finding | None]
+RULES: Registry[Rule] = Registry("doctor rule")
+
+
+def rule(name: str) -> Callable[[Rule], Rule]:
+    def register(check: Rule) -> Rule:
+        return RULES.register(name, check)
+    return register
+
+
+def advise(run: RunRecord, baseline: RunRecord | None) -> list[Finding]:
+    """Every rule's finding on a finished run (its FP32 baseline on the same images, when there is one)."""
+    found = (check(run, baseline) for _, check in RULES)
+    return [f for f in found if f is not None]
+
+
+def _techniques(run: RunRecord) -> list[str]:
+    return [step["technique"] for step in run.recipe]
+
+
+def _speedup(run: RunRecord, baseline: RunRecord | None) -> float | None:
+    if baseline is None or baseline.id == run.id:
+        return None
+    ours, theirs = run.metrics.get("latency_p50_ms"), baseline.metrics.get("latency_p50_ms")
+    return theirs / ours if ours and theirs else None
+
+
+@rule("dynamic_int8_on_convolutions")
+def dynamic_int8_on_convolutions(run: RunRecord, baseline: RunRecord | None) -> Finding | None:
+    dynamic = [t for t in _techniques(run) if t in ("ort_dynamic_int8", "torch_dynamic_int8")]
+    speedup = _speedup(run, baseline)
+    if not dynamic or speedup is None or speedup >= NO_GAIN:
+        return None
+    return Finding("dynamic_int8_on_convolutions",
+                   f"{dynamic[0]} is {speedup:.2f}x the speed of FP32 run {baseline.id}",
+                   "dynamic INT8 quantizes MatMul/Gemm only and this model's time is in its convolutions: try "
+                   "onnx_export → ort_static_int8")
+
+
+@rule("unstructured_sparsity")
+def unstructured_sparsity(run: RunRecord, baseline: RunRecord | None) -> Finding | None:
+    speedup = _speedup(run, baseline)
+    if "unstructured_prune" not in _techniques(run) or speedup is None or speedup >= NO_GAIN:
+        return None
+    return Finding("unstructured_sparsity", f"unstructured pruning is {speedup:.2f}x the speed of FP32 run "
+                                            f"{baseline.id}", "dense kernels multiply the zeros too: prune whole "
+                                                               "channels (structured_prune) to save time")
+
+
+@rule("fp16_on_cpu")
+def fp16_on_cpu(run: RunRecord, baseline: RunRecord | None) -> Finding | None:
+    if "fp16" not in _techniques(run) or run.runtime.get("device", "cpu") != "cpu":
+        return None
+    return Finding("fp16_on_cpu", "FP16 on the CPU",
+                   "the CPU provider computes FP16 at FP32 speed (with casts): keep FP16 for the GPU, and on this "
+                   "CPU try ort_static_int8, or bf16 where the CPU has AVX512-BF16 or AMX")
+
+
+@rule("threads_over_cores")
+def threads_over_cores(run: RunRecord, baseline: RunRecord | None) -> Finding | None:
+    threads, cores = run.runtime.get("threads"), (run.environment or {}).get("logical_cores")
+    if not threads or not cores or threads <= cores:
+        return None
+    return Finding("threads_over_cores", f"{threads} threads on {cores} cores",
+                   f"threads beyond the cores only wait for each other: set threads to {cores} or fewer")
+
+
+@rule("per_call_overhead")
+def per_call_overhead(run: RunRecord, baseline: RunRecord | None) -> Finding | None:
+    p50 = run.metrics.get("latency_p50_ms")
+    if (run.runtime.get("batch") or 1) != 1 or p50 is None or p50 >= OVERHEAD_CALL_MS or "cache" in _techniques(run):
+        return None
+    return Finding("per_call_overhead", f"p50 {p50:.3f} ms per call at batch 1",
+                   "a call this short is mostly the runtime's per-call overhead: batch requests (a larger batch, or "
+                   "the server scenario's max_batch) for throughput, and compare latency per image")
+
+
+@rule("noisy")
+def noisy(run: RunRecord, baseline: RunRecord | None) -> Finding | None:
+    if not run.noisy:
+        return None
+    return Finding("noisy", f"other processes used {run.metrics.get('other_cpu_pct') or 0:.0f}% of a core while "
+                            "it timed", "its latency may be inflated: measure it again on a quiet machine, or "
+                                        "re-measure it side by side with its baseline on Compare")

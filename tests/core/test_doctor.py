@@ -1,0 +1,67 @@
+"""Each doctor rule fires on a constructed case and stays silent on a clean one."""
+from dataclasses import replace
+
+import pytest
+
+from core import doctor
+from core.store import RunStore
+from tests.seed import seed_runs
+
+
+@pytest.fixture
+def pair(tmp_path):
+    """An FP32 baseline and an ONNX Runtime run of the same model, 4x faster, on 2 cores, quiet."""
+    store = RunStore(f"sqlite:///{tmp_path / 'd.db'}")
+    ids = seed_runs(store, 6, models=("resnet8",))
+    base = store.get(ids[0])
+    base = replace(base, metrics={**base.metrics, "latency_p50_ms": 2.0}, environment={"logical_cores": 2})
+    clean = replace(base, id=99, recipe=[{"technique": "onnx_export", "config": {}}],
+                    metrics={**base.metrics, "latency_p50_ms": 0.5})
+    return base, clean
+
+
+def steps(*names):
+    return [{"technique": name, "config": {}} for name in names]
+
+
+def fired(run, base):
+    return {f.rule for f in doctor.advise(run, base)}
+
+
+CASES = [
+    ("dynamic_int8_on_convolutions", lambda r: replace(r, recipe=steps("onnx_export", "ort_dynamic_int8"),
+                                                      metrics={**r.metrics, "latency_p50_ms": 1.9})),
+    ("unstructured_sparsity", lambda r: replace(r, recipe=steps("unstructured_prune"),
+                                               metrics={**r.metrics, "latency_p50_ms": 2.1})),
+    ("fp16_on_cpu", lambda r: replace(r, recipe=steps("onnx_export", "fp16"))),
+    ("threads_over_cores", lambda r: replace(r, runtime={**r.runtime, "threads": 8})),
+    ("per_call_overhead", lambda r: replace(r, runtime={**r.runtime, "batch": 1},
+                                           metrics={**r.metrics, "latency_p50_ms": 0.05})),
+    ("noisy", lambda r: replace(r, noisy=True, metrics={**r.metrics, "other_cpu_pct": 140.0})),
+]
+
+
+def test_every_rule_has_a_case():
+    assert sorted(doctor.RULES.names()) == sorted(name for name, _ in CASES)
+
+
+@pytest.mark.parametrize("name, make", CASES, ids=[c[0] for c in CASES])
+def test_each_rule_fires_on_its_case_and_says_what_to_try(pair, name, make):
+    base, clean = pair
+    clean = replace(clean, runtime={**clean.runtime, "batch": 8})  # no per-call overhead unless the case says
+    assert name not in fired(clean, base)
+    case = make(clean)
+    assert name in fired(case, base)
+    (finding,) = [f for f in doctor.advise(case, base) if f.rule == name]
+    assert finding.figure and finding.advice and ": " in finding.words()
+
+
+def test_a_clean_run_gets_no_note(pair):
+    base, clean = pair
+    assert doctor.advise(replace(clean, runtime={**clean.runtime, "batch": 8}), base) == []
+
+
+def test_a_real_run_stores_its_findings(api, run_request):
+    run = api.execute(api.submit(run_request("onnx_export", "fp16")))
+    assert run.status == "done" and "fp16_on_cpu" in {f["rule"] for f in run.advice}
+    assert api.run(run.id).advice == run.advice and run.to_json()["advice"] == run.advice
