@@ -13,7 +13,7 @@ from typing import Any
 from core import jobs, views
 from core.curve import CurveConfig, execute_curve
 from core.datasets import DATASETS
-from core.diagnose import SensitivityConfig, execute_diagnosis, int8_step
+from core.diagnose import ANALYSES, ProfileConfig, SensitivityConfig, execute_diagnosis, int8_step
 from core.engine import execute
 from core.errors import ConfigError, InferScopeError, ModelError, RecipeError
 from core.explore import ExploreSettings, Trial
@@ -60,7 +60,9 @@ from core.techniques import TECHNIQUES
 
 # The settings forms and flag groups: each page form and CLI flag is generated from these (option() fields).
 SETTINGS: dict[str, type] = {"runtime": RuntimeSettings, "timing": TimingConfig, "explore": ExploreSettings,
-                             "curve": CurveConfig, "remeasure": RemeasureConfig, "diagnose": SensitivityConfig}
+                             "curve": CurveConfig, "remeasure": RemeasureConfig, "diagnose": SensitivityConfig,
+                             "profile": ProfileConfig}
+PROFILED_ENGINES = ("onnxruntime", "torch-eager")  # the runtimes whose own profiler a profile reads
 MAX_UPLOAD_BYTES = 200 * 1024 ** 2
 # How pickles (protocol 2+) and torch.save zip archives begin; an ONNX protobuf never starts so.
 PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"PK")
@@ -406,27 +408,38 @@ class InferScope:
         return self.store.request_comparison_cancel(comparison_id)
 
     # -- diagnosis: where an INT8 run's accuracy went -------------------------------------------------
-    def plan_diagnosis(self, run_id: int, values: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Check a diagnosis before it is stored: a done run with an ort_static_int8 step; the config to store."""
-        config = to_dict(parse_options(SensitivityConfig, values, what="diagnose"))
-        int8_step(self.run(run_id))
+    def plan_diagnosis(self, run_id: int, values: dict[str, Any] | None = None,
+                       kind: str = "sensitivity") -> dict[str, Any]:
+        """Check a diagnosis before it is stored; the config to store. A sensitivity needs a done run with an
+        ort_static_int8 step; a profile, a done onnxruntime or eager PyTorch run."""
+        if kind not in ANALYSES:
+            raise ConfigError(f"no diagnosis {kind!r}; valid: {', '.join(ANALYSES)}")
+        config = to_dict(parse_options(ANALYSES[kind].config_cls, values, what=kind))
+        run = self.run(run_id)
+        if kind == "sensitivity":
+            int8_step(run)
+        elif run.status != "done":
+            raise RecipeError(f"run {run_id} is {run.status}; profile a done run")
+        elif run.engine not in PROFILED_ENGINES:
+            raise RecipeError(f"run {run_id} ran on {run.engine}; profiles are taken of "
+                              f"{' and '.join(PROFILED_ENGINES)} runs")
         return config
 
-    def request_diagnosis(self, run_id: int, values: dict[str, Any] | None = None) -> int:
-        """Queue a diagnosis for the worker; returns its id."""
-        diagnosis_id = self.store.create_diagnosis(run_id, self.plan_diagnosis(run_id, values))
+    def request_diagnosis(self, run_id: int, values: dict[str, Any] | None = None, kind: str = "sensitivity") -> int:
+        """Queue a diagnosis (sensitivity or profile) for the worker; returns its id."""
+        diagnosis_id = self.store.create_diagnosis(run_id, self.plan_diagnosis(run_id, values, kind), kind)
         jobs.ensure_worker(self.settings)
         return diagnosis_id
 
-    def diagnose(self, run_id: int, values: dict[str, Any] | None = None,
-                 progress: Progress = no_progress) -> DiagnosisRecord:
-        """Diagnose here, in this process (the CLI's `diagnose`)."""
-        diagnosis_id = self.store.create_diagnosis(run_id, self.plan_diagnosis(run_id, values))
+    def diagnose(self, run_id: int, values: dict[str, Any] | None = None, progress: Progress = no_progress,
+                 kind: str = "sensitivity") -> DiagnosisRecord:
+        """Diagnose here, in this process (the CLI's `diagnose` and `profile`)."""
+        diagnosis_id = self.store.create_diagnosis(run_id, self.plan_diagnosis(run_id, values, kind), kind)
         self.store.start_diagnosis(diagnosis_id)
         return execute_diagnosis(self.store, diagnosis_id, self.settings, progress)
 
-    def diagnoses(self, run_id: int | None = None) -> list[DiagnosisRecord]:
-        return self.store.diagnoses(run_id)
+    def diagnoses(self, run_id: int | None = None, kind: str | None = None) -> list[DiagnosisRecord]:
+        return self.store.diagnoses(run_id, kind)
 
     def queue_keep_float(self, diagnosis_id: int, count: int) -> int:
         """Queue the diagnosed run again with its `count` most sensitive nodes kept in float (linked to it as

@@ -386,6 +386,30 @@ def cmd_diagnose(args) -> int:
     return 0 if record.status == "done" else EXIT_FAILED
 
 
+def cmd_profile(args) -> int:
+    from core import doctor
+    from core.api import SETTINGS
+    from core.progress import TqdmProgress
+
+    api = _api()
+    with TqdmProgress() as bar:
+        record = api.diagnose(args.run_id, given(args, SETTINGS["profile"]), bar, kind="profile")
+    if args.json:
+        print(json.dumps(record.to_json(), indent=2))
+    elif record.status == "done":
+        s = record.summary
+        print(f"run {record.run_id} ({s['engine']}, batch {s['batch']}): operators {s['operators_ms_per_call']:.3f} "
+              f"ms of {s['wall_ms_per_call']:.3f} ms per call over {s['calls']} calls")
+        print_table(s["op_types"], ["op_type", "precision", "ms_per_call", "share_pct"])
+        print("\nslowest nodes:")
+        print_table(record.nodes, ["node", "op_type", "ms_per_call", "share_pct"])
+        for finding in doctor.profile_advice(s):
+            print(f"doctor: {finding.words()}")
+    else:
+        print(f"error: profile {record.id} {record.status}: {record.error}", file=sys.stderr)
+    return 0 if record.status == "done" else EXIT_FAILED
+
+
 def cmd_prepare(args) -> int:
     from core.progress import TqdmProgress
 
@@ -483,6 +507,12 @@ def parser() -> argparse.ArgumentParser:
     add_arguments(p, SETTINGS["diagnose"])
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_diagnose)
+    p = sub.add_parser("profile", help="where a run's time goes: operator times from onnxruntime's or torch's "
+                                       "profiler, by type and node")
+    p.add_argument("run_id", type=int)
+    add_arguments(p, SETTINGS["profile"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_profile)
     p = sub.add_parser("prepare", help="build a model now (train and cache a local one): its first run starts at once")
     p.add_argument("--model", default=DEFAULT_MODEL, help="model name[:key=value,...] (default %(default)s)")
     p.set_defaults(func=cmd_prepare)

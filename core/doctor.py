@@ -62,6 +62,29 @@ def _speedup(run: RunRecord, baseline: RunRecord | None) -> float | None:
     return theirs / ours if ours and theirs else None
 
 
+# A profile's share of time that makes an INT8 model slow for a reason worth saying.
+FLOAT_SHARE_PCT, CONVERSION_SHARE_PCT = 50.0, 15.0
+
+
+def profile_advice(summary: dict[str, Any]) -> list[Finding]:
+    """What an operator profile of a quantized model says about its speed (Diagnose and `core profile`)."""
+    if not summary.get("quantized"):
+        return []
+    found = []
+    if summary["float_share_pct"] > FLOAT_SHARE_PCT:
+        found.append(Finding("time_in_float",
+                             f"{summary['float_share_pct']:.0f}% of the operator time is in operators still in float",
+                             "quantize them too (static INT8 instead of dynamic, fewer nodes in keep_float), starting "
+                             "with the profile's slowest nodes"))
+    if summary["conversion_share_pct"] > CONVERSION_SHARE_PCT:
+        found.append(Finding("unfused_qdq", f"{summary['conversion_share_pct']:.0f}% of the operator time is "
+                                            "QuantizeLinear/DequantizeLinear/Cast left unfused",
+                             "onnxruntime could not fuse the Q/DQ pairs around these operators: keep graph "
+                             "optimizations on (ort:graph_optimization=all) and prefer operators it runs in INT8 "
+                             "(Conv, MatMul, Gemm)"))
+    return found
+
+
 @rule("dynamic_int8_on_convolutions")
 def dynamic_int8_on_convolutions(run: RunRecord, baseline: RunRecord | None) -> Finding | None:
     dynamic = [t for t in _techniques(run) if t in ("ort_dynamic_int8", "torch_dynamic_int8")]

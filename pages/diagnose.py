@@ -1,62 +1,69 @@
-"""Diagnose: where an INT8 run's accuracy went, node by node, with one click to the next run."""
+"""Diagnose: where an INT8 run's accuracy went, node by node, with one click to the next run; and where any
+run's time goes, operator by operator."""
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from core import views
+from core.doctor import profile_advice
 from core.errors import InferScopeError
 from core.store import ACTIVE_STATUSES
 from pages.common import get_api
 from pages.forms import setting_inputs
 
+PRECISION_COLOURS = {"int8": "#16a34a", "float": "#2563eb", "conversion": "#dc2626", "layout": "#9ca3af"}
+
 st.title("Diagnose")
 api = get_api()
-int8 = [r for r in api.runs("done") if any(s["technique"] == "ort_static_int8" for s in r.recipe)]
-if not int8:
-    st.info("Diagnose reads a done ONNX Runtime static INT8 run (e.g. onnx_export → ort_static_int8): queue one on "
-            "the **Run** page.")
+done = api.runs("done")
+if not done:
+    st.info("Diagnose reads done runs: queue some on the **Run** page.")
     st.page_link("pages/run.py", label="Go to Run", icon=":material/play_arrow:")
     st.stop()
 
-labels = views.run_labels(int8)
-by_id = {r.id: r for r in int8}
-ids = list(reversed(by_id))
-wanted = st.session_state.get("diagnose_run")
-run = by_id[st.selectbox("INT8 run", ids, index=ids.index(wanted) if wanted in ids else 0, key="diagnose_choice",
-                         format_func=lambda i: f"{i}: {labels[i]} · {views.metric_text(by_id[i], 'top1')} top-1")]
-st.caption("Each quantized node's output is compared with the FP32 model's on calibration images (onnxruntime's "
-           "qdq_loss_debug): its SQNR and the quantization noise it adds. The nodes adding the most are then "
-           "requantized one at a time with that node kept in float, and the accuracy each recovers is measured on "
-           "the run's own subset. Runs in the worker.")
-values = setting_inputs("diagnose", api.settings_fields("diagnose"), columns=2)
+
+def pick_run(runs, key: str, label: str):
+    """A run picker, newest first, each run labelled by what tells it apart."""
+    labels, by_id = views.run_labels(runs), {r.id: r for r in runs}
+    ids = list(reversed(by_id))
+    wanted = st.session_state.get("diagnose_run")
+    return by_id[st.selectbox(label, ids, index=ids.index(wanted) if wanted in ids else 0, key=key,
+                              format_func=lambda i: f"{i}: {labels[i]} · {views.metric_text(by_id[i], 'top1')} top-1")]
 
 
-def diagnosis_panel(run_id: int, values: dict) -> None:
-    records = api.diagnoses(run_id)
+def latest_done(run_id: int, kind: str, values: dict, button: str, key: str):
+    """The button that queues a diagnosis of `kind` and the latest one's state; the latest if done, else None."""
+    records = api.diagnoses(run_id, kind)
     latest = records[-1] if records else None
     busy = latest is not None and latest.status in ACTIVE_STATUSES
-    if st.button("Diagnose", type="primary", disabled=busy, key="diagnose",
-                 help="a diagnosis of this run is under way" if busy else None):
+    if st.button(button, type="primary", disabled=busy, key=key, help="one is under way" if busy else None):
         try:
-            api.request_diagnosis(run_id, values)
+            api.request_diagnosis(run_id, values, kind)
         except InferScopeError as exc:
             st.error(str(exc))
         else:
             st.rerun()
     if latest is None:
-        st.caption(f"Run {run_id} has not been diagnosed yet.")
-        return
+        st.caption(f"Run {run_id} has not been diagnosed this way yet.")
+        return None
     if busy:
         st.progress(min(1.0, latest.progress), text=f"diagnosis {latest.id}: {latest.status}"
                     + (f" · {latest.stage}" if latest.stage else ""))
-        return
+        return None
     if latest.status != "done":
         st.error(f"Diagnosis {latest.id} {latest.status}: {latest.error}")
-        return
-    show_diagnosis(latest)
+        return None
+    return latest
 
 
-def show_diagnosis(diagnosis) -> None:
+# -- where the accuracy went ---------------------------------------------------------------------------------
+def sensitivity_panel(run_id: int, values: dict) -> None:
+    diagnosis = latest_done(run_id, "sensitivity", values, "Diagnose", "diagnose")
+    if diagnosis is not None:
+        show_sensitivity(diagnosis)
+
+
+def show_sensitivity(diagnosis) -> None:
     summary, nodes = diagnosis.summary, diagnosis.nodes
     words = "top-1" if summary["metric"] == "top1" else "agreement with FP32"
     st.success(f"Diagnosis {diagnosis.id}: {words} {summary['int8']:.2f}% in INT8 against {summary['float']:.2f}% in "
@@ -69,21 +76,23 @@ def show_diagnosis(diagnosis) -> None:
                                   customdata=[[n["op_type"], n["noise_added_pct"]] for n in tried],
                                   hovertemplate="%{y} (%{customdata[0]})<br>recovers %{x:+.2f} points<br>adds "
                                                 "%{customdata[1]:.3g}% noise<extra></extra>"))
-        figure.update_layout(xaxis_title=f"{words} recovered with this node alone in float (points)", height=120 +
-                             28 * len(tried), yaxis=dict(autorange="reversed", title=None), margin=dict(t=20))
+        figure.update_layout(xaxis_title=f"{words} recovered with this node alone in float (points)",
+                             height=120 + 28 * len(tried), yaxis=dict(autorange="reversed", title=None),
+                             margin=dict(t=20))
         st.plotly_chart(figure, key="recovered_chart")
+    recovered = f"{words} recovered in float (points)"
     table = pd.DataFrame([{"node": n["node"], "op": n["op_type"], "SQNR (dB)": n["sqnr_db"],
-                           "noise added (% of signal)": n["noise_added_pct"],
-                           f"{words} recovered in float (points)": n["recovered"]} for n in nodes])
+                           "noise added (% of signal)": n["noise_added_pct"], recovered: n["recovered"]}
+                          for n in nodes])
     st.dataframe(table, hide_index=True, width="stretch", key="nodes_table", placeholder="not tried",
                  column_config={"SQNR (dB)": st.column_config.NumberColumn(format="%.1f"),
                                 "noise added (% of signal)": st.column_config.NumberColumn(format="%.3g"),
-                                f"{words} recovered in float (points)":
-                                    st.column_config.NumberColumn(format="%+.2f")})
+                                recovered: st.column_config.NumberColumn(format="%+.2f")})
     helpful = diagnosis.most_sensitive(len(nodes))
     if not helpful:
         st.info("No node recovers accuracy on its own in float: the loss is spread over the model (try "
-                "calibration_method=Percentile or Entropy, or per_channel) rather than in one layer.")
+                "calibration_method=Percentile or Entropy, per_channel, or accuracy-aware max_drop) rather than in "
+                "one layer.")
         return
     left, right = st.columns([1, 3])
     count = left.number_input("Nodes to keep in float", min_value=1, max_value=len(helpful),
@@ -99,5 +108,61 @@ def show_diagnosis(diagnosis) -> None:
             st.success(f"Queued run #{new_id} (from run {diagnosis.run_id}).")
 
 
-active = any(d.status in ACTIVE_STATUSES for d in api.diagnoses(run.id))
-st.fragment(diagnosis_panel, run_every=2.0 if active else None)(run.id, values)
+# -- where the time went -------------------------------------------------------------------------------------
+def profile_panel(run_id: int, values: dict) -> None:
+    diagnosis = latest_done(run_id, "profile", values, "Profile", "profile")
+    if diagnosis is not None:
+        show_profile(diagnosis)
+
+
+def show_profile(diagnosis) -> None:
+    s = diagnosis.summary
+    st.success(f"Profile {diagnosis.id} ({s['engine']}, batch {s['batch']}, {s['calls']} calls): the operators take "
+               f"{s['operators_ms_per_call']:.3f} ms of {s['wall_ms_per_call']:.3f} ms per call"
+               + (f"; {s['int8_share_pct']:.0f}% of it in INT8, {s['float_share_pct']:.0f}% in float, "
+                  f"{s['conversion_share_pct']:.0f}% in Q/DQ/Cast, {s['layout_share_pct']:.0f}% moving data"
+                  if s["quantized"] else "") + ".")
+    for finding in profile_advice(s):
+        st.warning(f"{finding.figure}: {finding.advice}.")
+    types = s["op_types"][:20]
+    figure = go.Figure(go.Bar(x=[t["ms_per_call"] for t in types], y=[t["op_type"] for t in types], orientation="h",
+                              marker_color=[PRECISION_COLOURS.get(t["precision"], "#6b7280") for t in types],
+                              customdata=[[t["precision"], t["share_pct"]] for t in types],
+                              hovertemplate="%{y}: %{x:.4f} ms per call (%{customdata[1]:.1f}%), "
+                                            "%{customdata[0]}<extra></extra>"))
+    figure.update_layout(xaxis_title="time per call (ms), by operator type", height=120 + 26 * len(types),
+                         yaxis=dict(autorange="reversed", title=None), margin=dict(t=20))
+    st.plotly_chart(figure, key="profile_chart")
+    st.caption("Colour: green runs in INT8, blue in float, red converts (QuantizeLinear/DequantizeLinear/Cast), grey "
+               "moves data (layout changes).")
+    st.dataframe(pd.DataFrame(diagnosis.nodes), hide_index=True, width="stretch", key="profile_nodes",
+                 column_config={"ms_per_call": st.column_config.NumberColumn("ms per call", format="%.4f"),
+                                "share_pct": st.column_config.NumberColumn("share %", format="%.1f")})
+
+
+accuracy_tab, time_tab = st.tabs(["Where the accuracy went", "Where the time went"])
+with accuracy_tab:
+    int8 = [r for r in done if any(step["technique"] == "ort_static_int8" for step in r.recipe)]
+    if not int8:
+        st.info("This reads a done ONNX Runtime static INT8 run (e.g. onnx_export → ort_static_int8): queue one "
+                "on the **Run** page.")
+    else:
+        run = pick_run(int8, "diagnose_choice", "INT8 run")
+        st.caption("Each quantized node's output is compared with the FP32 model's on calibration images "
+                   "(onnxruntime's qdq_loss_debug): its SQNR and the quantization noise it adds. The nodes adding "
+                   "the most are then requantized one at a time with that node kept in float, and the accuracy each "
+                   "recovers is measured on the run's own subset. Runs in the worker.")
+        values = setting_inputs("diagnose", api.settings_fields("diagnose"), columns=2)
+        active = any(d.status in ACTIVE_STATUSES for d in api.diagnoses(run.id, "sensitivity"))
+        st.fragment(sensitivity_panel, run_every=2.0 if active else None)(run.id, values)
+with time_tab:
+    profiled = [r for r in done if r.engine in ("onnxruntime", "torch-eager")]
+    if not profiled:
+        st.info("This reads a done onnxruntime or eager PyTorch run.")
+    else:
+        run = pick_run(profiled, "profile_choice", "Run")
+        st.caption("The run's configuration is rebuilt as it was timed and called under onnxruntime's profiler (or "
+                   "torch.profiler): the time of every operator, by type and by node. Runs in the worker.")
+        values = setting_inputs("profile", api.settings_fields("profile"), columns=2)
+        active = any(d.status in ACTIVE_STATUSES for d in api.diagnoses(run.id, "profile"))
+        st.fragment(profile_panel, run_every=2.0 if active else None)(run.id, values)

@@ -1,8 +1,13 @@
-"""A diagnosis as a job: claimed by the worker (or run by the CLI), holding the machine while it rebuilds
-and scores, ended by the one lifecycle rule (`core.lifecycle`)."""
+"""A diagnosis as a job: claimed by the worker (or run by the CLI), holding the machine while it rebuilds,
+scores or profiles, ended by the one lifecycle rule (`core.lifecycle`)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from core.bench.machine import machine_lock
+from core.diagnose.profile import ProfileConfig, profile
 from core.diagnose.sensitivity import SensitivityConfig, analyse
 from core.lifecycle import StoredProgress, run_to_end
 from core.options import parse_options
@@ -11,15 +16,29 @@ from core.settings import Settings
 from core.store import DiagnosisRecord, RunStore
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """One kind of diagnosis: its settings and the function that computes it."""
+
+    config_cls: type
+    compute: Callable[..., dict[str, Any]]   # (run, settings, config, progress) -> {"nodes", "summary", ...}
+
+
+ANALYSES: dict[str, Analysis] = {"sensitivity": Analysis(SensitivityConfig, analyse),
+                                 "profile": Analysis(ProfileConfig, profile)}
+
+
 def diagnose(store: RunStore, diagnosis_id: int, settings: Settings, progress: Progress = no_progress) -> None:
     """Analyse the diagnosis's run and store what it found."""
     progress = fan_out(StoredProgress(lambda stage, fraction: store.set_diagnosis_progress(diagnosis_id, stage,
                                                                                       fraction)), progress)
     record = store.diagnosis(diagnosis_id)
-    config = parse_options(SensitivityConfig, record.config, what="diagnose")
-    with machine_lock(f"diagnosis {diagnosis_id}", progress):  # rebuilding and scoring would disturb a timing
-        found = analyse(store.get(record.run_id), settings, config, progress)
-    store.finish_diagnosis(diagnosis_id, found["nodes"], found["summary"])
+    analysis = ANALYSES[record.kind]
+    config = parse_options(analysis.config_cls, record.config, what=record.kind)
+    with machine_lock(f"diagnosis {diagnosis_id}", progress):  # rebuilding, scoring and profiling disturb a timing
+        found = analysis.compute(store.get(record.run_id), settings, config, progress)
+    summary = {**found["summary"], **({"op_types": found["op_types"]} if "op_types" in found else {})}
+    store.finish_diagnosis(diagnosis_id, found["nodes"], summary)
 
 
 def execute_diagnosis(store: RunStore, diagnosis_id: int, settings: Settings,

@@ -167,7 +167,7 @@ class ComparisonRecord:
 
 @dataclass(frozen=True)
 class DiagnosisRecord:
-    """Where an INT8 run's accuracy went: its nodes, most sensitive first, and a summary."""
+    """A diagnosis of one run: where its accuracy went (INT8 sensitivity) or where its time went (profile)."""
 
     id: int
     status: str
@@ -176,9 +176,10 @@ class DiagnosisRecord:
     stage: str | None
     progress: float
     run_id: int
+    kind: str                       # "sensitivity" (where the accuracy went) or "profile" (where the time went)
     config: dict[str, Any]
-    nodes: list[dict[str, Any]]     # NodeSensitivity fields
-    summary: dict[str, Any]         # metric, int8 and float accuracy, nodes quantized, images compared
+    nodes: list[dict[str, Any]]     # sensitivity: NodeSensitivity fields; profile: the slowest nodes
+    summary: dict[str, Any]         # sensitivity: accuracies, nodes, images; profile: shares, times, op types
     error: str | None
 
     def most_sensitive(self, count: int) -> list[str]:
@@ -188,6 +189,6 @@ class DiagnosisRecord:
 
     def to_json(self) -> dict[str, Any]:
         iso = lambda d: d.isoformat() if d else None  # noqa: E731
-        return {"id": self.id, "status": self.status, "run_id": self.run_id, "config": self.config,
+        return {"id": self.id, "status": self.status, "run_id": self.run_id, "kind": self.kind, "config": self.config,
                 "nodes": self.nodes, "summary": self.summary, "error": self.error,
                 "created_at": iso(self.created_at), "finished_at": iso(self.finished_at)}

@@ -353,13 +353,14 @@ class RunStore:
             return [_curve_record(session, row) for row in session.scalars(query).all()]
 
     # -- diagnoses (where an INT8 run's accuracy went) -------------------------------------------------------
-    def create_diagnosis(self, run_id: int, config: dict[str, Any]) -> int:
-        """Queue a diagnosis of a done run; returns its id."""
+    def create_diagnosis(self, run_id: int, config: dict[str, Any], kind: str = "sensitivity") -> int:
+        """Queue a diagnosis (`kind`: sensitivity or profile) of a done run; returns its id."""
         with self._session() as session:
             run = _row(session, RunRow, run_id)
             if run.status != "done":
                 raise InferScopeError(f"run {run_id} is {run.status}; a diagnosis reads a done run")
-            row = DiagnosisRow(created_at=now(), status="queued", progress=0.0, run_id=run_id, config=dict(config))
+            row = DiagnosisRow(created_at=now(), status="queued", progress=0.0, run_id=run_id, kind=kind,
+                               config=dict(config))
             session.add(row)
             session.flush()
             return row.id
@@ -394,11 +395,13 @@ class RunStore:
         with self._session() as session:
             return _diagnosis_record(_row(session, DiagnosisRow, diagnosis_id))
 
-    def diagnoses(self, run_id: int | None = None) -> list[DiagnosisRecord]:
-        """Diagnoses (of `run_id`), oldest first."""
+    def diagnoses(self, run_id: int | None = None, kind: str | None = None) -> list[DiagnosisRecord]:
+        """Diagnoses (of `run_id`, of `kind`), oldest first."""
         query = select(DiagnosisRow).order_by(DiagnosisRow.id)
         if run_id is not None:
             query = query.where(DiagnosisRow.run_id == run_id)
+        if kind is not None:
+            query = query.where(DiagnosisRow.kind == kind)
         with self._session() as session:
             return [_diagnosis_record(row) for row in session.scalars(query).all()]
 
@@ -668,7 +671,8 @@ def _end_job(session: Session, table: type[CurveRow] | type[ExplorationRow], row
 
 def _diagnosis_record(row: DiagnosisRow) -> DiagnosisRecord:
     return DiagnosisRecord(id=row.id, status=row.status, created_at=row.created_at, finished_at=row.finished_at,
-                           stage=row.stage, progress=row.progress or 0.0, run_id=row.run_id, config=row.config or {},
+                           stage=row.stage, progress=row.progress or 0.0, run_id=row.run_id, kind=row.kind,
+                           config=row.config or {},
                            nodes=list(row.nodes or []), summary=dict(row.summary or {}), error=row.error)
 
 

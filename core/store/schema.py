@@ -230,8 +230,9 @@ class DiagnosisRow(Base):
     stage: Mapped[str | None] = mapped_column(String(120))
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32), default="sensitivity")  # sensitivity or profile
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    nodes: Mapped[list[Any] | None] = mapped_column(JSON)      # NodeSensitivity fields, most sensitive first
+    nodes: Mapped[list[Any] | None] = mapped_column(JSON)      # per node: sensitivity or time, most first
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -9,7 +9,7 @@ def seed_diagnosis(store, run_id, recovered=(12.0, 0.4, -0.1)):
               "noise_added_pct": 30.0 / (k + 1), "recovered": r} for k, r in enumerate(recovered)]
     nodes.append({"node": "node_untried", "op_type": "Conv", "sqnr_db": 40.0, "noise_added_pct": 0.01,
                   "recovered": None})
-    diagnosis_id = store.create_diagnosis(run_id, {"candidates": len(recovered), "images": 64})
+    diagnosis_id = store.create_diagnosis(run_id, {"candidates": len(recovered), "images": 64}, "sensitivity")
     store.start_diagnosis(diagnosis_id)
     store.finish_diagnosis(diagnosis_id, nodes, {"metric": "top1", "int8": 78.0, "float": 91.0,
                                                  "quantized_nodes": 4, "images_compared": 64})
@@ -25,7 +25,31 @@ def int8_run(api):
 def test_without_an_int8_run_it_says_what_to_queue(app_page, api):
     seed_runs(api.store, 1, models=("resnet8",))
     at = app_page("diagnose")
-    assert "ONNX Runtime static INT8 run" in at.info[0].value
+    assert "ONNX Runtime static INT8 run" in at.info[0].value and not at.exception
+
+
+def test_a_profile_shows_time_by_operator_type_with_its_precision_and_the_doctor(app_page, api):
+    run_id = int8_run(api)
+    diagnosis_id = api.store.create_diagnosis(run_id, {"calls": 100}, "profile")
+    api.store.start_diagnosis(diagnosis_id)
+    types = [{"op_type": "QLinearConv", "precision": "int8", "ms_per_call": 0.2, "share_pct": 20.0},
+             {"op_type": "Conv", "precision": "float", "ms_per_call": 0.6, "share_pct": 60.0},
+             {"op_type": "DequantizeLinear", "precision": "conversion", "ms_per_call": 0.2, "share_pct": 20.0}]
+    api.store.finish_diagnosis(diagnosis_id, [{"node": "conv_1", "op_type": "Conv", "ms_per_call": 0.6,
+                                               "share_pct": 60.0}],
+                               {"engine": "onnx", "calls": 100, "batch": 1, "operators_ms_per_call": 1.0,
+                                "wall_ms_per_call": 1.1, "quantized": True, "float_share_pct": 60.0,
+                                "conversion_share_pct": 20.0, "int8_share_pct": 20.0, "layout_share_pct": 0.0,
+                                "op_types": types})
+    at = app_page("diagnose")
+    at.selectbox(key="profile_choice").set_value(run_id).run()
+    assert any("the operators take 1.000 ms of 1.100 ms per call; 20% of it in INT8, 60% in float" in s.value
+               for s in at.success)
+    warnings = " ".join(w.value for w in at.warning)
+    assert "60% of the operator time is in operators still in float" in warnings and "left unfused" in warnings
+    chart = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "by operator type" in c.proto.spec)
+    assert chart["data"][0]["y"] == ["QLinearConv", "Conv", "DequantizeLinear"]
+    assert chart["data"][0]["marker"]["color"] == ["#16a34a", "#2563eb", "#dc2626"]
 
 
 def test_a_diagnosis_is_queued_for_the_worker(app_page, api):

@@ -7,6 +7,7 @@ from tests.conftest import FAST_TIMING
 from tests.helpers import HEAD, sensitive_model
 from tests.seed import seed_runs
 
+
 def test_only_a_done_static_int8_run_is_diagnosed(api):
     ids = seed_runs(api.store, 4, models=("resnet8",))
     fp32 = api.run(ids[0])

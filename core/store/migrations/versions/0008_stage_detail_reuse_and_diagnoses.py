@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("stage", sa.String(120)),
         sa.Column("progress", sa.Float(), nullable=False),
         sa.Column("run_id", sa.Integer(), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("config", sa.JSON(), nullable=False),
         sa.Column("nodes", sa.JSON()),
         sa.Column("summary", sa.JSON()),
