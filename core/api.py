@@ -441,6 +441,16 @@ class InferScope:
     def diagnoses(self, run_id: int | None = None, kind: str | None = None) -> list[DiagnosisRecord]:
         return self.store.diagnoses(run_id, kind)
 
+    def report(self, run_ids: Sequence[int]) -> str:
+        """One self-contained HTML report of these runs (chart, comparison, diagnoses, environments)."""
+        from core.report import report_html
+
+        runs = [self.run(i) for i in dict.fromkeys(run_ids)]
+        if not any(r.status == "done" for r in runs):
+            raise InferScopeError("a report needs at least one done run; "
+                                  + ", ".join(f"run {r.id} is {r.status}" for r in runs))
+        return report_html(runs, self.store.diagnoses())
+
     def queue_keep_float(self, diagnosis_id: int, count: int) -> int:
         """Queue the diagnosed run again with its `count` most sensitive nodes kept in float (linked to it as
         its parent); returns the new run's id."""

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.errors import (
+    ConfigError,
     InferScopeError,
     MeasurementError,
     NotFoundError,
@@ -410,6 +411,21 @@ def cmd_profile(args) -> int:
     return 0 if record.status == "done" else EXIT_FAILED
 
 
+def cmd_report(args) -> int:
+    from pathlib import Path
+
+    path = Path(args.output)
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder; give a file name, e.g. {path / 'report.html'}")
+    text = _api().report(args.run_ids)
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise StoreError(f"cannot write {path}: {exc.strerror}") from None
+    print(f"wrote {path} ({len(text) / 1e6:.1f} MB, readable offline)")
+    return 0
+
+
 def cmd_prepare(args) -> int:
     from core.progress import TqdmProgress
 
@@ -513,6 +529,11 @@ def parser() -> argparse.ArgumentParser:
     add_arguments(p, SETTINGS["profile"])
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_profile)
+    p = sub.add_parser("report", help="one self-contained HTML file about some runs: chart, comparison, diagnoses, "
+                                      "environments")
+    p.add_argument("run_ids", type=int, nargs="+", metavar="RUN_ID")
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=cmd_report)
     p = sub.add_parser("prepare", help="build a model now (train and cache a local one): its first run starts at once")
     p.add_argument("--model", default=DEFAULT_MODEL, help="model name[:key=value,...] (default %(default)s)")
     p.set_defaults(func=cmd_prepare)

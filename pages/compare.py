@@ -48,6 +48,11 @@ if advice:
         for run, finding in advice:
             st.markdown(f"**Run {run.id}** — {finding['figure']}: {finding['advice']}")
 
+st.download_button("Download a report (HTML, readable offline)", lambda: api.report(chosen),
+                   file_name=f"inferscope-runs-{'-'.join(map(str, chosen))}.html", mime="text/html",
+                   key="report", help="the chart, these metrics and settings, the doctor's notes, the runs' latest "
+                                      "diagnoses and environments in one file")
+
 st.subheader("Paired re-measurement")
 st.caption("Runs measured at different times differ by as much as the machine drifts. This rebuilds the chosen runs "
            "in one process and times them in interleaved rounds, so drift hits all of them alike: each run's speed "

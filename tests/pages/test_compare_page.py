@@ -46,6 +46,7 @@ def test_side_by_side_with_deltas_diff_and_distributions(app_page, api):
     for _, row in diff.iterrows():  # only fields whose values differ are listed
         assert len(set(row.values)) > 1
     assert at.get("plotly_chart")
+    assert any(b.proto.label.startswith("Download a report (HTML") for b in at.get("download_button"))
     at.segmented_control(key="dist_kind").set_value("Histogram").run()
     assert not at.exception
     at.checkbox(key="only_diff").uncheck().run()
