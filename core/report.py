@@ -16,8 +16,8 @@ from core import views
 from core.store import DiagnosisRecord, RunRecord
 
 STYLE = """body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#111827}
-table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.85rem}td,th{border:1px solid #e5e7eb;padding:.2rem .5rem;
-text-align:right}th{background:#f9fafb}td:first-child,th:first-child{text-align:left}h2{margin-top:2rem}
+table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.85rem}
+td,th{border:1px solid #e5e7eb;padding:.2rem .5rem;text-align:right}th{background:#f9fafb}td:first-child,th:first-child{text-align:left}h2{margin-top:2rem}
 .note{color:#4b5563;font-size:.9rem}pre{background:#f9fafb;padding:.5rem;font-size:.75rem;overflow:auto}"""
 
 
