@@ -12,7 +12,7 @@ from typing import Any
 
 from core import jobs, views
 from core.curve import CurveConfig, execute_curve
-from core.datasets import DATASETS
+from core.datasets import DATASETS, parse_dataset
 from core.diagnose import ANALYSES, ProfileConfig, SensitivityConfig, execute_diagnosis, int8_step
 from core.engine import execute
 from core.errors import ConfigError, InferScopeError, ModelError, RecipeError
@@ -440,6 +440,31 @@ class InferScope:
 
     def diagnoses(self, run_id: int | None = None, kind: str | None = None) -> list[DiagnosisRecord]:
         return self.store.diagnoses(run_id, kind)
+
+    def flips(self, run_id: int, reference_id: int, thumbnails: int = 24) -> dict[str, Any]:
+        """Where `run_id`'s top-1 differs from `reference_id`'s on their common subset: the flips, the change
+        of the confusion matrix, class names and the first `thumbnails` flipped images (uint8)."""
+        import numpy as np
+
+        from core.datasets.subset import evaluation_subset
+        from core.planning import SIZE_PROBE_SPEC
+
+        run, reference = self.run(run_id), self.run(reference_id)
+        if views.comparison_key(run) != views.comparison_key(reference):
+            raise InferScopeError(f"runs {run_id} and {reference_id} were scored on different images; flips compare "
+                                  "runs of the same model on the same subset")
+        ours, theirs = self.store.predictions(run_id), self.store.predictions(reference_id)
+        if ours is None or theirs is None:
+            missing = run_id if ours is None else reference_id
+            raise InferScopeError(f"run {missing} has no stored predictions (it ran before InferScope kept them); "
+                                  "run it again to see its flips")
+        entry, location = parse_dataset(run.dataset_spec)
+        dataset = entry.load(location, self.settings, SIZE_PROBE_SPEC)
+        subset = evaluation_subset(dataset, run.subset_size, run.subset_seed)
+        found = views.flips(theirs, ours, subset.labels, len(dataset.class_names))
+        picked = np.asarray(subset.indices)[found.indices[:thumbnails]]
+        return {"flips": found, "classes": list(dataset.class_names),
+                "images": subset.split.images(picked) if len(picked) else []}
 
     def report(self, run_ids: Sequence[int]) -> str:
         """One self-contained HTML report of these runs (chart, comparison, diagnoses, environments)."""

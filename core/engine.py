@@ -90,6 +90,7 @@ class Measurement:
     environment: dict[str, Any]
     engine: str
     noisy: bool = False  # the machine was busy with other work while this timed
+    predictions: list[int] | None = None  # top-1 class per subset image (flips against another run)
 
 
 @dataclass
@@ -181,7 +182,8 @@ def _measure_run(run: RunRecord, settings: Settings, progress: Progress) -> Meas
     environment["load"] = result.load
     noisy = noise_note(meter.result, settings.noisy_cpu_pct)
     notes = prepared.notes + _load_notes(result) + tail_notes(len(result.samples_ms)) + ([noisy] if noisy else [])
-    return Measurement(metrics, result.samples_ms, notes, environment, predictor.engine, noisy is not None)
+    return Measurement(metrics, result.samples_ms, notes, environment, predictor.engine, noisy is not None,
+                       logits.argmax(1).astype(int).tolist())
 
 
 def run_scenario(prepared: Prepared, predictor: Predictor, name: str, config: Any, progress: Progress = no_progress,
@@ -323,7 +325,8 @@ def execute(store: RunStore, run_id: int, settings: Settings, progress: Progress
         advice = [f.to_dict() for f in doctor.advise(measured, baseline)]
         store.finish(run_id, metrics=result.metrics, samples_ms=result.samples_ms, notes=result.notes,
                      environment=result.environment, fingerprint=env_mod.fingerprint(result.environment),
-                     engine=result.engine, extra={"noisy": result.noisy, "advice": advice})
+                     engine=result.engine, extra={"noisy": result.noisy, "advice": advice},
+                     predictions=result.predictions)
 
     run_to_end(lambda: measure_run(run, settings, report), finish,
                lambda status, error: store.end(run_id, status, error),

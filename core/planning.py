@@ -51,7 +51,7 @@ from core.store import ACTIVE_STATUSES, RunStore
 from core.techniques import TECHNIQUES
 
 # Dataset sizes do not depend on the input shape; this stands in for the model's during validation.
-_SIZE_PROBE_SPEC = InputSpec(1, 1, 1, (0.0,), (1.0,))
+SIZE_PROBE_SPEC = InputSpec(1, 1, 1, (0.0,), (1.0,))
 # Seconds per trial assumed before this model has any finished run to go by.
 DEFAULT_SECONDS_PER_RUN = 20.0
 
@@ -252,7 +252,7 @@ class Planner:
                                   "use device cpu")
         check_runtime(recipe.final_kind(start), runtime)
         entry, location = parse_dataset(request.dataset)
-        dataset = entry.load(location, self.settings, _SIZE_PROBE_SPEC)
+        dataset = entry.load(location, self.settings, SIZE_PROBE_SPEC)
         trained = not model.options.get("random_weights")
         check_compatible(model_name, label_space, classes or len(dataset.class_names), trained, dataset)
         subset = evaluation_subset(dataset, request.subset, request.seed)

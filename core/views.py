@@ -352,6 +352,36 @@ def _show(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+@dataclass(frozen=True)
+class Flips:
+    """Where a run's top-1 differs from a reference run's on the same images."""
+
+    indices: list[int]          # positions in the subset whose top-1 changed
+    truth: list[int | None]     # their true class (None without labels)
+    reference: list[int]        # the reference's top-1 there
+    run: list[int]              # the run's top-1 there
+    fixed: int                  # changed to the true class
+    broken: int                 # changed away from the true class
+    confusion_change: list[list[int]]  # run's confusion matrix less the reference's (rows: true, columns: predicted)
+
+
+def flips(reference: Sequence[int], run: Sequence[int], labels: Sequence[int] | None, classes: int) -> Flips:
+    """The images whose top-1 changed between two runs on the same subset, and the confusion matrix change."""
+    import numpy as np
+
+    ref, new = np.asarray(reference), np.asarray(run)
+    changed = np.flatnonzero(ref != new)
+    truth = None if labels is None else np.asarray(labels)
+    change = np.zeros((classes, classes), dtype=int)
+    if truth is not None:
+        np.add.at(change, (truth, new), 1)
+        np.add.at(change, (truth, ref), -1)
+    return Flips(changed.tolist(), [None] * len(changed) if truth is None else truth[changed].tolist(),
+                 ref[changed].tolist(), new[changed].tolist(),
+                 0 if truth is None else int(np.sum((new[changed] == truth[changed]))),
+                 0 if truth is None else int(np.sum((ref[changed] == truth[changed]))), change.tolist())
+
+
 def ecdf(samples: Sequence[float]) -> tuple[list[float], list[float]]:
     """Sorted samples and their cumulative share, for an ECDF plot."""
     ordered = sorted(samples)

@@ -102,6 +102,40 @@ styled = table.style.apply(lambda row: ["background-color: #fef3c7" if value != 
 st.caption(f"Highlighted: values that differ from the reference, run {reference.id}.")
 st.dataframe(styled, width="stretch", key="diff_table")
 
+st.subheader(f"Flips against run {reference.id}")
+same_images = [r for r in runs if r.id != reference.id and views.comparison_key(r) == views.comparison_key(reference)]
+if not same_images:
+    st.caption(f"No other chosen run was scored on run {reference.id}'s images.")
+else:
+    other = by_id[st.selectbox("Run", [r.id for r in same_images], format_func=label, key="flips_run")]
+    try:
+        found = api.flips(other.id, reference.id)
+    except InferScopeError as exc:
+        st.info(str(exc))
+    else:
+        flipped, classes = found["flips"], found["classes"]
+        name = lambda c: "?" if c is None else classes[c]  # noqa: E731
+        st.caption(f"{len(flipped.indices)} of {other.subset_size} images changed their top-1 between run "
+                   f"{reference.id} and run {other.id}"
+                   + (f": {flipped.fixed} to the true class, {flipped.broken} away from it" if flipped.truth
+                      and flipped.truth[0] is not None else "") + ".")
+        if found["images"]:
+            shown = len(found["images"])  # the first few of the flips
+            st.image(found["images"], width=72, caption=[
+                f"true {name(t)} · {name(a)} → {name(b)}" for t, a, b in
+                zip(flipped.truth[:shown], flipped.reference[:shown], flipped.run[:shown])])
+            if shown < len(flipped.indices):
+                st.caption(f"The first {shown} of {len(flipped.indices)}: true class · run {reference.id} → "
+                           f"run {other.id}.")
+        if any(v for row in flipped.confusion_change for v in row):
+            change = go.Figure(go.Heatmap(z=flipped.confusion_change, x=classes, y=classes, colorscale="RdBu",
+                                          zmid=0, hovertemplate="true %{y}, predicted %{x}: %{z:+d}<extra></extra>"))
+            change.update_layout(xaxis_title=f"predicted by run {other.id}", yaxis_title="true class", height=420,
+                                 yaxis_autorange="reversed", margin=dict(t=20),
+                                 title=dict(text=f"confusion matrix of run {other.id} less run {reference.id}'s",
+                                            font=dict(size=13)))
+            st.plotly_chart(change, key="confusion_change")
+
 st.subheader("Latency distribution")
 samples_by_run = {run.id: api.samples(run.id) for run in runs}
 left, right = st.columns([3, 1])

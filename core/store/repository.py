@@ -241,8 +241,9 @@ class RunStore:
             row.tags = sorted({t.strip() for t in tags if t.strip()})
 
     def finish(self, run_id: int, *, metrics: dict[str, Any], samples_ms: list[float], notes: list[str],
-               environment: dict[str, Any], fingerprint: str, engine: str, extra: dict[str, Any] | None = None) -> None:
-        """Store the metrics and mark the run done, in one transaction."""
+               environment: dict[str, Any], fingerprint: str, engine: str, extra: dict[str, Any] | None = None,
+               predictions: list[int] | None = None) -> None:
+        """Store the metrics (and the top-1 class per subset image) and mark the run done, in one transaction."""
         unknown = set(metrics) - set(METRIC_COLUMNS) - set(INT_METRIC_COLUMNS)
         if unknown:
             raise ValueError(f"unknown metric columns {sorted(unknown)}")
@@ -253,7 +254,7 @@ class RunStore:
                 setattr(row, key, value)
             row.notes, row.environment, row.env_fingerprint, row.engine = notes, environment, fingerprint, engine
             row.finished_at, row.stage, row.progress = now(), "done", 1.0
-            session.merge(LatencySamples(run_id=run_id, samples_ms=samples_ms))
+            session.merge(LatencySamples(run_id=run_id, samples_ms=samples_ms, predictions=predictions))
 
     def end(self, run_id: int, status: str, error: str | None, notes: list[str] | None = None) -> None:
         """Mark a run failed, cancelled or interrupted with the message a user can act on."""
@@ -573,6 +574,12 @@ class RunStore:
         with self._session() as session:
             row = session.get(LatencySamples, run_id)
             return list(row.samples_ms) if row else []
+
+    def predictions(self, run_id: int) -> list[int] | None:
+        """The run's top-1 class for each image of its subset, in subset order; None when not stored."""
+        with self._session() as session:
+            row = session.get(LatencySamples, run_id)
+            return list(row.predictions) if row is not None and row.predictions is not None else None
 
 
 _PLAIN_FIELDS = ("id", "status", "created_at", "started_at", "finished_at", "stage", "model", "model_source",

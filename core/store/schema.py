@@ -109,6 +109,7 @@ class LatencySamples(Base):
     __tablename__ = "latency_samples"
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     samples_ms: Mapped[list[Any]] = mapped_column(JSON)
+    predictions: Mapped[list[Any] | None] = mapped_column(JSON)  # since schema 8: top-1 class per subset image
 
 
 class CurveRow(Base):

@@ -89,3 +89,18 @@ def test_an_unavailable_provider_is_refused_never_replaced(api, run_request):
     rows = {p["provider"]: p for p in api.provider_choices()}
     assert rows["CPUExecutionProvider"]["available"] and not rows["TensorrtExecutionProvider"]["available"]
     assert rows["TensorrtExecutionProvider"]["reason"]
+
+
+def test_flips_of_two_real_runs_show_the_changed_images(api, run_request):
+    base = api.execute(api.submit(run_request()))
+    int8 = api.execute(api.submit(run_request("onnx_export", "ort_static_int8")))
+    assert len(api.store.predictions(base.id)) == base.subset_size
+    found = api.flips(int8.id, base.id)
+    flipped = found["flips"]
+    agreement = 100.0 * (1 - len(flipped.indices) / base.subset_size)
+    assert agreement == pytest.approx(int8.metrics["agreement"])  # the same images the run's agreement counted
+    assert len(found["classes"]) == 10 and len(found["images"]) == min(24, len(flipped.indices))
+    assert all(image.shape == (28, 28) for image in found["images"])
+    other = api.execute(api.submit(run_request(subset=100)))
+    with pytest.raises(InferScopeError, match="scored on different images"):
+        api.flips(other.id, base.id)

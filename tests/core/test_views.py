@@ -155,3 +155,12 @@ def test_settings_diff_reads_in_words(runs):
     assert not rows["batch"]["differs"]
     assert "environment › runtime settings › threads" in rows
     assert not any("." in field or "_" in field.split(" ")[0] for field in rows if field.startswith("environment"))
+
+
+def test_flips_count_fixed_and_broken_and_the_confusion_change():
+    reference, run, labels = [0, 1, 2, 1], [0, 2, 2, 1], [0, 2, 1, 1]
+    found = views.flips(reference, run, labels, 3)
+    assert found.indices == [1] and found.truth == [2] and (found.reference, found.run) == ([1], [2])
+    assert (found.fixed, found.broken) == (1, 0)
+    assert found.confusion_change[2] == [0, -1, 1]  # true 2: one more predicted 2, one fewer predicted 1
+    assert views.flips([1, 1], [1, 1], None, 3).indices == []

@@ -127,3 +127,20 @@ def test_settings_diff_highlights_only_the_cells_that_differ_from_the_reference(
     styles = element.proto.arrow_data.styler.styles
     highlighted = {(int(r), int(c)) for r, c in re.findall(r"row(\d+)_col(\d+)", styles)}
     assert expected and highlighted == expected
+
+
+def test_flips_show_the_changed_images_and_the_confusion_change(app_page, api):
+    ids = seed_runs(api.store, 4, models=("resnet8",))  # the variants differ from FP32 on 20 of 1000 images
+    at = app_page("compare")
+    at.multiselect(key="compare_runs").set_value([ids[0], ids[2]]).run()
+    ours, theirs = api.store.predictions(ids[2]), api.store.predictions(ids[0])
+    changed = sum(a != b for a, b in zip(ours, theirs))
+    assert changed > 0
+    caption = next(c.value for c in at.caption if "changed their top-1" in c.value)
+    assert caption.startswith(f"{changed} of 1000 images changed their top-1 between run {ids[0]} and run {ids[2]}")
+    images = at.get("image")
+    assert images and len(images[0].proto.imgs) == min(24, changed)
+    assert "true " in images[0].proto.imgs[0].caption and " → " in images[0].proto.imgs[0].caption
+    heatmap = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "confusion matrix" in c.proto.spec)
+    assert heatmap["data"][0]["type"] == "heatmap" and heatmap["data"][0]["zmid"] == 0
+    assert sum(map(sum, heatmap["data"][0]["z"])) == 0  # as many images leave a cell as enter another

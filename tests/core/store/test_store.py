@@ -120,6 +120,7 @@ def _downgrade(path, version: int) -> None:
             conn.execute("ALTER TABLE explorations DROP COLUMN reused_run_ids")
             conn.execute("ALTER TABLE runs DROP COLUMN parent_run_id")
             conn.execute("ALTER TABLE runs DROP COLUMN advice")
+            conn.execute("ALTER TABLE latency_samples DROP COLUMN predictions")
             conn.execute("DROP TABLE diagnoses")
         if version < 7:
             conn.execute("DROP TABLE comparisons")

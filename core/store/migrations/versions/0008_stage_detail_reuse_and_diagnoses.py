@@ -1,6 +1,6 @@
 """Schema 8: a job's stage may carry a detail ("train · epoch 2 of 6 · 1 min 10 s left": 120 characters);
 an exploration records the stored runs it reused as baselines; a run may name the run it was derived
-from and carries the doctor's findings; diagnoses (where an INT8 run's accuracy went) are stored.
+from and carries the doctor's findings and its top-1 class per image; diagnoses (where an INT8 run's accuracy went) are stored.
 
 Revision ID: 0008
 Revises: 0007
@@ -21,6 +21,7 @@ def upgrade() -> None:
     op.add_column("explorations", sa.Column("reused_run_ids", sa.JSON()))
     op.add_column("runs", sa.Column("parent_run_id", sa.Integer()))
     op.add_column("runs", sa.Column("advice", sa.JSON()))
+    op.add_column("latency_samples", sa.Column("predictions", sa.JSON()))
     op.create_table(
         "diagnoses",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
@@ -48,6 +49,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("diagnoses")
+    with op.batch_alter_table("latency_samples") as batch:
+        batch.drop_column("predictions")
     with op.batch_alter_table("runs") as batch:
         batch.drop_column("parent_run_id")
         batch.drop_column("advice")
