@@ -60,6 +60,11 @@ def accuracy_aware(float_path: Path, model_bytes: bytes, calibration: np.ndarray
                f"{value:.2f}")
     ctx.notes.append(f"ort_static_int8 accuracy-aware: FP32 {metric} {reference:.2f} on {len(images)} validation "
                      f"images; " + "; ".join(steps) + f" — {outcome}")
+    one_image = 100.0 / len(images)
+    if config.max_drop < one_image:  # the loop then chases single images, i.e. noise, at the cost of speed
+        ctx.notes.append(f"ort_static_int8 accuracy-aware: max_drop {config.max_drop:g} is less than one validation "
+                         f"image ({one_image:.2f} points): raise validation_size to at least "
+                         f"{int(100.0 / config.max_drop) + 1} or max_drop to {one_image:.2f}")
     return model_bytes
 
 
