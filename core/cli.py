@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from core import views
 from core.errors import (
     ConfigError,
     InferScopeError,
@@ -135,6 +136,11 @@ def _print_run(run: RunRecord, samples: list[float] | None = None) -> None:
         print(f"  note: {note}")
     for finding in run.advice:
         print(f"  doctor: {finding['figure']}: {finding['advice']}")
+    row = views.roofline_row(run) if run.status == "done" else None
+    if row is not None:
+        share = "" if row["share of peak %"] is None else f", {row['share of peak %']:.2g}% of"
+        print(f"  roofline: {row['achieved GOP/s']:.3g} GOP/s{share} this machine's {row['precision']} peak "
+              f"({row['peak GOP/s'] or 0:.0f} GOP/s)")
     if samples:
         print(f"  {len(samples)} samples (ms): {', '.join(f'{s:.3f}' for s in samples[:20])} ...")
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from core import doctor, views
 from core.bench import env as env_mod
+from core.bench import roofline
 from core.bench.accuracy import fidelity, top_k
 from core.bench.machine import ContentionMeter, machine_lock, noise_note
 from core.bench.memory import PeakMemory
@@ -28,7 +29,7 @@ from core.errors import InferScopeError
 from core.inputs import preprocess
 from core.lifecycle import StoredProgress, run_to_end
 from core.metrics import CATALOGUE, PERCENTILE_METRICS
-from core.models import ModelRequest, build_model
+from core.models import MODELS, ModelRequest, build_model
 from core.models.base import LoadedModel
 from core.options import format_spec, to_dict
 from core.progress import Progress, fan_out, no_progress
@@ -180,6 +181,9 @@ def _measure_run(run: RunRecord, settings: Settings, progress: Progress) -> Meas
                                       predictor.settings)
     environment["model"] = {k: v for k, v in prepared.model.options.items() if k not in run.model_options}
     environment["load"] = result.load
+    # Still holding the machine: the peaks are measured here the first time this environment is seen.
+    environment["peaks_gops"] = roofline.peaks(settings.models_dir / "machine", env_mod.fingerprint(environment))
+    environment["model_gflops"] = model_gflops(run, settings)
     noisy = noise_note(meter.result, settings.noisy_cpu_pct)
     notes = prepared.notes + _load_notes(result) + tail_notes(len(result.samples_ms)) + ([noisy] if noisy else [])
     return Measurement(metrics, result.samples_ms, notes, environment, predictor.engine, noisy is not None,
@@ -295,6 +299,13 @@ def validation_images(dataset: LoadedDataset, subset: Subset, calibration_size: 
     chosen = validation_subset(dataset, subset, calibration_size, size, subset.seed)
     labels = chosen.labels if dataset.has_labels and model.trained else None
     return load_images(chosen, model, no_progress, "validation data"), labels
+
+
+def model_gflops(run: RunRecord, settings: Settings) -> float | None:
+    """FLOPs per image of the run's model as registered (before any pruning), in GFLOP; None when unknown."""
+    if run.model_source == "onnx" or run.model not in MODELS:
+        return None
+    return MODELS.get(run.model).describe(settings).get("gflops")
 
 
 def _quality_metrics(logits: np.ndarray, reference: np.ndarray, labels: np.ndarray | None) -> dict[str, Any]:

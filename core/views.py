@@ -173,6 +173,21 @@ def metric_text(run: RunRecord, name: str) -> str:
     return text + (f" ({metric.format(low)}–{metric.format(high)})" if low is not None and high is not None else "")
 
 
+def roofline_row(run: RunRecord) -> dict[str, Any] | None:
+    """A run against this machine's peak for its precision: achieved GOP/s (its model's FLOPs per image
+    times images per second) and the share of the peak; None when the FLOPs or the peaks are unknown."""
+    from core.bench.roofline import achieved, precision_of
+
+    environment = run.environment or {}
+    precision, peaks = precision_of(run.recipe), environment.get("peaks_gops") or {}
+    found = achieved(environment.get("model_gflops"), run.metrics.get("throughput_ips"), peaks.get(precision))
+    if found is None or not peaks:
+        return None
+    rate, share = found
+    return {"run": run.id, "precision": precision, "achieved GOP/s": rate, "peak GOP/s": peaks.get(precision),
+            "share of peak %": share}
+
+
 def paired_rows(comparison) -> list[dict[str, Any]]:
     """A done comparison as table rows: run, median of block medians, speed against the reference, verdict."""
     noise = comparison.config.get("noise_pct", 2.0)

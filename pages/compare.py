@@ -42,6 +42,17 @@ metrics = pd.DataFrame(views.metric_deltas(runs, reference)).set_index("metric")
 st.dataframe(metrics, width="stretch", key="metrics_table", placeholder="–",
              column_config={c: st.column_config.NumberColumn(format="%.4g") for c in metrics.columns})
 
+roofline = [row for row in map(views.roofline_row, runs) if row is not None]
+if roofline:
+    with st.expander("Against this machine's peak (roofline)"):
+        st.caption("Achieved = the model's FLOPs per image × images per second; the peak is a square matrix product "
+                   "in that precision on all cores, measured once per environment. A small model is far from its "
+                   "peak: per-call overhead, not arithmetic, sets its speed.")
+        st.dataframe(pd.DataFrame(roofline), hide_index=True, width="stretch", key="roofline_table",
+                     column_config={"achieved GOP/s": st.column_config.NumberColumn(format="%.3g"),
+                                    "peak GOP/s": st.column_config.NumberColumn(format="%.0f"),
+                                    "share of peak %": st.column_config.NumberColumn(format="%.2g")})
+
 advice = [(run, finding) for run in runs for finding in run.advice]
 if advice:
     with st.expander(f"The doctor's notes ({len(advice)})", expanded=True):

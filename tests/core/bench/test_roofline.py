@@ -1,0 +1,35 @@
+"""The machine's peaks, measured once per environment, and a run's share of the peak for its precision."""
+import json
+
+import pytest
+
+from core import views
+from core.bench import roofline
+
+
+def test_peaks_are_measured_once_per_fingerprint_and_read_back(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(roofline, "measure_peaks", lambda: calls.append(1) or {"fp32": 100.0, "bf16": None,
+                                                                                "int8": 400.0})
+    first = roofline.peaks(tmp_path, "abc")
+    assert roofline.peaks(tmp_path, "abc") == first == {"fp32": 100.0, "bf16": None, "int8": 400.0}
+    assert len(calls) == 1 and json.loads((tmp_path / "peaks-abc.json").read_text()) == first
+    (tmp_path / "peaks-abc.json").write_text("{broken")
+    assert roofline.peaks(tmp_path, "abc") == first and len(calls) == 2  # a damaged file is measured again
+
+
+def test_a_short_real_measurement_orders_the_precisions_sensibly():
+    found = roofline.measure_peaks(size=256, seconds=0.05)
+    assert found["fp32"] > 0 and all(v is None or v > 0 for v in found.values())
+
+
+def test_a_run_is_set_against_the_peak_of_its_precision(api, run_request):
+    run = api.execute(api.submit(run_request("onnx_export", "ort_static_int8")))
+    row = views.roofline_row(run)
+    peaks = run.environment["peaks_gops"]
+    assert row["precision"] == "int8" and row["peak GOP/s"] == peaks["int8"]
+    expected = run.environment["model_gflops"] * run.metrics["throughput_ips"]
+    assert row["achieved GOP/s"] == pytest.approx(expected)
+    assert row["share of peak %"] == pytest.approx(100 * expected / peaks["int8"])
+    assert roofline.precision_of([{"technique": "bf16"}]) == "bf16"
+    assert roofline.precision_of([{"technique": "onnx_export"}, {"technique": "fp16"}]) == "fp32"
