@@ -1,13 +1,14 @@
 """The doctor: rule-based notes on a finished run, each with the figure that triggered it and what to try.
 
-Pure: a rule reads the run (its recipe, runtime, metrics and environment) and its FP32 baseline on
-the same model and images, and returns a `Finding` or None. The engine stores the findings on every
-run when it finishes (`RunRecord.advice`); Results, Compare and `python -m core show` print them.
+Pure: a rule reads the run (its recipe, runtime, metrics and environment) and the other done runs of
+the same model on the same images (its FP32 baseline among them), and returns a `Finding` or None.
+The engine stores the findings on every run when it finishes (`RunRecord.advice`); Results, Compare
+and `python -m core show` print them.
 A new rule is one function registered in RULES.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -35,7 +36,26 @@ class Finding:
         return asdict(self)
 
 
-Rule = Callable[[RunRecord, RunRecord | None], Finding | None]
+@dataclass(frozen=True)
+class Peers:
+    """What a rule may compare a run with: its FP32 baseline and the other done runs on the same images."""
+
+    baseline: RunRecord | None
+    runs: Sequence[RunRecord] = ()
+
+    def without(self, run: RunRecord, technique: str) -> RunRecord | None:
+        """The newest peer with the run's recipe less `technique` and the same runtime, else the baseline: what
+        that one step should be judged against (dynamic INT8 against ONNX Runtime FP32, not eager FP32)."""
+        recipe = [step for step in run.recipe if step["technique"] != technique]
+        runtime = {k: v for k, v in run.runtime.items() if k != "timing"}
+        for peer in reversed(self.runs):
+            if peer.id != run.id and [s["technique"] for s in peer.recipe] == [s["technique"] for s in recipe] \
+                    and {k: v for k, v in peer.runtime.items() if k != "timing"} == runtime:
+                return peer
+        return self.baseline
+
+
+Rule = Callable[[RunRecord, Peers], Finding | None]
 RULES: Registry[Rule] = Registry("doctor rule")
 
 
@@ -45,9 +65,10 @@ def rule(name: str) -> Callable[[Rule], Rule]:
     return register
 
 
-def advise(run: RunRecord, baseline: RunRecord | None) -> list[Finding]:
-    """Every rule's finding on a finished run (its FP32 baseline on the same images, when there is one)."""
-    found = (check(run, baseline) for _, check in RULES)
+def advise(run: RunRecord, baseline: RunRecord | None, runs: Sequence[RunRecord] = ()) -> list[Finding]:
+    """Every rule's finding on a finished run, given its FP32 baseline and the other done runs on its images."""
+    peers = Peers(baseline, runs)
+    found = (check(run, peers) for _, check in RULES)
     return [f for f in found if f is not None]
 
 
@@ -86,29 +107,31 @@ def profile_advice(summary: dict[str, Any]) -> list[Finding]:
 
 
 @rule("dynamic_int8_on_convolutions")
-def dynamic_int8_on_convolutions(run: RunRecord, baseline: RunRecord | None) -> Finding | None:
+def dynamic_int8_on_convolutions(run: RunRecord, peers: Peers) -> Finding | None:
     dynamic = [t for t in _techniques(run) if t in ("ort_dynamic_int8", "torch_dynamic_int8")]
-    speedup = _speedup(run, baseline)
+    before = peers.without(run, dynamic[0]) if dynamic else None
+    speedup = _speedup(run, before)
     if not dynamic or speedup is None or speedup >= NO_GAIN:
         return None
     return Finding("dynamic_int8_on_convolutions",
-                   f"{dynamic[0]} is {speedup:.2f}x the speed of FP32 run {baseline.id}",
+                   f"{dynamic[0]} is {speedup:.2f}x the speed of run {before.id} ({before.recipe_summary})",
                    "dynamic INT8 quantizes MatMul/Gemm only and this model's time is in its convolutions: try "
                    "onnx_export → ort_static_int8")
 
 
 @rule("unstructured_sparsity")
-def unstructured_sparsity(run: RunRecord, baseline: RunRecord | None) -> Finding | None:
-    speedup = _speedup(run, baseline)
+def unstructured_sparsity(run: RunRecord, peers: Peers) -> Finding | None:
+    before = peers.without(run, "unstructured_prune")
+    speedup = _speedup(run, before)
     if "unstructured_prune" not in _techniques(run) or speedup is None or speedup >= NO_GAIN:
         return None
-    return Finding("unstructured_sparsity", f"unstructured pruning is {speedup:.2f}x the speed of FP32 run "
-                                            f"{baseline.id}", "dense kernels multiply the zeros too: prune whole "
-                                                               "channels (structured_prune) to save time")
+    return Finding("unstructured_sparsity",
+                   f"unstructured pruning is {speedup:.2f}x the speed of run {before.id} ({before.recipe_summary})",
+                   "dense kernels multiply the zeros too: prune whole channels (structured_prune) to save time")
 
 
 @rule("fp16_on_cpu")
-def fp16_on_cpu(run: RunRecord, baseline: RunRecord | None) -> Finding | None:
+def fp16_on_cpu(run: RunRecord, peers: Peers) -> Finding | None:
     if "fp16" not in _techniques(run) or run.runtime.get("device", "cpu") != "cpu":
         return None
     return Finding("fp16_on_cpu", "FP16 on the CPU",
@@ -117,7 +140,7 @@ def fp16_on_cpu(run: RunRecord, baseline: RunRecord | None) -> Finding | None:
 
 
 @rule("threads_over_cores")
-def threads_over_cores(run: RunRecord, baseline: RunRecord | None) -> Finding | None:
+def threads_over_cores(run: RunRecord, peers: Peers) -> Finding | None:
     threads, cores = run.runtime.get("threads"), (run.environment or {}).get("logical_cores")
     if not threads or not cores or threads <= cores:
         return None
@@ -126,7 +149,7 @@ def threads_over_cores(run: RunRecord, baseline: RunRecord | None) -> Finding | 
 
 
 @rule("per_call_overhead")
-def per_call_overhead(run: RunRecord, baseline: RunRecord | None) -> Finding | None:
+def per_call_overhead(run: RunRecord, peers: Peers) -> Finding | None:
     p50 = run.metrics.get("latency_p50_ms")
     if (run.runtime.get("batch") or 1) != 1 or p50 is None or p50 >= OVERHEAD_CALL_MS or "cache" in _techniques(run):
         return None
@@ -136,7 +159,7 @@ def per_call_overhead(run: RunRecord, baseline: RunRecord | None) -> Finding | N
 
 
 @rule("noisy")
-def noisy(run: RunRecord, baseline: RunRecord | None) -> Finding | None:
+def noisy(run: RunRecord, peers: Peers) -> Finding | None:
     if not run.noisy:
         return None
     return Finding("noisy", f"other processes used {run.metrics.get('other_cpu_pct') or 0:.0f}% of a core while "

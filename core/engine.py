@@ -332,8 +332,9 @@ def execute(store: RunStore, run_id: int, settings: Settings, progress: Progress
 
     def finish(result: Measurement) -> None:
         measured = replace(run, metrics=result.metrics, environment=result.environment, noisy=result.noisy)
-        baseline = views.baselines(store.list_runs("done")).get(views.comparison_key(run))
-        advice = [f.to_dict() for f in doctor.advise(measured, baseline)]
+        peers = [r for r in store.list_runs("done") if views.comparison_key(r) == views.comparison_key(run)]
+        baseline = views.baselines(peers).get(views.comparison_key(run))
+        advice = [f.to_dict() for f in doctor.advise(measured, baseline, peers)]
         store.finish(run_id, metrics=result.metrics, samples_ms=result.samples_ms, notes=result.notes,
                      environment=result.environment, fingerprint=env_mod.fingerprint(result.environment),
                      engine=result.engine, extra={"noisy": result.noisy, "advice": advice},

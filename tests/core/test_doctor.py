@@ -65,3 +65,13 @@ def test_a_real_run_stores_its_findings(api, run_request):
     run = api.execute(api.submit(run_request("onnx_export", "fp16")))
     assert run.status == "done" and "fp16_on_cpu" in {f["rule"] for f in run.advice}
     assert api.run(run.id).advice == run.advice and run.to_json()["advice"] == run.advice
+
+
+def test_a_step_is_judged_against_the_same_recipe_without_it(pair):
+    """Dynamic INT8 after an ONNX export is compared with ONNX Runtime FP32, not with eager FP32."""
+    base, ort = pair  # ort: onnx_export, 4x faster than eager FP32
+    dynamic = replace(ort, id=100, recipe=steps("onnx_export", "ort_dynamic_int8"),
+                      metrics={**ort.metrics, "latency_p50_ms": 0.49})  # 4.1x eager, but 1.02x ORT FP32
+    assert "dynamic_int8_on_convolutions" not in fired(dynamic, base)  # against eager FP32 alone it looks fine
+    (finding,) = [f for f in doctor.advise(dynamic, base, [base, ort]) if f.rule == "dynamic_int8_on_convolutions"]
+    assert finding.figure == "ort_dynamic_int8 is 1.02x the speed of run 99 (onnx_export)"
