@@ -22,11 +22,13 @@ if not done:
     st.stop()
 
 
-def pick_run(runs, key: str, label: str):
-    """A run picker, newest first, each run labelled by what tells it apart."""
+def pick_run(runs, key: str, label: str, kind: str):
+    """A run picker, newest first, each run labelled by what tells it apart; it starts at the newest run
+    already diagnosed this way (its findings show at once), else the newest run."""
     labels, by_id = views.run_labels(runs), {r.id: r for r in runs}
     ids = list(reversed(by_id))
-    wanted = st.session_state.get("diagnose_run")
+    diagnosed = [d.run_id for d in api.diagnoses(kind=kind) if d.status == "done" and d.run_id in by_id]
+    wanted = st.session_state.get("diagnose_run") or max(diagnosed, default=None)
     return by_id[st.selectbox(label, ids, index=ids.index(wanted) if wanted in ids else 0, key=key,
                               format_func=lambda i: f"{i}: {labels[i]} · {views.metric_text(by_id[i], 'top1')} top-1")]
 
@@ -147,7 +149,7 @@ with accuracy_tab:
         st.info("This reads a done ONNX Runtime static INT8 run (e.g. onnx_export → ort_static_int8): queue one "
                 "on the **Run** page.")
     else:
-        run = pick_run(int8, "diagnose_choice", "INT8 run")
+        run = pick_run(int8, "diagnose_choice", "INT8 run", "sensitivity")
         st.caption("Each quantized node's output is compared with the FP32 model's on calibration images "
                    "(onnxruntime's qdq_loss_debug): its SQNR and the quantization noise it adds. The nodes adding "
                    "the most are then requantized one at a time with that node kept in float, and the accuracy each "
@@ -160,7 +162,7 @@ with time_tab:
     if not profiled:
         st.info("This reads a done onnxruntime or eager PyTorch run.")
     else:
-        run = pick_run(profiled, "profile_choice", "Run")
+        run = pick_run(profiled, "profile_choice", "Run", "profile")
         st.caption("The run's configuration is rebuilt as it was timed and called under onnxruntime's profiler (or "
                    "torch.profiler): the time of every operator, by type and by node. Runs in the worker.")
         values = setting_inputs("profile", api.settings_fields("profile"), columns=2)
