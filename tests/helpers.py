@@ -90,11 +90,15 @@ OUTLIER = 1000.0
 HEAD = "/11/Gemm"  # the classifier layer, as the TorchScript exporter names it
 
 
-def sensitive_model(settings, path):
-    """The trained tiny lenet5 with its classifier layer made deliberately sensitive: one input feature is
-    always 0 (the unit before it never fires), and the classifier's weights on it are an outlier (1000).
-    The float model computes exactly what it did; per-channel INT8 weights, whose one scale per output
-    row must now span 1000, round every other weight of the layer to nothing."""
+def sensitive_model(settings, path, outlier: str = "weights"):
+    """The trained tiny lenet5 made deliberately sensitive to INT8, computing exactly what it did in float.
+
+    `weights`: one input feature of the classifier is always 0 (the unit before it never fires) and the
+    classifier's weights on it are an outlier (1000): per-channel INT8 weights, whose one scale per output
+    row must span 1000, round every other weight of that layer to nothing. `activation`: channel 0 of the
+    second convolution is scaled up 1000x and the next layer's weights on it down as much, so one activation
+    scale must span an outlier range and every other channel rounds to nothing on its way through.
+    """
     import json
 
     import onnx
@@ -104,11 +108,17 @@ def sensitive_model(settings, path):
 
     model = build_model(parse_model("lenet5:epochs=1,train_limit=4096"), settings)
     module = model.artifact.module
-    hidden, head = module[9], module[11]
     with torch.no_grad():
-        hidden.weight[0] = 0.0
-        hidden.bias[0] = -1.0           # ReLU(-1) = 0: feature 0 of the head's input is always 0
-        head.weight[:, 0] = OUTLIER     # so these weights change nothing in float
+        if outlier == "weights":
+            hidden, head = module[9], module[11]
+            hidden.weight[0] = 0.0
+            hidden.bias[0] = -1.0           # ReLU(-1) = 0: feature 0 of the head's input is always 0
+            head.weight[:, 0] = OUTLIER     # so these weights change nothing in float
+        else:
+            conv, linear = module[3], module[7]
+            conv.weight[0] *= OUTLIER
+            conv.bias[0] *= OUTLIER         # ReLU and max-pooling commute with the scale
+            linear.weight[:, :25] /= OUTLIER  # flatten order: channel 0's 5x5 features come first
     torch.onnx.export(module.eval(), (torch.zeros(1, 1, 28, 28),), str(path), dynamo=False, input_names=["x"],
                       dynamic_axes={"x": {0: "n"}})
     proto = onnx.load(str(path))

@@ -24,6 +24,19 @@ def test_it_stops_at_the_target_with_the_sensitive_node_in_float(api, tmp_path):
     assert "all quantized:" in note and " ms)" in note  # each step with its accuracy and latency
 
 
+def test_an_activation_outlier_needs_several_nodes_and_the_loop_finds_them(api, tmp_path):
+    """No one node in float recovers an outlier activation range (every quantized consumer re-quantizes the
+    tensor); re-ranking after each move takes the loop to the layers that carry it."""
+    path = sensitive_model(api.settings, tmp_path / "activation.onnx", outlier="activation")
+    base, plain, aware = runs(api, path, (), [("ort_static_int8", {})],
+                              [("ort_static_int8", {"max_drop": 2.0, "validation_size": 200})])
+    assert base.metrics["top1"] - plain.metrics["top1"] > 10
+    assert base.metrics["top1"] - aware.metrics["top1"] < 3
+    (note,) = [n for n in aware.notes if "accuracy-aware" in n]
+    moved = int(note.rsplit("with ", 1)[1].split(" node")[0])
+    assert moved >= 2 and note.count("in float:") == moved
+
+
 def test_an_unreachable_target_is_said(api, tmp_path, monkeypatch):
     import core.techniques.accuracy_aware as aware_module
 
