@@ -16,7 +16,6 @@ if not done:
     st.stop()
 
 
-
 def follow_recommendation() -> None:
     """New recommendation settings: the run picker goes back to what they recommend."""
     st.session_state.pop("export_run", None)
