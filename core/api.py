@@ -165,9 +165,11 @@ class InferScope:
         return self.store.list_runs(statuses=FINAL_STATUSES, latest=count)
 
     def resume_queue(self) -> bool:
-        """After a restart: start a worker when runs or explorations wait and none is alive."""
-        if any(r.status == "queued" for r in self.runs()) or \
-                any(e.status == "queued" for e in self.store.explorations()):
+        """After a restart: start a worker when any job waits (a run, an exploration, a curve, a paired
+        re-measurement or a diagnosis) and none is alive."""
+        waiting = (self.store.list_runs("queued"), self.store.explorations(), self.store.curves(status="queued"),
+                   self.store.comparisons(), self.store.diagnoses())
+        if any(job.status == "queued" for jobs_of_a_kind in waiting for job in jobs_of_a_kind):
             return jobs.ensure_worker(self.settings)
         return False
 

@@ -70,6 +70,20 @@ def test_app_restart_with_jobs_queued_resumes_them(api, run_request, monkeypatch
     assert_consistent(restarted)
 
 
+def test_app_restart_with_only_a_diagnosis_queued_resumes_it(api, run_request, monkeypatch):
+    from core import jobs
+    from core.api import InferScope
+
+    run = api.execute(api.submit(run_request("onnx_export", "ort_static_int8")))
+    monkeypatch.setenv("INFERSCOPE_AUTOSTART_WORKER", "0")
+    diagnosis_id = InferScope().request_diagnosis(run.id, {"candidates": 1, "images": 8})
+    assert not jobs.worker_alive(api.settings)  # the app went away with nothing but a diagnosis queued
+    monkeypatch.setenv("INFERSCOPE_AUTOSTART_WORKER", "1")
+    restarted = InferScope()
+    assert restarted.resume_queue()
+    wait_for(lambda: restarted.store.diagnosis(diagnosis_id).status == "done", what="the queued diagnosis")
+
+
 @pytest.mark.parametrize("stage", ["ort_static_int8", "time"], ids=["during calibration", "during timing"])
 def test_cancel_mid_stage_stores_cancelled_and_the_next_run_works(api, run_request, stage):
     run_id = api.submit(run_request("onnx_export", "ort_static_int8:calibration_size=160",
