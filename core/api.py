@@ -13,7 +13,13 @@ from typing import Any
 from core import jobs, views
 from core.curve import CurveConfig, execute_curve
 from core.datasets import DATASETS, parse_dataset
-from core.diagnose import ANALYSES, ProfileConfig, SensitivityConfig, execute_diagnosis, int8_step
+from core.diagnose import (
+    ANALYSES,
+    ProfileConfig,
+    SensitivityConfig,
+    execute_diagnosis,
+    int8_step,
+)
 from core.engine import execute
 from core.errors import ConfigError, InferScopeError, ModelError, RecipeError
 from core.explore import ExploreSettings, Trial

@@ -70,7 +70,7 @@ def test_curve_is_plotted_with_saturation_and_the_rate_within_the_bound(app_page
     assert layout["yaxis"]["type"] == "log"
     assert low <= math.log10(min(plotted)) and high >= math.log10(max(plotted)) and high - low < 4
     at.number_input(key=f"curve_{ids[-1]}.latency_bound_ms").set_value(0.5).run()
-    assert "no measured rate keeps p99 under 0.5 ms" in [c.value for c in at.caption if c.value.startswith("Curve ")][0]
+    assert "no measured rate keeps p99 under 0.5 ms" in next(c.value for c in at.caption if c.value.startswith("Curve "))
 
 
 def test_measure_curve_queues_a_sweep_for_the_worker(app_page, api):
