@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import IO
 
 from core.curve import execute_curve
+from core.diagnose import execute_diagnosis
 from core.engine import execute
 from core.errors import RunCancelled
 from core.explore import Trial, execute_exploration
 from core.planning import Planner
 from core.progress import Progress, no_progress
-from core.diagnose import execute_diagnosis
 from core.remeasure import execute_comparison
 from core.settings import Settings
 from core.store import ExplorationRecord, RunStore

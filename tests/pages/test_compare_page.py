@@ -60,7 +60,7 @@ def test_curve_is_plotted_with_saturation_and_the_rate_within_the_bound(app_page
     seed_curve(api.store, ids[-1], capacity=400.0, bound_ms=5.0)
     at = app_page("compare")
     at.selectbox(key="curve_run").set_value(ids[-1]).run()
-    caption = [c.value for c in at.caption if c.value.startswith("Curve ")][0]
+    caption = next(c.value for c in at.caption if c.value.startswith("Curve "))
     assert "saturation at 392 requests/s" in caption and "keep p99 under 5 ms" in caption
     assert len(at.get("plotly_chart")) == 2
     curve = api.curves(ids[-1])[-1]
