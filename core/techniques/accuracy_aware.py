@@ -9,19 +9,19 @@ a target that cannot be reached.
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from core.bench.timing import time_block
 from core.diagnose.noise import node_noise
 from core.techniques.base import BuildContext
 
 # Activations compared to re-rank the nodes after each move (a sample of the calibration images).
 RANKING_IMAGES = 64
-TIMED_CALLS = 30
+BLOCK_MS, WARMUP_MS = 50.0, 10.0  # each step's latency: a short block, enough to rank the steps' cost
 
 
 def accuracy_aware(float_path: Path, model_bytes: bytes, calibration: np.ndarray, config: Any, ctx: BuildContext,
@@ -88,14 +88,8 @@ def _logits(model_bytes: bytes, images: np.ndarray, batch: int) -> np.ndarray:
 
 
 def _latency_ms(model_bytes: bytes, images: np.ndarray, batch: int) -> float:
-    """Median wall time of one call at the run's batch: a step's cost, not the run's measurement."""
+    """Median wall time of one call at the run's batch (core.bench's block timer): a step's cost, not the run's
+    measurement."""
     session = _session(model_bytes)
-    name = session.get_inputs()[0].name
-    feed = {name: images[:batch]}
-    session.run(None, feed)
-    times = []
-    for _ in range(TIMED_CALLS):
-        start = time.perf_counter()
-        session.run(None, feed)
-        times.append(time.perf_counter() - start)
-    return 1000.0 * float(np.median(times))
+    feed = {session.get_inputs()[0].name: images[:batch]}
+    return time_block(lambda native: session.run(None, native), [feed], BLOCK_MS, WARMUP_MS)
