@@ -139,6 +139,18 @@ def fp16_on_cpu(run: RunRecord, peers: Peers) -> Finding | None:
                    "CPU try ort_static_int8, or bf16 where the CPU has AVX512-BF16 or AMX")
 
 
+@rule("openvino_no_faster")
+def openvino_no_faster(run: RunRecord, peers: Peers) -> Finding | None:
+    before = peers.without(run, "openvino")
+    speedup = _speedup(run, before)
+    if "openvino" not in _techniques(run) or speedup is None or speedup >= NO_GAIN:
+        return None
+    return Finding("openvino_no_faster",
+                   f"OpenVINO is {speedup:.2f}x the speed of run {before.id} ({before.recipe_summary})",
+                   "at this model size and batch OpenVINO's per-call cost outweighs its kernels: keep the model in "
+                   "the other engine (drop the openvino step), or give OpenVINO bigger calls (a larger batch)")
+
+
 @rule("threads_over_cores")
 def threads_over_cores(run: RunRecord, peers: Peers) -> Finding | None:
     threads, cores = run.runtime.get("threads"), (run.environment or {}).get("logical_cores")

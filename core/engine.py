@@ -185,7 +185,8 @@ def _measure_run(run: RunRecord, settings: Settings, progress: Progress) -> Meas
     environment["peaks_gops"] = roofline.peaks(settings.models_dir / "machine", env_mod.fingerprint(environment))
     environment["model_gflops"] = model_gflops(run, settings)
     noisy = noise_note(meter.result, settings.noisy_cpu_pct)
-    notes = prepared.notes + _load_notes(result) + tail_notes(len(result.samples_ms)) + ([noisy] if noisy else [])
+    notes = (prepared.notes + list(predictor.notes) + _load_notes(result) + tail_notes(len(result.samples_ms))
+             + ([noisy] if noisy else []))
     return Measurement(metrics, result.samples_ms, notes, environment, predictor.engine, noisy is not None,
                        logits.argmax(1).astype(int).tolist())
 

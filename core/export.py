@@ -1,4 +1,5 @@
-"""Run -> one self-contained ONNX file with its recipe and metrics inside, verified by onnxruntime."""
+"""Run -> one self-contained ONNX file with its recipe and metrics inside, verified in the runtime it was measured in
+(onnxruntime, or OpenVINO for a run measured there)."""
 from __future__ import annotations
 
 import errno
@@ -7,6 +8,7 @@ import os
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +21,7 @@ from core.export_plan import EXPORT_STEP, ExportPlan, plan_export
 from core.models.onnx_file import METADATA_INPUT_SPEC, METADATA_LABEL_SPACE
 from core.progress import Progress, no_progress
 from core.recipe import RuntimeSettings, make_step
-from core.runtimes import make_predictor
+from core.runtimes import RUNTIMES, make_predictor
 from core.settings import Settings
 from core.store import RunRecord, RunStore
 
@@ -34,6 +36,7 @@ class ExportResult:
     stored: float
     measured: float
     notes: tuple[str, ...] = ()   # what the file does not carry (runtime choices of the run)
+    verified_with: str = "onnxruntime"  # the engine the file was scored in: the one the run was measured in
 
     @property
     def difference(self) -> float:
@@ -44,8 +47,11 @@ def _metadata(run: RunRecord, artifact: OnnxArtifact, input_spec, label_space: s
               plan: ExportPlan) -> dict[str, str]:
     metrics = {k: v for k, v in run.metrics.items() if v is not None}
     return {"inferscope.run_id": str(run.id), "inferscope.model": run.model, "inferscope.dataset": run.dataset,
-            "inferscope.not_carried": json.dumps(list(plan.notes)), "inferscope.recipe": json.dumps(run.recipe), "inferscope.runtime": json.dumps(run.runtime),
+            "inferscope.not_carried": json.dumps(list(plan.notes)), "inferscope.recipe": json.dumps(run.recipe),
+            "inferscope.runtime": json.dumps(run.runtime),
             "inferscope.session": json.dumps(artifact.session), "inferscope.metrics": json.dumps(metrics),
+            "inferscope.measured_with": json.dumps({"engine": run.engine, "device": run.runtime.get("device", "cpu"),
+                                                    "settings": (run.environment or {}).get("runtime_settings")}),
             "inferscope.environment": json.dumps(run.environment or {}),
             METADATA_INPUT_SPEC: json.dumps(input_spec.to_dict()), METADATA_LABEL_SPACE: label_space}
 
@@ -72,7 +78,8 @@ def _export(run: RunRecord, plan: ExportPlan, path: Path, settings: Settings, pr
     import onnx
 
     prepared = prepare_run(replace(run, recipe=list(plan.steps)), settings, progress)
-    artifact = prepared.artifact
+    runtime = RUNTIMES.get(prepared.artifact.kind)
+    artifact = runtime.exported(prepared.artifact)
     if artifact.kind == "torch":
         artifact = apply_steps(artifact, [make_step(EXPORT_STEP)], prepared.ctx)
     model = onnx.load_from_string(artifact.model_bytes)
@@ -85,13 +92,13 @@ def _export(run: RunRecord, plan: ExportPlan, path: Path, settings: Settings, pr
     partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
         partial.write_bytes(data)
-        result = _verify(run, partial, artifact.session, prepared, progress)
+        result = _verify(run, runtime.reopen(partial.read_bytes(), prepared.artifact), prepared, progress)
         os.replace(partial, path)
     except OSError as exc:  # a disk that filled up meanwhile: say so, leave nothing behind
         raise _write_error(path, exc) from None
     finally:
         partial.unlink(missing_ok=True)
-    return ExportResult(path, len(data), result[0], result[1], result[2], plan.notes)
+    return ExportResult(path, len(data), *result[:3], plan.notes, result[3])
 
 
 def check_output_path(path: Path, run_id: int) -> Path:
@@ -118,11 +125,12 @@ def _write_error(path: Path, exc: OSError) -> InferScopeError:
                            f"{advice.get(exc.errno, 'choose another output path')}, then export again")
 
 
-def _verify(run: RunRecord, file: Path, session: dict, prepared, progress: Progress) -> tuple[str, float, float]:
-    """Score the written file with onnxruntime on the run's subset and compare with the stored run."""
+def _verify(run: RunRecord, written: Any, prepared, progress: Progress) -> tuple[str, float, float, str]:
+    """Score the written file (`written`: it read back into the run's runtime) on the run's subset and compare
+    with the stored run."""
     batch = prepared.recipe.runtime.batch
     threads = prepared.recipe.runtime.threads
-    predictor = make_predictor(OnnxArtifact(file.read_bytes(), session), RuntimeSettings(threads=threads, batch=batch))
+    predictor = make_predictor(written, RuntimeSettings(threads=threads, batch=batch))
     logits = predict_all(predictor, prepared.images, batch, progress, "verify")
     if prepared.labels is not None and run.metrics.get("top1") is not None:
         metric, measured = "top1", top_k(logits, prepared.labels, 1).percent
@@ -132,4 +140,4 @@ def _verify(run: RunRecord, file: Path, session: dict, prepared, progress: Progr
     if not np.isfinite(measured) or abs(measured - stored) > TOLERANCE_POINTS:
         raise VerificationError(f"the exported file scores {metric} {measured:.2f}% but run {run.id} stored "
                                 f"{stored:.2f}% (tolerance {TOLERANCE_POINTS} points); the file was not written")
-    return metric, stored, measured
+    return metric, stored, measured, predictor.engine

@@ -87,13 +87,14 @@ if st.button("Build verified ONNX", type="primary", key="build", disabled=not pl
         else:
             status.update(label=f"Run {run_id} exported and verified", state="complete")
             st.session_state["exported"] = {"run_id": run_id, "path": str(result.path), "metric": result.metric,
-                                            "stored": result.stored, "measured": result.measured}
+                                            "stored": result.stored, "measured": result.measured,
+                                            "verified_with": result.verified_with}
 
 exported = st.session_state.get("exported")
 if exported and exported["run_id"] == run_id:
     path = Path(exported["path"])
     m1, m2, m3 = st.columns(3)
-    m1.metric(f"{exported['metric']} of the file (onnxruntime)", f"{exported['measured']:.2f}%",
+    m1.metric(f"{exported['metric']} of the file ({exported['verified_with']})", f"{exported['measured']:.2f}%",
               delta=f"{exported['measured'] - exported['stored']:+.2f} points vs the run")
     m2.metric(f"{exported['metric']} stored on run {run_id}", f"{exported['stored']:.2f}%")
     if path.is_file():

@@ -4,7 +4,8 @@ sampling, and whether its budget can learn anything at all.
 A small budget is easily wasted: re-measuring an FP32 baseline the store already has, or letting a
 sampler that knows nothing yet spend the few trials on long shots. So a baseline measured before, here,
 in the same configuration and on a quiet machine is reused (it costs no budget), and the configurations
-that transfer well to most CNNs on a CPU (ONNX Runtime in FP32, static INT8 per channel) go first.
+that transfer well to most CNNs on a CPU (ONNX Runtime in FP32, static INT8 per channel, NNCF INT8 in
+OpenVINO) go first.
 """
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ from core.store import RunRecord
 
 # Recipes measured right after the baselines, before any sampling, where the space has them: per start kind.
 SEED_RECIPES: dict[str, tuple[tuple[str, ...], ...]] = {
-    "torch": (("onnx_export",), ("onnx_export", "ort_static_int8:per_channel=true")),
-    "onnx": (("ort_static_int8:per_channel=true",),),
+    "torch": (("onnx_export",), ("onnx_export", "ort_static_int8:per_channel=true"),
+              ("onnx_export", "nncf_int8", "openvino")),
+    "onnx": (("ort_static_int8:per_channel=true",), ("nncf_int8", "openvino")),
 }
+SEEDS_IN_WORDS = "ONNX Runtime FP32 and static INT8, and NNCF INT8 in OpenVINO"
 # Sampled trials a budget needs beyond the baselines and seeds before the sampler has learnt anything.
 MIN_SAMPLED_TRIALS = 4
 # The fields that make a stored run the same measurement as a planned one (besides its environment).
@@ -99,8 +102,8 @@ class BudgetAdvice:
             text = f"{runs}: {trials} ({_count(self.reused, 'baseline')} reused from the store)"
         if not self.too_small:
             return text
-        return (f"{text}; {self.recommended} recommended: the first {self.seeds} trial(s) measure ONNX Runtime "
-                f"FP32 and static INT8, and the sampler needs {MIN_SAMPLED_TRIALS} more to learn anything")
+        return (f"{text}; {self.recommended} recommended: the first {self.seeds} trial(s) measure the seeds "
+                f"({SEEDS_IN_WORDS}) and the sampler needs {MIN_SAMPLED_TRIALS} more to learn anything")
 
 
 def _count(n: int, noun: str) -> str:

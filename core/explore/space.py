@@ -234,18 +234,21 @@ def _runtime_text(value: int | None) -> str:
     return "all" if value is None else str(value)
 
 
-# The default spaces: what a user of each kind of model would try first.
+# The default spaces: what a user of each kind of model would try first. The engine is an axis: `none`
+# leaves the model where its steps put it (eager torch, or onnxruntime after an export), `openvino` runs
+# it in OpenVINO Runtime (from the ONNX graph, or converted from torch).
 RECOVERY = "recovery=finetune,recovery_epochs=1,recovery_limit=10000"
 DEFAULT_TORCH_SPACE = SearchSpace(
     axes=(("prune", (NONE, f"structured_prune:ratio=0.25,{RECOVERY}", f"structured_prune:ratio=0.5,{RECOVERY}")),
           ("export", (NONE, "onnx_export")),
           ("quantize", (NONE, "torch_dynamic_int8", "ort_dynamic_int8", "ort_static_int8",
-                        "ort_static_int8:calibration_method=Percentile"))),
+                        "ort_static_int8:calibration_method=Percentile", "nncf_int8")),
+          ("engine", (NONE, "openvino"))),
     threads=(1, None), batch=(1,))
 DEFAULT_ONNX_SPACE = SearchSpace(
     axes=(("quantize", (NONE, "ort_dynamic_int8", "ort_static_int8", "ort_static_int8:calibration_method=Percentile",
-                        "fp16")),
-          ("session", (NONE, "ort:graph_optimization=basic"))),
+                        "nncf_int8", "fp16")),
+          ("engine", (NONE, "ort:graph_optimization=basic", "openvino"))),
     threads=(1, None), batch=(1,))
 
 

@@ -7,12 +7,13 @@ from core.artifacts import Artifact
 from core.registry import Registry
 from core.runtimes.base import Predictor, Runtime
 from core.runtimes.cache import CachedPredictor, ResponseCache
+from core.runtimes.openvino_runtime import OPENVINO_RUNTIME
 from core.runtimes.ort_runtime import ONNX_RUNTIME
 from core.runtimes.settings import RuntimeSettings
 from core.runtimes.torch_runtime import COMPILED_RUNTIME, TORCH_RUNTIME
 
 RUNTIMES: Registry[Runtime] = Registry("runtime")
-for _runtime in (TORCH_RUNTIME, COMPILED_RUNTIME, ONNX_RUNTIME):
+for _runtime in (TORCH_RUNTIME, COMPILED_RUNTIME, ONNX_RUNTIME, OPENVINO_RUNTIME):
     RUNTIMES.register(_runtime.kind, _runtime)
 
 

@@ -12,6 +12,7 @@ class Predictor(Protocol):
     engine: str                      # e.g. "torch-eager", "onnxruntime"
     provider: str                    # device or execution provider actually used
     settings: dict[str, Any]         # threads and other knobs, recorded on the run
+    notes: tuple[str, ...]           # what the device did not honour, stored on the run
 
     def prepare(self, batch: np.ndarray) -> Any:
         """Convert a float32 NCHW batch to the predictor's native input (done outside timing)."""
@@ -35,3 +36,14 @@ class Runtime:
     libraries: tuple[str, ...] = ()     # package versions recorded in every run's environment
     fingerprint_libraries: tuple[str, ...] = ()  # those whose version changes timings (in the fingerprint)
     check: Callable[[Any], None] = lambda runtime: None  # RecipeError before any work if the settings cannot run
+    # What an ONNX export writes for an artifact of this kind: an ONNX artifact, or a torch one to export.
+    exported: Callable[[Any], Any] = lambda artifact: artifact
+    # The written file's bytes and the run's artifact -> an artifact that runs the file as the run was measured
+    # (its runtime and settings), to verify the export. By default onnxruntime with the run's session settings.
+    reopen: Callable[[bytes, Any], Any] = lambda data, artifact: _onnx_in_onnxruntime(data, artifact)
+
+
+def _onnx_in_onnxruntime(data: bytes, artifact: Any) -> Any:
+    from core.artifacts import OnnxArtifact
+
+    return OnnxArtifact(data, session=dict(getattr(artifact, "session", {}) or {}))

@@ -66,7 +66,7 @@ class CachedPredictor:
 
     def __init__(self, inner: Predictor, cache: ResponseCache) -> None:
         self.inner, self.cache = inner, cache
-        self.engine, self.provider = inner.engine, inner.provider
+        self.engine, self.provider, self.notes = inner.engine, inner.provider, inner.notes
         self.settings = {**inner.settings, "response_cache_entries": cache.capacity}
 
     def prepare(self, batch: np.ndarray) -> Any:

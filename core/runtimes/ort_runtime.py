@@ -31,6 +31,7 @@ def session_options(session: dict[str, Any], threads: int):
 
 class OrtPredictor:
     engine = "onnxruntime"
+    notes: tuple[str, ...] = ()  # a provider that is not honoured is refused, not noted
 
     def __init__(self, artifact: OnnxArtifact, runtime: RuntimeSettings, threads: int) -> None:
         import onnxruntime as ort

@@ -11,7 +11,7 @@ ORT_PROVIDERS = ("CPUExecutionProvider", "CUDAExecutionProvider", "TensorrtExecu
 
 @dataclass(frozen=True)
 class RuntimeSettings:
-    threads: int | None = option(None, "intra-op threads for torch and onnxruntime; empty = all cores",
+    threads: int | None = option(None, "intra-op threads for torch, onnxruntime and OpenVINO; empty = all cores",
                                  minimum=1, maximum=256)
     batch: int = option(1, "images per inference call", minimum=1, maximum=4096)
     device: str = option("cpu", "where the model runs", choices=("cpu", "cuda"))

@@ -12,6 +12,8 @@ from core.runtimes.settings import RuntimeSettings
 
 
 class TorchPredictor:
+    notes: tuple[str, ...] = ()
+
     def __init__(self, artifact: TorchArtifact | CompiledArtifact, runtime: RuntimeSettings, threads: int) -> None:
         import torch
 

@@ -8,7 +8,9 @@ from core.techniques import (
     distill,
     dynamic_int8,
     fp32,
+    nncf_int8,
     onnx_export,
+    openvino,
     ort,
     ort_static_int8,
     precision,
@@ -19,11 +21,12 @@ from core.techniques.base import BuildContext, Technique
 
 TECHNIQUES: Registry[Technique] = Registry("technique")
 # Registration order is the canonical step order the Run page applies: shrink the model, change its
-# precision or layout, quantize or compile it in torch, or export it and transform the ONNX graph.
+# precision or layout, quantize or compile it in torch, or export it and transform the ONNX graph; then
+# choose the runtime that runs it (onnxruntime's session, or OpenVINO) and what serves in front.
 for _technique in (fp32.TECHNIQUE, pruning.STRUCTURED, pruning.UNSTRUCTURED, distill.TECHNIQUE, precision.BF16,
                    compile.CHANNELS_LAST, dynamic_int8.TORCH_DYNAMIC, pt2e_int8.TECHNIQUE, compile.TORCH_COMPILE,
                    onnx_export.TECHNIQUE, precision.FP16, dynamic_int8.ORT_DYNAMIC, ort_static_int8.TECHNIQUE,
-                   ort.TECHNIQUE, cache.TECHNIQUE):
+                   nncf_int8.TECHNIQUE, ort.TECHNIQUE, openvino.TECHNIQUE, cache.TECHNIQUE):
     TECHNIQUES.register(_technique.name, _technique)
 
 # Pairs that cannot share a recipe, with the reason shown to the user.
@@ -36,6 +39,14 @@ CONFLICTS: dict[frozenset[str], str] = {
     frozenset({"bf16", "torch_dynamic_int8"}): "dynamic INT8 quantizes a float32 model",
     frozenset({"bf16", "onnx_export"}): "onnxruntime's CPU provider lacks bfloat16 kernels; use fp16 after onnx_export",
     frozenset({"fp16", "bf16"}): "pick one half-precision format",
+    frozenset({"fp16", "nncf_int8"}): "INT8 quantization needs a float32 graph",
+    frozenset({"nncf_int8", "ort_static_int8"}): "a graph is quantized once",
+    frozenset({"nncf_int8", "ort_dynamic_int8"}): "a graph is quantized once",
+    frozenset({"torch_dynamic_int8", "openvino"}): "OpenVINO cannot convert torch's dynamic INT8 modules; quantize "
+                                                   "with nncf_int8 after onnx_export instead",
+    frozenset({"bf16", "openvino"}): "OpenVINO converts float32 modules; ask for openvino:precision=bf16 instead",
+    frozenset({"ort", "openvino"}): "ort sets up an onnxruntime session and openvino runs the model in OpenVINO "
+                                    "instead; pick one runtime",
 }
 
 __all__ = ["TECHNIQUES", "CONFLICTS", "Technique", "BuildContext"]

@@ -18,6 +18,7 @@ import numpy as np
 from core.bench.timing import time_block
 from core.diagnose.noise import node_noise
 from core.techniques.base import BuildContext
+from core.techniques.scoring import call_batch, cpu_session, onnx_logits
 
 # Activations compared to re-rank the nodes after each move (a sample of the calibration images).
 RANKING_IMAGES = 64
@@ -29,14 +30,14 @@ def accuracy_aware(float_path: Path, model_bytes: bytes, calibration: np.ndarray
     """The quantized model with the fewest nodes moved back to float that keeps the drop within `max_drop`."""
     images, labels = ctx.validation(config.calibration_size, config.validation_size)
     float_bytes = float_path.read_bytes()
-    batch = _call_batch(float_bytes, ctx.batch)
+    batch = call_batch(float_bytes, ctx.batch)
     usable = len(images) // batch * batch  # a model of fixed batch takes whole batches only
     images, labels = images[:usable], None if labels is None else labels[:usable]
     metric = "top-1" if labels is not None else "agreement with FP32"
-    truth = labels if labels is not None else _logits(float_bytes, images, batch).argmax(1)
+    truth = labels if labels is not None else onnx_logits(float_bytes, images, batch).argmax(1)
 
     def score(candidate: bytes) -> float:
-        return float(100.0 * np.mean(_logits(candidate, images, batch).argmax(1) == truth))
+        return float(100.0 * np.mean(onnx_logits(candidate, images, batch).argmax(1) == truth))
 
     reference = score(float_bytes)
     kept = list(config.keep_float or ())
@@ -68,28 +69,9 @@ def accuracy_aware(float_path: Path, model_bytes: bytes, calibration: np.ndarray
     return model_bytes
 
 
-def _session(model_bytes: bytes):
-    import onnxruntime as ort
-
-    return ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
-
-
-def _call_batch(model_bytes: bytes, batch: int) -> int:
-    """Images per call: the model's fixed batch, else the run's."""
-    fixed = _session(model_bytes).get_inputs()[0].shape[0]
-    return fixed if isinstance(fixed, int) and fixed > 0 else max(1, batch)
-
-
-def _logits(model_bytes: bytes, images: np.ndarray, batch: int) -> np.ndarray:
-    session = _session(model_bytes)
-    name = session.get_inputs()[0].name
-    return np.concatenate([session.run(None, {name: images[start:start + batch]})[0]
-                           for start in range(0, len(images), batch)])
-
-
 def _latency_ms(model_bytes: bytes, images: np.ndarray, batch: int) -> float:
     """Median wall time of one call at the run's batch (core.bench's block timer): a step's cost, not the run's
     measurement."""
-    session = _session(model_bytes)
+    session = cpu_session(model_bytes)
     feed = {session.get_inputs()[0].name: images[:batch]}
     return time_block(lambda native: session.run(None, native), [feed], BLOCK_MS, WARMUP_MS)

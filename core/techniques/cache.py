@@ -25,7 +25,7 @@ def apply(artifact: Artifact, config: CacheConfig, ctx: BuildContext) -> Artifac
 
 TECHNIQUE = Technique(
     name="cache", summary="response cache: LRU keyed by an input hash; hits skip the model",
-    config_cls=CacheConfig, accepts=frozenset({"torch", "compiled", "onnx"}), apply=apply, position="last",
+    config_cls=CacheConfig, accepts=frozenset({"torch", "compiled", "onnx", "openvino"}), apply=apply, position="last",
     recommendable=False,  # cache hits are not the model's speed
     export=lambda kind: ExportRule("runtime", "the response cache is a serving choice: the ONNX file holds the model "
                                    "only, and cache hits are not part of its speed"))

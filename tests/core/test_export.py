@@ -19,6 +19,20 @@ def test_export_writes_a_verified_file_with_metadata(api, run_request, tmp_path)
     assert any(n.op_type == "QuantizeLinear" for n in model.graph.node)
 
 
+def test_a_run_measured_in_openvino_exports_its_onnx_verified_in_openvino_with_its_settings(api, run_request,
+                                                                                          tmp_path):
+    run = api.execute(api.submit(run_request("onnx_export", "nncf_int8:calibration_size=32",
+                                             "openvino:performance_hint=throughput")))
+    assert run.status == "done", run.error
+    result = api.export(run.id, tmp_path / "openvino.onnx")
+    assert result.verified_with == "openvino" and abs(result.difference) <= 0.1
+    model = onnx.load(str(result.path))
+    assert any(n.op_type == "QuantizeLinear" for n in model.graph.node)
+    measured = json.loads({p.key: p.value for p in model.metadata_props}["inferscope.measured_with"])
+    assert measured["engine"] == "openvino" and measured["settings"]["performance_hint"] == "throughput"
+    assert measured["settings"] == run.environment["runtime_settings"]
+
+
 def test_export_of_an_eager_baseline_is_onnx_and_reusable_as_a_model(api, run_request, tmp_path):
     run = api.execute(api.submit(run_request()))
     path = api.export(run.id, tmp_path / "base.onnx").path

@@ -23,6 +23,8 @@ EXPORTED = {
     "ort_dynamic_int8": (("onnx_export", "ort_dynamic_int8"), None),
     "ort_static_int8": (("onnx_export", "ort_static_int8:calibration_size=32"), None),
     "ort": (("onnx_export", "ort:graph_optimization=basic"), "inferscope.session"),
+    "nncf_int8": (("onnx_export", "nncf_int8:calibration_size=32"), None),
+    "openvino": (("onnx_export", "openvino"), "inferscope.measured_with"),
     "cache": (("onnx_export", "cache:repeat_ratio=0.5"), "serving choice"),
 }
 # A run of each technique that has no faithful ONNX form: the recipe and the alternative offered.

@@ -13,17 +13,24 @@ SCENARIO_SPECS = {
 }
 
 
+# Every engine under every load: OpenVINO's infer requests are shared by the scenario's threads.
+ENGINES = {"onnxruntime": ("onnx_export",), "openvino": ("onnx_export", "openvino:performance_hint=throughput")}
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
 @pytest.mark.parametrize("name", sorted(SCENARIO_SPECS))
-def test_every_scenario_runs_and_records_its_load(api, run_request, name):
-    run = api.execute(api.submit(run_request("onnx_export", scenario=SCENARIO_SPECS[name])))
+def test_every_scenario_runs_and_records_its_load(api, run_request, name, engine):
+    run = api.execute(api.submit(run_request(*ENGINES[engine], scenario=SCENARIO_SPECS[name])))
     assert run.status == "done", run.error
+    assert run.engine == engine
     assert run.scenario == name and run.metrics["achieved_rate_rps"] > 0
     reported = [run.metrics[f"latency_{q}_ms"] for q in ("p50", "p90", "p99", "p999")]
     tails = [value for value in reported[1:] if value is not None]
     assert reported[0] is not None and tails == sorted(tails) and all(reported[0] <= v for v in tails)
     assert run.metrics["latency_p99_ms"] is None  # at most 100 requests: too few to support a p99
     load = run.environment["load"]
-    assert load["scenario"] == name and load["intra_op_threads"] >= 1 and load["inter_op_threads"] >= 1
+    assert load["scenario"] == name and load["intra_op_threads"] >= 1 and load["engine"] == engine
+    assert engine == "openvino" or load["inter_op_threads"] >= 1  # OpenVINO has no inter-op pool
     assert load["query_stream"]["seed"] == run.subset_seed
     if name == "server":
         assert run.scenario_config["rate"] == 200.0 and run.metrics["target_rate_rps"] == 200.0

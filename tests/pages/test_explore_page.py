@@ -83,7 +83,7 @@ def test_a_budget_too_small_to_learn_is_said_before_launch(app_page):
     at.segmented_control(key="x_unit").set_value("runs").run()
     at.number_input(key="x.budget_runs").set_value(4).run()
     warning = " ".join(w.value for w in at.warning)
-    assert "too small to learn much: 4 runs: 2 baselines + 2 trials; 8 recommended" in warning
+    assert "too small to learn much: 4 runs: 2 baselines + 2 trials; 9 recommended" in warning
     at.number_input(key="x.budget_runs").set_value(8).run()
     assert not [w for w in at.warning if "too small" in w.value]
     assert any(c.value == "Budget: 8 runs: 2 baselines + 6 trials." for c in at.caption)

@@ -85,3 +85,12 @@ def test_an_oversized_space_is_refused():
     axes = "\n".join(f"  a{i}: [none, fp16, channels_last, bf16, torch_dynamic_int8]" for i in range(8))
     with pytest.raises(InferScopeError, match="keep it under"):
         runnable(space_from_text(f"techniques:\n{axes}"), "torch")
+
+
+def test_the_engine_is_an_axis_of_the_default_spaces_and_openvino_nncf_is_a_seed():
+    from core.explore.seeding import seed_configurations
+
+    for space, start in ((DEFAULT_TORCH_SPACE, "torch"), (DEFAULT_ONNX_SPACE, "onnx")):
+        assert "openvino" in dict(space.axes)["engine"]
+        seeds = seed_configurations(runnable(space, start).runnable, start)
+        assert seeds[-1].techniques[-2:] == ("nncf_int8", "openvino") and seeds[-1].threads is None

@@ -5,7 +5,7 @@ from core.runtimes.cache import input_key
 
 
 class CountingPredictor:
-    engine, provider, settings = "counting", "cpu", {"threads": 1}
+    engine, provider, settings, notes = "counting", "cpu", {"threads": 1}, ()
 
     def __init__(self):
         self.calls = 0

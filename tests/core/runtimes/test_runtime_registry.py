@@ -12,7 +12,7 @@ from core.runtimes import RUNTIMES, Runtime, make_predictor
 class EchoPredictor:
     """Returns its input's first ten values as logits: enough to prove the registry routes to it."""
 
-    engine, provider = "echo", "cpu"
+    engine, provider, notes = "echo", "cpu", ()
 
     def __init__(self, artifact, runtime, threads):
         self.settings = {"threads": threads}

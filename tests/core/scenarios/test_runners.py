@@ -24,7 +24,7 @@ SERVICE_S = 0.004  # each call costs this much, plus per image a tenth of it
 class ServicePredictor:
     """Answers after a fixed service time (sleeping, so it does not compete for the 2 cores)."""
 
-    engine, provider = "test-service", "cpu"
+    engine, provider, notes = "test-service", "cpu", ()
 
     def __init__(self) -> None:
         self.settings = {"threads": 1}
