@@ -81,7 +81,7 @@ def main() -> int:
     print(f"\nREADME: {args.minutes:g}-minute exploration of {DEFAULT_MODEL} ({record.trials} trials, {plan.strategy}): "
           f"best within 1 point of FP32 is run {best.id} ({best.recipe_summary}), {speedup:.1f}x faster than the "
           f"fastest eager FP32 baseline ({threads} threads, p50 {base.metrics['latency_p50_ms']:.3f} ms) for "
-          f"{drop:+.2f} points of top-1 (target: >= 3x)")
+          f"{abs(drop):.2f} points {'less' if drop >= 0 else 'more'} top-1 (target: >= 3x)")
     return 0 if speedup >= 3.0 and drop <= 1.0 else 1
 
 

@@ -92,13 +92,14 @@ def _export(run: RunRecord, plan: ExportPlan, path: Path, settings: Settings, pr
     partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
         partial.write_bytes(data)
-        result = _verify(run, runtime.reopen(partial.read_bytes(), prepared.artifact), prepared, progress)
+        written = runtime.reopen(partial.read_bytes(), prepared.artifact)  # the file as written, not the bytes in memory
+        metric, stored, measured, engine = _verify(run, written, prepared, progress)
         os.replace(partial, path)
     except OSError as exc:  # a disk that filled up meanwhile: say so, leave nothing behind
         raise _write_error(path, exc) from None
     finally:
         partial.unlink(missing_ok=True)
-    return ExportResult(path, len(data), *result[:3], plan.notes, result[3])
+    return ExportResult(path, len(data), metric, stored, measured, plan.notes, engine)
 
 
 def check_output_path(path: Path, run_id: int) -> Path:
@@ -126,8 +127,8 @@ def _write_error(path: Path, exc: OSError) -> InferScopeError:
 
 
 def _verify(run: RunRecord, written: Any, prepared, progress: Progress) -> tuple[str, float, float, str]:
-    """Score the written file (`written`: it read back into the run's runtime) on the run's subset and compare
-    with the stored run."""
+    """Score the written file (`written`: its bytes read back into the run's runtime) on the run's subset and
+    compare with the stored run; returns the metric, the stored and measured values and the engine."""
     batch = prepared.recipe.runtime.batch
     threads = prepared.recipe.runtime.threads
     predictor = make_predictor(written, RuntimeSettings(threads=threads, batch=batch))

@@ -94,8 +94,10 @@ exported = st.session_state.get("exported")
 if exported and exported["run_id"] == run_id:
     path = Path(exported["path"])
     m1, m2, m3 = st.columns(3)
+    difference = exported["measured"] - exported["stored"]
     m1.metric(f"{exported['metric']} of the file ({exported['verified_with']})", f"{exported['measured']:.2f}%",
-              delta=f"{exported['measured'] - exported['stored']:+.2f} points vs the run")
+              delta=f"{difference:+.2f} points vs the run", delta_color="normal" if round(difference, 2) else "off",
+              delta_arrow="auto" if round(difference, 2) else "off")
     m2.metric(f"{exported['metric']} stored on run {run_id}", f"{exported['stored']:.2f}%")
     if path.is_file():
         m3.metric("file size", f"{path.stat().st_size / 1e6:.2f} MB")

@@ -92,8 +92,11 @@ def option_values(owner: str, fields: list[dict[str, Any]]) -> dict[str, tuple[A
         key = f"{owner}.{field['name']}"
         label, help_text = field["label"], _help(field)
         if field["choices"] or field["type"] == "bool":
-            options = field["choices"] or [True, False]
-            picked = tuple(st.multiselect(label, options, default=[field["default"]], key=key, help=help_text))
+            # An optional choice (e.g. OpenVINO's CPU pinning) may stay unset: None is one of its values.
+            options = ([None] if field["optional"] else []) + list(field["choices"] or [True, False])
+            unset = field["none_label"]
+            picked = tuple(st.multiselect(label, options, default=[field["default"]], key=key, help=help_text,
+                                          format_func=lambda v, unset=unset: unset if v is None else str(v)))
         else:
             text = st.text_input(label, value=_show(field["default"]), key=key,
                                  help=help_text + ". Several values: separate with commas.",

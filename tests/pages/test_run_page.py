@@ -74,6 +74,21 @@ def test_every_technique_gets_a_generated_form(app_page):
     assert at.text_input(key="structured_prune.ratio").value == "0.3"
     assert at.multiselect(key="structured_prune.importance").options == ["l1", "l2", "lamp", "random"]
     assert "1 FP32 baseline" in at.info[0].value
+    at.multiselect(key="techniques").set_value(TECHNIQUES.names()).run()  # an impossible recipe, every form shown
+    assert not at.exception and at.multiselect(key="openvino.cpu_pinning").value == [None]
+
+
+def test_an_optional_choice_can_stay_unset_or_form_a_grid_with_values(app_page, api):
+    at = app_page()
+    choose_tiny_model(at)
+    at.multiselect(key="techniques").set_value(["onnx_export", "openvino"]).run()
+    pinning = at.multiselect(key="openvino.cpu_pinning")
+    assert pinning.options[0] == "OpenVINO's default" and pinning.value == [None]
+    pinning.set_value([None, False]).run()
+    assert not at.exception and "3 run(s)" in at.info[0].value  # the two, and the FP32 baseline
+    at.button(key="submit").click().run()
+    configs = [r.recipe[1]["config"] for r in api.queue() if r.recipe]
+    assert sorted(str(c.get("cpu_pinning")) for c in configs) == ["False", "None"]
 
 
 def test_scenario_form_is_generated_and_its_options_form_a_grid(app_page, api):

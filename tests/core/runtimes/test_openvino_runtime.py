@@ -1,4 +1,5 @@
 """OpenVINO Runtime: a real compiled model, its settings read back, refusals, and calls from many threads."""
+import os
 import threading
 
 import numpy as np
@@ -104,3 +105,12 @@ def test_an_export_writes_the_onnx_source_and_reopens_it_in_openvino_with_the_ru
     reopened = runtime.reopen(source.model_bytes, artifact)
     assert reopened.kind == "openvino" and reopened.config == artifact.config
     assert make_predictor(reopened, RuntimeSettings(threads=1)).settings["streams"] == 1
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) >= 64, reason="the device may honour 64 streams on 64 cores")
+def test_a_setting_the_device_does_not_honour_is_a_note_on_the_predictor_and_the_run_records_what_it_used():
+    predictor = make_predictor(in_openvino(onnx_model(), streams=64), RuntimeSettings(threads=1))
+    used = predictor.settings["streams"]
+    assert used < 64
+    assert predictor.notes == (f"openvino: asked for NUM_STREAMS=64 but the device used {used}; the run was measured "
+                               f"with {used}",)
