@@ -78,8 +78,9 @@ def main() -> int:
     speedup = base.metrics["latency_p50_ms"] / best.metrics["latency_p50_ms"]
     drop = max(r.metrics["top1"] for r in eager) - best.metrics["top1"]
     threads = base.runtime.get("threads") or "all"
-    print(f"\nREADME: {args.minutes:g}-minute exploration of {DEFAULT_MODEL} ({record.trials} trials, {plan.strategy}): "
-          f"best within 1 point of FP32 is run {best.id} ({best.recipe_summary}), {speedup:.1f}x faster than the "
+    print(f"\nREADME: {args.minutes:g}-minute exploration of {DEFAULT_MODEL} ({record.trials} trials, "
+          f"{plan.strategy}): best within 1 point of FP32 is run {best.id} ({best.recipe_summary}), {speedup:.1f}x "
+          f"faster than the "
           f"fastest eager FP32 baseline ({threads} threads, p50 {base.metrics['latency_p50_ms']:.3f} ms) for "
           f"{abs(drop):.2f} points {'less' if drop >= 0 else 'more'} top-1 (target: >= 3x)")
     return 0 if speedup >= 3.0 and drop <= 1.0 else 1

@@ -92,7 +92,7 @@ def _export(run: RunRecord, plan: ExportPlan, path: Path, settings: Settings, pr
     partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
         partial.write_bytes(data)
-        written = runtime.reopen(partial.read_bytes(), prepared.artifact)  # the file as written, not the bytes in memory
+        written = runtime.reopen(partial.read_bytes(), prepared.artifact)  # the file on disk, not the bytes in memory
         metric, stored, measured, engine = _verify(run, written, prepared, progress)
         os.replace(partial, path)
     except OSError as exc:  # a disk that filled up meanwhile: say so, leave nothing behind
