@@ -106,27 +106,33 @@ def profile_advice(summary: dict[str, Any]) -> list[Finding]:
     return found
 
 
+def _no_gain(run: RunRecord, peers: Peers, technique: str) -> str | None:
+    """"1.02x the speed of run 7 (onnx_export)" when `technique` is in the run and buys less than NO_GAIN over the
+    same recipe without it; else None."""
+    before = peers.without(run, technique)
+    speedup = _speedup(run, before)
+    if technique not in _techniques(run) or speedup is None or speedup >= NO_GAIN:
+        return None
+    return f"{speedup:.2f}x the speed of run {before.id} ({before.recipe_summary})"
+
+
 @rule("dynamic_int8_on_convolutions")
 def dynamic_int8_on_convolutions(run: RunRecord, peers: Peers) -> Finding | None:
     dynamic = [t for t in _techniques(run) if t in ("ort_dynamic_int8", "torch_dynamic_int8")]
-    before = peers.without(run, dynamic[0]) if dynamic else None
-    speedup = _speedup(run, before)
-    if not dynamic or speedup is None or speedup >= NO_GAIN:
+    figure = _no_gain(run, peers, dynamic[0]) if dynamic else None
+    if figure is None:
         return None
-    return Finding("dynamic_int8_on_convolutions",
-                   f"{dynamic[0]} is {speedup:.2f}x the speed of run {before.id} ({before.recipe_summary})",
+    return Finding("dynamic_int8_on_convolutions", f"{dynamic[0]} is {figure}",
                    "dynamic INT8 quantizes MatMul/Gemm only and this model's time is in its convolutions: try "
                    "onnx_export → ort_static_int8")
 
 
 @rule("unstructured_sparsity")
 def unstructured_sparsity(run: RunRecord, peers: Peers) -> Finding | None:
-    before = peers.without(run, "unstructured_prune")
-    speedup = _speedup(run, before)
-    if "unstructured_prune" not in _techniques(run) or speedup is None or speedup >= NO_GAIN:
+    figure = _no_gain(run, peers, "unstructured_prune")
+    if figure is None:
         return None
-    return Finding("unstructured_sparsity",
-                   f"unstructured pruning is {speedup:.2f}x the speed of run {before.id} ({before.recipe_summary})",
+    return Finding("unstructured_sparsity", f"unstructured pruning is {figure}",
                    "dense kernels multiply the zeros too: prune whole channels (structured_prune) to save time")
 
 
@@ -141,12 +147,10 @@ def fp16_on_cpu(run: RunRecord, peers: Peers) -> Finding | None:
 
 @rule("openvino_no_faster")
 def openvino_no_faster(run: RunRecord, peers: Peers) -> Finding | None:
-    before = peers.without(run, "openvino")
-    speedup = _speedup(run, before)
-    if "openvino" not in _techniques(run) or speedup is None or speedup >= NO_GAIN:
+    figure = _no_gain(run, peers, "openvino")
+    if figure is None:
         return None
-    return Finding("openvino_no_faster",
-                   f"OpenVINO is {speedup:.2f}x the speed of run {before.id} ({before.recipe_summary})",
+    return Finding("openvino_no_faster", f"OpenVINO is {figure}",
                    "at this model size and batch OpenVINO's per-call cost outweighs its kernels: keep the model in "
                    "the other engine (drop the openvino step), or give OpenVINO bigger calls (a larger batch)")
 

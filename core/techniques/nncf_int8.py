@@ -27,7 +27,8 @@ class NncfInt8Config:
                                         "asymmetric activations (better accuracy after ReLU-free layers)",
                          choices=PRESETS)
     fast_bias_correction: bool = option(True, "correct each layer's bias shift from quantization with NNCF's fast "
-                                              "method (off: the slower, more exact bias correction)")
+                                              "method (off: the slower exact bias correction, which NNCF 3.4 cannot "
+                                              "run on some exported graphs, e.g. the default model's)")
     calibration_size: int = option(300, "calibration images (NNCF's subset size), from a split disjoint from the "
                                         "subset", minimum=1, maximum=100_000)
     keep_float: tuple[str, ...] | None = option(None, "node names to keep in float (NNCF's ignored scope), "
@@ -71,6 +72,11 @@ def apply(artifact: OnnxArtifact, config: NncfInt8Config, ctx: BuildContext) -> 
                                                config, ctx, common)
     except (nncf.ValidationError, nncf.UnsupportedModelError) as exc:  # e.g. an ignored scope NNCF cannot honour
         raise InferScopeError(f"nncf_int8: {exc}") from None
+    except RuntimeError as exc:  # NNCF's own algorithms failing on this graph: the run fails with the reason
+        hint = ("; its exact bias correction fails on some graphs: try fast_bias_correction=true"
+                if not config.fast_bias_correction else "; try ort_static_int8 instead")
+        raise InferScopeError(f"nncf_int8: NNCF could not quantize this graph ({str(exc).splitlines()[0][:300]})"
+                              f"{hint}") from None
     model_bytes = quantized.SerializeToString()
     ops = {node.op_type for node in quantized.graph.node}
     if "QuantizeLinear" not in ops:

@@ -84,6 +84,6 @@ def test_a_budget_too_small_to_learn_is_said_before_launch(app_page):
     at.number_input(key="x.budget_runs").set_value(4).run()
     warning = " ".join(w.value for w in at.warning)
     assert "too small to learn much: 4 runs: 2 baselines + 2 trials; 9 recommended" in warning
-    at.number_input(key="x.budget_runs").set_value(8).run()
+    at.number_input(key="x.budget_runs").set_value(9).run()
     assert not [w for w in at.warning if "too small" in w.value]
-    assert any(c.value == "Budget: 8 runs: 2 baselines + 6 trials." for c in at.caption)
+    assert any(c.value == "Budget: 9 runs: 2 baselines + 7 trials." for c in at.caption)

@@ -21,6 +21,8 @@ RECIPES = {
     "ort_dynamic_int8": ("onnx_export", "ort_dynamic_int8"),
     "ort_static_int8": ("onnx_export", "ort_static_int8:calibration_size=32"),
     "ort": ("onnx_export", "ort:graph_optimization=extended,io_binding=true"),
+    "nncf_int8": ("onnx_export", "nncf_int8:calibration_size=32,preset=mixed"),
+    "openvino": ("onnx_export", "openvino:performance_hint=throughput,streams=2,cpu_pinning=false"),
     "cache": ("onnx_export", "ort:io_binding=true", "cache:capacity=16"),
 }
 
