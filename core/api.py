@@ -68,7 +68,7 @@ from core.techniques import TECHNIQUES
 SETTINGS: dict[str, type] = {"runtime": RuntimeSettings, "timing": TimingConfig, "explore": ExploreSettings,
                              "curve": CurveConfig, "remeasure": RemeasureConfig, "diagnose": SensitivityConfig,
                              "profile": ProfileConfig}
-PROFILED_ENGINES = ("onnxruntime", "torch-eager")  # the runtimes whose own profiler a profile reads
+PROFILED_ENGINES = ("onnxruntime", "openvino", "torch-eager")  # the runtimes whose own profiler a profile reads
 MAX_UPLOAD_BYTES = 200 * 1024 ** 2
 # How pickles (protocol 2+) and torch.save zip archives begin; an ONNX protobuf never starts so.
 PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"PK")
@@ -419,7 +419,7 @@ class InferScope:
     def plan_diagnosis(self, run_id: int, values: dict[str, Any] | None = None,
                        kind: str = "sensitivity") -> dict[str, Any]:
         """Check a diagnosis before it is stored; the config to store. A sensitivity needs a done run with an
-        ort_static_int8 step; a profile, a done onnxruntime or eager PyTorch run."""
+        ort_static_int8 step; a profile, a done run of an engine in PROFILED_ENGINES."""
         if kind not in ANALYSES:
             raise ConfigError(f"no diagnosis {kind!r}; valid: {', '.join(ANALYSES)}")
         config = to_dict(parse_options(ANALYSES[kind].config_cls, values, what=kind))
@@ -430,7 +430,7 @@ class InferScope:
             raise RecipeError(f"run {run_id} is {run.status}; profile a done run")
         elif run.engine not in PROFILED_ENGINES:
             raise RecipeError(f"run {run_id} ran on {run.engine}; profiles are taken of "
-                              f"{' and '.join(PROFILED_ENGINES)} runs")
+                              f"{', '.join(PROFILED_ENGINES[:-1])} and {PROFILED_ENGINES[-1]} runs")
         return config
 
     def request_diagnosis(self, run_id: int, values: dict[str, Any] | None = None, kind: str = "sensitivity") -> int:

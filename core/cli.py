@@ -529,8 +529,8 @@ def parser() -> argparse.ArgumentParser:
     add_arguments(p, SETTINGS["diagnose"])
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_diagnose)
-    p = sub.add_parser("profile", help="where a run's time goes: operator times from onnxruntime's or torch's "
-                                       "profiler, by type and node")
+    p = sub.add_parser("profile", help="where a run's time goes: operator times from onnxruntime's, OpenVINO's or "
+                                       "torch's profiler, by type and node")
     p.add_argument("run_id", type=int)
     add_arguments(p, SETTINGS["profile"])
     p.add_argument("--json", action="store_true")

@@ -97,7 +97,12 @@ def profile_advice(summary: dict[str, Any]) -> list[Finding]:
                              f"{summary['float_share_pct']:.0f}% of the operator time is in operators still in float",
                              "quantize them too (static INT8 instead of dynamic, fewer nodes in keep_float), starting "
                              "with the profile's slowest nodes"))
-    if summary["conversion_share_pct"] > CONVERSION_SHARE_PCT:
+    if summary["conversion_share_pct"] > CONVERSION_SHARE_PCT and summary["engine"] == "openvino":
+        found.append(Finding("unfused_qdq", f"{summary['conversion_share_pct']:.0f}% of the operator time is "
+                                            "FakeQuantize/Convert left unfused",
+                             "OpenVINO could not fold these quantizers into INT8 kernels: quantize with nncf_int8 "
+                             "(it places them where OpenVINO fuses them), or keep the graph in onnxruntime"))
+    elif summary["conversion_share_pct"] > CONVERSION_SHARE_PCT:
         found.append(Finding("unfused_qdq", f"{summary['conversion_share_pct']:.0f}% of the operator time is "
                                             "QuantizeLinear/DequantizeLinear/Cast left unfused",
                              "onnxruntime could not fuse the Q/DQ pairs around these operators: keep graph "

@@ -5,6 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import views
+from core.api import PROFILED_ENGINES
 from core.doctor import profile_advice
 from core.errors import InferScopeError
 from core.store import ACTIVE_STATUSES
@@ -158,13 +159,14 @@ with accuracy_tab:
         active = any(d.status in ACTIVE_STATUSES for d in api.diagnoses(run.id, "sensitivity"))
         st.fragment(sensitivity_panel, run_every=2.0 if active else None)(run.id, values)
 with time_tab:
-    profiled = [r for r in done if r.engine in ("onnxruntime", "torch-eager")]
+    profiled = [r for r in done if r.engine in PROFILED_ENGINES]
     if not profiled:
-        st.info("This reads a done onnxruntime or eager PyTorch run.")
+        st.info("This reads a done onnxruntime, OpenVINO or eager PyTorch run.")
     else:
         run = pick_run(profiled, "profile_choice", "Run", "profile")
-        st.caption("The run's configuration is rebuilt as it was timed and called under onnxruntime's profiler (or "
-                   "torch.profiler): the time of every operator, by type and by node. Runs in the worker.")
+        st.caption("The run's configuration is rebuilt as it was timed and called under its engine's profiler "
+                   "(onnxruntime's, OpenVINO's performance counters, or torch.profiler): the time of every operator, "
+                   "by type and by node. Runs in the worker.")
         values = setting_inputs("profile", api.settings_fields("profile"), columns=2)
         active = any(d.status in ACTIVE_STATUSES for d in api.diagnoses(run.id, "profile"))
         st.fragment(profile_panel, run_every=2.0 if active else None)(run.id, values)

@@ -1,8 +1,8 @@
 """Where a run's time goes: operator by operator, from the runtime's own profiler.
 
 The run's configuration is rebuilt exactly as it was measured (same recipe, threads, batch and session
-settings) and called repeatedly under ONNX Runtime's profiler (an onnxruntime run) or `torch.profiler`
-(a PyTorch run). The time of every operator is summed by operator type and by node; for an INT8 graph
+settings) and called repeatedly under ONNX Runtime's profiler (an onnxruntime run), OpenVINO's
+performance counters (an OpenVINO run) or `torch.profiler` (a PyTorch run). The time of every operator is summed by operator type and by node; for an INT8 graph
 it says what share went to operators still in float and to QuantizeLinear/DequantizeLinear/Cast left
 unfused, the two reasons an INT8 model is not faster.
 """
@@ -29,6 +29,9 @@ CONVERSION_OPS = ("QuantizeLinear", "DequantizeLinear", "Cast")
 # Operators that move data rather than compute (layout changes onnxruntime inserts around NCHWc/NHWC kernels).
 LAYOUT_OPS = ("Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "ReorderInput", "ReorderOutput",
               "NhwcMaxPool", "Concat", "Identity")
+# OpenVINO's CPU plugin: the node types that convert or move data; its kernels name their precision (`_i8`).
+OPENVINO_CONVERSION = ("FakeQuantize", "Convert")
+OPENVINO_LAYOUT = ("Reorder", "Reshape", "Transpose", "Concat", "Squeeze", "Unsqueeze")
 TOP_NODES = 15
 
 
@@ -49,6 +52,15 @@ def _precision(op_type: str) -> str:
     return "int8" if any(p in op_type for p in INTEGER_OPS) else "float"
 
 
+def _openvino_precision(node_type: str, exec_type: str) -> str:
+    """int8, float, conversion or layout for a node OpenVINO ran, from its type and its kernel's name."""
+    if node_type in OPENVINO_CONVERSION:
+        return "conversion"
+    if node_type in OPENVINO_LAYOUT:
+        return "layout"
+    return "int8" if exec_type.lower().endswith(("_i8", "_u8")) else "float"
+
+
 def profile(run: RunRecord, settings: Settings, config: ProfileConfig, progress: Progress = no_progress
             ) -> dict[str, Any]:
     """Operator times of a done run's configuration: by type and by node (per call, ms) and a summary."""
@@ -60,29 +72,27 @@ def profile(run: RunRecord, settings: Settings, config: ProfileConfig, progress:
     prepared = prepare_run(replace(run), settings, lambda stage, f: progress(f"rebuild: {stage}"[:60], 0.3 * f))
     batches = request_pool(prepared.images, prepared.recipe.runtime.batch)[:32]
     kind = prepared.artifact.kind
-    if kind == "onnx":
-        events, wall_ms = _onnx_events(prepared, batches, config.calls, progress)
-    elif kind == "torch":
-        events, wall_ms = _torch_events(prepared, batches, config.calls, progress)
-    else:
-        raise RecipeError(f"run {run.id} runs a {kind} artifact; profiles are taken of onnxruntime and eager "
-                          "PyTorch runs")
+    if kind not in PROFILERS:
+        raise RecipeError(f"run {run.id} runs a {kind} artifact; profiles are taken of onnxruntime, OpenVINO and "
+                          "eager PyTorch runs")
+    events, wall_ms = PROFILERS[kind](prepared, batches, config.calls, progress)
     by_type: dict[str, float] = defaultdict(float)
     by_node: dict[tuple[str, str], float] = defaultdict(float)
-    for name, op_type, micros in events:
+    precision: dict[str, str] = {}
+    for name, op_type, micros, kind_of_op in events:
         by_type[op_type] += micros
         by_node[(name, op_type)] += micros
+        precision[op_type] = kind_of_op
     total = sum(by_type.values()) or 1.0
     per_call = lambda micros: micros / 1000.0 / config.calls  # noqa: E731
-    types = sorted(({"op_type": op, "precision": _precision(op) if kind == "onnx" else "float",
-                     "ms_per_call": per_call(us), "share_pct": 100.0 * us / total} for op, us in by_type.items()),
-                   key=lambda r: -r["ms_per_call"])
+    types = sorted(({"op_type": op, "precision": precision[op], "ms_per_call": per_call(us),
+                     "share_pct": 100.0 * us / total} for op, us in by_type.items()), key=lambda r: -r["ms_per_call"])
     nodes = sorted(({"node": name, "op_type": op, "ms_per_call": per_call(us), "share_pct": 100.0 * us / total}
                     for (name, op), us in by_node.items()), key=lambda r: -r["ms_per_call"])[:TOP_NODES]
     shares = defaultdict(float)
     for row in types:
         shares[row["precision"]] += row["share_pct"]
-    quantized = any(step["technique"] in ("ort_static_int8", "ort_dynamic_int8") for step in run.recipe)
+    quantized = any(step["technique"] in ("ort_static_int8", "ort_dynamic_int8", "nncf_int8") for step in run.recipe)
     return {"op_types": types, "nodes": nodes,
             "summary": {"engine": kind, "calls": config.calls, "batch": prepared.recipe.runtime.batch,
                         "operators_ms_per_call": per_call(total), "wall_ms_per_call": wall_ms,
@@ -91,8 +101,11 @@ def profile(run: RunRecord, settings: Settings, config: ProfileConfig, progress:
                         "layout_share_pct": shares["layout"]}}
 
 
-def _onnx_events(prepared, batches, calls: int, progress: Progress) -> tuple[list[tuple[str, str, float]], float]:
-    """(node, op type, µs) of every operator run during `calls` calls, and the wall time per call (ms)."""
+Events = list[tuple[str, str, float, str]]  # (node, operator type, µs, precision) of every operator run
+
+
+def _onnx_events(prepared, batches, calls: int, progress: Progress) -> tuple[Events, float]:
+    """Every operator ONNX Runtime ran during `calls` calls, and the wall time per call (ms)."""
     import onnxruntime as ort
 
     from core.runtimes import default_threads
@@ -117,12 +130,42 @@ def _onnx_events(prepared, batches, calls: int, progress: Progress) -> tuple[lis
     trace = json.loads(Path(session.end_profiling()).read_text())
     runs = [e for e in trace if e.get("cat") == "Session" and e.get("name") == "model_run"]
     cutoff = runs[9]["ts"] + runs[9]["dur"] if len(runs) > 10 else 0  # after the warm-up calls
-    events = [(e["name"].removesuffix("_kernel_time"), e["args"].get("op_name", "?"), float(e["dur"]))
+    events = [(e["name"].removesuffix("_kernel_time"), e["args"].get("op_name", "?"), float(e["dur"]),
+               _precision(e["args"].get("op_name", "?")))
               for e in trace if e.get("cat") == "Node" and e["name"].endswith("_kernel_time") and e["ts"] >= cutoff]
     return events, wall_ms
 
 
-def _torch_events(prepared, batches, calls: int, progress: Progress) -> tuple[list[tuple[str, str, float]], float]:
+def _openvino_events(prepared, batches, calls: int, progress: Progress) -> tuple[Events, float]:
+    """Every node OpenVINO executed during `calls` calls (its performance counters), and the wall time per call."""
+    import openvino as ov
+
+    from core.runtimes import default_threads
+    from core.runtimes.openvino_runtime import DEVICE_FOR, compile_properties
+
+    runtime = prepared.recipe.runtime  # compiled as the run was timed, plus the counters
+    properties = {**compile_properties(prepared.artifact.config, runtime.threads or default_threads()),
+                  "PERF_COUNT": True}
+    request = ov.Core().compile_model(prepared.artifact.model, DEVICE_FOR[runtime.device],
+                                      properties).create_infer_request()
+    tensors = [ov.Tensor(np.ascontiguousarray(b, dtype=np.float32)) for b in batches]
+    for k in range(10):
+        request.infer({0: tensors[k % len(tensors)]})
+    events: Events = []
+    wall_s = 0.0
+    for k in range(calls):
+        start = time.perf_counter()
+        request.infer({0: tensors[k % len(tensors)]})
+        wall_s += time.perf_counter() - start
+        events += [(p.node_name, p.node_type, p.real_time.total_seconds() * 1e6,
+                    _openvino_precision(p.node_type, p.exec_type))
+                   for p in request.profiling_info if p.status == ov.ProfilingInfo.Status.EXECUTED]
+        if k % 50 == 0:
+            progress("profile", 0.3 + 0.7 * k / calls)
+    return events, wall_s * 1000.0 / calls
+
+
+def _torch_events(prepared, batches, calls: int, progress: Progress) -> tuple[Events, float]:
     """Self CPU time of each aten operator during `calls` eager calls, and the wall time per call (ms)."""
     import torch
     from torch.profiler import ProfilerActivity
@@ -143,5 +186,10 @@ def _torch_events(prepared, batches, calls: int, progress: Progress) -> tuple[li
                 if k % 50 == 0:
                     progress("profile", 0.3 + 0.7 * k / calls)
             wall_ms = (time.perf_counter() - start) * 1000.0 / calls
-    events = [(e.key, e.key, float(e.self_cpu_time_total)) for e in prof.key_averages() if e.self_cpu_time_total > 0]
+    events = [(e.key, e.key, float(e.self_cpu_time_total), "float") for e in prof.key_averages()
+              if e.self_cpu_time_total > 0]
     return events, wall_ms
+
+
+# The profiler of each artifact kind: (prepared run, batches, calls, progress) -> (events, wall ms per call).
+PROFILERS = {"onnx": _onnx_events, "openvino": _openvino_events, "torch": _torch_events}

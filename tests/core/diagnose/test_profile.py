@@ -18,6 +18,29 @@ def test_an_int8_onnx_run_is_profiled_by_operator_with_its_precision(api, run_re
     assert profile.nodes and profile.nodes[0]["ms_per_call"] >= profile.nodes[-1]["ms_per_call"]
 
 
+def test_an_int8_openvino_run_is_profiled_from_openvinos_counters(api, run_request):
+    run = api.execute(api.submit(run_request("onnx_export", "nncf_int8:calibration_size=32", "openvino", batch=64)))
+    assert run.status == "done", run.error
+    profile = api.diagnose(run.id, {"calls": 40}, kind="profile")
+    assert profile.status == "done", profile.error
+    s = profile.summary
+    assert s["engine"] == "openvino" and s["quantized"] and s["batch"] == 64
+    precisions = {t["op_type"]: t["precision"] for t in s["op_types"]}
+    assert precisions.get("Convolution") == "int8" and s["int8_share_pct"] > 0
+    assert sum(t["share_pct"] for t in s["op_types"]) == pytest.approx(100.0)
+    assert 0.5 * s["wall_ms_per_call"] <= s["operators_ms_per_call"] <= 1.05 * s["wall_ms_per_call"]
+
+
+def test_the_profile_advice_names_the_engine_that_left_conversions_unfused():
+    from core.doctor import profile_advice
+
+    summary = {"quantized": True, "float_share_pct": 10.0, "conversion_share_pct": 30.0}
+    (ort,) = profile_advice({**summary, "engine": "onnx"})
+    (ov,) = profile_advice({**summary, "engine": "openvino"})
+    assert "QuantizeLinear" in ort.figure and "onnxruntime" in ort.advice
+    assert "FakeQuantize" in ov.figure and "OpenVINO" in ov.advice
+
+
 def test_an_eager_torch_run_is_profiled_with_torch_profiler(api, run_request):
     run = api.execute(api.submit(run_request(batch=64)))
     profile = api.diagnose(run.id, {"calls": 20}, kind="profile")
@@ -34,6 +57,7 @@ def test_a_compiled_run_is_refused_before_any_work(api):
     (run_id,) = seed_runs(api.store, 1, models=("resnet8",))
     with api.store.engine.begin() as conn:
         conn.execute(text("UPDATE runs SET engine = 'torch-compiled' WHERE id = :i"), {"i": run_id})
-    with pytest.raises(RecipeError, match="ran on torch-compiled; profiles are taken of onnxruntime and torch-eager"):
+    with pytest.raises(RecipeError, match="ran on torch-compiled; profiles are taken of onnxruntime, openvino and "
+                                          "torch-eager runs"):
         api.request_diagnosis(run_id, kind="profile")
     assert api.diagnoses() == []
