@@ -2,9 +2,10 @@
 
 The run's configuration is rebuilt exactly as it was measured (same recipe, threads, batch and session
 settings) and called repeatedly under ONNX Runtime's profiler (an onnxruntime run), OpenVINO's
-performance counters (an OpenVINO run) or `torch.profiler` (a PyTorch run). The time of every operator is summed by operator type and by node; for an INT8 graph
-it says what share went to operators still in float and to QuantizeLinear/DequantizeLinear/Cast left
-unfused, the two reasons an INT8 model is not faster.
+performance counters (an OpenVINO run) or `torch.profiler` (a PyTorch run). The time of every
+operator is summed by operator type and by node; for an INT8 graph it says what share went to
+operators still in float and to conversions left unfused (QuantizeLinear/DequantizeLinear/Cast, or
+OpenVINO's FakeQuantize/Convert), the two reasons an INT8 model is not faster.
 """
 from __future__ import annotations
 
