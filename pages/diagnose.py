@@ -123,7 +123,8 @@ def show_profile(diagnosis) -> None:
     st.success(f"Profile {diagnosis.id} ({s['engine']}, batch {s['batch']}, {s['calls']} calls): the operators take "
                f"{s['operators_ms_per_call']:.3f} ms of {s['wall_ms_per_call']:.3f} ms per call"
                + (f"; {s['int8_share_pct']:.0f}% of it in INT8, {s['float_share_pct']:.0f}% in float, "
-                  f"{s['conversion_share_pct']:.0f}% in Q/DQ/Cast, {s['layout_share_pct']:.0f}% moving data"
+                  f"{s['conversion_share_pct']:.0f}% in conversions (Q/DQ, Cast, FakeQuantize), "
+                  f"{s['layout_share_pct']:.0f}% moving data"
                   if s["quantized"] else "") + ".")
     for finding in profile_advice(s):
         st.warning(f"{finding.figure}: {finding.advice}.")
@@ -136,8 +137,8 @@ def show_profile(diagnosis) -> None:
     figure.update_layout(xaxis_title="time per call (ms), by operator type", height=120 + 26 * len(types),
                          yaxis=dict(autorange="reversed", title=None), margin=dict(t=20))
     st.plotly_chart(figure, key="profile_chart")
-    st.caption("Colour: green runs in INT8, blue in float, red converts (QuantizeLinear/DequantizeLinear/Cast), grey "
-               "moves data (layout changes).")
+    st.caption("Colour: green runs in INT8, blue in float, red converts (QuantizeLinear/DequantizeLinear/Cast, or "
+               "OpenVINO's FakeQuantize/Convert), grey moves data (layout changes).")
     st.dataframe(pd.DataFrame(diagnosis.nodes), hide_index=True, width="stretch", key="profile_nodes",
                  column_config={"ms_per_call": st.column_config.NumberColumn("ms per call", format="%.4f"),
                                 "share_pct": st.column_config.NumberColumn("share %", format="%.1f")})
