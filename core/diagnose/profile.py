@@ -77,17 +77,17 @@ def profile(run: RunRecord, settings: Settings, config: ProfileConfig, progress:
         raise RecipeError(f"run {run.id} runs a {kind} artifact; profiles are taken of onnxruntime, OpenVINO and "
                           "eager PyTorch runs")
     events, wall_ms = PROFILERS[kind](prepared, batches, config.calls, progress)
-    by_type: dict[str, float] = defaultdict(float)
+    # By type and precision: OpenVINO names an INT8 and a float convolution alike, its kernels tell them apart.
+    by_type: dict[tuple[str, str], float] = defaultdict(float)
     by_node: dict[tuple[str, str], float] = defaultdict(float)
-    precision: dict[str, str] = {}
-    for name, op_type, micros, kind_of_op in events:
-        by_type[op_type] += micros
+    for name, op_type, micros, precision in events:
+        by_type[(op_type, precision)] += micros
         by_node[(name, op_type)] += micros
-        precision[op_type] = kind_of_op
     total = sum(by_type.values()) or 1.0
     per_call = lambda micros: micros / 1000.0 / config.calls  # noqa: E731
-    types = sorted(({"op_type": op, "precision": precision[op], "ms_per_call": per_call(us),
-                     "share_pct": 100.0 * us / total} for op, us in by_type.items()), key=lambda r: -r["ms_per_call"])
+    types = sorted(({"op_type": op, "precision": precision, "ms_per_call": per_call(us),
+                     "share_pct": 100.0 * us / total} for (op, precision), us in by_type.items()),
+                   key=lambda r: -r["ms_per_call"])
     nodes = sorted(({"node": name, "op_type": op, "ms_per_call": per_call(us), "share_pct": 100.0 * us / total}
                     for (name, op), us in by_node.items()), key=lambda r: -r["ms_per_call"])[:TOP_NODES]
     shares = defaultdict(float)
