@@ -55,10 +55,6 @@ def compile_properties(config: dict[str, Any], threads: int) -> dict[str, Any]:
     return properties
 
 
-def _precision_name(value: Any) -> str:
-    return value.to_string() if hasattr(value, "to_string") else str(value)
-
-
 class OpenVinoPredictor:
     """Runs a compiled OpenVINO model; safe to call from several threads (one infer request each at a time).
 
@@ -82,7 +78,7 @@ class OpenVinoPredictor:
         got = {"threads": int(self.compiled.get_property("INFERENCE_NUM_THREADS")),
                "performance_hint": str(self.compiled.get_property("PERFORMANCE_HINT")).lower(),
                "streams": int(self.compiled.get_property("NUM_STREAMS")),
-               "precision": _precision_name(self.compiled.get_property("INFERENCE_PRECISION_HINT")),
+               "precision": self.compiled.get_property("INFERENCE_PRECISION_HINT").to_string(),
                "cpu_pinning": bool(self.compiled.get_property("ENABLE_CPU_PINNING")),
                "infer_requests": int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))}
         self.provider = device

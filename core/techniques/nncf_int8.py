@@ -16,7 +16,7 @@ from core.artifacts import OnnxArtifact
 from core.errors import InferScopeError
 from core.options import option
 from core.techniques.base import BuildContext, Technique
-from core.techniques.scoring import call_batch, onnx_logits
+from core.techniques.scoring import call_batch, onnx_logits, refuse_unknown_nodes
 
 PRESETS = ("performance", "mixed")
 
@@ -49,10 +49,7 @@ def apply(artifact: OnnxArtifact, config: NncfInt8Config, ctx: BuildContext) -> 
     nncf.set_log_level(logging.WARNING)  # the run's notes say what it did
     model = onnx.load_from_string(artifact.model_bytes)
     names = {node.name for node in model.graph.node}
-    unknown = [n for n in config.keep_float or () if n not in names]
-    if unknown:
-        raise InferScopeError(f"nncf_int8: no node named {', '.join(unknown)}; some node names: "
-                              f"{', '.join(sorted(names)[:8])}")
+    refuse_unknown_nodes("nncf_int8", config.keep_float, names)
     input_name = model.graph.input[0].name
     batch = call_batch(artifact.model_bytes, 1)
     images = ctx.calibration(config.calibration_size)

@@ -11,6 +11,7 @@ from core.errors import InferScopeError
 from core.options import option
 from core.runtimes.openvino_runtime import HINTS, OpenVinoArtifact
 from core.techniques.base import BuildContext, ExportRule, Technique
+from core.techniques.scoring import onnx_logits
 
 PRECISIONS = ("f32", "bf16", "f16")
 
@@ -86,10 +87,7 @@ def _has_quantize_nodes(model_bytes: bytes) -> bool:
 
 def _source_logits(source: OnnxArtifact | TorchArtifact, sample: np.ndarray) -> np.ndarray:
     if source.kind == "onnx":
-        import onnxruntime as ort
-
-        session = ort.InferenceSession(source.model_bytes, providers=["CPUExecutionProvider"])
-        return session.run(None, {session.get_inputs()[0].name: sample})[0]
+        return onnx_logits(source.model_bytes, sample, len(sample))
     import torch
 
     with torch.inference_mode():

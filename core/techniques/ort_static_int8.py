@@ -9,6 +9,7 @@ from core.artifacts import OnnxArtifact
 from core.errors import InferScopeError
 from core.options import option
 from core.techniques.base import BuildContext, Technique
+from core.techniques.scoring import refuse_unknown_nodes
 
 CALIBRATION_METHODS = ("MinMax", "Entropy", "Percentile")
 QUANT_TYPES = ("QUInt8", "QInt8")
@@ -81,10 +82,7 @@ def apply(artifact: OnnxArtifact, config: OrtStaticInt8Config, ctx: BuildContext
     ctx.progress("ort_static_int8", 0.2)
     graph = onnx.load(str(prepared), load_external_data=False).graph
     names = {node.name for node in graph.node}
-    unknown = [n for n in config.keep_float or () if n not in names]
-    if unknown:
-        raise InferScopeError(f"ort_static_int8: no node named {', '.join(unknown)}; some node names: "
-                              f"{', '.join(sorted(names)[:8])}")
+    refuse_unknown_nodes("ort_static_int8", config.keep_float, names)
 
 
     def quantize(keep_float: list[str], share: float = 0.7) -> bytes:
