@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import uuid
@@ -10,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core import jobs, views
+from core import jobs, model_files, views
 from core.curve import CurveConfig, execute_curve
 from core.datasets import DATASETS, parse_dataset
 from core.diagnose import (
@@ -61,7 +62,9 @@ from core.store import (
     ExplorationRecord,
     RunRecord,
     RunStore,
+    TargetRecord,
 )
+from core.targets import WorkerSettings
 from core.techniques import TECHNIQUES
 
 # The settings forms and flag groups: each page form and CLI flag is generated from these (option() fields).
@@ -142,7 +145,19 @@ class InferScope:
 
     def submit(self, request: RunRequest) -> int:
         """Validate and store a queued run; returns its id."""
-        return self.store.create_run(**self.plan(request).fields)
+        return self._queue_run(self.plan(request).fields)
+
+    def _queue_run(self, fields: dict[str, Any]) -> int:
+        """Store a planned run; an ONNX file's bytes go into the store first, so any worker can fetch them."""
+        if fields.get("model_sha256"):
+            model_files.keep_in_store(self.store, Path(fields["model"]), fields["model_sha256"],
+                                      Path(fields["model"]).name)
+        return self.store.create_run(**fields)
+
+    # -- targets: the machines work may be addressed to -------------------------------------------
+    def targets(self) -> list[TargetRecord]:
+        """Registered targets by name: hardware, live workers (a heartbeat within the requeue timeout), queue."""
+        return self.store.targets(WorkerSettings().requeue_after_s)
 
     def execute(self, run_id: int, progress: Progress = no_progress) -> RunRecord:
         """Run a queued run here, in this process, to its end state."""
@@ -155,8 +170,10 @@ class InferScope:
 
     def submit_grid(self, grid: GridRequest) -> list[int]:
         """Queue the grid (baselines first) and make sure a worker process is running it."""
-        ids = [self.store.create_run(**plan.fields) for plan in self.plan_grid(grid).runs]
-        jobs.ensure_worker(self.settings)
+        plans = self.plan_grid(grid).runs
+        ids = [self._queue_run(plan.fields) for plan in plans]
+        if any(plan.fields["target"] is None for plan in plans):
+            jobs.ensure_worker(self.settings)  # a target's runs wait for that target's workers
         return ids
 
     def queue(self) -> list[RunRecord]:
@@ -236,14 +253,18 @@ class InferScope:
                              "(torch.onnx.export) and upload the .onnx file")
         folder = self.settings.home / "uploads"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{uuid.uuid4().hex}.onnx"
-        path.write_bytes(data)
+        checking = folder / f"{uuid.uuid4().hex}.part"
+        checking.write_bytes(data)
         try:
-            _, summary = validate_onnx(path)
-            smoke_test(data, summary, path)
+            _, summary = validate_onnx(checking)
+            smoke_test(data, summary, checking)
         except InferScopeError as exc:
-            path.unlink(missing_ok=True)
-            raise type(exc)(str(exc).replace(str(path), Path(filename).name)) from None
+            checking.unlink(missing_ok=True)
+            raise type(exc)(str(exc).replace(str(checking), Path(filename).name)) from None
+        sha256 = hashlib.sha256(data).hexdigest()
+        path = model_files.cache_path(self.settings, sha256)  # named by content: the same bytes are kept once
+        checking.replace(path)
+        self.store.put_upload(sha256, Path(filename).name, data)  # so a worker on another machine can fetch it
         uploaded_at = datetime.now(UTC).isoformat(timespec="microseconds")
         (folder / f"{path.stem}.json").write_text(json.dumps({"original_name": Path(filename).name,
                                                               "uploaded_at": uploaded_at}))
@@ -255,7 +276,13 @@ class InferScope:
         Uploads kept before the time was recorded take their file's modification time.
         """
         folder = self.settings.home / "uploads"
-        out = []
+        out, here = [], {meta.stem for meta in folder.glob("*.json")} if folder.is_dir() else set()
+        for upload in self.store.uploads():  # a teammate's upload: fetched once to this machine
+            if upload.sha256 not in here:
+                model_files.local_copy(self.store, self.settings, upload.sha256)
+                uploaded_at = upload.uploaded_at.isoformat(timespec="microseconds")
+                (folder / f"{upload.sha256}.json").write_text(json.dumps({"original_name": upload.name,
+                                                                          "uploaded_at": uploaded_at}))
         for meta in folder.glob("*.json") if folder.is_dir() else []:
             model = meta.with_suffix(".onnx")
             if model.is_file():
@@ -313,9 +340,17 @@ class InferScope:
 
     def submit_exploration(self, request: ExploreRequest) -> int:
         """Queue an exploration for the worker; returns its id."""
-        exploration_id = self.store.create_exploration(self.plan_exploration(request).config)
-        jobs.ensure_worker(self.settings)
+        plan = self.plan_exploration(request)
+        self._keep_exploration_model(plan)
+        exploration_id = self.store.create_exploration(plan.config)
+        if request.target is None:
+            jobs.ensure_worker(self.settings)
         return exploration_id
+
+    def _keep_exploration_model(self, plan: ExplorationPlan) -> None:
+        model = Path(plan.config["model"]).expanduser()
+        if plan.config["start"] == "onnx" and model.is_file():
+            model_files.keep_in_store(self.store, model.resolve(), model_files.file_sha256(model), model.name)
 
     def explore(self, request: ExploreRequest, progress: Progress = no_progress,
                 on_trial: Callable[[Trial], None] = lambda trial: None) -> ExplorationRecord:
@@ -326,6 +361,11 @@ class InferScope:
     def continue_exploration(self, exploration_id: int, progress: Progress = no_progress,
                              on_trial: Callable[[Trial], None] = lambda trial: None) -> ExplorationRecord:
         """Continue a queued, cancelled or interrupted exploration here; finished trials are kept."""
+        target = self.exploration(exploration_id).target
+        if target is not None:
+            raise ConfigError(f"exploration {exploration_id} runs on target {target}, whose workers share its trials; "
+                              "queue it again from the Explore page (or `python -m core worker --target "
+                              f"{target}` there) instead of running it on this machine")
         self.store.mark_dead_runs_interrupted()
         self.store.start_exploration(exploration_id)
         return self.run_exploration(exploration_id, progress, on_trial)

@@ -24,7 +24,7 @@ from core.metrics import (
     OBJECTIVES,
     SUMMARY_METRICS,
 )
-from core.options import add_arguments, given
+from core.options import add_arguments, given, parse_options
 from core.store import ALL_METRICS, RunRecord, set_process_role
 
 EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_STORE, EXIT_CANCELLED = 1, 2, 3, 4, 130
@@ -101,15 +101,18 @@ def cmd_run(args) -> int:
     request = RunRequest(model=args.model, dataset=args.dataset, subset=args.subset, seed=args.seed,
                          techniques=tuple(args.technique or ()), random_weights=args.random_weights,
                          timing=given(args, SETTINGS["timing"]), scenario=args.scenario,
-                         **given(args, SETTINGS["runtime"]))
+                         target=args.target, **given(args, SETTINGS["runtime"]))
     api = _api()
     run_id = api.submit(request)
-    print(f"run {run_id} queued: {args.model} on {args.dataset}", file=sys.stderr)
+    print(f"run {run_id} queued: {args.model} on {args.dataset}"
+          + (f" for target {args.target} ({_live_words(api, args.target)})" if args.target else ""), file=sys.stderr)
     try:
         with TqdmProgress() as bar:
-            run = api.execute(run_id, bar)
+            run = _wait_for_run(api, run_id, bar) if args.target else api.execute(run_id, bar)
     except (KeyboardInterrupt, RunCancelled):  # Ctrl-C here, or Cancel pressed in the dashboard
-        print(f"run {run_id} cancelled", file=sys.stderr)
+        print(f"run {run_id} left in the queue of target {args.target}; `python -m core cancel {run_id}` cancels it"
+              if args.target and api.run(run_id).status in ("queued", "running") else f"run {run_id} cancelled",
+              file=sys.stderr)
         print(run_id)
         return EXIT_CANCELLED
     _print_run(run, api.samples(run_id) if args.verbose else None)
@@ -117,12 +120,32 @@ def cmd_run(args) -> int:
     return 0 if run.status == "done" else EXIT_FAILED
 
 
+WAIT_POLL_S = 1.0
+
+
+def _live_words(api, target: str) -> str:
+    record = next(t for t in api.targets() if t.name == target)
+    return (f"{record.live_workers} live worker(s), {record.queued} job(s) waiting" if record.live else
+            f"no live worker now: start `python -m core worker --target {target}` there")
+
+
+def _wait_for_run(api, run_id: int, progress) -> RunRecord:
+    """Follow a run another machine's worker executes, through its stored stage and progress."""
+    import time
+
+    while (run := api.run(run_id)).status in ("queued", "running"):
+        progress(run.stage or "waiting for a worker", run.progress)
+        time.sleep(WAIT_POLL_S)
+    return run
+
+
 def _print_run(run: RunRecord, samples: list[float] | None = None) -> None:
     from core.scenarios import scenario_config, scenario_spec
     from core.views import metric_text
 
     print(f"run {run.id}: {run.status}  {run.model} on {run.dataset} (subset {run.subset_size}, seed "
-          f"{run.subset_seed})  recipe: {run.recipe_summary}  runtime: {json.dumps(run.runtime)}  scenario: "
+          f"{run.subset_seed})  target: {views.target_of(run)}  recipe: {run.recipe_summary}  "
+          f"runtime: {json.dumps(run.runtime)}  scenario: "
           f"{scenario_spec(run.scenario, scenario_config(run.scenario, run.scenario_config))}")
     if run.error:
         print(f"error: {run.error}")
@@ -261,10 +284,17 @@ def cmd_explore(args) -> int:
         else:
             request = ExploreRequest(model=args.model, dataset=args.dataset, subset=args.subset, seed=args.seed,
                                      space=load_space(args.space) if args.space else None,
-                                     options=given(args, SETTINGS["explore"]), timing=given(args, SETTINGS["timing"]))
+                                     options=given(args, SETTINGS["explore"]), timing=given(args, SETTINGS["timing"]),
+                                     target=args.target)
             plan = api.plan_exploration(request)
             _print_plan(plan)
-            record = api.explore(request, progress, on_trial)
+            if args.target:  # its target's workers share the trials; this command follows them
+                exploration_id = api.submit_exploration(request)
+                print(f"exploration {exploration_id} queued for target {args.target} "
+                      f"({_live_words(api, args.target)})", file=sys.stderr)
+                record = _wait_for_exploration(api, exploration_id, progress)
+            else:
+                record = api.explore(request, progress, on_trial)
     except (KeyboardInterrupt, RunCancelled):
         print("exploration stopped; continue it with `python -m core explore --resume ID` "
               "(`python -m core explorations` lists them)", file=sys.stderr)
@@ -272,6 +302,15 @@ def cmd_explore(args) -> int:
     finally:
         bar.close()  # before any error is printed: the bar must not be the last line
     return _print_exploration(api, record, args.json)
+
+
+def _wait_for_exploration(api, exploration_id: int, progress) -> Any:
+    import time
+
+    while (record := api.exploration(exploration_id)).status in ("queued", "running"):
+        progress("explore", record.progress)
+        time.sleep(WAIT_POLL_S)
+    return record
 
 
 def _print_plan(plan) -> None:
@@ -361,11 +400,32 @@ def cmd_remeasure(args) -> int:
 def cmd_worker(args) -> int:
     from core import jobs
     from core.progress import TqdmProgress
+    from core.targets import WorkerSettings
 
     api = _api()
+    worker = parse_options(WorkerSettings, given(args, WorkerSettings), what="worker")
+    if args.target:
+        print(f"worker of target {args.target}: taking its work"
+              + (" and unaddressed work" if args.accept_unaddressed else "") + "; Ctrl-C stops it", file=sys.stderr)
     with TqdmProgress() as bar:
-        count = jobs.run_worker(api.settings, api.store, progress=bar)
+        count = jobs.run_worker(api.settings, api.store, progress=bar, target=args.target,
+                                accept_unaddressed=args.accept_unaddressed, wait=False if args.once else None,
+                                worker=worker)
     print(f"worker finished {count} job(s)")
+    return 0
+
+
+def cmd_targets(args) -> int:
+    targets = _api().targets()
+    if args.json:
+        print(json.dumps([t.to_json() for t in targets], indent=2))
+        return 0
+    if not targets:
+        print("no target registered; start `python -m core worker --target NAME` on a machine to add one")
+        return 0
+    print_table([{"target": t.name, "live workers": t.live_workers, "queued": t.queued, "running": t.running,
+                  "hardware": t.hardware(), "last seen (UTC)": f"{t.last_seen_at:%Y-%m-%d %H:%M:%S}"}
+                 for t in targets], ["target", "live workers", "queued", "running", "hardware", "last seen (UTC)"])
     return 0
 
 
@@ -456,10 +516,16 @@ def _add_target_arguments(p: argparse.ArgumentParser, default_model: str) -> Non
     p.add_argument("--seed", type=int, default=0)
 
 
+def _add_target_flag(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--target", metavar="NAME", help=f"queue the {what} for a registered target's workers and follow "
+                                                    "it (`python -m core targets` lists them)")
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line; every settings flag is generated from its config's `option()` fields."""
     from core.api import SETTINGS
     from core.models import DEFAULT_MODEL
+    from core.targets import WorkerSettings
 
     top = argparse.ArgumentParser(prog="python -m core", description="InferScope: measure speed vs accuracy.")
     sub = top.add_subparsers(dest="command", required=True)
@@ -477,6 +543,7 @@ def parser() -> argparse.ArgumentParser:
                    help="how load is applied while timing: single-stream, offline, server (e.g. server:rate=200), "
                         "concurrent (e.g. concurrent:clients=8,sessions=2); `python -m core scenarios` lists options")
     p.add_argument("-v", "--verbose", action="store_true", help="also print raw latency samples")
+    _add_target_flag(p, "run")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("curve", help="sweep a done run's configuration in the server scenario up to saturation")
     p.add_argument("run_id", type=int)
@@ -492,6 +559,7 @@ def parser() -> argparse.ArgumentParser:
     add_arguments(p, SETTINGS["explore"], skip=budgets)
     p.add_argument("--space", metavar="FILE.yaml", help="the search space (default: the model's default space)")
     add_arguments(p, SETTINGS["timing"])
+    _add_target_flag(p, "exploration")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_explore)
     p = sub.add_parser("explorations", help="list explorations")
@@ -543,8 +611,17 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("prepare", help="build a model now (train and cache a local one): its first run starts at once")
     p.add_argument("--model", default=DEFAULT_MODEL, help="model name[:key=value,...] (default %(default)s)")
     p.set_defaults(func=cmd_prepare)
-    p = sub.add_parser("worker", help="execute queued runs one at a time until the queue is empty")
+    p = sub.add_parser("worker", help="execute queued jobs one at a time until the queue is empty; with --target, "
+                                      "serve that target's queue until stopped")
+    p.add_argument("--target", metavar="NAME", help="register this machine as target NAME and take its work")
+    p.add_argument("--accept-unaddressed", action="store_true", help="with --target: also take work addressed to "
+                                                                       "no target")
+    p.add_argument("--once", action="store_true", help="with --target: end when the queue is empty")
+    add_arguments(p, WorkerSettings)
     p.set_defaults(func=cmd_worker)
+    p = sub.add_parser("targets", help="list registered targets: hardware, live workers, queue")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_targets)
     p = sub.add_parser("cancel", help="cancel a queued or running run")
     p.add_argument("run_id", type=int)
     p.set_defaults(func=cmd_cancel)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 TIMEOUT_S = 30.0
 

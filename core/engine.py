@@ -29,6 +29,7 @@ from core.errors import InferScopeError
 from core.inputs import preprocess
 from core.lifecycle import StoredProgress, run_to_end
 from core.metrics import CATALOGUE, PERCENTILE_METRICS
+from core.model_files import localized
 from core.models import MODELS, ModelRequest, build_model
 from core.models.base import LoadedModel
 from core.options import format_spec, to_dict
@@ -110,6 +111,7 @@ class Prepared:
 
 def prepare_run(run: RunRecord, settings: Settings, progress: Progress = no_progress) -> Prepared:
     """Build the model, draw the subset, compute the FP32 reference and apply the recipe's steps."""
+    run = localized(run, settings)  # an ONNX file submitted elsewhere: its bytes come from the store
     recipe = recipe_from_json(run.recipe, {k: v for k, v in run.runtime.items() if k != "timing"},
                               run.runtime.get("timing"))
     notes: list[str] = []

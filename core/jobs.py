@@ -4,6 +4,11 @@ The UI never measures anything itself: it stores queued runs and makes sure one 
 The worker holds an exclusive lock file while it lives, so at most one runs per data directory and
 timings never disturb each other. Everything lives in the store, so closing the browser or
 restarting the app loses nothing; a worker that dies leaves its run to be marked `interrupted`.
+
+A worker started with `--target NAME` registers its machine as that target, beats a heartbeat into
+the store, takes only work addressed to its target (and unaddressed work if it accepts it) and waits
+for more when the queue is empty. Any such worker puts the jobs of a worker whose heartbeat stopped
+back in the queue, once (`RunStore.requeue_lost_jobs`).
 """
 from __future__ import annotations
 
@@ -12,9 +17,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from core.curve import execute_curve
 from core.diagnose import execute_diagnosis
@@ -25,7 +33,8 @@ from core.planning import Planner
 from core.progress import Progress, no_progress
 from core.remeasure import execute_comparison
 from core.settings import Settings
-from core.store import ExplorationRecord, RunStore
+from core.store import Claimant, ExplorationRecord, RunStore, set_process_worker
+from core.targets import WorkerSettings, check_target_name, target_environment
 
 LOCK_NAME = "worker.lock"
 LOG_NAME = "worker.log"
@@ -80,43 +89,106 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+@dataclass(frozen=True)
+class Job:
+    """One kind of work the worker takes from the queue, in the order `JOBS` lists them."""
+
+    kind: str
+    claim: Callable[[RunStore, Claimant], int | None]
+    execute: Callable[[RunStore, int, Settings, Progress], Any]
+
+
 def run_exploration(store: RunStore, exploration_id: int, settings: Settings, progress: Progress = no_progress,
-                    on_trial: Callable[[Trial], None] = lambda trial: None) -> ExplorationRecord:
-    """Work on an exploration this process has claimed: the planner plans each trial, the engine measures it."""
+                    on_trial: Callable[[Trial], None] = lambda trial: None,
+                    parallel: Callable[[], int] = lambda: 1, claimant: Claimant = Claimant()) -> ExplorationRecord:
+    """Work on an exploration this process has claimed: the planner plans each trial, the engine measures it.
+    `parallel`: how many trials may be in the queue at once (the workers that can take them)."""
     config = store.exploration(exploration_id).config
     return execute_exploration(store, exploration_id, settings, Planner(settings, store).trial_planner(config),
-                               progress, on_trial)
+                               progress, on_trial, parallel=parallel, claimant=claimant)
 
 
-def run_worker(settings: Settings, store: RunStore, *, progress: Progress = no_progress) -> int:
-    """Execute queued runs, then explorations, curves, comparisons and diagnoses, until none waits; returns how
-    many."""
+# Runs first, then explorations, latency-throughput curves, paired re-measurements, diagnoses.
+JOBS: tuple[Job, ...] = (
+    Job("run", lambda store, who: store.claim_next_queued(who), execute),
+    Job("exploration", lambda store, who: store.claim_next_exploration(who), run_exploration),
+    Job("curve", lambda store, who: store.claim_next_curve(who), execute_curve),
+    Job("comparison", lambda store, who: store.claim_next_comparison(who), execute_comparison),
+    Job("diagnosis", lambda store, who: store.claim_next_diagnosis(who), execute_diagnosis),
+)
+
+
+class _Heartbeat:
+    """A daemon thread that writes this worker's heartbeat every `interval_s` (one tiny UPDATE)."""
+
+    def __init__(self, store: RunStore, worker_id: int, interval_s: float) -> None:
+        self.stop = threading.Event()
+        self.lost = False
+
+        def beat() -> None:
+            while not self.stop.wait(interval_s):
+                try:
+                    self.lost = not store.heartbeat(worker_id) or self.lost
+                except Exception as exc:  # a store hiccup must not kill the worker; the next beat tries again
+                    print(f"heartbeat failed: {exc}", file=sys.stderr, flush=True)
+
+        self.thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
+        self.thread.start()
+
+
+def run_worker(settings: Settings, store: RunStore, *, progress: Progress = no_progress, target: str | None = None,
+               accept_unaddressed: bool = False, wait: bool | None = None,
+               worker: WorkerSettings = WorkerSettings(), jobs: tuple[Job, ...] = JOBS,
+               should_stop: Callable[[], bool] = lambda: False) -> int:
+    """Execute queued jobs (`JOBS`, in order) until none waits; returns how many.
+
+    With `target` the worker registers that target, beats, takes only its target's work (plus unaddressed work
+    with `accept_unaddressed`), puts lost workers' jobs back in the queue, and by default waits for more work
+    instead of ending (until SIGTERM, Ctrl-C or `should_stop`).
+    """
     lock = _try_lock(settings)
     if lock is None:
-        return 0  # another worker owns the queue
+        return 0  # another worker owns the queue of this data directory
     if settings.worker_cpus and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, settings.worker_cpus)  # keep the app and the worker on separate cores
     signal.signal(signal.SIGTERM, _interrupt)
-    done = 0
+    wait = target is not None if wait is None else wait
+    claimant = Claimant(check_target_name(target) if target else None, accept_unaddressed)
+    worker_id = heartbeat = None
+    if target is not None:
+        worker_id = store.register_worker(target, target_environment(), accepts_unaddressed=accept_unaddressed)
+        set_process_worker(worker_id)
+        heartbeat = _Heartbeat(store, worker_id, worker.heartbeat_s)
+    parallel = lambda: max(1, store.live_workers(claimant.target, worker.requeue_after_s)  # noqa: E731
+                           + (worker_id is None))
+    done, reason, swept = 0, "stopped", float("-inf")
     try:
-        while True:  # runs first, then explorations, latency-throughput curves, paired re-measurements, diagnoses
-            if (run_id := store.claim_next_queued()) is not None:
-                job = lambda: execute(store, run_id, settings, progress)  # noqa: E731
-            elif (exploration_id := store.claim_next_exploration()) is not None:
-                job = lambda: run_exploration(store, exploration_id, settings, progress)  # noqa: E731
-            elif (curve_id := store.claim_next_curve()) is not None:
-                job = lambda: execute_curve(store, curve_id, settings, progress)  # noqa: E731
-            elif (comparison_id := store.claim_next_comparison()) is not None:
-                job = lambda: execute_comparison(store, comparison_id, settings, progress)  # noqa: E731
-            elif (diagnosis_id := store.claim_next_diagnosis()) is not None:
-                job = lambda: execute_diagnosis(store, diagnosis_id, settings, progress)  # noqa: E731
-            else:
-                break
+        while not should_stop():
+            if target is not None and time.monotonic() - swept >= worker.heartbeat_s:  # not on every claim
+                swept = time.monotonic()
+                for line in store.requeue_lost_jobs(worker.requeue_after_s):
+                    print(line, flush=True)
+            claimed = next(((job, job_id) for job in jobs if (job_id := job.claim(store, claimant)) is not None),
+                           None)
+            if claimed is None:
+                if not wait:
+                    break
+                time.sleep(worker.poll_s)
+                continue
+            job, job_id = claimed
+            extra = {"parallel": parallel, "claimant": claimant} if job.kind == "exploration" else {}
             try:
-                job()
+                job.execute(store, job_id, settings, progress, **extra)
             except RunCancelled:
                 pass  # stored as cancelled; go on with the queue
             done += 1
+    except KeyboardInterrupt:
+        reason = "stopped by SIGTERM or Ctrl-C"
+        raise
     finally:
+        if heartbeat is not None:
+            heartbeat.stop.set()
+            store.stop_worker(worker_id, reason)
+            set_process_worker(None)
         lock.close()
     return done

@@ -22,7 +22,7 @@ from core.datasets.subset import (
     evaluation_subset,
     validation_subset,
 )
-from core.errors import DataError, InferScopeError, RecipeError
+from core.errors import ConfigError, DataError, InferScopeError, RecipeError
 from core.explore import (
     Configuration,
     SearchSpace,
@@ -34,6 +34,7 @@ from core.explore.search import choose_strategy, current_fingerprint
 from core.explore.seeding import BudgetAdvice, reusable_run, seed_configurations
 from core.explore.space import Validity
 from core.inputs import InputSpec
+from core.model_files import file_sha256
 from core.models import MODELS, parse_model, start_kind
 from core.models.onnx_file import validate as validate_onnx
 from core.options import (
@@ -47,7 +48,8 @@ from core.recipe import Recipe, RuntimeSettings, TimingConfig, make_step, valida
 from core.runtimes import check_runtime
 from core.scenarios import DEFAULT_SCENARIO, SCENARIOS, parse_scenario
 from core.settings import Settings
-from core.store import ACTIVE_STATUSES, RunStore
+from core.store import ACTIVE_STATUSES, RunStore, TargetRecord
+from core.targets import WorkerSettings, check_target_name
 from core.techniques import TECHNIQUES
 
 # Dataset sizes do not depend on the input shape; this stands in for the model's during validation.
@@ -96,6 +98,7 @@ class RunRequest:
     scenario: str = DEFAULT_SCENARIO  # NAME, or NAME[:key=value,...] as typed on the CLI
     model_options: dict[str, Any] = field(default_factory=dict)
     scenario_options: dict[str, Any] = field(default_factory=dict)
+    target: str | None = None  # a registered target's name; None = this machine's worker (unaddressed)
 
     @property
     def steps(self) -> tuple[StepSpec, ...]:
@@ -131,6 +134,7 @@ class GridRequest:
     timing: dict[str, Any] = field(default_factory=dict)
     provider: str | None = None
     scenario: tuple[str, dict[str, tuple[Any, ...]]] = (DEFAULT_SCENARIO, {})
+    targets: tuple[str | None, ...] = (None,)  # an axis: "this recipe on these machines"
 
 
 def _combinations(options: dict[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
@@ -145,15 +149,16 @@ def expand_grid(grid: GridRequest) -> list[RunRequest]:
     technique_axes = [[StepSpec(name, combo) for combo in _combinations(options)] for name, options in grid.techniques]
     scenario_name, scenario_axes = grid.scenario
     requests = []
-    for model, model_options, threads, batch, device, scenario_options in itertools.product(
-            grid.models, _combinations(grid.model_options), grid.threads, grid.batch, grid.device,
-            _combinations(scenario_axes)):
+    for target, model, model_options, threads, batch, device, scenario_options in itertools.product(
+            grid.targets or (None,), grid.models, _combinations(grid.model_options), grid.threads, grid.batch,
+            grid.device, _combinations(scenario_axes)):
         for steps in itertools.product(*technique_axes) if technique_axes else [()]:
             requests.append(RunRequest(model=model, dataset=grid.dataset, subset=grid.subset, seed=grid.seed,
                                        techniques=tuple(steps), threads=threads, batch=batch, device=device,
                                        random_weights=grid.random_weights, timing=dict(grid.timing),
                                        provider=grid.provider, scenario=scenario_name,
-                                       model_options=model_options, scenario_options=scenario_options))
+                                       model_options=model_options, scenario_options=scenario_options,
+                                       target=target))
     return requests
 
 
@@ -182,8 +187,7 @@ class ExploreRequest:
     timing: dict[str, Any] = field(default_factory=dict)
     device: str = "cpu"
     random_weights: bool = False
-
-
+    target: str | None = None  # where its trials run: a registered target's workers share them
 
 
 @dataclass(frozen=True)
@@ -201,6 +205,19 @@ class ExplorationPlan:
     @property
     def expected_runs(self) -> int:
         return min(self.budget_runs, len(self.validity.runnable))
+
+
+def check_cuda(target: TargetRecord | None) -> None:
+    """Device cuda needs a GPU where the run will execute: here, or on the target as it registered itself."""
+    if target is not None:
+        if not target.environment.get("gpus"):
+            raise RecipeError(f"device cuda: target {target.name} registered no GPU ({target.hardware()}); use "
+                              "device cpu or a target with a GPU")
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise RecipeError("device cuda is not available here (torch.cuda.is_available() is False); use device cpu")
 
 
 def check_scenario(name: str, config: Any, fixed_batch: bool) -> None:
@@ -222,6 +239,7 @@ class Planner:
             raise DataError(f"Subset size must be at least 1; got {request.subset}")
         if request.seed < 0:
             raise DataError(f"Seed must be at least 0; got {request.seed}")
+        target = self.check_target(request.target)
         model = parse_model(request.model, random_weights=request.random_weights, options=request.model_options)
         if model.is_onnx_file:
             _, summary = validate_onnx(Path(model.name).expanduser().resolve())
@@ -230,10 +248,11 @@ class Planner:
                 raise RecipeError(f"{model.name} takes a fixed batch of {summary.batch}; use --batch {summary.batch}")
             fixed_batch = summary.batch is not None
             model_name = str(Path(model.name).expanduser().resolve())
+            model_sha256 = file_sha256(Path(model_name))
         else:
             entry = MODELS.get(model.name)
             label_space, classes, source, model_name = entry.label_space, None, entry.source, model.name
-            fixed_batch = False
+            fixed_batch, model_sha256 = False, None
         start = start_kind(source)
         runtime = parse_options(RuntimeSettings, {"threads": request.threads, "batch": request.batch,
                                                   "device": request.device, "provider": request.provider},
@@ -245,11 +264,7 @@ class Planner:
         fixed_batch = fixed_batch or any(TECHNIQUES.get(s.technique).fixes_batch(s.config) for s in recipe.steps)
         check_scenario(scenario, scenario_options, fixed_batch)
         if runtime.device == "cuda":
-            import torch
-
-            if not torch.cuda.is_available():
-                raise RecipeError("device cuda is not available here (torch.cuda.is_available() is False); "
-                                  "use device cpu")
+            check_cuda(target)
         check_runtime(recipe.final_kind(start), runtime)
         entry, location = parse_dataset(request.dataset)
         dataset = entry.load(location, self.settings, SIZE_PROBE_SPEC)
@@ -269,8 +284,21 @@ class Planner:
                   "subset_split": dataset.evaluation.name,
                   "calibration_split": calibration_split_name(dataset) if recipe.calibration_size() else None,
                   "recipe": recipe.steps_json(), "runtime": {**to_dict(runtime), "timing": to_dict(timing)},
-                  "scenario": scenario, "scenario_config": to_dict(scenario_options)}
+                  "scenario": scenario, "scenario_config": to_dict(scenario_options),
+                  "target": target.name if target else None, "model_sha256": model_sha256}
         return PlannedRun(fields, recipe)
+
+    def check_target(self, name: str | None) -> TargetRecord | None:
+        """The registered target `name` (None: this machine), or an error listing the registered ones."""
+        if name is None:
+            return None
+        check_target_name(name)
+        known = {t.name: t for t in self.store.targets(WorkerSettings().requeue_after_s)}
+        if name not in known:
+            listed = ", ".join(known) or "none yet"
+            raise ConfigError(f"Target {name!r} is not registered (registered: {listed}); start "
+                              f"`python -m core worker --target {name}` on that machine first")
+        return known[name]
 
     def plan_grid(self, grid: GridRequest) -> GridPlan:
         """Validate every run of the grid plus the FP32 baselines it still needs (added first)."""
@@ -307,7 +335,7 @@ class Planner:
         options = parse_settings(request.options)
         base = self.plan(RunRequest(model=request.model, dataset=request.dataset, subset=request.subset,
                                     seed=request.seed, device=request.device, random_weights=request.random_weights,
-                                    timing=dict(request.timing)))
+                                    timing=dict(request.timing), target=request.target))
         start = start_kind(base.fields["model_source"])
         space = request.space or default_space(start)
         validity = runnable(space, start)
@@ -321,7 +349,7 @@ class Planner:
         config = {**to_dict(options), "model": request.model, "dataset": request.dataset, "subset": request.subset,
                   "seed": request.seed, "device": request.device, "random_weights": request.random_weights,
                   "timing": dict(request.timing), "space": space.to_dict(), "start": start,
-                  "expected_runs": allowed}
+                  "expected_runs": allowed, "target": request.target}
         return ExplorationPlan(config, space, validity, strategy, allowed, basis,
                                self.budget_advice(config, validity, allowed))
 
@@ -351,5 +379,6 @@ class Planner:
             return self.plan(RunRequest(model=config["model"], dataset=config["dataset"], subset=config["subset"],
                                         seed=config["seed"], techniques=trial.techniques, threads=trial.threads,
                                         batch=trial.batch, device=config["device"],
-                                        random_weights=config["random_weights"], timing=config["timing"])).fields
+                                        random_weights=config["random_weights"], timing=config["timing"],
+                                        target=config.get("target"))).fields
         return plan

@@ -1,7 +1,8 @@
 """A tiny name -> object registry shared by models, datasets and techniques."""
 from __future__ import annotations
 
-from typing import Generic, Iterator, TypeVar
+from collections.abc import Iterator
+from typing import Generic, TypeVar
 
 from core.errors import UnknownNameError
 

@@ -17,6 +17,7 @@ from core.metrics import (
     ACCURACY_METRICS,
     CATALOGUE,
     DEFAULT_ACCURACY,
+    DEFAULT_LATENCY,
     LATENCY_METRICS,
     OBJECTIVES,
 )
@@ -24,13 +25,15 @@ from core.pareto import Direction, front_indices
 from core.store import ALL_METRICS, CurvePoint, RunRecord
 from core.techniques import TECHNIQUES
 
-COMPARISON_FIELDS = ("model", "dataset", "dataset_location", "subset_size", "subset_seed")
+# Same model, same images, same machine: a speed-up is only ever taken against a baseline of the same target.
+LOCAL_TARGET = "this machine"  # how work addressed to no target reads: the local worker takes it
+COMPARISON_FIELDS = ("model", "dataset", "dataset_location", "subset_size", "subset_seed", "target")
 
 
 def comparison_key(run: RunRecord | dict[str, Any]) -> tuple:
     """Runs with the same key measure the same model on the same images (a record or stored fields)."""
     if isinstance(run, dict):
-        return tuple(run[name] for name in COMPARISON_FIELDS)
+        return tuple(run.get(name) for name in COMPARISON_FIELDS)
     return tuple(getattr(run, name) for name in COMPARISON_FIELDS)
 
 
@@ -48,14 +51,19 @@ def is_baseline(run: RunRecord) -> bool:
     return is_baseline_recipe(run.recipe)
 
 
+def target_of(run: RunRecord) -> str:
+    """Where a run was (or will be) measured, in words."""
+    return run.target or LOCAL_TARGET
+
+
 def filter_runs(runs: Sequence[RunRecord], *, models=(), datasets=(), recipes=(), statuses=(),
-                tags=(), scenarios=(), run_ids: set[int] | None = None) -> list[RunRecord]:
+                tags=(), scenarios=(), run_ids: set[int] | None = None, targets=()) -> list[RunRecord]:
     """Runs matching every non-empty filter (tags: any of them; `run_ids`, e.g. an exploration's runs)."""
     return [r for r in runs
             if (not models or r.model in models) and (not datasets or r.dataset in datasets)
             and (not recipes or r.recipe_summary in recipes) and (not statuses or r.status in statuses)
             and (not tags or set(tags) & set(r.tags)) and (not scenarios or r.scenario in scenarios)
-            and (run_ids is None or r.id in run_ids)]
+            and (run_ids is None or r.id in run_ids) and (not targets or target_of(r) in targets)]
 
 
 def baselines(runs: Iterable[RunRecord]) -> dict[tuple, RunRecord]:
@@ -115,6 +123,7 @@ def configuration(run: RunRecord) -> dict[str, str]:
     for step in run.recipe:
         fields |= {f"{step['technique']} {_words(k)}": _show(v) for k, v in (step.get("config") or {}).items()}
     fields |= {"dataset": run.dataset_spec, "subset": str(run.subset_size), "subset seed": str(run.subset_seed)}
+    fields["target"] = target_of(run)
     for key, value in run.runtime.items():
         if key != "timing":
             fields[_words(key)] = UNSET_WORDS.get(key, "default") if value is None else _show(value)
@@ -122,6 +131,37 @@ def configuration(run: RunRecord) -> dict[str, str]:
     fields |= {f"{run.scenario} {_words(k)}": _show(v) for k, v in run.scenario_config.items()}
     fields |= {f"timing {_words(k)}": _show(v) for k, v in (run.runtime.get("timing") or {}).items()}
     return fields
+
+
+def across_targets(run: RunRecord, runs: Sequence[RunRecord]) -> list[dict[str, Any]]:
+    """The hardware-selection view: `run`'s configuration as measured on every target (done runs, the newest per
+    target), each with its speed-up against the FP32 baseline of its own target."""
+    same = {k: v for k, v in configuration(run).items() if k != "target"}
+    base = baselines(runs)
+    newest: dict[str | None, RunRecord] = {}
+    for other in runs:
+        if other.status == "done" and {k: v for k, v in configuration(other).items() if k != "target"} == same:
+            if other.target not in newest or other.id > newest[other.target].id:
+                newest[other.target] = other
+    rows = []
+    for target, other in sorted(newest.items(), key=lambda item: (item[0] is not None, item[0] or "")):
+        baseline = base.get(comparison_key(other))
+        latency = other.metrics.get(DEFAULT_LATENCY)
+        reference = baseline.metrics.get(DEFAULT_LATENCY) if baseline else None
+        rows.append({"target": target or LOCAL_TARGET, "run": other.id, "hardware": _hardware(other.environment),
+                     **{CATALOGUE[m].label: other.metrics.get(m) for m in ACROSS_TARGET_METRICS},
+                     "speed-up vs its FP32": reference / latency if latency and reference else None,
+                     "noisy": other.noisy})
+    return rows
+
+
+ACROSS_TARGET_METRICS = ("latency_p50_ms", "latency_p99_ms", "throughput_ips", "top1", "agreement")
+
+
+def _hardware(environment: dict[str, Any] | None) -> str:
+    env = environment or {}
+    parts = [env.get("cpu") or "?", f"{env.get('logical_cores') or '?'} cores", env.get("gpu")]
+    return " · ".join(p for p in parts if p)
 
 
 def varying_fields(runs: Sequence[RunRecord]) -> list[str]:

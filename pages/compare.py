@@ -42,6 +42,18 @@ metrics = pd.DataFrame(views.metric_deltas(runs, reference)).set_index("metric")
 st.dataframe(metrics, width="stretch", key="metrics_table", placeholder="–",
              column_config={c: st.column_config.NumberColumn(format="%.4g") for c in metrics.columns})
 
+if any(r.target for r in done):  # the hardware-selection view: one configuration on every target
+    st.subheader("Across targets")
+    across = views.across_targets(reference, done)
+    st.caption(f"Run {reference.id}'s configuration ({labels[reference.id]}) on every target that measured it; each "
+               "speed-up is against the FP32 baseline of its own target, never another machine's.")
+    if len(across) > 1:
+        st.dataframe(pd.DataFrame(across), hide_index=True, width="stretch", key="across_targets", placeholder="–",
+                     column_config={"speed-up vs its FP32": st.column_config.NumberColumn(format="%.2fx")})
+    else:
+        st.info("Only one target measured this configuration so far: queue it on others from the Run page "
+                "(Where → Targets) to compare machines.")
+
 roofline = [row for row in map(views.roofline_row, runs) if row is not None]
 if roofline:
     with st.expander("Against this machine's peak (roofline)"):

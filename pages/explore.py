@@ -9,6 +9,7 @@ from core.models import DEFAULT_MODEL
 from core.store import ACTIVE_STATUSES
 from pages.common import get_api, upload_time
 from pages.forms import setting_inputs, split_values, whole_numbers
+from pages.targets_view import show_targets, target_words
 
 st.title("Explore")
 st.caption("Pick a model, the techniques to try and a budget. InferScope measures the FP32 baselines first, then "
@@ -32,6 +33,14 @@ if datasets[dataset]["accepts_location"]:
     dataset = f"{dataset}:{location}" if location.strip() else dataset
 subset = right.number_input("Subset size", min_value=1, value=1000, step=100, key="x_subset")
 seed = far.number_input("Seed", min_value=0, value=0, step=1, key="x_seed")
+
+# -- where ---------------------------------------------------------------------------------------
+st.subheader("Where")
+registered = show_targets(api)
+target = st.selectbox("Target", [None, *(t.name for t in registered)], format_func=target_words, key="x_target",
+                      disabled=not registered,
+                      help="every live worker of the target takes trials of this exploration; no configuration is "
+                           "measured twice and they share one budget")
 
 # -- the space -----------------------------------------------------------------------------------
 st.subheader("Search space")
@@ -78,7 +87,7 @@ with st.expander("Sampler, objective and the paired check"):
 with st.expander("Timing protocol of each trial"):
     timing = setting_inputs("x_timing", api.settings_fields("timing"), columns=4)
 request = ExploreRequest(model=f"{model}:{model_options.strip()}" if model_options.strip() else model, dataset=dataset, subset=int(subset), seed=int(seed), space=space,
-                         options=options, timing=timing)
+                         options=options, timing=timing, target=target)
 
 plan = None
 if not problems:
@@ -109,14 +118,17 @@ if st.button("Start exploring", type="primary", disabled=plan is None, key="x_st
         st.error(str(exc))
     else:
         st.session_state["x_pick"] = exploration_id  # the selector below shows it
-        st.success(f"Exploration {exploration_id} is queued; the worker runs it in the background.")
+        st.success(f"Exploration {exploration_id} is queued; "
+                   + (f"the workers of {target} share its trials." if target else
+                      "the worker runs it in the background."))
 
 # -- explorations --------------------------------------------------------------------------------
 records = list(reversed(api.explorations()))
 if not records:
     st.stop()
 st.subheader("Explorations")
-st.dataframe(pd.DataFrame([{"id": r.id, "status": r.status, "model": r.config.get("model"), "strategy": r.strategy,
+st.dataframe(pd.DataFrame([{"id": r.id, "status": r.status, "model": r.config.get("model"),
+                            "target": target_words(r.target), "strategy": r.strategy,
                             "trials": r.trials, "minutes": round(r.spent_s / 60, 1), "progress": r.progress,
                             "note": (r.error or (r.notes[-1] if r.notes else ""))} for r in records]),
              hide_index=True, width="stretch",

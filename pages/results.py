@@ -31,8 +31,9 @@ with st.expander("Filter", expanded=False):
     datasets = f2.multiselect("Dataset", sorted({r.dataset for r in runs}), key="f_dataset")
     recipes = f3.multiselect("Techniques", sorted({r.recipe_summary for r in runs}), key="f_recipe")
     statuses = f4.multiselect("Status", sorted({r.status for r in runs}), key="f_status")
-    g1, g2, g3 = st.columns(3)
+    g1, g2, g3, g4 = st.columns(4)
     tags = g1.multiselect("Tag", sorted({t for r in runs for t in r.tags}), key="f_tag")
+    picked_targets = g4.multiselect("Target", sorted({views.target_of(r) for r in runs}), key="f_target")
     scenarios = g2.multiselect("Scenario", sorted({r.scenario for r in runs}), key="f_scenario")
     explorations = {e.id: e for e in api.explorations()}
     if st.session_state.get("f_exploration") not in (None, *explorations):
@@ -48,7 +49,7 @@ if exploration is not None and st.session_state.get("constraints_of") != explora
     st.session_state["constraints_of"] = exploration
 of_exploration = None if exploration is None else {r.id for r in api.exploration_runs(exploration)}  # reused too
 shown = views.filter_runs(runs, models=models, datasets=datasets, recipes=recipes, statuses=statuses, tags=tags,
-                          scenarios=scenarios, run_ids=of_exploration)
+                          scenarios=scenarios, run_ids=of_exploration, targets=picked_targets)
 if exploration is not None:
     show_exploration(api, exploration)
 if not shown:
@@ -73,32 +74,48 @@ st.session_state.setdefault("max_latency", 0.0)  # set here, not by value=: an e
 st.session_state.setdefault("max_drop", 0.0)
 max_latency = c5.number_input("Max latency (ms, 0 = none)", min_value=0.0, key="max_latency")
 max_drop = c6.number_input("Max drop vs FP32 (points, 0 = none)", min_value=0.0, step=0.5, key="max_drop")
-points = views.plot_points(shown, x, y, max_latency_ms=max_latency or None, max_drop=max_drop or None,
-                           per_image=per_image)
-
-front = [p.run.id for p in points if p.on_front]
-if points:
-    group_of = (lambda run: labels[run.id]) if colour_by == EVERY_CONFIGURATION else (
-        lambda run: configs[run.id].get(colour_by, "–"))
-    figure = front_figure(points, x, y, group_of=group_of, legend_title=f"{colour_by} (symbol = model)",
-                          labels=labels, per_image=per_image, log_x=log_x)
-    st.plotly_chart(figure, key="front_chart")
-    st.caption(f"{len(points)} runs plotted, {len(front)} on the front ({', '.join(map(str, front))}); error bars: "
-               "95% intervals of the accuracy" + (" and of the latency percentile" if CATALOGUE[x].interval else "")
-               + ". Grey points break a constraint and are left out of the front.")
-    noisy = views.noisy_summary([p.run for p in points])
-    if noisy:
-        st.warning(noisy + " They are outlined in amber.")
-    if len({p.run.scenario for p in points}) > 1:
-        st.warning("These runs were timed under different scenarios, so their latencies mean different things (a "
-                   "server's includes queueing). Filter to one scenario for an honest front, or colour by scenario.")
-    if any(not p.comparable for p in points):
-        st.warning("Some runs were measured in a different environment (CPU, cores, device or library versions): "
-                   "they are drawn hollow and are not comparable with the others.")
-else:  # an empty chart would show made-up axes and "0 on the front ()"
-    waiting = sum(r.status != "done" for r in shown)
-    st.info(f"None of the {len(shown)} shown runs has both a {CATALOGUE[x].label} and a {CATALOGUE[y].label} yet"
-            + (f": {waiting} of them are queued, running or failed." if waiting else ": pick other axes above."))
+targets_shown = sorted({views.target_of(r) for r in shown})
+one_front = len(targets_shown) > 1 and st.checkbox(
+    "One front across targets", key="one_front",
+    help="off: each target gets its own chart and front, since a speed on one machine says nothing about another's")
+facets = [(None, shown)] if len(targets_shown) == 1 or one_front else \
+    [(t, [r for r in shown if views.target_of(r) == t]) for t in targets_shown]
+if one_front:
+    st.caption("One front over every target: colour by target to tell them apart; runs of other machines are drawn "
+               "hollow (another environment).")
+front: list[int] = []
+for facet, facet_runs in facets:
+    if facet is not None:
+        st.markdown(f"**Target: {facet}**")
+    points = views.plot_points(facet_runs, x, y, max_latency_ms=max_latency or None, max_drop=max_drop or None,
+                               per_image=per_image)
+    facet_front = [p.run.id for p in points if p.on_front]
+    front += facet_front
+    if points:
+        group_of = (lambda run: labels[run.id]) if colour_by == EVERY_CONFIGURATION else (
+            lambda run: configs[run.id].get(colour_by, "–"))
+        figure = front_figure(points, x, y, group_of=group_of, legend_title=f"{colour_by} (symbol = model)",
+                              labels=labels, per_image=per_image, log_x=log_x)
+        st.plotly_chart(figure, key=f"front_chart_{facet}" if facet else "front_chart")
+        st.caption(f"{len(points)} runs plotted, {len(facet_front)} on the front ({', '.join(map(str, facet_front))});"
+                   " error bars: 95% intervals of the accuracy"
+                   + (" and of the latency percentile" if CATALOGUE[x].interval else "")
+                   + ". Grey points break a constraint and are left out of the front.")
+        noisy = views.noisy_summary([p.run for p in points])
+        if noisy:
+            st.warning(noisy + " They are outlined in amber.")
+        if len({p.run.scenario for p in points}) > 1:
+            st.warning("These runs were timed under different scenarios, so their latencies mean different things (a "
+                       "server's includes queueing). Filter to one scenario for an honest front, or colour by "
+                       "scenario.")
+        if any(not p.comparable for p in points):
+            st.warning("Some runs were measured in a different environment (CPU, cores, device or library versions): "
+                       "they are drawn hollow and are not comparable with the others.")
+    else:  # an empty chart would show made-up axes and "0 on the front ()"
+        waiting = sum(r.status != "done" for r in facet_runs)
+        st.info(f"None of the {len(facet_runs)} shown runs has both a {CATALOGUE[x].label} and a "
+                f"{CATALOGUE[y].label} yet" + (f": {waiting} of them are queued, running or failed." if waiting
+                                               else ": pick other axes above."))
 
 
 # -- table, selection, tags, delete, CSV ------------------------------------------------------------
@@ -113,7 +130,8 @@ table = pd.DataFrame([{
     "front": r.id in front_ids, "noisy": r.noisy, "doctor": " · ".join(f["figure"] for f in r.advice),
     "status": r.status, "model": r.model, "techniques": r.recipe_summary,
     "batch": r.runtime.get("batch"), "threads": r.runtime.get("threads") or "all", "scenario": r.scenario,
-    "dataset": r.dataset, "subset": r.subset_size, "tags": ", ".join(r.tags), "error": r.error or "",
+    "dataset": r.dataset, "subset": r.subset_size, "target": views.target_of(r), "tags": ", ".join(r.tags),
+    "error": r.error or "",
 } for r in reversed(shown)])
 columns = {CATALOGUE[m].column: st.column_config.NumberColumn(format="%" + CATALOGUE[m].fmt) for m in metric_columns}
 event = st.dataframe(table, hide_index=True, key="runs_table", on_select="rerun", selection_mode="multi-row",

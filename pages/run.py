@@ -8,6 +8,7 @@ from core.errors import InferScopeError
 from core.models import DEFAULT_MODEL
 from pages.common import get_api, upload_time
 from pages.forms import option_values, setting_inputs, whole_numbers
+from pages.targets_view import show_targets, target_words
 
 st.title("Run")
 api = get_api()
@@ -98,6 +99,15 @@ if unavailable:
 with st.expander("Timing protocol"):
     timing = setting_inputs("timing", api.settings_fields("timing"), columns=4)
 
+# -- where: this machine or registered targets (a grid axis) -----------------------------------------
+st.subheader("Where")
+registered = show_targets(api)
+picked_targets = st.multiselect("Targets (each one is a grid axis: this recipe on these machines)",
+                                [None, *(t.name for t in registered)], default=[None], format_func=target_words,
+                                key="targets", disabled=not registered,
+                                help="each run is measured by a worker of its target; its speed-up is taken against "
+                                     "an FP32 baseline measured on that same target")
+
 # -- scenario ------------------------------------------------------------------------------------
 st.subheader("Scenario")
 scenarios = {s["name"]: s for s in api.scenarios()}
@@ -118,7 +128,7 @@ try:
                        techniques=tuple(steps), threads=whole_numbers(threads_text, "Threads"),
                        batch=whole_numbers(batch_text, "Batch size") if batch_text.strip() else (1,),
                        device=tuple(devices) or ("cpu",), timing=timing, provider=provider,
-                       scenario=(scenario, scenario_options))
+                       scenario=(scenario, scenario_options), targets=tuple(picked_targets) or (None,))
     plan = api.plan_grid(grid)
 except InferScopeError as exc:
     problem = str(exc)
@@ -133,7 +143,7 @@ if st.button("Queue runs", type="primary", disabled=bool(problem), key="submit")
     try:
         ids = api.submit_grid(grid)
         st.success(f"Queued run{'s' if len(ids) > 1 else ''} {', '.join(f'#{i}' for i in ids)}. Runs go one at a "
-                   "time in a worker process.")
+                   "time in a worker process" + (" of each target." if any(picked_targets) else "."))
     except InferScopeError as exc:
         st.error(str(exc))
 

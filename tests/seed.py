@@ -11,13 +11,13 @@ RECIPES = [[], [{"technique": "onnx_export", "config": {}}],
 
 
 def create_run(store: RunStore, model: str, recipe: list, batch: int, scenario: str = "single-stream",
-               exploration_id: int | None = None) -> int:
+               exploration_id: int | None = None, target: str | None = None) -> int:
     """One queued run of `model` on the default Fashion-MNIST subset."""
     return store.create_run(model=model, model_source="local", model_options={}, dataset="fashion-mnist",
                             dataset_location="/usr/share/datasets/fashion-mnist", subset_size=1000, subset_seed=0,
                             subset_split="test", calibration_split=None, recipe=recipe,
                             runtime={"threads": None, "batch": batch, "device": "cpu"}, scenario=scenario,
-                            scenario_config={}, exploration_id=exploration_id)
+                            scenario_config={}, exploration_id=exploration_id, target=target)
 
 
 def seed_queued(store: RunStore, count: int) -> list[int]:
@@ -27,7 +27,7 @@ def seed_queued(store: RunStore, count: int) -> list[int]:
 
 def seed_runs(store: RunStore, count: int, *, models=("resnet8", "lenet5"), seed: int = 0,
               fingerprint: str = "env-a", scenarios=("single-stream",), exploration_id: int | None = None,
-              noisy: tuple[int, ...] = ()) -> list[int]:
+              noisy: tuple[int, ...] = (), target: str | None = None) -> list[int]:
     """`count` done runs: per model an FP32 baseline first, then faster and slightly less accurate variants.
 
     Scenarios are assigned round-robin; the runs at the positions in `noisy` were "timed on a busy machine".
@@ -40,7 +40,8 @@ def seed_runs(store: RunStore, count: int, *, models=("resnet8", "lenet5"), seed
         speed = 1.0 if not recipe else rng.uniform(2.0, 9.0)
         p50 = 1.0 / speed
         top1 = 92.0 - (0.0 if not recipe else rng.uniform(0.0, 2.5))
-        run_id = create_run(store, model, recipe, rng.choice([1, 8]), scenarios[i % len(scenarios)], exploration_id)
+        run_id = create_run(store, model, recipe, rng.choice([1, 8]), scenarios[i % len(scenarios)], exploration_id,
+                            target)
         store.mark_running(run_id)
         samples = [p50 * rng.uniform(0.9, 1.3) for _ in range(50)]
         store.finish(run_id, metrics={

@@ -3,6 +3,12 @@
 Every trial is an ordinary run carrying the exploration's id. Nothing about the search lives
 outside the store: on resume the sampler is rebuilt from the finished runs, so an interrupted
 exploration continues where it stopped and never measures a finished configuration again.
+
+Parallel explorations use the store's own queue, not optuna's RDB storage: the process that claimed
+the exploration is the only one that proposes trials (so no configuration is ever proposed twice and
+the budget is counted in one place); it queues up to `parallel()` trials at once, addressed to the
+exploration's target, and every worker of that target — this one included — claims them as ordinary
+runs. The sampler is told each result when it arrives, in the order trials finish.
 """
 from __future__ import annotations
 
@@ -26,13 +32,14 @@ from core.progress import Progress, no_progress
 from core.recipe import parse_step
 from core.remeasure import execute_comparison
 from core.settings import Settings
-from core.store import ExplorationRecord, RunRecord, RunStore
+from core.store import ACTIVE_STATUSES, Claimant, ExplorationRecord, RunRecord, RunStore
 from core.views import baselines, comparison_key
 
 STRATEGIES = ("auto", "exhaustive", "nsga2", "tpe")
 # After this many sampled configurations in a row that add nothing new (finished or not runnable),
 # the sampler is taken to have converged and an untried configuration is drawn at random instead.
 STALE_LIMIT = 25
+WAIT_POLL_S = 1.0  # how often the proposing worker looks whether another worker finished a trial
 
 
 @dataclass(frozen=True)
@@ -135,6 +142,11 @@ def _run_key(run: RunRecord) -> str:
     return configuration_key(run.recipe, run.runtime.get("threads"), run.runtime.get("batch") or 1)
 
 
+def _configuration_of(run: RunRecord) -> Configuration:
+    """A stand-in configuration for a trial whose configuration is no longer in the space (for its report)."""
+    return Configuration((("recipe", run.recipe_summary),), run.runtime.get("threads"), run.runtime.get("batch") or 1)
+
+
 def _config_key(config: Configuration) -> str:
     return configuration_key([parse_step(spec).to_dict() for spec in config.techniques], config.threads,
                              config.batch)
@@ -146,9 +158,12 @@ class Exploration:
     def __init__(self, store: RunStore, record: ExplorationRecord, settings: Settings,
                  plan: Callable[[Configuration], dict[str, Any]], progress: Progress = no_progress,
                  on_trial: Callable[[Trial], None] = lambda trial: None,
-                 execute_run: Callable[[int], RunRecord] | None = None) -> None:
+                 execute_run: Callable[[int], RunRecord] | None = None,
+                 parallel: Callable[[], int] = lambda: 1, claimant: Claimant = Claimant()) -> None:
         self.store, self.record, self.settings = store, record, settings
         self.execute_run = execute_run or (lambda run_id: execute(store, run_id, settings))
+        self.parallel, self.claimant = parallel, claimant
+        self.pending: dict[int, tuple[int, Configuration]] = {}  # trial run id -> (its number, configuration)
         self.plan, self.progress, self.on_trial = plan, progress, on_trial
         self.options = settings_of(record)
         self.space: SearchSpace = parse_space(record.config["space"])
@@ -165,6 +180,15 @@ class Exploration:
         """Configuration key -> its finished run (done, or failed: a failure is not retried)."""
         return {_run_key(r): r for r in self.runs() if r.status in ("done", "failed")}
 
+    def in_flight(self) -> dict[str, RunRecord]:
+        """Configuration key -> this exploration's trial waiting in the queue or running (here or elsewhere)."""
+        return {_run_key(r): r for r in self.runs() if r.status in ACTIVE_STATUSES
+                and r.exploration_id == self.record.id}
+
+    def taken(self) -> set[str]:
+        """Keys never to propose again: finished, or queued or running on some worker."""
+        return set(self.finished()) | set(self.in_flight())
+
     def constraints(self) -> Constraints:
         return self.options.constraints(accuracy_metric(self.runs()))
 
@@ -178,33 +202,45 @@ class Exploration:
         """Work until the budget is spent, the space is exhausted or a cancel arrives; the end reason."""
         finished = self.finished()
         own = [r for r in finished.values() if r.exploration_id == self.record.id]  # reused baselines cost nothing
-        self.budget = _Budget(self.options, self.record.spent_s, len(own))
+        left_in_queue = self.in_flight()  # queued or running when an earlier session ended: they count, and are awaited
+        self.budget = _Budget(self.options, self.record.spent_s, len(own) + len(left_in_queue))
+        for number, run in enumerate(left_in_queue.values(), start=len(own) + 1):
+            self.pending[run.id] = (number, self.keys.get(_run_key(run)) or _configuration_of(run))
         strategy = self.strategy()
         self._save(strategy=strategy)
+        reason = None
         try:
             for config in self._candidates(strategy, finished):
                 if not self.budget.left():
-                    return self._end("the budget is spent")
+                    reason = "the budget is spent"
+                    break
                 if self._save():
                     raise RunCancelled("exploration cancelled")
-                self._measure(config)
+                self._submit(config)
+                while len(self.pending) >= max(1, self.parallel()):
+                    self._work_or_wait()
+            while self.pending:
+                self._work_or_wait()
+        except BaseException:
+            self.store.cancel_queued_trials(self.record.id)  # nobody else measures for a stopped exploration
+            raise
         finally:
             self._save()  # the time spent counts, however this session ends
-        return self._end(f"the space is exhausted: all {len(self.keys)} runnable configurations are measured"
-                         if self.budget.left() else "the budget is spent")
+        return self._end(reason or (f"the space is exhausted: all {len(self.keys)} runnable configurations are "
+                                    "measured" if self.budget.left() else "the budget is spent"))
 
     def _candidates(self, strategy: str, finished: dict[str, RunRecord]) -> Iterator[Configuration]:
         """Baselines (reused from the store where it has them), then the seed configurations, then the rest:
         shuffled for exhaustive, else proposed by the sampler."""
-        yield from (c for c in self.validity.runnable if c.is_baseline and _config_key(c) not in finished
+        taken = self.taken()
+        yield from (c for c in self.validity.runnable if c.is_baseline and _config_key(c) not in taken
                     and not self._reused(c))
         seeds = seed_configurations(self.validity.runnable, self.record.config.get("start", "torch"))
-        yield from (c for c in seeds if _config_key(c) not in self.finished())
+        yield from (c for c in seeds if _config_key(c) not in self.taken())
         rest = [c for c in self.validity.runnable if not c.is_baseline and c not in seeds]
         if strategy == "exhaustive":
             random.Random(self.options.sampler_seed).shuffle(rest)  # a fair sample if the time budget runs out
-            finished = self.finished()
-            yield from (c for c in rest if _config_key(c) not in finished)
+            yield from (c for c in rest if _config_key(c) not in self.taken())
         else:
             yield from self._sampled(strategy)
 
@@ -254,8 +290,18 @@ class Exploration:
         told = {key for key in self.finished() if key in self.keys}
         for key in told:
             remember(key)
+        told |= set(self.in_flight())  # queued by an earlier session: never proposed again
+        waiting: list[tuple[Any, str]] = []  # asked and queued, not finished yet: told when they finish
+
+        def tell_finished() -> None:
+            finished = self.finished()
+            for trial, key in [w for w in waiting if w[1] in finished or w[1] in self.refused]:
+                waiting.remove((trial, key))
+                tell(trial, key)
+
         rng, stale = random.Random(seed), 0
         while len(told | self.refused) < len(self.keys):
+            tell_finished()
             trial = study.ask(distributions)
             config = self.space.configuration(trial.params)
             key = _config_key(config)
@@ -263,7 +309,7 @@ class Exploration:
                 stale = 0
                 yield config
                 told.add(key)
-                tell(trial, key)
+                waiting.append((trial, key))
                 continue
             if key in told:
                 tell(trial, key)  # measured before: the sampler hears the same result again
@@ -292,8 +338,8 @@ class Exploration:
     def _expected(self) -> int:
         return int(self.record.config.get("expected_runs") or self.options.budget_runs or len(self.keys))
 
-    def _measure(self, config: Configuration) -> None:
-        """Plan, store and execute one trial in this process; report it."""
+    def _submit(self, config: Configuration) -> None:
+        """Plan one trial and queue it for the exploration's target (it counts against the budget at once)."""
         number = self.budget.total_trials + 1
         try:
             fields = self.plan(config)
@@ -301,11 +347,27 @@ class Exploration:
             self.refused.add(_config_key(config))  # refused before running: it costs no budget
             self.on_trial(Trial(number, config, None, f"refused: {exc}"))
             return
-        run_id = self.store.create_run(claim=True, exploration_id=self.record.id, **fields)
-        run = self.execute_run(run_id)
+        run_id = self.store.create_run(exploration_id=self.record.id, **{**fields, "target": self.record.target})
+        self.pending[run_id] = (number, config)
         self.budget.trials += 1
         self._save()
-        self.on_trial(Trial(number, config, run))
+
+    def _work_or_wait(self) -> None:
+        """Measure one of this exploration's queued trials here, or wait for another worker to finish one; then
+        report every trial that ended."""
+        run_id = self.store.claim_next_queued(self.claimant, exploration_id=self.record.id)
+        if run_id is not None:
+            self.execute_run(run_id)
+        for run_id, (number, config) in list(self.pending.items()):
+            run = self.store.get(run_id)
+            if run.status not in ACTIVE_STATUSES:
+                del self.pending[run_id]
+                self._save()
+                self.on_trial(Trial(number, config, run))
+        if run_id is None and self.pending:
+            if self._save():
+                raise RunCancelled("exploration cancelled")
+            time.sleep(WAIT_POLL_S)
 
     def _save(self, **values: Any) -> bool:
         """Store progress; True when a cancel was requested."""
@@ -323,7 +385,8 @@ class Exploration:
 
 def execute_exploration(store: RunStore, exploration_id: int, settings: Settings,
                         plan: Callable[[Configuration], dict[str, Any]], progress: Progress = no_progress,
-                        on_trial: Callable[[Trial], None] = lambda trial: None) -> ExplorationRecord:
+                        on_trial: Callable[[Trial], None] = lambda trial: None, *,
+                        parallel: Callable[[], int] = lambda: 1, claimant: Claimant = Claimant()) -> ExplorationRecord:
     """Run a claimed (running) exploration to its end state and return it.
 
     Ends as every job does (`core.lifecycle`): a cancel, Ctrl-C or SIGTERM stores `cancelled` and
@@ -332,7 +395,8 @@ def execute_exploration(store: RunStore, exploration_id: int, settings: Settings
     record = store.exploration(exploration_id)
 
     def work() -> str:
-        reason = Exploration(store, record, settings, plan, progress, on_trial).run()
+        reason = Exploration(store, record, settings, plan, progress, on_trial, parallel=parallel,
+                             claimant=claimant).run()
         if settings_of(record).paired_check:
             paired_check(store, exploration_id, settings, progress)
         return reason

@@ -1,8 +1,9 @@
 """Model vocabulary: a registered entry, and a model built and ready to transform."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from core.artifacts import Artifact
 from core.inputs import InputSpec

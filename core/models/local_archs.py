@@ -1,7 +1,7 @@
 """Small public architectures for 28x28 grey images (Fashion-MNIST), of clearly different cost."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from torch import nn
 

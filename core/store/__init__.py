@@ -1,14 +1,17 @@
 """The run store (SQLAlchemy; SQLite by default, any URL by setting)."""
 from core.store.entities import (
     ALL_METRICS,
+    Claimant,
     ComparisonRecord,
     CurvePoint,
     CurveRecord,
     DiagnosisRecord,
     ExplorationRecord,
     RunRecord,
+    TargetRecord,
+    UploadRecord,
 )
-from core.store.repository import RunStore, set_process_role
+from core.store.repository import RunStore, set_process_role, set_process_worker
 from core.store.schema import (
     ACTIVE_STATUSES,
     FINAL_STATUSES,
@@ -17,6 +20,7 @@ from core.store.schema import (
     STATUSES,
 )
 
-__all__ = ["ACTIVE_STATUSES", "RunStore", "set_process_role", "RunRecord", "CurveRecord", "CurvePoint",
+__all__ = ["ACTIVE_STATUSES", "RunStore", "set_process_role", "set_process_worker", "Claimant", "TargetRecord",
+           "UploadRecord", "RunRecord", "CurveRecord", "CurvePoint",
            "ExplorationRecord", "ComparisonRecord", "DiagnosisRecord", "ALL_METRICS", "METRIC_COLUMNS", "STATUSES",
            "FINAL_STATUSES", "SCHEMA_VERSION"]

@@ -11,6 +11,56 @@ ALL_METRICS = tuple(CATALOGUE)
 
 
 @dataclass(frozen=True)
+class Claimant:
+    """Who asks the queue for work: a worker of `target` (None: the local worker, unaddressed work only)."""
+
+    target: str | None = None
+    accepts_unaddressed: bool = False  # a target's worker may also take work addressed to no target
+
+
+@dataclass(frozen=True)
+class TargetRecord:
+    """A registered target: its hardware and libraries, its live workers and its queue."""
+
+    name: str
+    environment: dict[str, Any]
+    host: str | None
+    registered_at: datetime
+    last_seen_at: datetime
+    live_workers: int
+    queued: int                  # jobs of every kind waiting for it
+    running: int
+
+    @property
+    def live(self) -> bool:
+        return self.live_workers > 0
+
+    def hardware(self) -> str:
+        """The hardware in a few words: "Intel Xeon … · 16 cores · 64 GB · NVIDIA H200"."""
+        env = self.environment
+        parts = [env.get("cpu") or "unknown CPU", f"{env.get('logical_cores') or '?'} cores"]
+        if env.get("memory_gb"):
+            parts.append(f"{env['memory_gb']:.0f} GB")
+        parts += list(env.get("gpus") or [])
+        return " · ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "environment": self.environment, "host": self.host, "live": self.live,
+                "live_workers": self.live_workers, "queued": self.queued, "running": self.running,
+                "hardware": self.hardware(), "last_seen_at": self.last_seen_at.isoformat()}
+
+
+@dataclass(frozen=True)
+class UploadRecord:
+    """An ONNX model kept in the store by its SHA-256 (bytes fetched separately)."""
+
+    sha256: str
+    name: str
+    size: int
+    uploaded_at: datetime
+
+
+@dataclass(frozen=True)
 class RunRecord:
     id: int
     status: str
@@ -45,6 +95,9 @@ class RunRecord:
     noisy: bool = False  # other processes used the machine beyond the threshold while it timed
     parent_run_id: int | None = None  # the run it was derived from (e.g. by a diagnosis's "keep in float")
     advice: list[dict[str, Any]] = field(default_factory=list)  # the doctor's findings (core.doctor.Finding)
+    target: str | None = None           # the registered machine it must run on; None: any unaddressed worker
+    model_sha256: str | None = None     # an ONNX model's bytes in the store (they travel to a remote worker)
+    requeues: int = 0                   # times it was put back in the queue after its worker was lost
 
     @property
     def recipe_summary(self) -> str:
@@ -67,6 +120,7 @@ class RunRecord:
                 "created_at": iso(self.created_at), "started_at": iso(self.started_at),
                 "finished_at": iso(self.finished_at), "tags": list(self.tags), "exploration_id": self.exploration_id,
                 "noisy": self.noisy, "parent_run_id": self.parent_run_id, "advice": list(self.advice),
+                "target": self.target, "requeues": self.requeues,
                 "metrics": dict(self.metrics)}
 
 
@@ -127,13 +181,14 @@ class ExplorationRecord:
     notes: list[str]
     worker_pid: int | None
     reused_run_ids: list[int] = field(default_factory=list)  # stored runs it took as baselines (no budget spent)
+    target: str | None = None  # where its trials run
 
     def to_json(self) -> dict[str, Any]:
         iso = lambda d: d.isoformat() if d else None  # noqa: E731
         return {"id": self.id, "status": self.status, "config": self.config, "strategy": self.strategy,
                 "progress": self.progress, "spent_s": self.spent_s, "trials": self.trials, "error": self.error,
                 "notes": self.notes, "created_at": iso(self.created_at), "started_at": iso(self.started_at),
-                "finished_at": iso(self.finished_at), "reused_run_ids": self.reused_run_ids}
+                "finished_at": iso(self.finished_at), "reused_run_ids": self.reused_run_ids, "target": self.target}
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     inspect,
     make_url,
     or_,
@@ -38,12 +39,15 @@ from core.errors import (
 )
 from core.store import migrations
 from core.store.entities import (
+    Claimant,
     ComparisonRecord,
     CurvePoint,
     CurveRecord,
     DiagnosisRecord,
     ExplorationRecord,
     RunRecord,
+    TargetRecord,
+    UploadRecord,
 )
 from core.store.schema import (
     FINAL_STATUSES,
@@ -59,6 +63,9 @@ from core.store.schema import (
     LatencySamples,
     RunRow,
     SchemaInfo,
+    TargetRow,
+    UploadRow,
+    WorkerRow,
 )
 
 BUSY_TIMEOUT_MS = 15_000
@@ -215,20 +222,31 @@ class RunStore:
                             .values(stage=stage, progress=float(fraction)))
             return bool(session.scalar(select(RunRow.cancel_requested).where(RunRow.id == run_id)))
 
-    def claim_next_queued(self) -> int | None:
-        """Atomically take the oldest queued run for this process (marks it running); None when empty."""
-        return self._claim_oldest(RunRow, _running_values())
+    def claim_next_queued(self, claimant: Claimant = Claimant(), exploration_id: int | None = None) -> int | None:
+        """Atomically take the oldest queued run `claimant` may work on (marks it running); None when none waits.
+        `exploration_id`: only that exploration's trials."""
+        return self._claim_oldest(RunRow, _running_values(), claimant,
+                                  None if exploration_id is None else RunRow.exploration_id == exploration_id)
 
-    def _claim_oldest(self, table: type[RunRow] | type[CurveRow] | type[ExplorationRow], values: dict[str, Any]) -> int | None:
-        """Mark the oldest queued row of `table` running with `values`; its id, or None when none waits."""
+    def _claim_oldest(self, table: type[RunRow] | type[CurveRow] | type[ExplorationRow], values: dict[str, Any],
+                      claimant: Claimant, extra: Any = None) -> int | None:
+        """Mark the oldest queued row of `table` for `claimant`'s target running with `values`; its id, or None
+        when none waits. PostgreSQL: `FOR UPDATE SKIP LOCKED`, so workers never wait on each other's claim."""
+        query = select(table.id).where(table.status == "queued", _addressed_to(table, claimant))
+        if extra is not None:
+            query = query.where(extra)
+        query = query.order_by(table.id).limit(1)
+        skip_locked = self.engine.dialect.name == "postgresql"
+        if skip_locked:
+            query = query.with_for_update(skip_locked=True)
         while True:
             with self._session() as session:
-                row_id = session.scalar(select(table.id).where(table.status == "queued").order_by(table.id).limit(1))
+                row_id = session.scalar(query)
                 if row_id is None:
                     return None
                 if _start(session, table, row_id, values):
                     return row_id
-            # another worker took it between our read and our write: look again
+            # SQLite: another worker took it between our read and our write; look again
 
     def request_cancel(self, run_id: int) -> str:
         """Cancel a queued run now, or ask a running one to stop at its next progress report."""
@@ -252,7 +270,9 @@ class RunStore:
             row = self._transition(session, run_id, "done")
             for key, value in {**metrics, **(extra or {})}.items():
                 setattr(row, key, value)
-            row.notes, row.environment, row.env_fingerprint, row.engine = notes, environment, fingerprint, engine
+            kept = [n for n in row.notes or [] if n.startswith(REQUEUED_NOTE)]  # how it got here stays on record
+            row.notes, row.environment, row.env_fingerprint = [*kept, *notes], environment, fingerprint
+            row.engine = engine
             row.finished_at, row.stage, row.progress = now(), "done", 1.0
             session.merge(LatencySamples(run_id=run_id, samples_ms=samples_ms, predictions=predictions))
 
@@ -276,13 +296,15 @@ class RunStore:
             session.execute(delete(RunRow).where(RunRow.id == run_id))
 
     def mark_dead_runs_interrupted(self) -> list[int]:
-        """Runs 'running' on this host whose worker process is gone become 'interrupted'."""
+        """Runs 'running' on this host whose worker process is gone become 'interrupted' (jobs of registered workers
+        are judged by their heartbeat instead: `requeue_lost_jobs`)."""
         import psutil
 
         host = socket.gethostname()
 
         def orphans(session: Session, table: type[RunRow] | type[CurveRow] | type[ExplorationRow]) -> list:
-            rows = session.scalars(select(table).where(table.status == "running", table.worker_host == host)).all()
+            rows = session.scalars(select(table).where(table.status == "running", table.worker_host == host,
+                                                       table.worker_id.is_(None))).all()  # heartbeats judge the rest
             return [r for r in rows if r.worker_pid is None or not psutil.pid_exists(r.worker_pid)]
 
         with self._session() as session:
@@ -313,14 +335,15 @@ class RunStore:
             run = _row(session, RunRow, run_id)
             if run.status != "done":
                 raise InferScopeError(f"run {run_id} is {run.status}; a curve sweeps a finished (done) run")
-            row = CurveRow(run_id=run_id, created_at=now(), status="queued", progress=0.0, config=config)
+            row = CurveRow(run_id=run_id, created_at=now(), status="queued", progress=0.0, config=config,
+                           target=run.target)  # a curve is measured where its run was
             session.add(row)
             session.flush()
             return row.id
 
-    def claim_next_curve(self) -> int | None:
+    def claim_next_curve(self, claimant: Claimant = Claimant()) -> int | None:
         """Atomically take the oldest queued curve (marks it running); None when none waits."""
-        return self._claim_oldest(CurveRow, _job_values())
+        return self._claim_oldest(CurveRow, _job_values(), claimant)
 
     def start_curve(self, curve_id: int) -> None:
         """Mark a queued curve running in this process (the CLI measures it here)."""
@@ -361,14 +384,14 @@ class RunStore:
             if run.status != "done":
                 raise InferScopeError(f"run {run_id} is {run.status}; a diagnosis reads a done run")
             row = DiagnosisRow(created_at=now(), status="queued", progress=0.0, run_id=run_id, kind=kind,
-                               config=dict(config))
+                               config=dict(config), target=run.target)
             session.add(row)
             session.flush()
             return row.id
 
-    def claim_next_diagnosis(self) -> int | None:
+    def claim_next_diagnosis(self, claimant: Claimant = Claimant()) -> int | None:
         """Atomically take the oldest queued diagnosis (marks it running); None when none waits."""
-        return self._claim_oldest(DiagnosisRow, {"started_at": now(), **_job_values()})
+        return self._claim_oldest(DiagnosisRow, {"started_at": now(), **_job_values()}, claimant)
 
     def start_diagnosis(self, diagnosis_id: int) -> None:
         """Mark a queued diagnosis running in this process (the CLI diagnoses here)."""
@@ -410,19 +433,26 @@ class RunStore:
     def create_comparison(self, run_ids: list[int], reference_id: int, config: dict[str, Any]) -> int:
         """Queue a paired re-measurement of done runs against `reference_id` (one of them); returns its id."""
         with self._session() as session:
+            targets = set()
             for run_id in run_ids:
                 run = _row(session, RunRow, run_id)
                 if run.status != "done":
                     raise InferScopeError(f"run {run_id} is {run.status}; only finished (done) runs are re-measured")
+                targets.add(run.target)
+            if len(targets) > 1:
+                raise InferScopeError("these runs were measured on different targets "
+                                      f"({', '.join(sorted(t or 'unaddressed' for t in targets))}); a paired "
+                                      "re-measurement runs them in one process on one machine — compare them side "
+                                      "by side on the Compare page instead")
             row = ComparisonRow(created_at=now(), status="queued", progress=0.0, run_ids=list(run_ids),
-                                reference_id=reference_id, config=config)
+                                reference_id=reference_id, config=config, target=targets.pop())
             session.add(row)
             session.flush()
             return row.id
 
-    def claim_next_comparison(self) -> int | None:
+    def claim_next_comparison(self, claimant: Claimant = Claimant()) -> int | None:
         """Atomically take the oldest queued comparison (marks it running); None when none waits."""
-        return self._claim_oldest(ComparisonRow, {"started_at": now(), **_job_values()})
+        return self._claim_oldest(ComparisonRow, {"started_at": now(), **_job_values()}, claimant)
 
     def start_comparison(self, comparison_id: int) -> None:
         """Mark a queued comparison running in this process (the CLI measures it here)."""
@@ -465,17 +495,18 @@ class RunStore:
 
     # -- explorations -------------------------------------------------------------------------------
     def create_exploration(self, config: dict[str, Any]) -> int:
-        """Queue an exploration (a validated config); returns its id."""
+        """Queue an exploration (a validated config; its `target`, if any, is where its trials run); returns its
+        id."""
         with self._session() as session:
             row = ExplorationRow(created_at=now(), status="queued", config=config, progress=0.0, spent_s=0.0,
-                                 trials=0, notes=[])
+                                 trials=0, notes=[], target=config.get("target"))
             session.add(row)
             session.flush()
             return row.id
 
-    def claim_next_exploration(self) -> int | None:
+    def claim_next_exploration(self, claimant: Claimant = Claimant()) -> int | None:
         """Atomically take the oldest queued exploration (marks it running); None when none waits."""
-        return self._claim_oldest(ExplorationRow, {"started_at": now(), **_worker_values()})
+        return self._claim_oldest(ExplorationRow, {"started_at": now(), **_worker_values()}, claimant)
 
     def requeue_exploration(self, exploration_id: int) -> None:
         """Queue a cancelled, interrupted or failed exploration again; its finished trials are kept."""
@@ -525,7 +556,19 @@ class RunStore:
             if row.status == "running":
                 session.execute(update(RunRow).where(RunRow.exploration_id == exploration_id,
                                                      RunRow.status == "running").values(cancel_requested=True))
+            self._cancel_queued_trials(session, exploration_id)
             return row.status
+
+    def cancel_queued_trials(self, exploration_id: int) -> int:
+        """Cancel an exploration's trials still waiting in the queue; returns how many."""
+        with self._session() as session:
+            return self._cancel_queued_trials(session, exploration_id)
+
+    @staticmethod
+    def _cancel_queued_trials(session: Session, exploration_id: int) -> int:
+        return session.execute(update(RunRow).where(RunRow.exploration_id == exploration_id, RunRow.status == "queued")
+                               .values(status="cancelled", finished_at=now(),
+                                       error="cancelled with its exploration before it started")).rowcount
 
     def exploration(self, exploration_id: int) -> ExplorationRecord:
         with self._session() as session:
@@ -536,6 +579,115 @@ class RunStore:
         with self._session() as session:
             rows = session.scalars(select(ExplorationRow).order_by(ExplorationRow.id)).all()
             return [_exploration_record(row) for row in rows]
+
+    # -- targets and their workers -------------------------------------------------------------------
+    def register_worker(self, target: str, environment: dict[str, Any], *, accepts_unaddressed: bool = False) -> int:
+        """Register (or refresh) `target` with this machine's environment and add this process as one of its
+        workers; returns the worker id its heartbeats use."""
+        with self._session() as session:
+            row = session.get(TargetRow, target, with_for_update=self.engine.dialect.name != "sqlite")
+            if row is None:
+                session.add(TargetRow(name=target, environment=environment, host=socket.gethostname(),
+                                      registered_at=now(), last_seen_at=now()))
+            else:
+                row.environment, row.host, row.last_seen_at = environment, socket.gethostname(), now()
+            worker = WorkerRow(target=target, host=socket.gethostname(), pid=os.getpid(), started_at=now(),
+                               heartbeat_at=now(), accepts_unaddressed=accepts_unaddressed)
+            session.add(worker)
+            session.flush()
+            return worker.id
+
+    def heartbeat(self, worker_id: int) -> bool:
+        """This worker is alive; False when it was already declared lost (its jobs went back to the queue)."""
+        with self._session() as session:
+            beat = session.execute(update(WorkerRow).where(WorkerRow.id == worker_id, WorkerRow.stopped_at.is_(None))
+                                   .values(heartbeat_at=now())).rowcount == 1
+            target = session.scalar(select(WorkerRow.target).where(WorkerRow.id == worker_id))
+            session.execute(update(TargetRow).where(TargetRow.name == target).values(last_seen_at=now()))
+            return beat
+
+    def stop_worker(self, worker_id: int, reason: str = "stopped") -> None:
+        with self._session() as session:
+            session.execute(update(WorkerRow).where(WorkerRow.id == worker_id, WorkerRow.stopped_at.is_(None))
+                            .values(stopped_at=now(), stop_reason=reason[:200]))
+
+    def live_workers(self, target: str | None, timeout_s: float) -> int:
+        """Workers that would take work addressed to `target` (None: unaddressed) and beat within `timeout_s`."""
+        since = now() - timedelta(seconds=timeout_s)
+        query = select(func.count()).select_from(WorkerRow).where(WorkerRow.stopped_at.is_(None),
+                                                                  WorkerRow.heartbeat_at >= since)
+        query = query.where(WorkerRow.accepts_unaddressed.is_(True) if target is None else WorkerRow.target == target)
+        with self._session() as session:
+            return int(session.scalar(query) or 0)
+
+    def targets(self, timeout_s: float) -> list[TargetRecord]:
+        """Every registered target, by name, with its live workers (a heartbeat within `timeout_s`) and queue."""
+        since = now() - timedelta(seconds=timeout_s)
+        with self._session() as session:
+            live = dict(session.execute(select(WorkerRow.target, func.count()).where(
+                WorkerRow.stopped_at.is_(None), WorkerRow.heartbeat_at >= since).group_by(WorkerRow.target)).all())
+            counts: dict[tuple[str, str], int] = {}
+            for table in _KINDS:
+                for target, status, count in session.execute(
+                        select(table.target, table.status, func.count()).where(
+                            table.target.is_not(None), table.status.in_(("queued", "running")))
+                        .group_by(table.target, table.status)).all():
+                    counts[target, status] = counts.get((target, status), 0) + count
+            return [TargetRecord(name=row.name, environment=dict(row.environment or {}), host=row.host,
+                                 registered_at=row.registered_at, last_seen_at=row.last_seen_at,
+                                 live_workers=live.get(row.name, 0), queued=counts.get((row.name, "queued"), 0),
+                                 running=counts.get((row.name, "running"), 0))
+                    for row in session.scalars(select(TargetRow).order_by(TargetRow.name)).all()]
+
+    def requeue_lost_jobs(self, timeout_s: float) -> list[str]:
+        """Workers whose heartbeat stopped more than `timeout_s` ago (or whose process is gone from this host) are
+        declared lost; each job they held goes back to the queue once, or is interrupted the second time.
+        Returns what was done, in words. Safe to call from every worker at once: each lost worker is taken by one."""
+        import psutil
+
+        since, host, done = now() - timedelta(seconds=timeout_s), socket.gethostname(), []
+        with self._session() as session:
+            candidates = session.scalars(select(WorkerRow).where(WorkerRow.stopped_at.is_(None))).all()
+            lost = [w for w in candidates if _aware(w.heartbeat_at) < since
+                    or (w.host == host and w.pid != os.getpid() and not psutil.pid_exists(w.pid))]
+            for worker in lost:
+                if session.execute(update(WorkerRow).where(WorkerRow.id == worker.id, WorkerRow.stopped_at.is_(None))
+                                   .values(stopped_at=now(), stop_reason="lost: its heartbeat stopped")).rowcount != 1:
+                    continue  # another worker declared it lost first
+                who = f"worker {worker.id} of target {worker.target} (pid {worker.pid} on {worker.host})"
+                for table, kind in _KINDS.items():
+                    for row in session.scalars(select(table).where(table.status == "running",
+                                                                   table.worker_id == worker.id)).all():
+                        done.append(_put_back(session, row, kind, who))
+        return done
+
+    # -- ONNX models kept in the store ---------------------------------------------------------------
+    def put_upload(self, sha256: str, name: str, data: bytes) -> None:
+        """Keep an ONNX model's bytes under their SHA-256 (once: the same bytes again change nothing)."""
+        with self._session() as session:
+            if session.get(UploadRow, sha256) is None:
+                session.add(UploadRow(sha256=sha256, name=name[:256], size=len(data), data=data, uploaded_at=now()))
+        # two processes storing the same new model at once: the second insert fails on the key; same bytes
+        # either way, so that failure is harmless and is retried as a no-op by the caller's next submit
+
+    def has_upload(self, sha256: str) -> bool:
+        with self._session() as session:
+            return session.scalar(select(func.count()).select_from(UploadRow).where(UploadRow.sha256 == sha256)) == 1
+
+    def upload_data(self, sha256: str) -> bytes:
+        with self._session() as session:
+            data = session.scalar(select(UploadRow.data).where(UploadRow.sha256 == sha256))
+        if data is None:
+            raise NotFoundError(f"no ONNX model with SHA-256 {sha256} in the run store {_shown(self.url)}; "
+                                "upload it again")
+        return bytes(data)
+
+    def uploads(self) -> list[UploadRecord]:
+        """ONNX models in the store, newest first (without their bytes)."""
+        with self._session() as session:
+            rows = session.execute(select(UploadRow.sha256, UploadRow.name, UploadRow.size, UploadRow.uploaded_at)
+                                   .order_by(UploadRow.uploaded_at.desc())).all()
+        return [UploadRecord(sha256=r.sha256, name=r.name, size=r.size, uploaded_at=r.uploaded_at) for r in rows]
 
     # -- reads ------------------------------------------------------------------------------
     def get(self, run_id: int) -> RunRecord:
@@ -582,7 +734,8 @@ class RunStore:
             return list(row.predictions) if row is not None and row.predictions is not None else None
 
 
-_PLAIN_FIELDS = ("id", "status", "created_at", "started_at", "finished_at", "stage", "model", "model_source",
+_PLAIN_FIELDS = ("id", "status", "target", "model_sha256",
+                 "created_at", "started_at", "finished_at", "stage", "model", "model_source",
                  "dataset", "dataset_location", "subset_size", "subset_seed", "subset_split", "calibration_split",
                  "scenario", "error", "worker_pid", "worker_host", "engine", "env_fingerprint", "environment")
 _METRIC_NAMES = (*METRIC_COLUMNS, *INT_METRIC_COLUMNS)
@@ -613,9 +766,27 @@ def set_process_role(role: str) -> None:
     _process_role = role
 
 
+_process_worker: int | None = None  # the registered worker (`workers` row) this process is, if any
+
+
+def set_process_worker(worker_id: int | None) -> None:
+    """Name the registered worker this process is: every job it starts records it, so a lost heartbeat finds them."""
+    global _process_worker
+    _process_worker = worker_id
+
+
 def _worker_values() -> dict[str, Any]:
     """Which process a running job belongs to (so a dead one can be found)."""
-    return {"worker_pid": os.getpid(), "worker_host": socket.gethostname()}
+    return {"worker_pid": os.getpid(), "worker_host": socket.gethostname(), "worker_id": _process_worker}
+
+
+def _addressed_to(table: Any, claimant: Claimant) -> Any:
+    """The rows `claimant` may take: its target's, and unaddressed ones when it accepts them (or has no target)."""
+    if claimant.target is None:
+        return table.target.is_(None)
+    if claimant.accepts_unaddressed:
+        return or_(table.target == claimant.target, table.target.is_(None))
+    return table.target == claimant.target
 
 
 def _job_values() -> dict[str, Any]:
@@ -650,6 +821,34 @@ def _start(session: Session, table: type[RunRow] | type[CurveRow] | type[Explora
     """queued -> running for one row, only if it is still queued; True when this call did it."""
     return session.execute(update(table).where(table.id == row_id, table.status == "queued")
                            .values(status="running", **values)).rowcount == 1
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes (stored as UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+REQUEUED_NOTE = "queued again"
+MAX_REQUEUES = 1  # a job whose worker is lost goes back to the queue once; the second loss interrupts it
+
+
+def _put_back(session: Session, row: Any, kind: str, who: str) -> str:
+    """A lost worker's job: back in the queue once (its partial work discarded; an exploration keeps its finished
+    trials), interrupted the second time."""
+    at = f"{now():%Y-%m-%d %H:%M:%S} UTC"
+    if (row.requeues or 0) < MAX_REQUEUES:
+        row.status, row.requeues = "queued", (row.requeues or 0) + 1
+        row.worker_pid, row.worker_host, row.worker_id = None, None, None
+        if kind != "exploration":
+            row.progress, row.stage = 0.0, None
+        if kind == "curve":
+            session.execute(delete(CurvePointRow).where(CurvePointRow.curve_id == row.id))
+        if kind in ("run", "exploration"):
+            row.notes = [*(row.notes or []), f"{REQUEUED_NOTE} at {at}: {who} stopped answering while it ran"]
+        return f"{kind} {row.id}: queued again ({who} was lost)"
+    row.status, row.finished_at = "interrupted", now()
+    row.error = f"{who} stopped answering while it ran, and it had been queued again once already; run it again"
+    return f"{kind} {row.id}: interrupted (its worker was lost a second time)"
 
 
 def _request_cancel(session: Session, table: type[RunRow] | type[ExplorationRow], row_id: int, queued_error: str):
@@ -695,6 +894,7 @@ def _exploration_record(row: ExplorationRow) -> ExplorationRecord:
                              finished_at=row.finished_at, config=row.config or {}, strategy=row.strategy,
                              progress=row.progress or 0.0, spent_s=row.spent_s or 0.0, trials=row.trials or 0,
                              error=row.error, notes=list(row.notes or []), worker_pid=row.worker_pid,
+                             target=row.target,
                              reused_run_ids=list(row.reused_run_ids or []))
 
 
@@ -712,7 +912,8 @@ def _record(row: Any) -> RunRecord:
     """A RunRecord from a row mapping of the runs table."""
     return RunRecord(**{name: row[name] for name in _PLAIN_FIELDS}, progress=row["progress"] or 0.0,
                      scenario_config=row["scenario_config"] or {}, exploration_id=row["exploration_id"],
-                     noisy=bool(row["noisy"]), parent_run_id=row["parent_run_id"], advice=list(row["advice"] or []),
+                     noisy=bool(row["noisy"]), requeues=row["requeues"] or 0,
+                     parent_run_id=row["parent_run_id"], advice=list(row["advice"] or []),
                      model_options=row["model_options"] or {}, recipe=row["recipe"] or [],
                      runtime=row["runtime"] or {}, notes=row["notes"] or [], tags=list(row["tags"] or []),
                      metrics={name: row[name] for name in _METRIC_NAMES})

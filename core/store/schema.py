@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -22,7 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from core.metrics import METRICS_IN_ORDER, added_in
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 FINAL_STATUSES = ("done", "failed", "cancelled", "interrupted")
 ACTIVE_STATUSES = ("queued", "running")  # a job that is waiting or being worked on
@@ -84,12 +85,17 @@ class RunRow(Base):
     parent_run_id: Mapped[int | None] = mapped_column(Integer)  # since schema 8: the run it was derived from
     advice: Mapped[list[Any] | None] = mapped_column(JSON)       # since schema 8: the doctor's findings
 
+    target: Mapped[str | None] = mapped_column(String(64), index=True)  # since schema 9: where it must run
+    model_sha256: Mapped[str | None] = mapped_column(String(64))  # since 9: an ONNX file's bytes, in `uploads`
+
     error: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     tags: Mapped[list[Any] | None] = mapped_column(JSON, default=list)                       # since schema 2
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # since 2
     worker_pid: Mapped[int | None] = mapped_column(Integer)
     worker_host: Mapped[str | None] = mapped_column(String(256))
+    worker_id: Mapped[int | None] = mapped_column(Integer)  # since schema 9: the registered worker that claimed it
+    requeues: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # since 9: back after a lost worker
     worker_role: Mapped[str | None] = mapped_column(String(120))                              # since schema 5
     # other processes used the machine beyond the threshold while it timed (figures in the metrics)
     noisy: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())           # since schema 6
@@ -131,6 +137,9 @@ class CurveRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     worker_pid: Mapped[int | None] = mapped_column(Integer)
     worker_host: Mapped[str | None] = mapped_column(String(256))
+    worker_id: Mapped[int | None] = mapped_column(Integer)  # since schema 9: the registered worker that claimed it
+    requeues: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # since 9: back after a lost worker
+    target: Mapped[str | None] = mapped_column(String(64), index=True)  # since schema 9
     worker_role: Mapped[str | None] = mapped_column(String(120))                              # since schema 5
     saturation_rps: Mapped[float | None] = mapped_column(Float)
 
@@ -181,6 +190,9 @@ class ExplorationRow(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     worker_pid: Mapped[int | None] = mapped_column(Integer)
     worker_host: Mapped[str | None] = mapped_column(String(256))
+    worker_id: Mapped[int | None] = mapped_column(Integer)  # since schema 9: the registered worker that claimed it
+    requeues: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # since 9: back after a lost worker
+    target: Mapped[str | None] = mapped_column(String(64), index=True)  # since schema 9
     reused_run_ids: Mapped[list[Any] | None] = mapped_column(JSON)  # since schema 8
 
 
@@ -211,6 +223,9 @@ class ComparisonRow(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     worker_pid: Mapped[int | None] = mapped_column(Integer)
     worker_host: Mapped[str | None] = mapped_column(String(256))
+    worker_id: Mapped[int | None] = mapped_column(Integer)  # since schema 9: the registered worker that claimed it
+    requeues: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # since 9: back after a lost worker
+    target: Mapped[str | None] = mapped_column(String(64), index=True)  # since schema 9
     worker_role: Mapped[str | None] = mapped_column(String(120))
 
 
@@ -239,4 +254,45 @@ class DiagnosisRow(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     worker_pid: Mapped[int | None] = mapped_column(Integer)
     worker_host: Mapped[str | None] = mapped_column(String(256))
+    worker_id: Mapped[int | None] = mapped_column(Integer)  # since schema 9: the registered worker that claimed it
+    requeues: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # since 9: back after a lost worker
+    target: Mapped[str | None] = mapped_column(String(64), index=True)  # since schema 9
     worker_role: Mapped[str | None] = mapped_column(String(120))
+
+
+class TargetRow(Base):
+    """A machine work may be addressed to, registered by `python -m core worker --target NAME` (since schema 9)."""
+
+    __tablename__ = "targets"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    environment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # CPU, flags, cores, memory, GPUs, libs
+    host: Mapped[str | None] = mapped_column(String(256))
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WorkerRow(Base):
+    """One worker process of a target, with its heartbeat (since schema 9)."""
+
+    __tablename__ = "workers"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    target: Mapped[str] = mapped_column(String(64), index=True)
+    host: Mapped[str] = mapped_column(String(256))
+    pid: Mapped[int] = mapped_column(Integer)
+    accepts_unaddressed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    stop_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class UploadRow(Base):
+    """An ONNX model's bytes, keyed by their SHA-256, so a worker on another machine can fetch them (since 9)."""
+
+    __tablename__ = "uploads"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

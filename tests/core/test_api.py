@@ -29,12 +29,19 @@ def test_upload_is_validated_and_stored_under_a_generated_name(api, tmp_path, se
 
 
 def test_uploads_are_listed_newest_first_with_their_time(api, tmp_path):
-    data = onnx_bytes(tmp_path)
-    paths = [api.save_upload(name, data) for name in ("first.onnx", "second.onnx", "third.onnx")]
+    paths = [api.save_upload(name, onnx_bytes(tmp_path)) for name in ("first.onnx", "second.onnx", "third.onnx")]
     listed = [u for u in api.uploads() if u["path"] in map(str, paths)]
     assert [u["name"] for u in listed] == ["third.onnx", "second.onnx", "first.onnx"]
     times = [datetime.fromisoformat(u["uploaded_at"]) for u in listed]
     assert times == sorted(times, reverse=True) and all(t.tzinfo is not None for t in times)
+
+
+def test_the_same_bytes_uploaded_twice_are_kept_once_under_the_newest_name(api, tmp_path, settings):
+    data = onnx_bytes(tmp_path)
+    first, second = api.save_upload("a.onnx", data), api.save_upload("b.onnx", data)
+    assert first == second and first.name == f"{api_module.hashlib.sha256(data).hexdigest()}.onnx"
+    assert [u["name"] for u in api.uploads() if u["path"] == str(first)] == ["b.onnx"]
+    assert len(api.store.uploads()) == 1 and api.store.upload_data(api.store.uploads()[0].sha256) == data
 
 
 def test_an_upload_kept_before_times_were_recorded_takes_its_file_time(api, tmp_path):

@@ -144,3 +144,18 @@ def test_flips_show_the_changed_images_and_the_confusion_change(app_page, api):
     heatmap = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "confusion matrix" in c.proto.spec)
     assert heatmap["data"][0]["type"] == "heatmap" and heatmap["data"][0]["zmid"] == 0
     assert sum(map(sum, heatmap["data"][0]["z"])) == 0  # as many images leave a cell as enter another
+
+
+def test_one_configuration_across_targets_side_by_side(app_page, api):
+    from tests.seed import seed_runs
+
+    edge = seed_runs(api.store, 4, target="edge", fingerprint="env-edge")
+    seed_runs(api.store, 4, target="server", fingerprint="env-server")  # the same seed: the same configurations
+    at = app_page()
+    at.session_state["selected_runs"] = [edge[0], edge[2]]
+    at.switch_page("pages/compare.py").run()
+    at.selectbox(key=f"reference_{edge[0]}_{edge[2]}").set_value(edge[2]).run()
+    table = next(d.value for d in at.dataframe if "speed-up vs its FP32" in d.value.columns)
+    assert list(table["target"]) == ["edge", "server"]
+    reference = api.run(edge[2])
+    assert table["speed-up vs its FP32"].iloc[0] == pytest.approx(1.0 / reference.metrics["latency_p50_ms"])

@@ -87,3 +87,21 @@ def test_a_budget_too_small_to_learn_is_said_before_launch(app_page):
     at.number_input(key="x.budget_runs").set_value(9).run()
     assert not [w for w in at.warning if "too small" in w.value]
     assert any(c.value == "Budget: 9 runs: 2 baselines + 7 trials." for c in at.caption)
+
+
+def test_an_exploration_can_be_addressed_to_a_target(app_page, api, monkeypatch):
+    from core import jobs
+
+    started = []
+    monkeypatch.setattr(jobs, "ensure_worker", lambda settings: started.append(settings) or True)
+    api.store.register_worker("pair", {"cpu": "Xeon", "logical_cores": 16, "gpus": []})
+    at = app_page("explore")
+    target = at.selectbox(key="x_target")
+    assert target.options == ["this machine", "pair"]
+    target.set_value("pair").run()
+    at.button(key="x_start").click().run()
+    (record,) = api.explorations()
+    assert record.target == "pair" and record.config["target"] == "pair"
+    assert "the workers of pair share its trials" in at.success[0].value
+    assert started == []                                           # this machine's worker is not its worker
+    assert at.dataframe[-1].value["target"].iloc[0] == "pair"

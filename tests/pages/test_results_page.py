@@ -147,3 +147,23 @@ def test_a_derived_run_gets_an_arrow_from_its_parent(app_page, api):
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     (arrow,) = [a for a in figure["layout"].get("annotations", []) if a.get("showarrow")]
     assert arrow["x"] == pytest.approx(math.log10(child.metrics["latency_p50_ms"]))  # a log axis takes log10
+
+
+def test_runs_of_two_targets_get_a_front_each_unless_one_is_asked_for(app_page, api):
+    from tests.seed import seed_runs
+
+    seed_runs(api.store, 6, target="edge", fingerprint="env-edge")
+    seed_runs(api.store, 6, target="server", fingerprint="env-server", seed=1)
+    at = app_page("results")
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2
+    assert [m.value for m in at.markdown if m.value.startswith("**Target:")] == ["**Target: edge**",
+                                                                                   "**Target: server**"]
+    for chart in charts:                                           # each chart holds one machine's runs only
+        figure = json.loads(chart.proto.spec)
+        ids = {d[0] for trace in figure["data"] for d in trace.get("customdata") or []}
+        assert len({api.run(i).target for i in ids}) == 1
+    at.checkbox(key="one_front").check().run()
+    assert len(at.get("plotly_chart")) == 1
+    at.multiselect(key="f_target").set_value(["edge"]).run()
+    assert len(at.get("plotly_chart")) == 1 and not [c for c in at.checkbox if c.key == "one_front"]

@@ -112,9 +112,9 @@ def test_scenario_form_is_generated_and_its_options_form_a_grid(app_page, api):
 def test_uploaded_models_are_listed_newest_first_with_their_upload_time(app_page, api, tmp_path):
     from tests.helpers import TinyClassifier, export_onnx
 
-    data = export_onnx(tmp_path / "m.onnx", TinyClassifier(), (1, 3, 16, 16), {"x": {0: "n"}}).read_bytes()
-    api.save_upload("first.onnx", data)
-    api.save_upload("second.onnx", data)
+    for name in ("first", "second"):  # two different models (the same bytes are kept once)
+        data = export_onnx(tmp_path / f"{name}.onnx", TinyClassifier(), (1, 3, 16, 16), {"x": {0: "n"}}).read_bytes()
+        api.save_upload(f"{name}.onnx", data)
     at = app_page()
     at.segmented_control(key="source").set_value("onnx").run()
     picker = at.multiselect(key="onnx_models")
@@ -157,3 +157,26 @@ def test_queue_labels_tell_grid_runs_apart(app_page, api):
     rows = [m.value for m in at.markdown if m.value.startswith("**#")]
     assert rows == ["**#1** · resnet8 · fp32", "**#2** · resnet8 · onnx_export · threads 1",
                     "**#3** · resnet8 · onnx_export · threads 2"]
+
+
+def test_registered_targets_are_listed_and_are_a_grid_axis(app_page, api):
+    api.store.register_worker("edge", {"cpu": "ARM Cortex-A78", "logical_cores": 8, "memory_gb": 16.0, "gpus": []})
+    api.store.register_worker("server", {"cpu": "Xeon", "logical_cores": 64, "memory_gb": 256.0,
+                                         "gpus": ["NVIDIA H200"]})
+    at = app_page("run")
+    listed = next(d.value for d in at.dataframe if "hardware" in d.value.columns and "workers" in d.value.columns)
+    assert list(listed["target"]) == ["edge", "server"] and set(listed["status"]) == {"live"}
+    assert listed["hardware"].iloc[1] == "Xeon · 64 cores · 256 GB · NVIDIA H200"
+    picker = at.multiselect(key="targets")
+    assert picker.options == ["this machine", "edge", "server"] and picker.value == [None]
+    picker.set_value(["edge", "server"]).run()
+    assert "**2 run(s)**" in at.info[0].value                      # the baseline on each machine
+    at.button(key="submit").click().run()
+    assert sorted(r.target for r in api.runs()) == ["edge", "server"]
+    assert "of each target" in at.success[0].value
+
+
+def test_without_targets_the_page_says_how_to_add_one(app_page):
+    at = app_page("run")
+    assert at.multiselect(key="targets").disabled
+    assert any("python -m core worker --target NAME" in c.value for c in at.caption)

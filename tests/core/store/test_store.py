@@ -116,6 +116,14 @@ def test_missing_run(store):
 def _downgrade(path, version: int) -> None:
     """Turn a current database back into what schema `version` looked like."""
     with sqlite3.connect(path) as conn:
+        if version < 9:
+            for table in ("runs", "curves", "explorations", "comparisons", "diagnoses"):
+                conn.execute(f"DROP INDEX ix_{table}_target")
+                for column in ("target", "worker_id", "requeues"):
+                    conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+            conn.execute("ALTER TABLE runs DROP COLUMN model_sha256")
+            for table in ("targets", "workers", "uploads"):
+                conn.execute(f"DROP TABLE {table}")
         if version < 8:
             conn.execute("ALTER TABLE explorations DROP COLUMN reused_run_ids")
             conn.execute("ALTER TABLE runs DROP COLUMN parent_run_id")
@@ -146,7 +154,7 @@ def _downgrade(path, version: int) -> None:
         conn.execute("DROP TABLE alembic_version")  # stores from before Alembic have only schema_info
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6, 7])
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6, 7, 8])
 def test_an_old_database_is_upgraded_in_place(tmp_path, version):
     path = tmp_path / f"v{version}.db"
     store = RunStore(f"sqlite:///{path}")
