@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -344,6 +345,13 @@ def execute(store: RunStore, run_id: int, settings: Settings, progress: Progress
                      predictions=result.predictions)
 
     run_to_end(lambda: measure_run(run, settings, report), finish,
-               lambda status, error: store.end(run_id, status, error),
+               lambda status, error: store.end(run_id, status, failed_where(run, status, error)),
                interrupted="cancelled by the user (interrupted)")
     return store.get(run_id)
+
+
+def failed_where(run: RunRecord, status: str, error: str | None) -> str | None:
+    """A target's failure names the machine it happened on: what is missing must be installed there."""
+    if run.target is None or status != "failed":
+        return error
+    return f"on target {run.target} (host {socket.gethostname()}): {error}"

@@ -164,6 +164,14 @@ def run_worker(settings: Settings, store: RunStore, *, progress: Progress = no_p
     done, reason, swept = 0, "stopped", float("-inf")
     try:
         while not should_stop():
+            if heartbeat is not None and heartbeat.lost:  # it beat too late once: its jobs went to others
+                heartbeat.stop.set()
+                store.stop_worker(worker_id, "declared lost")
+                worker_id = store.register_worker(target, target_environment(), accepts_unaddressed=accept_unaddressed)
+                set_process_worker(worker_id)
+                heartbeat = _Heartbeat(store, worker_id, worker.heartbeat_s)
+                print(f"this worker was declared lost (a heartbeat came too late); registered again as worker "
+                      f"{worker_id}", flush=True)
             if target is not None and time.monotonic() - swept >= worker.heartbeat_s:  # not on every claim
                 swept = time.monotonic()
                 for line in store.requeue_lost_jobs(worker.requeue_after_s):

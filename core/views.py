@@ -56,6 +56,11 @@ def target_of(run: RunRecord) -> str:
     return run.target or LOCAL_TARGET
 
 
+def targets_in_order(runs: Iterable[RunRecord]) -> list[str]:
+    """The targets of `runs` in words: this machine first, then the others by name."""
+    return sorted({target_of(r) for r in runs}, key=lambda t: (t != LOCAL_TARGET, t))
+
+
 def filter_runs(runs: Sequence[RunRecord], *, models=(), datasets=(), recipes=(), statuses=(),
                 tags=(), scenarios=(), run_ids: set[int] | None = None, targets=()) -> list[RunRecord]:
     """Runs matching every non-empty filter (tags: any of them; `run_ids`, e.g. an exploration's runs)."""
@@ -149,13 +154,13 @@ def across_targets(run: RunRecord, runs: Sequence[RunRecord]) -> list[dict[str, 
         latency = other.metrics.get(DEFAULT_LATENCY)
         reference = baseline.metrics.get(DEFAULT_LATENCY) if baseline else None
         rows.append({"target": target or LOCAL_TARGET, "run": other.id, "hardware": _hardware(other.environment),
-                     **{CATALOGUE[m].label: other.metrics.get(m) for m in ACROSS_TARGET_METRICS},
                      "speed-up vs its FP32": reference / latency if latency and reference else None,
+                     **{CATALOGUE[m].label: other.metrics.get(m) for m in ACROSS_TARGET_METRICS},
                      "noisy": other.noisy})
     return rows
 
 
-ACROSS_TARGET_METRICS = ("latency_p50_ms", "latency_p99_ms", "throughput_ips", "top1", "agreement")
+ACROSS_TARGET_METRICS = ("latency_p50_ms", "latency_p99_ms", "throughput_ips", "top1")
 
 
 def _hardware(environment: dict[str, Any] | None) -> str:

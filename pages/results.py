@@ -33,7 +33,7 @@ with st.expander("Filter", expanded=False):
     statuses = f4.multiselect("Status", sorted({r.status for r in runs}), key="f_status")
     g1, g2, g3, g4 = st.columns(4)
     tags = g1.multiselect("Tag", sorted({t for r in runs for t in r.tags}), key="f_tag")
-    picked_targets = g4.multiselect("Target", sorted({views.target_of(r) for r in runs}), key="f_target")
+    picked_targets = g4.multiselect("Target", views.targets_in_order(runs), key="f_target")
     scenarios = g2.multiselect("Scenario", sorted({r.scenario for r in runs}), key="f_scenario")
     explorations = {e.id: e for e in api.explorations()}
     if st.session_state.get("f_exploration") not in (None, *explorations):
@@ -74,7 +74,7 @@ st.session_state.setdefault("max_latency", 0.0)  # set here, not by value=: an e
 st.session_state.setdefault("max_drop", 0.0)
 max_latency = c5.number_input("Max latency (ms, 0 = none)", min_value=0.0, key="max_latency")
 max_drop = c6.number_input("Max drop vs FP32 (points, 0 = none)", min_value=0.0, step=0.5, key="max_drop")
-targets_shown = sorted({views.target_of(r) for r in shown})
+targets_shown = views.targets_in_order(shown)
 one_front = len(targets_shown) > 1 and st.checkbox(
     "One front across targets", key="one_front",
     help="off: each target gets its own chart and front, since a speed on one machine says nothing about another's")

@@ -20,6 +20,8 @@ FORBIDDEN = {
     "core.jobs": ("core.api", "core.cli"),
     "core.diagnose": ("core.jobs", "core.api", "core.planning", "core.cli"),
     "core.api": ("core.cli",),
+    "core.targets": ("core.store", "core.engine", "core.jobs", "core.api", "core.planning"),
+    "core.model_files": ("core.engine", "core.jobs", "core.api", "core.planning"),
     # streamlit.runtime and friends are Streamlit's private modules: pages use its public API only
     "pages": ("torch", "sqlalchemy", "onnxruntime", "streamlit.runtime", "streamlit.web", "core.engine", "core.jobs",
               "core.store.repository", "core.store.schema", "core.bench", "core.runtimes", "core.techniques"),

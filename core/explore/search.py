@@ -355,16 +355,16 @@ class Exploration:
     def _work_or_wait(self) -> None:
         """Measure one of this exploration's queued trials here, or wait for another worker to finish one; then
         report every trial that ended."""
-        run_id = self.store.claim_next_queued(self.claimant, exploration_id=self.record.id)
-        if run_id is not None:
-            self.execute_run(run_id)
+        claimed = self.store.claim_next_queued(self.claimant, exploration_id=self.record.id)
+        if claimed is not None:
+            self.execute_run(claimed)
         for run_id, (number, config) in list(self.pending.items()):
             run = self.store.get(run_id)
             if run.status not in ACTIVE_STATUSES:
                 del self.pending[run_id]
                 self._save()
                 self.on_trial(Trial(number, config, run))
-        if run_id is None and self.pending:
+        if claimed is None and self.pending:  # another worker measures them: look again in a while
             if self._save():
                 raise RunCancelled("exploration cancelled")
             time.sleep(WAIT_POLL_S)

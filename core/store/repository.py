@@ -206,6 +206,9 @@ class RunStore:
         row = _row(session, RunRow, run_id, lock=self.engine.dialect.name != "sqlite")
         if status not in TRANSITIONS.get(row.status, set()):
             raise InferScopeError(f"run {run_id} is {row.status} and cannot become {status}")
+        if row.status == "running" and _process_worker is not None and row.worker_id not in (None, _process_worker):
+            raise InferScopeError(f"run {run_id} was handed to worker {row.worker_id} after this worker "
+                                  f"({_process_worker}) was declared lost; its result here is not stored")
         row.status = status
         return row
 

@@ -235,3 +235,39 @@ def test_a_parallel_exploration_on_two_workers_measures_no_configuration_twice(s
     assert len(trials) == 6 and set(keys.values()) == {1}                # budget kept, nothing measured twice
     assert all(r.status == "done" and r.target == "pair" for r in trials)
     assert len({r.worker_pid for r in trials}) == 2                      # both workers measured trials
+
+
+def test_a_worker_declared_lost_cannot_store_a_result_over_its_successor(shared_url, run_request):
+    from core.api import InferScope
+    from core.errors import InferScopeError
+    from core.store import repository
+
+    api = InferScope()
+    run_id = api.submit(run_request())
+    late, successor = (api.store.register_worker("far", {}) for _ in range(2))
+    try:
+        repository.set_process_worker(late)
+        assert api.store.claim_next_queued() == run_id
+        with api.store._session() as session:
+            session.execute(update(WorkerRow).where(WorkerRow.id == late)
+                            .values(heartbeat_at=now() - timedelta(seconds=120), host="elsewhere"))
+        assert api.store.requeue_lost_jobs(timeout_s=60)
+        repository.set_process_worker(successor)
+        assert api.store.claim_next_queued() == run_id
+        repository.set_process_worker(late)                               # the late one wakes up and finishes
+        with pytest.raises(InferScopeError, match=f"handed to worker {successor} after this worker"):
+            api.store.end(run_id, "failed", "late")
+    finally:
+        repository.set_process_worker(None)
+    assert api.run(run_id).status == "running"
+
+
+def test_a_target_that_lacks_the_data_fails_the_run_saying_what_to_install_there(api, run_request, tmp_path):
+    _register(api.store, "edge")
+    run_id = api.submit(run_request(target="edge"))
+    with api.store._session() as session:  # the run names data at a place this machine lacks
+        session.execute(text("UPDATE runs SET dataset_location = :p WHERE id = :id"),
+                        {"p": str(tmp_path / "not-here"), "id": run_id})
+    run = api.execute(run_id)
+    assert run.status == "failed"
+    assert run.error.startswith("on target edge (host ") and "not-here" in run.error

@@ -2,6 +2,7 @@
 unpickled, the app binds to localhost, and the upload limit holds on the server side."""
 from __future__ import annotations
 
+import hashlib
 import pickle
 import tomllib
 
@@ -12,12 +13,13 @@ from tests.helpers import TinyClassifier
 from tests.reliability.test_bad_inputs import PAYLOAD_MARKER, Payload, onnx_file
 
 
-def test_uploads_get_generated_names_under_the_data_directory(api, tmp_path):
+def test_uploads_are_named_by_their_content_under_the_data_directory(api, tmp_path):
     model = onnx_file(tmp_path, "ok.onnx", TinyClassifier(), (1, 3, 16, 16), {"x": {0: "n"}})
     given = "../../../../tmp/owned .onnx"
     path = api.save_upload(given, model.read_bytes())
     assert path.parent == api.settings.home / "uploads"
-    assert len(path.stem) == 32 and int(path.stem, 16) >= 0 and path.suffix == ".onnx"  # a uuid, not the user's
+    digest = hashlib.sha256(model.read_bytes()).hexdigest()
+    assert path.name == f"{digest}.onnx"  # named by its content, never by the user's name
     assert not (api.settings.home / "uploads" / given).resolve().exists()  # where the name would have led
     (listed,) = [u for u in api.uploads() if u["path"] == str(path)]
     assert listed["name"] == "owned .onnx"  # the original name is kept only as text
