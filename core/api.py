@@ -35,7 +35,7 @@ from core.explore.report import ExplorationReport, report
 from core.export import ExportResult, export_run
 from core.export_plan import ExportPlan, plan_export
 from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY, OBJECTIVES
-from core.models import MODELS, SOURCES, describe_models
+from core.models import MODELS, SOURCES, describe_models, parse_model
 from core.models.onnx_file import validate as validate_onnx
 from core.options import describe, parse_options, to_dict
 from core.planning import (
@@ -96,7 +96,7 @@ class InferScope:
         of it starts at once; holds the machine like a measurement, since training would disturb one.
         Returns what was built, e.g. "resnet8: ready; trained here: 3 epochs, seed 0, 91.0% top-1 …"."""
         from core.bench.machine import machine_lock
-        from core.models import build_model, parse_model
+        from core.models import build_model
 
         request = parse_model(spec)
         with machine_lock(f"preparing {request.name}", progress):
@@ -348,9 +348,11 @@ class InferScope:
         return exploration_id
 
     def _keep_exploration_model(self, plan: ExplorationPlan) -> None:
-        model = Path(plan.config["model"]).expanduser()
-        if plan.config["start"] == "onnx" and model.is_file():
-            model_files.keep_in_store(self.store, model.resolve(), model_files.file_sha256(model), model.name)
+        """An exploration of an ONNX file: its bytes go into the store, for the workers that measure its trials."""
+        model = parse_model(plan.config["model"])
+        if model.is_onnx_file:
+            path = Path(model.name).expanduser().resolve()
+            model_files.keep_in_store(self.store, path, model_files.file_sha256(path), path.name)
 
     def explore(self, request: ExploreRequest, progress: Progress = no_progress,
                 on_trial: Callable[[Trial], None] = lambda trial: None) -> ExplorationRecord:

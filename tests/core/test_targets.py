@@ -271,3 +271,15 @@ def test_a_target_that_lacks_the_data_fails_the_run_saying_what_to_install_there
     run = api.execute(run_id)
     assert run.status == "failed"
     assert run.error.startswith("on target edge (host ") and "not-here" in run.error
+
+
+def test_an_exploration_of_an_onnx_file_keeps_its_bytes_for_the_targets_workers(api, tmp_path):
+    from core.planning import ExploreRequest
+    from tests.helpers import TinyClassifier, export_onnx
+
+    _register(api.store, "pair")
+    path = export_onnx(tmp_path / "net.onnx", TinyClassifier(), (1, 3, 16, 16), {"x": {0: "n"}})
+    api.submit_exploration(ExploreRequest(model=f"{path}:mean=0.5/0.5/0.5", dataset="synthetic", subset=10,
+                                          target="pair", options={"budget_runs": 2}))
+    (upload,) = api.store.uploads()
+    assert api.store.upload_data(upload.sha256) == path.read_bytes() and upload.name == "net.onnx"
