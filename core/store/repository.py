@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import (
     ArgumentError,
+    IntegrityError,
     NoSuchModuleError,
     OperationalError,
     SQLAlchemyError,
@@ -667,11 +668,13 @@ class RunStore:
     # -- ONNX models kept in the store ---------------------------------------------------------------
     def put_upload(self, sha256: str, name: str, data: bytes) -> None:
         """Keep an ONNX model's bytes under their SHA-256 (once: the same bytes again change nothing)."""
-        with self._session() as session:
-            if session.get(UploadRow, sha256) is None:
-                session.add(UploadRow(sha256=sha256, name=name[:256], size=len(data), data=data, uploaded_at=now()))
-        # two processes storing the same new model at once: the second insert fails on the key; same bytes
-        # either way, so that failure is harmless and is retried as a no-op by the caller's next submit
+        try:
+            with self._session() as session:
+                if session.get(UploadRow, sha256) is None:
+                    session.add(UploadRow(sha256=sha256, name=name[:256], size=len(data), data=data,
+                                          uploaded_at=now()))
+        except IntegrityError:
+            return  # another process stored these very bytes (the key is their hash) between our read and write
 
     def has_upload(self, sha256: str) -> bool:
         with self._session() as session:
