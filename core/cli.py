@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from core import views
@@ -25,7 +25,7 @@ from core.metrics import (
     SUMMARY_METRICS,
 )
 from core.options import add_arguments, given, parse_options
-from core.store import ALL_METRICS, RunRecord, set_process_role
+from core.store import ACTIVE_STATUSES, ALL_METRICS, RunRecord, set_process_role
 
 EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_STORE, EXIT_CANCELLED = 1, 2, 3, 4, 130
 # Exit status by error kind (the most specific class wins); any other InferScopeError is a usage error.
@@ -108,7 +108,7 @@ def cmd_run(args) -> int:
           + (f" for target {args.target} ({_live_words(api, args.target)})" if args.target else ""), file=sys.stderr)
     try:
         with TqdmProgress() as bar:
-            run = _wait_for_run(api, run_id, bar) if args.target else api.execute(run_id, bar)
+            run = _follow(lambda: api.run(run_id), bar) if args.target else api.execute(run_id, bar)
     except (KeyboardInterrupt, RunCancelled):  # Ctrl-C here, or Cancel pressed in the dashboard
         print(f"run {run_id} left in the queue of target {args.target}; `python -m core cancel {run_id}` cancels it"
               if args.target and api.run(run_id).status in ("queued", "running") else f"run {run_id} cancelled",
@@ -129,14 +129,15 @@ def _live_words(api, target: str) -> str:
             f"no live worker now: start `python -m core worker --target {target}` there")
 
 
-def _wait_for_run(api, run_id: int, progress) -> RunRecord:
-    """Follow a run another machine's worker executes, through its stored stage and progress."""
+def _follow(read: Callable[[], Any], progress) -> Any:
+    """Follow a job another machine's worker executes through its stored stage and progress; its end state."""
     import time
 
-    while (run := api.run(run_id)).status in ("queued", "running"):
-        progress(run.stage or "waiting for a worker", run.progress)
+    while (job := read()).status in ACTIVE_STATUSES:
+        progress(getattr(job, "stage", None) or ("running" if job.status == "running" else "waiting for a worker"),
+                 job.progress)
         time.sleep(WAIT_POLL_S)
-    return run
+    return job
 
 
 def _print_run(run: RunRecord, samples: list[float] | None = None) -> None:
@@ -292,7 +293,7 @@ def cmd_explore(args) -> int:
                 exploration_id = api.submit_exploration(request)
                 print(f"exploration {exploration_id} queued for target {args.target} "
                       f"({_live_words(api, args.target)})", file=sys.stderr)
-                record = _wait_for_exploration(api, exploration_id, progress)
+                record = _follow(lambda: api.exploration(exploration_id), progress)
             else:
                 record = api.explore(request, progress, on_trial)
     except (KeyboardInterrupt, RunCancelled):
@@ -302,15 +303,6 @@ def cmd_explore(args) -> int:
     finally:
         bar.close()  # before any error is printed: the bar must not be the last line
     return _print_exploration(api, record, args.json)
-
-
-def _wait_for_exploration(api, exploration_id: int, progress) -> Any:
-    import time
-
-    while (record := api.exploration(exploration_id)).status in ("queued", "running"):
-        progress("explore", record.progress)
-        time.sleep(WAIT_POLL_S)
-    return record
 
 
 def _print_plan(plan) -> None:

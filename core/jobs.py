@@ -96,6 +96,7 @@ class Job:
     kind: str
     claim: Callable[[RunStore, Claimant], int | None]
     execute: Callable[[RunStore, int, Settings, Progress], Any]
+    shared: bool = False  # its work spreads over the target's workers: it is told how many and who claims
 
 
 def run_exploration(store: RunStore, exploration_id: int, settings: Settings, progress: Progress = no_progress,
@@ -111,7 +112,7 @@ def run_exploration(store: RunStore, exploration_id: int, settings: Settings, pr
 # Runs first, then explorations, latency-throughput curves, paired re-measurements, diagnoses.
 JOBS: tuple[Job, ...] = (
     Job("run", lambda store, who: store.claim_next_queued(who), execute),
-    Job("exploration", lambda store, who: store.claim_next_exploration(who), run_exploration),
+    Job("exploration", lambda store, who: store.claim_next_exploration(who), run_exploration, shared=True),
     Job("curve", lambda store, who: store.claim_next_curve(who), execute_curve),
     Job("comparison", lambda store, who: store.claim_next_comparison(who), execute_comparison),
     Job("diagnosis", lambda store, who: store.claim_next_diagnosis(who), execute_diagnosis),
@@ -156,9 +157,15 @@ def run_worker(settings: Settings, store: RunStore, *, progress: Progress = no_p
     claimant = Claimant(check_target_name(target) if target else None, accept_unaddressed)
     worker_id = heartbeat = None
     if target is not None:
-        worker_id = store.register_worker(target, target_environment(), accepts_unaddressed=accept_unaddressed)
-        set_process_worker(worker_id)
-        heartbeat = _Heartbeat(store, worker_id, worker.heartbeat_s)
+        environment = target_environment()
+
+        def join() -> tuple[int, _Heartbeat]:
+            """Register this process as one of the target's workers and start beating."""
+            joined = store.register_worker(target, environment, accepts_unaddressed=accept_unaddressed)
+            set_process_worker(joined)
+            return joined, _Heartbeat(store, joined, worker.heartbeat_s)
+
+        worker_id, heartbeat = join()
     parallel = lambda: max(1, store.live_workers(claimant.target, worker.requeue_after_s)  # noqa: E731
                            + (worker_id is None))
     done, reason, swept = 0, "stopped", float("-inf")
@@ -167,9 +174,7 @@ def run_worker(settings: Settings, store: RunStore, *, progress: Progress = no_p
             if heartbeat is not None and heartbeat.lost:  # it beat too late once: its jobs went to others
                 heartbeat.stop.set()
                 store.stop_worker(worker_id, "declared lost")
-                worker_id = store.register_worker(target, target_environment(), accepts_unaddressed=accept_unaddressed)
-                set_process_worker(worker_id)
-                heartbeat = _Heartbeat(store, worker_id, worker.heartbeat_s)
+                worker_id, heartbeat = join()
                 print(f"this worker was declared lost (a heartbeat came too late); registered again as worker "
                       f"{worker_id}", flush=True)
             if target is not None and time.monotonic() - swept >= worker.heartbeat_s:  # not on every claim
@@ -184,7 +189,7 @@ def run_worker(settings: Settings, store: RunStore, *, progress: Progress = no_p
                 time.sleep(worker.poll_s)
                 continue
             job, job_id = claimed
-            extra = {"parallel": parallel, "claimant": claimant} if job.kind == "exploration" else {}
+            extra = {"parallel": parallel, "claimant": claimant} if job.shared else {}
             try:
                 job.execute(store, job_id, settings, progress, **extra)
             except RunCancelled:

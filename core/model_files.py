@@ -8,6 +8,7 @@ is passed over for the stored copy.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from dataclasses import replace
@@ -19,7 +20,14 @@ from core.store import RunRecord, RunStore
 
 
 def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    """The SHA-256 of a file's bytes. Pages plan on every rerun: a file unchanged since (same size and
+    modification time) is not read again."""
+    stat = path.stat()
+    return _sha256(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(2 ** 20), b""):

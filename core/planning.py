@@ -48,8 +48,8 @@ from core.recipe import Recipe, RuntimeSettings, TimingConfig, make_step, valida
 from core.runtimes import check_runtime
 from core.scenarios import DEFAULT_SCENARIO, SCENARIOS, parse_scenario
 from core.settings import Settings
-from core.store import ACTIVE_STATUSES, RunStore, TargetRecord
-from core.targets import WorkerSettings, check_target_name
+from core.store import ACTIVE_STATUSES, RunStore, hardware_words
+from core.targets import check_target_name
 from core.techniques import TECHNIQUES
 
 # Dataset sizes do not depend on the input shape; this stands in for the model's during validation.
@@ -207,12 +207,12 @@ class ExplorationPlan:
         return min(self.budget_runs, len(self.validity.runnable))
 
 
-def check_cuda(target: TargetRecord | None) -> None:
+def check_cuda(target: str | None, environment: dict[str, Any]) -> None:
     """Device cuda needs a GPU where the run will execute: here, or on the target as it registered itself."""
     if target is not None:
-        if not target.environment.get("gpus"):
-            raise RecipeError(f"device cuda: target {target.name} registered no GPU ({target.hardware()}); use "
-                              "device cpu or a target with a GPU")
+        if not environment.get("gpus"):
+            raise RecipeError(f"device cuda: target {target} registered no GPU ({hardware_words(environment)}); "
+                              "use device cpu or a target with a GPU")
         return
     import torch
 
@@ -239,7 +239,7 @@ class Planner:
             raise DataError(f"Subset size must be at least 1; got {request.subset}")
         if request.seed < 0:
             raise DataError(f"Seed must be at least 0; got {request.seed}")
-        target = self.check_target(request.target)
+        target, target_environment = request.target, self.target_environment(request.target)
         model = parse_model(request.model, random_weights=request.random_weights, options=request.model_options)
         if model.is_onnx_file:
             _, summary = validate_onnx(Path(model.name).expanduser().resolve())
@@ -264,7 +264,7 @@ class Planner:
         fixed_batch = fixed_batch or any(TECHNIQUES.get(s.technique).fixes_batch(s.config) for s in recipe.steps)
         check_scenario(scenario, scenario_options, fixed_batch)
         if runtime.device == "cuda":
-            check_cuda(target)
+            check_cuda(target, target_environment)
         check_runtime(recipe.final_kind(start), runtime)
         entry, location = parse_dataset(request.dataset)
         dataset = entry.load(location, self.settings, SIZE_PROBE_SPEC)
@@ -285,15 +285,16 @@ class Planner:
                   "calibration_split": calibration_split_name(dataset) if recipe.calibration_size() else None,
                   "recipe": recipe.steps_json(), "runtime": {**to_dict(runtime), "timing": to_dict(timing)},
                   "scenario": scenario, "scenario_config": to_dict(scenario_options),
-                  "target": target.name if target else None, "model_sha256": model_sha256}
+                  "target": target, "model_sha256": model_sha256}
         return PlannedRun(fields, recipe)
 
-    def check_target(self, name: str | None) -> TargetRecord | None:
-        """The registered target `name` (None: this machine), or an error listing the registered ones."""
+    def target_environment(self, name: str | None) -> dict[str, Any]:
+        """What the registered target `name` reported of itself (None: this machine, nothing to read), or an
+        error listing the registered ones."""
         if name is None:
-            return None
+            return {}
         check_target_name(name)
-        known = {t.name: t for t in self.store.targets(WorkerSettings().requeue_after_s)}
+        known = self.store.target_environments()
         if name not in known:
             listed = ", ".join(known) or "none yet"
             raise ConfigError(f"Target {name!r} is not registered (registered: {listed}); start "

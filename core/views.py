@@ -22,7 +22,7 @@ from core.metrics import (
     OBJECTIVES,
 )
 from core.pareto import Direction, front_indices
-from core.store import ALL_METRICS, CurvePoint, RunRecord
+from core.store import ALL_METRICS, CurvePoint, RunRecord, hardware_words
 from core.techniques import TECHNIQUES
 
 # Same model, same images, same machine: a speed-up is only ever taken against a baseline of the same target.
@@ -51,9 +51,14 @@ def is_baseline(run: RunRecord) -> bool:
     return is_baseline_recipe(run.recipe)
 
 
+def target_words(name: str | None) -> str:
+    """A target's name as pages say it: no target is this machine."""
+    return name or LOCAL_TARGET
+
+
 def target_of(run: RunRecord) -> str:
     """Where a run was (or will be) measured, in words."""
-    return run.target or LOCAL_TARGET
+    return target_words(run.target)
 
 
 def targets_in_order(runs: Iterable[RunRecord]) -> list[str]:
@@ -153,7 +158,7 @@ def across_targets(run: RunRecord, runs: Sequence[RunRecord]) -> list[dict[str, 
         baseline = base.get(comparison_key(other))
         latency = other.metrics.get(DEFAULT_LATENCY)
         reference = baseline.metrics.get(DEFAULT_LATENCY) if baseline else None
-        rows.append({"target": target or LOCAL_TARGET, "run": other.id, "hardware": _hardware(other.environment),
+        rows.append({"target": target_words(target), "run": other.id, "hardware": hardware_words(other.environment),
                      "speed-up vs its FP32": reference / latency if latency and reference else None,
                      **{CATALOGUE[m].label: other.metrics.get(m) for m in ACROSS_TARGET_METRICS},
                      "noisy": other.noisy})
@@ -161,12 +166,6 @@ def across_targets(run: RunRecord, runs: Sequence[RunRecord]) -> list[dict[str, 
 
 
 ACROSS_TARGET_METRICS = ("latency_p50_ms", "latency_p99_ms", "throughput_ips", "top1")
-
-
-def _hardware(environment: dict[str, Any] | None) -> str:
-    env = environment or {}
-    parts = [env.get("cpu") or "?", f"{env.get('logical_cores') or '?'} cores", env.get("gpu")]
-    return " · ".join(p for p in parts if p)
 
 
 def varying_fields(runs: Sequence[RunRecord]) -> list[str]:

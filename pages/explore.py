@@ -2,6 +2,7 @@
 import pandas as pd
 import streamlit as st
 
+from core import views
 from core.api import ExploreRequest
 from core.errors import InferScopeError
 from core.explore import SearchSpace, default_space, space_from_text
@@ -9,7 +10,7 @@ from core.models import DEFAULT_MODEL
 from core.store import ACTIVE_STATUSES
 from pages.common import get_api, upload_time
 from pages.forms import setting_inputs, split_values, whole_numbers
-from pages.targets_view import show_targets, target_words
+from pages.targets_view import show_targets
 
 st.title("Explore")
 st.caption("Pick a model, the techniques to try and a budget. InferScope measures the FP32 baselines first, then "
@@ -37,7 +38,7 @@ seed = far.number_input("Seed", min_value=0, value=0, step=1, key="x_seed")
 # -- where ---------------------------------------------------------------------------------------
 st.subheader("Where")
 registered = show_targets(api)
-target = st.selectbox("Target", [None, *(t.name for t in registered)], format_func=target_words, key="x_target",
+target = st.selectbox("Target", [None, *(t.name for t in registered)], format_func=views.target_words, key="x_target",
                       disabled=not registered,
                       help="every live worker of the target takes trials of this exploration; no configuration is "
                            "measured twice and they share one budget")
@@ -128,7 +129,7 @@ if not records:
     st.stop()
 st.subheader("Explorations")
 st.dataframe(pd.DataFrame([{"id": r.id, "status": r.status, "model": r.config.get("model"),
-                            "target": target_words(r.target), "strategy": r.strategy,
+                            "target": views.target_words(r.target), "strategy": r.strategy,
                             "trials": r.trials, "minutes": round(r.spent_s / 60, 1), "progress": r.progress,
                             "note": (r.error or (r.notes[-1] if r.notes else ""))} for r in records]),
              hide_index=True, width="stretch",

@@ -8,7 +8,7 @@ from core.errors import InferScopeError
 from core.models import DEFAULT_MODEL
 from pages.common import get_api, upload_time
 from pages.forms import option_values, setting_inputs, whole_numbers
-from pages.targets_view import show_targets, target_words
+from pages.targets_view import show_targets
 
 st.title("Run")
 api = get_api()
@@ -103,7 +103,7 @@ with st.expander("Timing protocol"):
 st.subheader("Where")
 registered = show_targets(api)
 picked_targets = st.multiselect("Targets (each one is a grid axis: this recipe on these machines)",
-                                [None, *(t.name for t in registered)], default=[None], format_func=target_words,
+                                [None, *(t.name for t in registered)], default=[None], format_func=views.target_words,
                                 key="targets", disabled=not registered,
                                 help="each run is measured by a worker of its target; its speed-up is taken against "
                                      "an FP32 baseline measured on that same target")

@@ -24,6 +24,3 @@ def show_targets(api) -> list:
                    "workers beats again.")
     return targets
 
-
-def target_words(name: str | None) -> str:
-    return LOCAL_TARGET if name is None else name

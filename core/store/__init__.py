@@ -10,6 +10,7 @@ from core.store.entities import (
     RunRecord,
     TargetRecord,
     UploadRecord,
+    hardware_words,
 )
 from core.store.repository import RunStore, set_process_role, set_process_worker
 from core.store.schema import (
@@ -21,6 +22,6 @@ from core.store.schema import (
 )
 
 __all__ = ["ACTIVE_STATUSES", "RunStore", "set_process_role", "set_process_worker", "Claimant", "TargetRecord",
-           "UploadRecord", "RunRecord", "CurveRecord", "CurvePoint",
+           "UploadRecord", "hardware_words", "RunRecord", "CurveRecord", "CurvePoint",
            "ExplorationRecord", "ComparisonRecord", "DiagnosisRecord", "ALL_METRICS", "METRIC_COLUMNS", "STATUSES",
            "FINAL_STATUSES", "SCHEMA_VERSION"]

@@ -10,6 +10,15 @@ from core.metrics import CATALOGUE
 ALL_METRICS = tuple(CATALOGUE)
 
 
+def hardware_words(environment: dict[str, Any] | None) -> str:
+    """A machine in a few words, from a target's registration or a run's environment:
+    "Intel Xeon … · 16 cores · 64 GB · NVIDIA H200"."""
+    env = environment or {}
+    gpus = list(env.get("gpus") or ([env["gpu"]] if env.get("gpu") else []))
+    memory = [f"{env['memory_gb']:.0f} GB"] if env.get("memory_gb") else []
+    return " · ".join([env.get("cpu") or "unknown CPU", f"{env.get('logical_cores') or '?'} cores", *memory, *gpus])
+
+
 @dataclass(frozen=True)
 class Claimant:
     """Who asks the queue for work: a worker of `target` (None: the local worker, unaddressed work only)."""
@@ -36,13 +45,7 @@ class TargetRecord:
         return self.live_workers > 0
 
     def hardware(self) -> str:
-        """The hardware in a few words: "Intel Xeon … · 16 cores · 64 GB · NVIDIA H200"."""
-        env = self.environment
-        parts = [env.get("cpu") or "unknown CPU", f"{env.get('logical_cores') or '?'} cores"]
-        if env.get("memory_gb"):
-            parts.append(f"{env['memory_gb']:.0f} GB")
-        parts += list(env.get("gpus") or [])
-        return " · ".join(parts)
+        return hardware_words(self.environment)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "environment": self.environment, "host": self.host, "live": self.live,

@@ -615,6 +615,12 @@ class RunStore:
             session.execute(update(WorkerRow).where(WorkerRow.id == worker_id, WorkerRow.stopped_at.is_(None))
                             .values(stopped_at=now(), stop_reason=reason[:200]))
 
+    def target_environments(self) -> dict[str, dict[str, Any]]:
+        """Each registered target's name and the environment it reported, by name (one small read)."""
+        with self._session() as session:
+            return {name: dict(env or {}) for name, env in
+                    session.execute(select(TargetRow.name, TargetRow.environment).order_by(TargetRow.name)).all()}
+
     def live_workers(self, target: str | None, timeout_s: float) -> int:
         """Workers that would take work addressed to `target` (None: unaddressed) and beat within `timeout_s`."""
         since = now() - timedelta(seconds=timeout_s)

@@ -5,6 +5,7 @@ as on another machine; only the store is shared.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -283,3 +284,25 @@ def test_an_exploration_of_an_onnx_file_keeps_its_bytes_for_the_targets_workers(
                                           target="pair", options={"budget_runs": 2}))
     (upload,) = api.store.uploads()
     assert api.store.upload_data(upload.sha256) == path.read_bytes() and upload.name == "net.onnx"
+
+
+def test_the_cli_queues_a_run_for_a_target_follows_it_and_lists_the_target(shared_url, tmp_path):
+    worker = _worker(tmp_path, "box-home", "box")
+    try:
+        from core.api import InferScope
+
+        api = InferScope()
+        wait_for(lambda: [t.live for t in api.targets()] == [True], timeout=60, what="the worker to register")
+        done = subprocess.run([sys.executable, "-m", "core", "run", "--target", "box", "--model", TINY_MODEL,
+                               "--subset", "50", "--min-repeats", "5", "--warmup", "1"], cwd=ROOT,
+                              env=subprocess_env(), capture_output=True, text=True, timeout=300)
+        listed = subprocess.run([sys.executable, "-m", "core", "targets", "--json"], cwd=ROOT, env=subprocess_env(),
+                                capture_output=True, text=True, timeout=120)
+    finally:
+        _stop(worker)
+    assert done.returncode == 0, done.stderr
+    assert "for target box (1 live worker(s)" in done.stderr and "target: box" in done.stdout
+    run = api.run(int(done.stdout.strip().splitlines()[-1]))
+    assert run.status == "done" and run.worker_pid == worker.pid            # measured by the target's worker
+    (target,) = json.loads(listed.stdout)
+    assert target["name"] == "box" and target["live_workers"] == 1 and target["queued"] == 0
