@@ -13,7 +13,7 @@ import numpy as np
 from core import doctor, views
 from core.bench import env as env_mod
 from core.bench import roofline
-from core.bench.accuracy import fidelity, top_k
+from core.bench.accuracy import fidelity, predicted, top_k
 from core.bench.machine import ContentionMeter, machine_lock, noise_note
 from core.bench.memory import PeakMemory
 from core.bench.percentiles import min_samples, percentile_interval, supported
@@ -191,7 +191,7 @@ def _measure_run(run: RunRecord, settings: Settings, progress: Progress) -> Meas
     notes = (prepared.notes + list(predictor.notes) + _load_notes(result) + tail_notes(len(result.samples_ms))
              + ([noisy] if noisy else []))
     return Measurement(metrics, result.samples_ms, notes, environment, predictor.engine, noisy is not None,
-                       logits.argmax(1).astype(int).tolist())
+                       predicted(logits).astype(int).tolist())
 
 
 def run_scenario(prepared: Prepared, predictor: Predictor, name: str, config: Any, progress: Progress = no_progress,

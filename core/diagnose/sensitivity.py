@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from core.bench.accuracy import predicted
 from core.diagnose.noise import node_noise
 from core.errors import RecipeError
 from core.options import option, parse_options
@@ -89,9 +90,8 @@ def analyse(run: RunRecord, settings: Settings, config: SensitivityConfig,
 
 
 def _agreement_or_top1(prepared, logits: np.ndarray, metric: str) -> float:
-    predicted = logits.argmax(1)
-    truth = prepared.labels if metric == "top1" else prepared.reference.argmax(1)
-    return float(100.0 * np.mean(predicted == truth))
+    truth = prepared.labels if metric == "top1" else predicted(prepared.reference)
+    return float(100.0 * np.mean(predicted(logits) == truth))
 
 
 def _scorer(prepared, runtime):

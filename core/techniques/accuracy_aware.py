@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from core.bench.accuracy import predicted
 from core.bench.timing import time_block
 from core.diagnose.noise import node_noise
 from core.techniques.base import BuildContext
@@ -34,10 +35,10 @@ def accuracy_aware(float_path: Path, model_bytes: bytes, calibration: np.ndarray
     usable = len(images) // batch * batch  # a model of fixed batch takes whole batches only
     images, labels = images[:usable], None if labels is None else labels[:usable]
     metric = "top-1" if labels is not None else "agreement with FP32"
-    truth = labels if labels is not None else onnx_logits(float_bytes, images, batch).argmax(1)
+    truth = labels if labels is not None else predicted(onnx_logits(float_bytes, images, batch))
 
     def score(candidate: bytes) -> float:
-        return float(100.0 * np.mean(onnx_logits(candidate, images, batch).argmax(1) == truth))
+        return float(100.0 * np.mean(predicted(onnx_logits(candidate, images, batch)) == truth))
 
     reference = score(float_bytes)
     kept = list(config.keep_float or ())

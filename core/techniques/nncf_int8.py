@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.artifacts import OnnxArtifact
+from core.bench.accuracy import predicted
 from core.errors import InferScopeError
 from core.options import option
 from core.techniques.base import BuildContext, Technique
@@ -99,11 +100,11 @@ def _with_accuracy_control(nncf, model, float_bytes: bytes, calibration, input_n
         raise InferScopeError(f"nncf_int8: the model takes batches of {batch}; raise validation_size to at least "
                               f"{batch}")
     metric = "top-1" if labels is not None else "agreement with FP32"
-    truth = labels if labels is not None else onnx_logits(float_bytes, images, batch).argmax(1)
+    truth = labels if labels is not None else predicted(onnx_logits(float_bytes, images, batch))
     evaluations = [0]
 
     def score(model_bytes: bytes) -> tuple[float, list[float]]:
-        hits = onnx_logits(model_bytes, images, batch).argmax(1) == truth
+        hits = predicted(onnx_logits(model_bytes, images, batch)) == truth
         return float(100.0 * hits.mean()), [float(h) for h in hits.reshape(-1, batch).mean(1)]
 
     def validate(candidate, items) -> tuple[float, list[float]]:  # NNCF's validation function: (metric, per item)
