@@ -79,8 +79,10 @@ def ensure_worker(settings: Settings) -> bool:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
     with open(log_path, "ab") as log:
         # A new session: the worker outlives the app (a restart loses nothing) and ignores its Ctrl-C.
-        subprocess.Popen([sys.executable, "-m", "core", "worker"], cwd=root, env=env, stdin=subprocess.DEVNULL,
-                         stdout=log, stderr=log, start_new_session=True)
+        process = subprocess.Popen([sys.executable, "-m", "core", "worker"], cwd=root, env=env,
+                                   stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    # Reap it when it ends, or it stays a <defunct> child of the app until the next worker starts.
+    threading.Thread(target=process.wait, name=f"reap-worker-{process.pid}", daemon=True).start()
     return True
 
 

@@ -17,6 +17,11 @@ def test_ensure_worker_runs_the_queue_in_another_process(api, run_request):
     assert all(r.worker_pid and r.worker_pid != os.getpid() for r in runs)
     assert runs[0].finished_at <= runs[1].started_at  # one at a time
     wait_for(lambda: not jobs.worker_alive(load_settings()), what="the worker to exit")
+    # the app reaps its finished worker: no <defunct> child stays behind until the next one starts
+    import psutil
+
+    wait_for(lambda: not [c for c in psutil.Process().children() if c.status() == psutil.STATUS_ZOMBIE],
+             what="the finished worker reaped")
 
 
 def test_only_one_worker_holds_the_queue(api):
