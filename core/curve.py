@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -15,6 +16,7 @@ from core.runtimes import make_predictor
 from core.scenarios import ServerConfig, SingleStreamConfig, scenario_config
 from core.settings import Settings
 from core.store import CurvePoint, CurveRecord, RunStore
+from core.workdirs import job_folder
 
 # A rate is past saturation when less than this share of it is achieved.
 SATURATED_SHARE = 0.85
@@ -52,15 +54,15 @@ def sweep(store: RunStore, curve_id: int, settings: Settings, progress: Progress
     The server config is the run's own when it is a server run (dynamic batching included), else the
     defaults; only the rate and the request count change between points. Holds the machine lock.
     """
-    with machine_lock(f"curve {curve_id}", progress):
-        return _sweep(store, curve_id, settings, progress)
+    with machine_lock(f"curve {curve_id}", progress), job_folder(settings, f"curve-{curve_id}") as folder:
+        return _sweep(store, curve_id, settings, progress, folder)
 
 
-def _sweep(store: RunStore, curve_id: int, settings: Settings, progress: Progress) -> float:
+def _sweep(store: RunStore, curve_id: int, settings: Settings, progress: Progress, folder: Path) -> float:
     curve = store.curve(curve_id)
     run = store.get(curve.run_id)
     config = parse_options(CurveConfig, curve.config, what="curve")
-    prepared = prepare_run(run, settings, progress)
+    prepared = prepare_run(run, settings, progress, work_dir=folder)
     timing = TimingConfig(warmup=5, warmup_seconds=0.0, min_repeats=20, min_seconds=0.5,
                           max_seconds=2 * config.seconds_per_point + 1)  # the capacity estimate warmed it
     prepared = replace(prepared, recipe=replace(prepared.recipe, timing=timing))

@@ -6,6 +6,7 @@ import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,7 @@ from core.scenarios import (
 from core.settings import Settings
 from core.store import RunRecord, RunStore
 from core.techniques import TECHNIQUES, BuildContext
+from core.workdirs import job_folder
 
 PREPROCESS_CHUNK = 256
 
@@ -110,8 +112,10 @@ class Prepared:
     ctx: BuildContext            # what the steps used; export reuses it for a final onnx_export
 
 
-def prepare_run(run: RunRecord, settings: Settings, progress: Progress = no_progress) -> Prepared:
-    """Build the model, draw the subset, compute the FP32 reference and apply the recipe's steps."""
+def prepare_run(run: RunRecord, settings: Settings, progress: Progress = no_progress, *,
+                work_dir: Path) -> Prepared:
+    """Build the model, draw the subset, compute the FP32 reference and apply the recipe's steps; the steps write
+    their intermediate files in `work_dir` (the caller's job folder, `core.workdirs.job_folder`)."""
     run = localized(run, settings)  # an ONNX file submitted elsewhere: its bytes come from the store
     recipe = recipe_from_json(run.recipe, {k: v for k, v in run.runtime.items() if k != "timing"},
                               run.runtime.get("timing"))
@@ -134,6 +138,7 @@ def prepare_run(run: RunRecord, settings: Settings, progress: Progress = no_prog
     batch = recipe.runtime.batch
     reference = predict_all(make_predictor(model.artifact, recipe.runtime), images, batch, progress, "reference")
     artifact = copy.deepcopy(model.artifact) if recipe.steps else model.artifact
+    work_dir.mkdir(parents=True, exist_ok=True)
     ctx = BuildContext(input_spec=model.input_spec, example=images[:8], batch=batch,
                        calibration=lambda size: calibration_images(dataset, subset, size, model),
                        validation=lambda calibration, size: validation_images(dataset, subset, calibration, size,
@@ -141,7 +146,7 @@ def prepare_run(run: RunRecord, settings: Settings, progress: Progress = no_prog
                        progress=progress, device=recipe.runtime.device,
                        train=None if dataset.train is None else lambda limit: train_images(dataset, model, limit),
                        reference=model.artifact.module if model.artifact.kind == "torch" else None,
-                       settings=settings, model_name=model_spec(run))
+                       settings=settings, model_name=model_spec(run), work_dir=work_dir)
     artifact = apply_steps(artifact, recipe.steps, ctx)
     notes += ctx.notes
     return Prepared(recipe, model, images, labels, reference, artifact, notes, ctx)
@@ -162,12 +167,12 @@ def measure_run(run: RunRecord, settings: Settings, progress: Progress = no_prog
     Holds the machine lock throughout (building, training, calibrating, scoring and timing are all
     heavy), so no other InferScope process measures beside it.
     """
-    with machine_lock(f"run {run.id}", progress):
-        return _measure_run(run, settings, progress)
+    with machine_lock(f"run {run.id}", progress), job_folder(settings, f"run-{run.id}") as folder:
+        return _measure_run(run, settings, progress, folder)
 
 
-def _measure_run(run: RunRecord, settings: Settings, progress: Progress) -> Measurement:
-    prepared = prepare_run(run, settings, progress)
+def _measure_run(run: RunRecord, settings: Settings, progress: Progress, folder: Path) -> Measurement:
+    prepared = prepare_run(run, settings, progress, work_dir=folder)
     recipe, batch = prepared.recipe, prepared.recipe.runtime.batch
     predictor = make_predictor(prepared.artifact, recipe.runtime)
     first: dict[str, float] = {}

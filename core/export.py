@@ -24,6 +24,7 @@ from core.recipe import RuntimeSettings, make_step
 from core.runtimes import RUNTIMES, make_predictor
 from core.settings import Settings
 from core.store import RunRecord, RunStore
+from core.workdirs import job_folder
 
 TOLERANCE_POINTS = 0.1
 
@@ -70,14 +71,16 @@ def export_run(store: RunStore, run_id: int, path: Path, settings: Settings,
     if not plan.exportable:
         raise RecipeError(plan.refusal())
     path = check_output_path(Path(path).expanduser(), run.id)
-    with machine_lock(f"the export of run {run.id}", progress):  # rebuilding and scoring are heavy
-        return _export(run, plan, path, settings, progress)
+    with machine_lock(f"the export of run {run.id}", progress), \
+            job_folder(settings, f"export-{run.id}") as folder:  # rebuilding and scoring are heavy
+        return _export(run, plan, path, settings, progress, folder)
 
 
-def _export(run: RunRecord, plan: ExportPlan, path: Path, settings: Settings, progress: Progress) -> ExportResult:
+def _export(run: RunRecord, plan: ExportPlan, path: Path, settings: Settings, progress: Progress,
+            folder: Path) -> ExportResult:
     import onnx
 
-    prepared = prepare_run(replace(run, recipe=list(plan.steps)), settings, progress)
+    prepared = prepare_run(replace(run, recipe=list(plan.steps)), settings, progress, work_dir=folder)
     runtime = RUNTIMES.get(prepared.artifact.kind)
     artifact = runtime.exported(prepared.artifact)
     if artifact.kind == "torch":

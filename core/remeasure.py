@@ -25,6 +25,7 @@ from core.runtimes import make_predictor
 from core.scenarios.load import request_pool
 from core.settings import Settings
 from core.store import ComparisonRecord, RunStore
+from core.workdirs import job_folder
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,13 @@ def remeasure(store: RunStore, comparison_id: int, settings: Settings, progress:
                                                                                       fraction)), progress)
     record = store.comparison(comparison_id)
     config = parse_options(RemeasureConfig, record.config, what="remeasure")
-    with machine_lock(f"comparison {comparison_id}", progress):
+    with machine_lock(f"comparison {comparison_id}", progress), \
+            job_folder(settings, f"comparison-{comparison_id}") as folder:
         predictors, natives = {}, {}
         for k, run_id in enumerate(record.run_ids):
             run = store.get(run_id)
             prepared = prepare_run(run, settings, lambda stage, f, k=k, run_id=run_id: progress(
-                f"rebuild {run_id}: {stage}"[:32], (k + f) / len(record.run_ids)))
+                f"rebuild {run_id}: {stage}"[:32], (k + f) / len(record.run_ids)), work_dir=folder / str(run_id))
             predictor = make_predictor(prepared.artifact, prepared.recipe.runtime)
             pool = request_pool(prepared.images, prepared.recipe.runtime.batch)[:32]
             predictors[run_id] = predictor

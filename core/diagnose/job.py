@@ -14,6 +14,7 @@ from core.options import parse_options
 from core.progress import Progress, fan_out, no_progress
 from core.settings import Settings
 from core.store import DiagnosisRecord, RunStore
+from core.workdirs import job_folder
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class Analysis:
     """One kind of diagnosis: its settings and the function that computes it."""
 
     config_cls: type
-    compute: Callable[..., dict[str, Any]]   # (run, settings, config, progress) -> {"nodes", "summary", ...}
+    compute: Callable[..., dict[str, Any]]   # (run, settings, config, progress, work_dir) -> {"nodes", ...}
 
 
 ANALYSES: dict[str, Analysis] = {"sensitivity": Analysis(SensitivityConfig, analyse),
@@ -35,8 +36,9 @@ def diagnose(store: RunStore, diagnosis_id: int, settings: Settings, progress: P
     record = store.diagnosis(diagnosis_id)
     analysis = ANALYSES[record.kind]
     config = parse_options(analysis.config_cls, record.config, what=record.kind)
-    with machine_lock(f"diagnosis {diagnosis_id}", progress):  # rebuilding, scoring and profiling disturb a timing
-        found = analysis.compute(store.get(record.run_id), settings, config, progress)
+    with machine_lock(f"diagnosis {diagnosis_id}", progress), \
+            job_folder(settings, f"diagnosis-{diagnosis_id}") as folder:  # rebuilding and profiling disturb timing
+        found = analysis.compute(store.get(record.run_id), settings, config, progress, folder)
     summary = {**found["summary"], **({"op_types": found["op_types"]} if "op_types" in found else {})}
     store.finish_diagnosis(diagnosis_id, found["nodes"], summary)
 

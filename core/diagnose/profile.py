@@ -20,7 +20,7 @@ import numpy as np
 
 from core.errors import RecipeError
 from core.options import option
-from core.progress import Progress, no_progress
+from core.progress import Progress
 from core.settings import Settings
 from core.store import RunRecord
 
@@ -62,15 +62,16 @@ def _openvino_precision(node_type: str, exec_type: str) -> str:
     return "int8" if exec_type.lower().endswith(("_i8", "_u8")) else "float"
 
 
-def profile(run: RunRecord, settings: Settings, config: ProfileConfig, progress: Progress = no_progress
-            ) -> dict[str, Any]:
+def profile(run: RunRecord, settings: Settings, config: ProfileConfig, progress: Progress,
+            work_dir: Path) -> dict[str, Any]:
     """Operator times of a done run's configuration: by type and by node (per call, ms) and a summary."""
     from core.engine import prepare_run
     from core.scenarios.load import request_pool
 
     if run.status != "done":
         raise RecipeError(f"run {run.id} is {run.status}; profile a done run")
-    prepared = prepare_run(replace(run), settings, lambda stage, f: progress(f"rebuild: {stage}"[:60], 0.3 * f))
+    prepared = prepare_run(replace(run), settings, lambda stage, f: progress(f"rebuild: {stage}"[:60], 0.3 * f),
+                           work_dir=work_dir)
     batches = request_pool(prepared.images, prepared.recipe.runtime.batch)[:32]
     kind = prepared.artifact.kind
     if kind not in PROFILERS:

@@ -50,8 +50,8 @@ def int8_step(run: RunRecord) -> int:
     return names.index(TECHNIQUE)
 
 
-def analyse(run: RunRecord, settings: Settings, config: SensitivityConfig,
-            progress: Progress = no_progress) -> dict[str, Any]:
+def analyse(run: RunRecord, settings: Settings, config: SensitivityConfig, progress: Progress,
+            work_dir: Path) -> dict[str, Any]:
     """The diagnosis of one done INT8 run: per-node rows (most sensitive first) and a summary."""
     from core.engine import prepare_run
     from core.techniques import TECHNIQUES
@@ -59,7 +59,8 @@ def analyse(run: RunRecord, settings: Settings, config: SensitivityConfig,
     index = int8_step(run)
     step = run.recipe[index]
     before = replace(run, recipe=run.recipe[:index])  # the float model the INT8 step started from
-    prepared = prepare_run(before, settings, lambda stage, f: progress(f"rebuild: {stage}"[:60], 0.2 * f))
+    prepared = prepare_run(before, settings, lambda stage, f: progress(f"rebuild: {stage}"[:60], 0.2 * f),
+                           work_dir=work_dir)
     ctx, technique = prepared.ctx, TECHNIQUES.get(TECHNIQUE)
     base_config = parse_options(technique.config_cls, step["config"], what=f"technique {TECHNIQUE}")
     quantized = technique.apply(prepared.artifact, base_config, ctx)

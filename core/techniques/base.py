@@ -1,7 +1,6 @@
 """Technique vocabulary: a registered transformation with a typed config, and what it may use."""
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,8 @@ class BuildContext:
     reference: Any = None                                # the untransformed FP32 torch module (a teacher)
     settings: Any = None                                 # core.settings.Settings, for caches
     model_name: str = ""                                 # the model as the run names it (name[:options])
-    work_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="inferscope-")))
+    # the job's folder for intermediate files (`core.workdirs`: under the data directory, removed with the job)
+    work_dir: Path | None = None
     progress: Progress = no_progress
     notes: list[str] = field(default_factory=list)
 

@@ -1,4 +1,7 @@
 """onnx_export, ort and ort_static_int8 on a tiny real model."""
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -27,7 +30,8 @@ def tiny_cnn():
 def context(batch=1):
     rng = np.random.default_rng(0)
     return BuildContext(input_spec=SPEC, example=rng.standard_normal((8, 1, 12, 12)).astype(np.float32), batch=batch,
-                        calibration=lambda n: rng.standard_normal((n, 1, 12, 12)).astype(np.float32))
+                        calibration=lambda n: rng.standard_normal((n, 1, 12, 12)).astype(np.float32),
+                        work_dir=Path(tempfile.mkdtemp()))
 
 
 def test_onnx_export_dynamic_batch_matches_torch():

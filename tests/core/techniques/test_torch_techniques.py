@@ -1,5 +1,7 @@
 """Each torch-side technique changes what it claims, on tiny models, on the CPU."""
 import copy
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -28,7 +30,7 @@ TRAIN_Y = RNG.integers(0, 10, 256).astype(np.int64)
 
 
 def context(**overrides):
-    fields = dict(input_spec=SPEC, example=TRAIN_X[:8], batch=1,
+    fields = dict(input_spec=SPEC, example=TRAIN_X[:8], batch=1, work_dir=Path(tempfile.mkdtemp()),
                   calibration=lambda n: TRAIN_X[:n], train=lambda limit: (TRAIN_X[:limit], TRAIN_Y[:limit]))
     fields.update(overrides)
     return BuildContext(**fields)
