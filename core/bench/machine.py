@@ -4,7 +4,8 @@
 calibrating, scoring and timing a run, sweeping a curve, verifying an export — so two InferScope
 processes (CLI runs, the worker, an exploration, a test) never time beside each other, whatever data
 directory they use: the lock file lives in the system's temporary folder. A second process waits
-and says why: its stage reads "waiting for run 12" (whoever holds the lock).
+and says for whom: its stage names the holder so a user can find it — "waiting for run 12 · data directory
+/srv/a/.inferscope · pid 4242 (python -m core worker) since 17:30:02".
 
 `ContentionMeter` samples, around a timing loop, the CPU time the rest of the machine used (all
 busy time minus this process's), steal time, the load average and the CPU frequency.
@@ -12,6 +13,7 @@ busy time minus this process's), steal time, the load average and the CPU freque
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import tempfile
 import threading
@@ -24,7 +26,8 @@ from typing import IO
 
 from core.progress import Progress, no_progress
 
-WAIT_STAGE = "waiting for"  # + the holder: "waiting for run 12"
+WAIT_STAGE = "waiting for"  # + the holder: "waiting for run 12 · …"
+STAGE_LIMIT = 120            # a job's stage column holds this many characters
 POLL_S = 0.5
 _depth_lock = threading.Lock()
 _depth = 0  # how deep this process is inside machine_lock: one process is one measurement, whatever the thread
@@ -43,9 +46,42 @@ def _open_lock() -> IO:
         return open(path.with_name(f"{path.stem}-{os.getuid()}{path.suffix}"), "a+")
 
 
+def _holder_record(holder: str) -> str:
+    """What the lock file says of its holder: the work, and the process a user can find it by."""
+    import psutil
+
+    argv = psutil.Process().cmdline()
+    command = " ".join(" ".join([Path(argv[0]).name, *argv[1:]]).split())  # one line: `python -c` code has several
+    return json.dumps({"holder": holder, "pid": os.getpid(), "command": command, "home": str(_data_directory()), "since": time.time()})
+
+
+def _data_directory() -> Path:
+    from core.settings import load_settings
+
+    return load_settings().home
+
+
+def holder_words(text: str, limit: int = STAGE_LIMIT - len(WAIT_STAGE) - 1) -> str:
+    """The lock file's record as a stage reads it, within `limit` characters: "run 12 · pid 4242 (python -m core
+    worker) since 17:30:02 · data directory /srv/a/.inferscope" ("this data directory" when it is the reader's
+    own; a long path keeps its end)."""
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return text.strip() or "another process"  # a lock file written by an older InferScope: its holder alone
+    since = time.strftime("%H:%M:%S", time.localtime(record["since"]))
+    command = record["command"] if len(record["command"]) <= 40 else record["command"][:39] + "…"
+    words = f"{record['holder']} · pid {record['pid']} ({command}) since {since} · "
+    if record["home"] == str(_data_directory()):
+        return words + "this data directory"
+    room = limit - len(words) - len("data directory ")
+    home = record["home"] if len(record["home"]) <= room else "…" + record["home"][-(room - 1):]
+    return f"{words}data directory {home}"
+
+
 def _holder_text(handle: IO) -> str:
     handle.seek(0)
-    return handle.read().strip() or "another process"
+    return holder_words(handle.read())
 
 
 @contextmanager
@@ -74,11 +110,11 @@ def machine_lock(holder: str, progress: Progress = no_progress) -> Iterator[None
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                progress(f"{WAIT_STAGE} {_holder_text(handle)}"[:32], 0.0)
+                progress(f"{WAIT_STAGE} {_holder_text(handle)}"[:STAGE_LIMIT], 0.0)
                 time.sleep(POLL_S)
         handle.seek(0)
         handle.truncate()
-        handle.write(holder)
+        handle.write(_holder_record(holder))
         handle.flush()
         with _depth_lock:
             _depth = 1

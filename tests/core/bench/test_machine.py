@@ -1,4 +1,7 @@
 """One measurement per machine, and the contention stamp: real processes, a real lock file."""
+import json
+import os
+import re
 import subprocess
 import sys
 import time
@@ -25,28 +28,50 @@ def lock_file(tmp_path, monkeypatch):
     return path
 
 
-def hold_in_another_process(seconds: float) -> subprocess.Popen:
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(seconds)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+def hold_in_another_process(seconds: float, home=None) -> subprocess.Popen:
+    env = {**os.environ, **({"INFERSCOPE_HOME": str(home)} if home else {})}
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(seconds)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                              env=env)
     assert holder.stdout.readline().strip() == "held"
     return holder
 
 
-def test_a_second_process_waits_and_says_for_whom(lock_file):
-    holder = hold_in_another_process(1.5)
+def held_by(lock_file) -> str:
+    return json.loads(lock_file.read_text())["holder"]
+
+
+def test_a_second_process_waits_and_says_for_whom(lock_file, tmp_path, monkeypatch):
+    holder = hold_in_another_process(1.5, home=tmp_path / "elsewhere")
     stages = []
     start = time.monotonic()
     with machine.machine_lock("run 42", lambda stage, fraction: stages.append(stage)):
         waited = time.monotonic() - start
-        assert lock_file.read_text() == "run 42"
+        assert held_by(lock_file) == "run 42"
     holder.wait(timeout=10)
-    assert waited >= 1.0 and stages and set(stages) == {"waiting for run 41"}
+    assert waited >= 1.0 and stages and len(set(stages)) == 1
+    # the holder named so a user can find it: its work, its data directory, its process and since when
+    stage = stages[0]
+    assert re.fullmatch(rf"waiting for run 41 · pid {holder.pid} \(python -c .*\) since \d\d:\d\d:\d\d · "
+                        r"data directory .*/elsewhere", stage), stage
+    assert len(stage) <= machine.STAGE_LIMIT
     assert lock_file.read_text() == ""  # released: no holder named
+
+
+def test_a_holder_of_this_data_directory_says_so(lock_file):
+    holder = hold_in_another_process(1.0)
+    stages = []
+    with machine.machine_lock("diagnosis 3", lambda stage, fraction: stages.append(stage)):
+        pass
+    holder.wait(timeout=10)
+    assert stages[0].startswith(f"waiting for run 41 · pid {holder.pid} (python")
+    assert stages[0].endswith(" · this data directory")
+    assert machine.holder_words("run 9") == "run 9"  # a lock file an older InferScope wrote
 
 
 def test_the_lock_is_reentrant_in_one_process_and_a_cancel_ends_the_wait(lock_file):
     with machine.machine_lock("run 1"):
         with machine.machine_lock("run 1, its curve"):  # nested work of the same measurement
-            assert lock_file.read_text() == "run 1"
+            assert held_by(lock_file) == "run 1"
     holder = hold_in_another_process(30)
     try:
         def cancel(stage, fraction):
