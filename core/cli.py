@@ -117,7 +117,16 @@ def cmd_run(args) -> int:
         return EXIT_CANCELLED
     _print_run(run, api.samples(run_id) if args.verbose else None)
     print(run_id)
-    return 0 if run.status == "done" else EXIT_FAILED
+    return _ended(f"run {run_id}", run.status, run.error)
+
+
+def _ended(job: str, status: str, error: str | None) -> int:
+    """A job's exit code; a job that did not finish says why on the last line of stderr, where the README
+    promises the error (after the progress bars and the summary on stdout)."""
+    if status == "done":
+        return 0
+    print(f"error: {job} {status}" + (f": {error}" if error else ""), file=sys.stderr)
+    return EXIT_FAILED
 
 
 WAIT_POLL_S = 1.0
@@ -235,8 +244,8 @@ def cmd_curve(args) -> int:
         curve = _api().measure_curve(args.run_id, given(args, SETTINGS["curve"]), bar)
     if args.json:
         print(json.dumps(curve.to_json(), indent=2))
-        return 0 if curve.status == "done" else EXIT_FAILED
-    print(f"curve {curve.id} of run {curve.run_id}: {curve.status}" + (f" ({curve.error})" if curve.error else ""))
+        return _ended(f"curve {curve.id}", curve.status, curve.error)
+    print(f"curve {curve.id} of run {curve.run_id}: {curve.status}")
     if curve.points:
         print_table([p.__dict__ for p in curve.points], ["target_rate_rps", "achieved_rate_rps", "latency_p50_ms",
                                                          "latency_p99_ms", "over_bound_pct", "completed", "dropped"])
@@ -249,7 +258,7 @@ def cmd_curve(args) -> int:
                   "requests/s")
         else:
             print(f"no measured rate kept p99 under {bound:g} ms")
-    return 0 if curve.status == "done" else EXIT_FAILED
+    return _ended(f"curve {curve.id}", curve.status, curve.error)
 
 
 def cmd_explore(args) -> int:
@@ -324,9 +333,9 @@ def _print_exploration(api, record, as_json: bool) -> int:
                           "fastest": picks.fastest and {"run": picks.fastest.run.id, "reason": picks.fastest.reason},
                           "knee": picks.knee and {"run": picks.knee.run.id, "reason": picks.knee.reason},
                           "runs": [r.id for r in runs]}, indent=2))
-        return 0 if record.status == "done" else EXIT_FAILED
+        return _ended(f"exploration {record.id}", record.status, record.error)
     print(f"exploration {record.id}: {record.status}, {record.trials} trial(s) in {record.spent_s / 60:.1f} min, "
-          f"strategy {record.strategy}" + (f" ({record.error})" if record.error else ""))
+          f"strategy {record.strategy}")
     if record.reused_run_ids:
         print(f"  reused from the store as baselines (no budget spent): run(s) "
               f"{', '.join(map(str, record.reused_run_ids))}")
@@ -343,7 +352,7 @@ def _print_exploration(api, record, as_json: bool) -> int:
         print(f"fastest within the constraints: {picks.fastest.reason}")
     if picks.knee:
         print(f"knee of the front: {picks.knee.reason}")
-    return 0 if record.status == "done" else EXIT_FAILED
+    return _ended(f"exploration {record.id}", record.status, record.error)
 
 
 def cmd_explorations(args) -> int:
@@ -373,8 +382,8 @@ def cmd_remeasure(args) -> int:
         return EXIT_CANCELLED
     if args.json:
         print(json.dumps(record.to_json(), indent=2))
-        return 0 if record.status == "done" else EXIT_FAILED
-    print(f"comparison {record.id}: {record.status}" + (f" ({record.error})" if record.error else ""))
+        return _ended(f"comparison {record.id}", record.status, record.error)
+    print(f"comparison {record.id}: {record.status}")
     if record.status == "done":
         config = record.config
         print(f"{config['rounds']} interleaved rounds of {config['block_ms']:g} ms per run; reference run "
@@ -386,7 +395,7 @@ def cmd_remeasure(args) -> int:
                 print(Paired(**result).words(record.reference_id, config["noise_pct"]))
         if record.note:
             print(f"note: {record.note}")
-    return 0 if record.status == "done" else EXIT_FAILED
+    return _ended(f"comparison {record.id}", record.status, record.error)
 
 
 def cmd_worker(args) -> int:
@@ -440,9 +449,7 @@ def cmd_diagnose(args) -> int:
         keep = record.most_sensitive(3)
         if keep:
             print(f"to keep them in float: --technique ort_static_int8:keep_float={'/'.join(keep)}")
-    else:
-        print(f"error: diagnosis {record.id} {record.status}: {record.error}", file=sys.stderr)
-    return 0 if record.status == "done" else EXIT_FAILED
+    return _ended(f"diagnosis {record.id}", record.status, record.error)
 
 
 def cmd_profile(args) -> int:
@@ -464,9 +471,7 @@ def cmd_profile(args) -> int:
         print_table(record.nodes, ["node", "op_type", "ms_per_call", "share_pct"])
         for finding in doctor.profile_advice(s):
             print(f"doctor: {finding.words()}")
-    else:
-        print(f"error: profile {record.id} {record.status}: {record.error}", file=sys.stderr)
-    return 0 if record.status == "done" else EXIT_FAILED
+    return _ended(f"profile {record.id}", record.status, record.error)
 
 
 def cmd_report(args) -> int:

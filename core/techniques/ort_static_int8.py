@@ -73,7 +73,6 @@ def apply(artifact: OnnxArtifact, config: OrtStaticInt8Config, ctx: BuildContext
     )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    images = ctx.calibration(config.calibration_size)
     source = ctx.work_dir / "float.onnx"
     prepared = ctx.work_dir / "float-prepared.onnx"
     quantized = ctx.work_dir / "int8.onnx"
@@ -82,8 +81,8 @@ def apply(artifact: OnnxArtifact, config: OrtStaticInt8Config, ctx: BuildContext
     ctx.progress("ort_static_int8", 0.2)
     graph = onnx.load(str(prepared), load_external_data=False).graph
     names = {node.name for node in graph.node}
-    refuse_unknown_nodes("ort_static_int8", config.keep_float, names)
-
+    refuse_unknown_nodes("ort_static_int8", config.keep_float, names)  # known now, before any calibration
+    images = ctx.calibration(config.calibration_size)
 
     def quantize(keep_float: list[str], share: float = 0.7) -> bytes:
         reader = CalibrationReader(graph.input[0].name, images,

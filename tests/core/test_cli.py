@@ -165,3 +165,14 @@ def test_diagnose_refuses_a_run_without_static_int8_and_names_what_works(tmp_pat
     assert "Nodes to try in float must be at most 50" in cli("diagnose", str(run_id), "--candidates", "99",
                                                              check=2).stderr
     assert "no run with id 999" in cli("diagnose", "999", check=3).stderr
+
+
+def test_a_failed_run_says_why_on_the_last_line_of_stderr():
+    """The error a user acts on comes last on stderr, after the progress bars: here an NNCF keep_float node the
+    graph does not have, refused as soon as the graph exists (before calibration), naming real nodes."""
+    result = cli("run", "--model", TINY_MODEL, "--dataset", "fashion-mnist", "--subset", "50", "--technique",
+                 "onnx_export", "--technique", "nncf_int8:keep_float=no_such_node", *FAST, check=1)
+    last = result.stderr.strip().splitlines()[-1]
+    assert re.fullmatch(r"error: run \d+ failed: nncf_int8: no node named no_such_node; some node names: .+", last), \
+        result.stderr
+    assert int(result.stdout.strip().splitlines()[-1]) > 0  # stdout still ends with the run's id
