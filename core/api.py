@@ -83,7 +83,7 @@ class InferScope:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or load_settings()
         ensure_home(self.settings)
-        self.store = RunStore(self.settings.db_url)
+        self.store = RunStore(self.settings.db_url, self.settings.store_retry_s)
         self.store.mark_dead_runs_interrupted()
         self.planner = Planner(self.settings, self.store)
 

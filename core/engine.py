@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import copy
+import json
 import socket
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from core.datasets.subset import (
     evaluation_subset,
     validation_subset,
 )
-from core.errors import InferScopeError
+from core.errors import InferScopeError, StoreUnavailable
 from core.inputs import preprocess
 from core.lifecycle import StoredProgress, run_to_end
 from core.metrics import CATALOGUE, PERCENTILE_METRICS
@@ -340,19 +341,35 @@ def execute(store: RunStore, run_id: int, settings: Settings, progress: Progress
     report = fan_out(StoredProgress(lambda stage, fraction: store.set_progress(run_id, stage, fraction)), progress)
 
     def finish(result: Measurement) -> None:
-        measured = replace(run, metrics=result.metrics, environment=result.environment, noisy=result.noisy)
-        peers = [r for r in store.list_runs("done") if views.comparison_key(r) == views.comparison_key(run)]
-        baseline = views.baselines(peers).get(views.comparison_key(run))
-        advice = [f.to_dict() for f in doctor.advise(measured, baseline, peers)]
-        store.finish(run_id, metrics=result.metrics, samples_ms=result.samples_ms, notes=result.notes,
-                     environment=result.environment, fingerprint=env_mod.fingerprint(result.environment),
-                     engine=result.engine, extra={"noisy": result.noisy, "advice": advice},
-                     predictions=result.predictions)
+        try:
+            measured = replace(run, metrics=result.metrics, environment=result.environment, noisy=result.noisy)
+            peers = [r for r in store.list_runs("done") if views.comparison_key(r) == views.comparison_key(run)]
+            baseline = views.baselines(peers).get(views.comparison_key(run))
+            advice = [f.to_dict() for f in doctor.advise(measured, baseline, peers)]
+            store.finish(run_id, metrics=result.metrics, samples_ms=result.samples_ms, notes=result.notes,
+                         environment=result.environment, fingerprint=env_mod.fingerprint(result.environment),
+                         engine=result.engine, extra={"noisy": result.noisy, "advice": advice},
+                         predictions=result.predictions)
+        except StoreUnavailable as exc:  # the store stayed away longer than we wait: keep the measurement
+            raise StoreUnavailable(f"{exc}; the measurement of run {run_id} was kept in "
+                                   f"{keep_measurement(settings, run_id, result)}") from None
 
     run_to_end(lambda: measure_run(run, settings, report), finish,
                lambda status, error: store.end(run_id, status, failed_where(run, status, error)),
                interrupted="cancelled by the user (interrupted)")
     return store.get(run_id)
+
+
+KEPT_FOLDER = "kept"
+
+
+def keep_measurement(settings: Settings, run_id: int, result: Measurement) -> Path:
+    """Write a measurement the store could not take to `<data dir>/kept/run-<id>.json`; returns the path."""
+    folder = settings.home / KEPT_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"run-{run_id}.json"
+    path.write_text(json.dumps({"run_id": run_id, **asdict(result)}, default=str))
+    return path
 
 
 def failed_where(run: RunRecord, status: str, error: str | None) -> str | None:

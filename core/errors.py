@@ -41,6 +41,10 @@ class StoreError(InferScopeError):
     """The run store cannot be opened or written."""
 
 
+class StoreUnavailable(StoreError):
+    """The run store is away for now (a server restarting, a file locked by another writer): worth waiting out."""
+
+
 class MeasurementError(InferScopeError):
     """A measurement that cannot be true (a NaN, infinite or negative latency): never stored as done."""
 

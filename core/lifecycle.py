@@ -10,12 +10,13 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from core.errors import InferScopeError, RunCancelled
+from core.errors import InferScopeError, RunCancelled, StoreUnavailable
 from core.progress import stage_name
 
 T = TypeVar("T")
@@ -44,18 +45,82 @@ def run_to_end(work: Callable[[], T], finish: Callable[[T], Any], end: EndJob, *
 
 
 class StoredProgress:
-    """Progress written to a job's row at most twice a second (SQLite writes must stay rare), and on every
-    new stage. `write(stage, fraction)` stores it and returns True when a cancel was requested: then
-    `RunCancelled` is raised here, at the job's next report."""
+    """Progress written to a job's row — at most twice a second, and on every new stage — from a thread of its
+    own, so a slow or absent store never holds up the job (a timing loop least of all: a write blocked by a
+    locked file would stretch its wall time and so lower its throughput). The latest report wins.
+
+    `write(stage, fraction)` stores it and returns True when a cancel was requested: `RunCancelled` is then
+    raised here, at the job's next report, or at the end of the stage (which waits, briefly, for its write). A write the store cannot take now (`StoreUnavailable`: a database
+    restart, a locked file) is skipped and the next report tries again; any other failure is raised here."""
+
+    IDLE_S = 2.0   # the writer thread ends after this long without a report, and starts again with the next
+    FLUSH_S = 1.0  # a stage's last report waits this long at most for its write (a cancel is seen in its stage)
 
     def __init__(self, write: Callable[[str, float], bool]) -> None:
         self.write = write
         self._last_stage: str | None = None
         self._last_time = 0.0
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._pending: tuple[str, float] | None = None
+        self._writer: threading.Thread | None = None
+        self._cancelled_during: str | None = None
+        self._error: BaseException | None = None
+        self._written = threading.Event()  # set when no report waits to be written
+        self._store_away = False           # the last write found the store away (said once, not every write)
+        self._written.set()
 
     def __call__(self, stage: str, fraction: float) -> None:
+        self._raise_what_the_writer_saw()
         now, name = time.monotonic(), stage_name(stage)  # a new detail ("epoch 3 of 6") is no new stage
         if name != self._last_stage or now - self._last_time > 0.5 or fraction >= 1.0:
             self._last_stage, self._last_time = name, now
-            if self.write(stage, fraction):
-                raise RunCancelled(f"cancelled by the user during {stage}")
+            with self._lock:
+                self._pending = (stage, fraction)
+                self._written.clear()
+                if self._writer is None:
+                    self._writer = threading.Thread(target=self._write_pending, name="progress-writer",
+                                                    daemon=True)
+                    self._writer.start()
+            self._wake.set()
+            if fraction >= 1.0:
+                self._written.wait(self.FLUSH_S)
+                self._raise_what_the_writer_saw()
+
+    def _raise_what_the_writer_saw(self) -> None:
+        with self._lock:
+            error, self._error = self._error, None
+            cancelled = self._cancelled_during
+        if error is not None:
+            raise error
+        if cancelled is not None:
+            raise RunCancelled(f"cancelled by the user during {cancelled}")
+
+    def _write_pending(self) -> None:
+        while True:
+            self._wake.wait(self.IDLE_S)
+            with self._lock:
+                self._wake.clear()
+                report, self._pending = self._pending, None
+                if report is None:
+                    self._writer = None
+                    self._written.set()
+                    return
+            try:
+                if self.write(*report):
+                    with self._lock:
+                        self._cancelled_during = self._cancelled_during or stage_name(report[0])
+                if self._store_away:
+                    self._store_away = False
+                    print("progress is stored again", file=sys.stderr, flush=True)
+            except StoreUnavailable as exc:
+                if not self._store_away:
+                    self._store_away = True
+                    print(f"progress not stored while the store is away, the job goes on ({exc})", file=sys.stderr,
+                          flush=True)
+            except Exception as exc:  # noqa: BLE001 — handed to the job, which raises it at its next report
+                with self._lock:
+                    self._error = exc
+            with self._lock:
+                if self._pending is None:
+                    self._written.set()

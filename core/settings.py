@@ -26,6 +26,9 @@ class Settings:
     # INFERSCOPE_NOISY_CPU_PCT: a run is noisy when other processes (or steal) used more than this share of
     # one core, in %, on average while it timed
     noisy_cpu_pct: float = 25.0
+    # INFERSCOPE_STORE_RETRY_S: how long a job waits for a store that stopped answering (a database restart, a
+    # locked file) before it gives up, in seconds
+    store_retry_s: float = 300.0
 
     @property
     def models_dir(self) -> Path:
@@ -49,16 +52,19 @@ def load_settings() -> Settings:
                     offline=env.get("INFERSCOPE_OFFLINE", "").lower() in {"1", "true", "yes"},
                     autostart_worker=env.get("INFERSCOPE_AUTOSTART_WORKER", "1").lower() not in {"0", "false", "no"},
                     worker_cpus=parse_cpu_list(env.get("INFERSCOPE_WORKER_CPUS", ""), "INFERSCOPE_WORKER_CPUS"),
-                    noisy_cpu_pct=_percent(env.get("INFERSCOPE_NOISY_CPU_PCT", "25"), "INFERSCOPE_NOISY_CPU_PCT"))
+                    noisy_cpu_pct=_non_negative(env.get("INFERSCOPE_NOISY_CPU_PCT", "25"), "INFERSCOPE_NOISY_CPU_PCT",
+                                                "a share of one core, in %"),
+                    store_retry_s=_non_negative(env.get("INFERSCOPE_STORE_RETRY_S", "300"), "INFERSCOPE_STORE_RETRY_S",
+                                                "seconds"))
 
 
-def _percent(text: str, name: str) -> float:
+def _non_negative(text: str, name: str, unit: str) -> float:
     try:
         value = float(text)
     except ValueError:
         value = float("nan")
     if not math.isfinite(value) or value < 0:
-        raise ConfigError(f"{name}={text!r} must be a non-negative number (a share of one core, in %)")
+        raise ConfigError(f"{name}={text!r} must be a non-negative number ({unit})")
     return value
 
 

@@ -1,6 +1,7 @@
 """The run store: one SQLAlchemy engine, short managed sessions, plain objects out."""
 from __future__ import annotations
 
+import functools
 import math
 import os
 import socket
@@ -24,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import (
     ArgumentError,
+    DBAPIError,
     IntegrityError,
     NoSuchModuleError,
     OperationalError,
@@ -37,6 +39,7 @@ from core.errors import (
     MeasurementError,
     NotFoundError,
     StoreError,
+    StoreUnavailable,
 )
 from core.store import migrations
 from core.store.entities import (
@@ -50,6 +53,7 @@ from core.store.entities import (
     TargetRecord,
     UploadRecord,
 )
+from core.store.resilience import is_transient, retry_all
 from core.store.schema import (
     FINAL_STATUSES,
     INT_METRIC_COLUMNS,
@@ -102,14 +106,25 @@ def _explain(exc: Exception, url: str) -> StoreError:
         return StoreError(f"the run store {url} is read-only; make the file and its folder writable, "
                           "or point INFERSCOPE_DB / INFERSCOPE_HOME elsewhere")
     if "locked" in text:
-        return StoreError(f"the run store {url} stayed locked by another writer for {BUSY_TIMEOUT_MS / 1000:g} s; "
-                          "try again when the other process is done")
+        return StoreUnavailable(f"the run store {url} stayed locked by another writer for "
+                                f"{BUSY_TIMEOUT_MS / 1000:g} s; try again when the other process is done")
     if "not a database" in text or "malformed" in text:
         return StoreError(f"the run store {url} is not a readable SQLite database (corrupt, or another kind of "
                           "file); move it aside and start again, or point INFERSCOPE_DB elsewhere")
     if "unable to open" in text:
         return StoreError(f"cannot open the run store {url}; check that its folder exists and is writable")
+    if is_transient(exc):
+        first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+        return StoreUnavailable(f"the run store {url} is not answering ({first_line})")
     return StoreError(f"the run store {url} failed: {text}")
+
+
+def _rollback(session: Session) -> None:
+    """Undo a failed transaction; on a connection the server closed there is nothing left to undo."""
+    try:
+        session.rollback()
+    except DBAPIError:
+        session.invalidate()  # drop the dead connection from the pool rather than hand it out again
 
 
 SUPPORTED_URLS = ("sqlite:///path/to/runs.db (the default, in the data directory), or "
@@ -122,7 +137,8 @@ def _open_engine(url: str) -> Engine:
     """An engine for `url`, or a ConfigError that says which URL forms work (the password never shown)."""
     shown = _shown(url)
     try:
-        return create_engine(url, future=True)
+        # pre-ping: a pooled connection a server restart closed is replaced, not handed out
+        return create_engine(url, future=True, pool_pre_ping=not make_url(url).drivername.startswith("sqlite"))
     except NoSuchModuleError:
         raise ConfigError(f"the run store URL {shown} names a database kind SQLAlchemy does not know "
                          f"({make_url(url).drivername!r}); use {SUPPORTED_URLS}") from None
@@ -135,11 +151,19 @@ def _open_engine(url: str) -> Engine:
                          f"pip install {package} — or use {SUPPORTED_URLS}") from None
 
 
-class RunStore:
-    """All reads and writes of runs. Each method is one short transaction."""
+# Written on every report of a job: best-effort, never waited for (see core.store.resilience).
+PROGRESS_WRITES = frozenset({"set_progress", "set_diagnosis_progress", "set_comparison_progress"})
+DEFAULT_RETRY_S = 300.0
 
-    def __init__(self, url: str) -> None:
+
+@functools.partial(retry_all, except_=PROGRESS_WRITES)
+class RunStore:
+    """All reads and writes of runs. Each method is one short transaction; while the store is away (a server
+    restart, a locked file) a method waits and tries again for up to `retry_s` seconds."""
+
+    def __init__(self, url: str, retry_s: float = DEFAULT_RETRY_S) -> None:
         self.url = url
+        self.retry_s = retry_s
         self.engine: Engine = _open_engine(url)
         if self.engine.dialect.name == "sqlite":
             database = self.engine.url.database
@@ -183,9 +207,11 @@ class RunStore:
         try:
             yield session
             session.commit()
-        except OperationalError as exc:
-            session.rollback()
-            raise _explain(exc, self.url) from None
+        except DBAPIError as exc:
+            _rollback(session)
+            if isinstance(exc, OperationalError) or is_transient(exc):
+                raise _explain(exc, self.url) from None
+            raise
         except BaseException:
             session.rollback()
             raise

@@ -142,13 +142,14 @@ def test_database_locked_past_the_busy_timeout_retries_then_says_so(api, run_req
     from core.api import InferScope
 
     monkeypatch.setattr(repository, "BUSY_TIMEOUT_MS", 400)
-    fresh = InferScope()  # its connections wait at most 0.4 s for a lock
+    monkeypatch.setenv("INFERSCOPE_STORE_RETRY_S", "1.5")
+    fresh = InferScope()  # its connections wait at most 0.4 s for a lock, its calls 1.5 s for the store
     blocker = sqlite3.connect(database(api), isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
     started = time.monotonic()
-    with pytest.raises(StoreError, match="stayed locked by another writer .* try again"):
+    with pytest.raises(StoreError, match=r"stayed locked by another writer .* try again .*did not answer for \d+ s"):
         fresh.submit(run_request())
-    assert time.monotonic() - started >= 0.35  # it waited (SQLite retries) before giving up
+    assert time.monotonic() - started >= 1.5  # it waited (SQLite's busy timeout, then ours) before giving up
     blocker.execute("ROLLBACK")
     blocker.close()
     assert fresh.run(fresh.submit(run_request())).status == "queued"  # the lock is gone: it works
