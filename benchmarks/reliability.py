@@ -34,6 +34,7 @@ def main() -> int:
         if kind == "test_bad_inputs" and not case.get("name", "").startswith("test_a_bad_input"):
             kind = "checks"  # the count check and the path test are not bad inputs themselves
         kind = "test_bad_inputs" if kind == "test_bad_cli_inputs" else kind  # typed on the CLI: bad inputs too
+        kind = "test_faults" if kind == "test_store_outage" else kind       # the store away for a while: faults
         (failed if case.find("failure") is not None or case.find("error") is not None else passed)[kind] += 1
     backends = re.findall(r"(sqlite|postgres): (\d+) runs written by \d+ processes, \d+ concurrent reads, (\d+) lost",
                           completed.stdout)
