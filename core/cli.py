@@ -229,7 +229,8 @@ def cmd_export(args) -> int:
     with TqdmProgress() as bar:
         result = _api().export(args.run_id, args.output, bar)
     print(f"wrote {result.path} ({result.size_bytes / 1e6:.2f} MB); verified with {result.verified_with}: "
-          f"{result.metric} {result.measured:.2f}% vs stored {result.stored:.2f}% ({result.difference:+.2f} points)")
+          f"{result.metric} {result.measured:.2f}% vs stored {result.stored:.2f}% ({result.difference:+.2f} points); "
+          f"{views.verified_words(result)}")
     for note in result.notes:
         print(f"note: {note}")
     return 0

@@ -121,6 +121,7 @@ def prepare_run(run: RunRecord, settings: Settings, progress: Progress = no_prog
     recipe = recipe_from_json(run.recipe, {k: v for k, v in run.runtime.items() if k != "timing"},
                               run.runtime.get("timing"))
     notes: list[str] = []
+    seed_everything(run.subset_seed)  # a step that draws at random (an initialisation, a sampler) draws the same
     progress("build", 0.0)
     model = build_model(ModelRequest(run.model, run.model_options), settings, progress)
     notes += model.notes
@@ -151,6 +152,17 @@ def prepare_run(run: RunRecord, settings: Settings, progress: Progress = no_prog
     artifact = apply_steps(artifact, recipe.steps, ctx)
     notes += ctx.notes
     return Prepared(recipe, model, images, labels, reference, artifact, notes, ctx)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed the global generators (Python, NumPy, torch) a library may draw from, so a rebuild is the same build."""
+    import random
+
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
 
 
 def apply_steps(artifact: Any, steps: Sequence[Step], ctx: BuildContext) -> Any:

@@ -232,6 +232,17 @@ def roofline_row(run: RunRecord) -> dict[str, Any] | None:
             "share of peak %": share}
 
 
+def verified_words(result) -> str:
+    """How an exported file matched its run, per image: "all 1000 images predicted as the run did" or "… but 3
+    exact ties, which its engine's rounding may order either way"."""
+    if not result.images:
+        return "held to the run's metric (the run stored no per-image predictions)"
+    if not result.ties_excused:
+        return f"all {result.images} images predicted as the run did"
+    return (f"{result.images - result.ties_excused} of {result.images} images predicted as the run did; the other "
+            f"{result.ties_excused} are ties of the file's top logits, which float rounding may order either way")
+
+
 def paired_rows(comparison) -> list[dict[str, Any]]:
     """A done comparison as table rows: run, median of block medians, speed against the reference, verdict."""
     noise = comparison.config.get("noise_pct", 2.0)

@@ -88,7 +88,8 @@ if st.button("Build verified ONNX", type="primary", key="build", disabled=not pl
             status.update(label=f"Run {run_id} exported and verified", state="complete")
             st.session_state["exported"] = {"run_id": run_id, "path": str(result.path), "metric": result.metric,
                                             "stored": result.stored, "measured": result.measured,
-                                            "verified_with": result.verified_with}
+                                            "verified_with": result.verified_with,
+                                            "per_image": views.verified_words(result)}
 
 exported = st.session_state.get("exported")
 if exported and exported["run_id"] == run_id:
@@ -99,6 +100,7 @@ if exported and exported["run_id"] == run_id:
               delta=f"{difference:+.2f} points vs the run", delta_color="normal" if round(difference, 2) else "off",
               delta_arrow="auto" if round(difference, 2) else "off")
     m2.metric(f"{exported['metric']} stored on run {run_id}", f"{exported['stored']:.2f}%")
+    st.caption(f"Verified per image: {exported['per_image']}.")
     if path.is_file():
         m3.metric("file size", f"{path.stat().st_size / 1e6:.2f} MB")
         st.download_button("Download ONNX", path.read_bytes(), file_name=path.name,

@@ -24,6 +24,9 @@ class TorchvisionOptions:
     random_weights: bool = option(False, "skip the ImageNet weights: latency only, accuracy not applicable")
 
 
+RANDOM_WEIGHTS_SEED = 0
+
+
 def default_weights(name: str):
     import torchvision
 
@@ -65,9 +68,12 @@ def _load_state_dict(name: str, settings: Settings):
 
 def _builder(name: str):
     def build(options: TorchvisionOptions, settings: Settings, progress: Progress) -> LoadedModel:
+        import torch
         import torchvision
 
-        module = torchvision.models.get_model(name, weights=None)
+        with torch.random.fork_rng():  # random weights are the same on every build: a rebuild reproduces its run
+            torch.manual_seed(RANDOM_WEIGHTS_SEED)
+            module = torchvision.models.get_model(name, weights=None)
         notes = []
         if options.random_weights:
             notes.append("random weights: latency only, accuracy not applicable")

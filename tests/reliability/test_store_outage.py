@@ -78,7 +78,8 @@ def _postgres_restart() -> list[str] | None:
 
 
 @pytest.mark.skipif(_postgres_restart() is None, reason="needs a local PostgreSQL this process may restart (root)")
-def test_a_postgresql_restart_mid_run_loses_nothing(shared_url, tmp_path):
+@pytest.mark.usefixtures("shared_url")  # the store every process of the test shares: the test PostgreSQL
+def test_a_postgresql_restart_mid_run_loses_nothing(tmp_path):
     from core.api import InferScope
 
     worker = _worker(tmp_path, "pg-home", "box")
