@@ -371,7 +371,6 @@ def cmd_explorations(args) -> int:
 
 def cmd_remeasure(args) -> int:
     from core.api import SETTINGS
-    from core.bench.paired import Paired
     from core.progress import TqdmProgress
 
     api = _api()
@@ -391,9 +390,10 @@ def cmd_remeasure(args) -> int:
               f"{record.reference_id}; ratio = reference latency / run latency (> 1 is faster)")
         print_table([{**r, "ci": f"{r['ci_low']:.3f}–{r['ci_high']:.3f}"} for r in record.results],
                     ["run_id", "p50_ms", "ratio", "ci", "verdict"])
+        reference = api.run(record.reference_id)
         for result in record.results:
             if result["verdict"] != "reference":
-                print(Paired(**result).words(record.reference_id, config["noise_pct"]))
+                print(views.paired_quote(record, api.run(result["run_id"]), reference))
         if record.note:
             print(f"note: {record.note}")
     return _ended(f"comparison {record.id}", record.status, record.error)

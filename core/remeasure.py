@@ -74,7 +74,7 @@ def remeasure(store: RunStore, comparison_id: int, settings: Settings, progress:
                 progress("paired rounds", (round_index + 1) / config.rounds)
     results = paired_results(blocks, record.reference_id, config.noise_pct, config.seed)
     noisy = noise_note(meter.result, settings.noisy_cpu_pct)
-    store.finish_comparison(comparison_id, [r.__dict__ for r in results], blocks, noisy)
+    store.finish_comparison(comparison_id, [r.__dict__ for r in results], blocks, noisy, meter.result.metrics())
 
 
 def execute_comparison(store: RunStore, comparison_id: int, settings: Settings,

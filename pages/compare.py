@@ -103,10 +103,13 @@ def paired_panel(run_ids: tuple[int, ...], reference_id: int) -> None:
     if latest.status != "done":
         st.error(f"Comparison {latest.id} {latest.status}: {latest.error}")
         return
-    rows = views.paired_rows(latest)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="paired_table")
-    if latest.noisy:
-        st.warning(latest.note)
+    runs = {r.id: r for r in (api.run(i) for i in latest.run_ids)}
+    st.dataframe(pd.DataFrame(views.paired_rows(latest, runs)), hide_index=True, width="stretch", key="paired_table")
+    (st.warning if latest.noisy else st.caption)(f"While it timed: {views.contention_words(latest)}.")
+    for run_id in latest.run_ids:
+        quote = views.paired_quote(latest, runs[run_id], runs[reference_id]) if run_id != reference_id else None
+        if quote and "it disagrees with the unpaired" in quote:
+            st.warning(quote)
 
 
 paired_active = any(c.status in ACTIVE_STATUSES for c in api.comparisons())

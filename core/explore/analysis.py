@@ -19,6 +19,8 @@ from core.views import (
     comparison_key,
     describe_run,
     drop_violation,
+    engine_words,
+    is_lossless_recipe,
     limit_violation,
     paired_words,
     recommendable,
@@ -160,7 +162,8 @@ def recommend(runs: Sequence[RunRecord], constraints: Constraints, *, include_no
     if not line:
         return Recommendations(None, None, [])
     base = baselines(runs)
-    fastest = Pick(line[0], _fastest_reason(line, constraints, base))
+    fastest = Pick(line[0], _fastest_reason(line, constraints, base.get(comparison_key(line[0])),
+                                            fastest_lossless(usable, line[0], constraints.latency)))
     knee_index = _knee(line, constraints)
     knee = None if knee_index is None else Pick(line[knee_index], _knee_reason(line, knee_index, constraints))
     return Recommendations(fastest, knee, line)
@@ -170,7 +173,7 @@ def quote_paired(pick: Pick | None, runs: Sequence[RunRecord], comparisons: Sequ
     """`pick` with its paired re-measurement against its FP32 baseline appended to the reason, when one
     exists ("…; paired: run 7 is 2.71x faster (2.64–2.79, paired) than run 1")."""
     baseline = pick and baselines(runs).get(comparison_key(pick.run))
-    paired = baseline and paired_words(comparisons, pick.run.id, baseline.id)
+    paired = baseline and paired_words(comparisons, pick.run, baseline)
     return replace(pick, reason=f"{pick.reason}; paired: {paired}") if paired else pick
 
 
@@ -178,17 +181,34 @@ def _trade(run: RunRecord, other: RunRecord, c: Constraints, name: str | None = 
     return trade(run, other, c.latency, c.accuracy, name)
 
 
-def _fastest_reason(line: list[RunRecord], c: Constraints, base: dict[tuple, RunRecord]) -> str:
-    """Against the FP32 baseline first (what a user ships instead of), then against the next point of the front."""
+def fastest_lossless(runs: Sequence[RunRecord], like: RunRecord, latency: str) -> RunRecord | None:
+    """The fastest done run of `like`'s model and images whose recipe keeps FP32 weights and arithmetic (an
+    export, an engine, a compiler): the speed a user has without giving up any accuracy."""
+    found = [r for r in runs if r.status == "done" and comparison_key(r) == comparison_key(like)
+             and is_lossless_recipe(r.recipe) and r.metrics.get(latency)]
+    return min(found, key=lambda r: (r.metrics[latency], r.id), default=None)
+
+
+def _fastest_reason(line: list[RunRecord], c: Constraints, baseline: RunRecord | None,
+                    lossless: RunRecord | None) -> str:
+    """Against the FP32 baseline (what a user ships instead of), against the fastest lossless configuration (the
+    speed-up a user has without quantizing, each named), then against the next point of the front — each run
+    named once."""
     best = line[0]
-    baseline = base.get(comparison_key(best))
-    against_fp32 = None if baseline is None or baseline.id == best.id else \
-        f"{describe_run(best)} is {_trade(best, baseline, c, f'FP32 run {baseline.id}')}"
-    if len(line) > 1:
-        against_next = f"{_trade(best, line[1], c)}, the next point of the front"
-        return f"{against_fp32}; {against_next}" if against_fp32 else f"{describe_run(best)} is {against_next}"
-    return f"{against_fp32}; the only configuration on the front" if against_fp32 else \
-        f"{describe_run(best)} is the only configuration measured within the constraints"
+    parts, named = [], {best.id}
+    if baseline is not None and baseline.id not in named:
+        parts.append(_trade(best, baseline, c, f"the FP32 baseline, run {baseline.id} ({engine_words(baseline)})"))
+        named.add(baseline.id)
+    if lossless is not None and lossless.id not in named:
+        parts.append(_trade(best, lossless, c, f"the fastest lossless configuration, {describe_run(lossless)} in "
+                                               f"{engine_words(lossless)}"))
+        named.add(lossless.id)
+    if len(line) > 1 and line[1].id not in named:
+        parts.append(f"{_trade(best, line[1], c)}, the next point of the front")
+    if not parts:
+        return f"{describe_run(best)} is the only configuration measured within the constraints"
+    return f"{describe_run(best)} is " + "; ".join(parts) + ("" if len(line) > 1 else
+                                                            "; the only configuration on the front")
 
 
 def _knee(line: list[RunRecord], c: Constraints) -> int | None:

@@ -212,6 +212,7 @@ class ComparisonRecord:
     noisy: bool
     note: str | None
     error: str | None
+    contention: dict[str, Any] | None = None  # other_cpu_pct, steal_pct, … while it timed (since schema 10)
 
     def result(self, run_id: int) -> dict[str, Any] | None:
         return next((r for r in self.results if r["run_id"] == run_id), None)
@@ -220,6 +221,7 @@ class ComparisonRecord:
         iso = lambda d: d.isoformat() if d else None  # noqa: E731
         return {"id": self.id, "status": self.status, "run_ids": self.run_ids, "reference_id": self.reference_id,
                 "config": self.config, "results": self.results, "noisy": self.noisy, "note": self.note,
+                "contention": self.contention,
                 "error": self.error, "created_at": iso(self.created_at), "finished_at": iso(self.finished_at)}
 
 

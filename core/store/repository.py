@@ -502,11 +502,11 @@ class RunStore:
             return _request_cancel(session, ComparisonRow, comparison_id, "cancelled before it started").status
 
     def finish_comparison(self, comparison_id: int, results: list[dict[str, Any]], blocks: dict[int, list[float]],
-                          noisy_note: str | None) -> None:
+                          noisy_note: str | None, contention: dict[str, float | None] | None = None) -> None:
         with self._session() as session:
             row = _end_job(session, ComparisonRow, comparison_id, "done", None)
             row.results, row.blocks = results, {str(k): v for k, v in blocks.items()}
-            row.noisy, row.note = noisy_note is not None, noisy_note
+            row.noisy, row.note, row.contention = noisy_note is not None, noisy_note, contention
 
     def end_comparison(self, comparison_id: int, status: str, error: str | None) -> None:
         with self._session() as session:
@@ -924,7 +924,8 @@ def _comparison_record(row: ComparisonRow) -> ComparisonRecord:
     return ComparisonRecord(id=row.id, status=row.status, created_at=row.created_at, finished_at=row.finished_at,
                             stage=row.stage, progress=row.progress or 0.0, run_ids=list(row.run_ids),
                             reference_id=row.reference_id, config=row.config or {}, results=list(row.results or []),
-                            blocks=dict(row.blocks or {}), noisy=bool(row.noisy), note=row.note, error=row.error)
+                            blocks=dict(row.blocks or {}), noisy=bool(row.noisy), note=row.note, error=row.error,
+                            contention=row.contention)
 
 
 def _exploration_record(row: ExplorationRow) -> ExplorationRecord:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from core.metrics import METRICS_IN_ORDER, added_in
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 FINAL_STATUSES = ("done", "failed", "cancelled", "interrupted")
 ACTIVE_STATUSES = ("queued", "running")  # a job that is waiting or being worked on
@@ -219,6 +219,8 @@ class ComparisonRow(Base):
     blocks: Mapped[dict[str, Any] | None] = mapped_column(JSON)    # run id -> block medians (ms), one per round
     noisy: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     note: Mapped[str | None] = mapped_column(Text)
+    # since schema 10: what else the machine did while it timed (Contention.metrics()), quiet or not
+    contention: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     worker_pid: Mapped[int | None] = mapped_column(Integer)

@@ -69,7 +69,10 @@ class Technique:
     `check` refuses configurations the run's device or settings cannot honour, with the reason;
     `needs_train_split` says when a config trains (recovery, distillation) and so needs a train split;
     `export(kind)` is how an ONNX export treats the step when it is applied to a `kind` artifact;
-    `fixes_batch` says when a config leaves a graph that takes one batch size only.
+    `fixes_batch` says when a config leaves a graph that takes one batch size only;
+    `lossless(config)` says when a step (its stored config, a dict) keeps the model's FP32 weights and arithmetic —
+    a format, an engine, a layout, a compiler: runs of only such steps are the *lossless* configurations, the
+    speed a user has for free, and every speed-up is also quoted against the fastest of them.
     """
 
     name: str
@@ -86,6 +89,7 @@ class Technique:
     export: Callable[[ArtifactKind], ExportRule] = lambda kind: CARRIED
     fixes_batch: Callable[[Any], bool] = lambda config: False  # the result takes only the run's batch size
     recommendable: bool = True  # False: its runs are never recommended (their speed is not the model's)
+    lossless: Callable[[dict], bool] = lambda config: False
 
     def output_kind(self, kind: ArtifactKind) -> ArtifactKind:
         return self.produces or kind

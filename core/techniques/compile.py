@@ -65,10 +65,12 @@ def apply_channels_last(artifact: TorchArtifact, config: ChannelsLastConfig, ctx
 TORCH_COMPILE = Technique(
     name="torch_compile", summary="torch.compile (inductor), a fresh graph per variant",
     config_cls=TorchCompileConfig, accepts=frozenset({"torch"}), produces="compiled", apply=apply_compile,
+    lossless=lambda config: True,
     export=lambda kind: ExportRule("runtime", "torch_compile is a PyTorch runtime choice: the ONNX file holds the same "
                                    "model uncompiled, and its speed in onnxruntime is not this run's"))
 CHANNELS_LAST = Technique(
     name="channels_last", summary="NHWC memory layout for convolutions (weights and inputs)",
     config_cls=ChannelsLastConfig, accepts=frozenset({"torch"}), apply=apply_channels_last,
+    lossless=lambda config: True,
     export=lambda kind: ExportRule("runtime", "channels_last is a PyTorch memory layout: the ONNX file holds the "
                                    "same model in ONNX's own layout, and its speed in onnxruntime is not this run's"))

@@ -63,4 +63,4 @@ def apply(artifact: TorchArtifact, config: OnnxExportConfig, ctx: BuildContext) 
 TECHNIQUE = Technique(
     name="onnx_export", summary="export to ONNX (dynamo exporter, one file, dynamic batch), checked against torch",
     config_cls=OnnxExportConfig, accepts=frozenset({"torch"}), produces="onnx", apply=apply,
-    fixes_batch=lambda config: not config.dynamic_batch)
+    fixes_batch=lambda config: not config.dynamic_batch, lossless=lambda config: True)

@@ -98,6 +98,7 @@ TECHNIQUE = Technique(
     name="openvino", summary="run in OpenVINO Runtime (from the ONNX graph or the torch module): threads, "
                              "performance hint, streams, inference precision, pinning",
     config_cls=OpenVinoConfig, accepts=frozenset({"onnx", "torch"}), produces="openvino", apply=apply, position="last",
+    lossless=lambda config: config.get("precision", "f32") == "f32",
     export=lambda kind: ExportRule("runtime", "measured in OpenVINO Runtime: the file is the model's ONNX graph and "
                                    "inferscope.measured_with in its metadata has OpenVINO's settings; load it with "
                                    "openvino.Core().read_model and compile it with those properties", rebuilt=True))

@@ -28,7 +28,7 @@ def apply(artifact: OnnxArtifact, config: OrtConfig, ctx: BuildContext) -> OnnxA
 
 TECHNIQUE = Technique(
     name="ort", summary="ONNX Runtime session settings: graph optimization level, intra/inter-op threads",
-    config_cls=OrtConfig, accepts=frozenset({"onnx"}), apply=apply, position="last",
+    config_cls=OrtConfig, accepts=frozenset({"onnx"}), apply=apply, position="last", lossless=lambda config: True,
     export=lambda kind: ExportRule("runtime", "ONNX Runtime session settings are not part of an ONNX file: they are "
                                    "in its metadata (inferscope.session); set them on your InferenceSession",
                                    rebuilt=True))

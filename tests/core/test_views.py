@@ -44,7 +44,7 @@ def test_recommendation_is_the_fastest_within_the_drop(tmp_path):
     eligible = [r for r in runs if (d := views.accuracy_drop(r, base.get(views.comparison_key(r)))) is not None
                 and d <= 1.0 and views.recommendable(r)]
     assert rec.run.metrics["latency_p50_ms"] == min(r.metrics["latency_p50_ms"] for r in eligible)
-    assert f"run {rec.run.id} (" in rec.reason and "faster than FP32 run" in rec.reason
+    assert f"run {rec.run.id} (" in rec.reason and "faster than the FP32 baseline, run" in rec.reason
     assert api.recommend(max_drop=1.0, model="nope") is None
 
 
@@ -53,9 +53,9 @@ def test_a_trade_states_a_loss_as_a_loss(runs):
 
     fast, slow = run(2, 1.0, 91.8), run(1, 104.0, 92.0)
     assert views.trade(fast, slow, "latency_p50_ms", "top1") == \
-        "104.00x faster than run 1 (onnx_export) for 0.20 points less top-1"
+        "104.00x faster than run 1 (fp16) for 0.20 points less top-1"
     assert views.trade(slow, fast, "latency_p50_ms", "top1") == \
-        "104.00x slower than run 2 (onnx_export) and 0.20 points more top-1"
+        "104.00x slower than run 2 (fp16) and 0.20 points more top-1"
 
 
 def test_grid_expansion():
@@ -164,3 +164,45 @@ def test_flips_count_fixed_and_broken_and_the_confusion_change():
     assert (found.fixed, found.broken) == (1, 0)
     assert found.confusion_change[2] == [0, -1, 1]  # true 2: one more predicted 2, one fewer predicted 1
     assert views.flips([1, 1], [1, 1], None, 3).indices == []
+
+
+def _timed(run_id: int, p50: float, low: float, high: float, noisy: bool = False):
+    from tests.core.explore.test_analysis import run
+
+    timed = run(run_id, p50, 90.0)
+    timed.metrics.update(latency_p50_ci_low_ms=low, latency_p50_ci_high_ms=high)
+    return __import__("dataclasses").replace(timed, noisy=noisy)
+
+
+def _comparison(ratio: float, low: float, high: float, other_cpu_pct: float, noisy: bool):
+    from datetime import UTC, datetime
+
+    from core.store import ComparisonRecord
+
+    results = [{"run_id": 1, "ratio": 1.0, "ci_low": 1.0, "ci_high": 1.0, "verdict": "reference", "p50_ms": 40.0},
+               {"run_id": 2, "ratio": ratio, "ci_low": low, "ci_high": high, "verdict": "faster", "p50_ms": 2.3}]
+    return ComparisonRecord(id=9, status="done", created_at=datetime.now(UTC), finished_at=None, stage=None,
+                            progress=1.0, run_ids=[1, 2], reference_id=1, config={"noise_pct": 2.0}, results=results,
+                            blocks={}, noisy=noisy, note=None, error=None,
+                            contention={"other_cpu_pct": other_cpu_pct, "steal_pct": 0.0})
+
+
+def test_a_paired_figure_carries_its_contention_and_agrees_or_says_which_to_believe():
+    """Issue 26: "8.51x faster" beside "paired: 17.39x (13.74–23.17)" on a busy host, unexplained."""
+    fp32, int8 = _timed(1, 40.0, 39.6, 40.4), _timed(2, 4.7, 4.65, 4.75)          # unpaired: 8.51x (8.34–8.69)
+    agreeing = views.paired_quote(_comparison(8.6, 8.4, 8.8, 3.0, False), int8, fp32)
+    assert agreeing == ("run 2 is 8.60x faster (8.40–8.80, paired) than run 1 (quiet: other processes used 3% of a "
+                        "core)")
+    busy = views.paired_quote(_comparison(17.39, 13.74, 23.17, 85.0, True), int8, fp32)
+    assert busy.startswith("run 2 is 17.39x faster (13.74–23.17, paired) than run 1 (noisy: other processes used 85% "
+                           "of a core); it disagrees with the unpaired 8.511x (8.337–8.688) of the runs' own timings — "
+                           "believe the unpaired figure for now: each run was timed on a quiet machine")
+    quiet_disagreeing = views.paired_quote(_comparison(12.0, 11.8, 12.2, 4.0, False), int8, fp32)
+    assert quiet_disagreeing.endswith("believe the paired figure: both were timed side by side in one process on a "
+                                      "quiet machine, so what drifted between the runs' separate timings cancels")
+    all_busy = views.paired_quote(_comparison(17.39, 13.74, 23.17, 85.0, True), _timed(2, 4.7, 4.65, 4.75, True),
+                                  fp32)
+    assert all_busy.endswith("believe neither: both were timed on a busy machine; measure again on a quiet one")
+    rows = views.paired_rows(_comparison(17.39, 13.74, 23.17, 85.0, True), {1: fp32, 2: int8})
+    assert rows[1]["unpaired (runs' own p50)"] == "8.511x (8.337–8.688)" and rows[0]["unpaired (runs' own p50)"] == \
+        "reference"

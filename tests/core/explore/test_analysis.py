@@ -8,14 +8,14 @@ from core.store import RunRecord
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def run(id, latency, top1, recipe=("onnx_export",), size=1.0, minute=None):
+def run(id, latency, top1, recipe=("fp16",), size=1.0, minute=None, engine="torch-eager"):
     steps = [{"technique": t, "config": {}} for t in recipe]
     finished = T0 + timedelta(minutes=minute if minute is not None else id)
     return RunRecord(id=id, status="done", created_at=T0, started_at=T0, finished_at=finished, stage="done",
                      progress=1.0, model="m", model_source="local", model_options={}, dataset="d",
                      dataset_location=None, subset_size=10, subset_seed=0, subset_split="test", calibration_split=None,
                      recipe=steps, runtime={"batch": 1}, scenario="single-stream", error=None, notes=[], worker_pid=None,
-                     worker_host=None, engine="x", env_fingerprint="e", environment={},
+                     worker_host=None, engine=engine, env_fingerprint="e", environment={},
                      metrics={"latency_p50_ms": latency, "top1": top1, "size_mb": size})
 
 
@@ -43,20 +43,32 @@ def test_front_fastest_and_knee_with_reasons():
     picks = analysis.recommend(runs, c)
     assert [r.id for r in picks.front] == [4, 3, 2, 1]  # 6 is too inaccurate, 5 is dominated by 3
     assert picks.fastest.run.id == 4
-    assert picks.fastest.reason == ("run 4 (onnx_export) is 10.00x faster than FP32 run 1 for 2.00 points less "
-                                    "top-1; 2.00x faster than run 3 (onnx_export) for 1.60 points less top-1, "
-                                    "the next point of the front")
+    assert picks.fastest.reason == ("run 4 (fp16) is 10.00x faster than the FP32 baseline, run 1 (eager PyTorch) for "
+                                    "2.00 points less top-1; 2.00x faster than run 3 (fp16) for 1.60 points less "
+                                    "top-1, the next point of the front")
     assert picks.knee.run.id == 3
-    assert picks.knee.reason == ("run 3 (onnx_export) is 2.50x faster than run 2 (onnx_export) for 0.30 points less "
-                                 "top-1; it gives 1.60 points more top-1 for 2.00x the latency of run 4 (onnx_export)")
+    assert picks.knee.reason == ("run 3 (fp16) is 2.50x faster than run 2 (fp16) for 0.30 points less "
+                                 "top-1; it gives 1.60 points more top-1 for 2.00x the latency of run 4 (fp16)")
+
+
+def test_the_fastest_is_also_quoted_against_the_fastest_lossless_configuration_each_run_named_once():
+    """Issue 26: 9.25x against eager FP32 read as 9.25x against the same graph in ONNX Runtime; say both."""
+    ort_fp32 = run(3, 4.0, 92.0, recipe=("onnx_export",), engine="onnxruntime")
+    slower_lossless = run(5, 6.0, 92.0, recipe=("torch_compile",), engine="torch-compiled")
+    picks = analysis.recommend([BASE, run(2, 1.0, 91.5), ort_fp32, slower_lossless], analysis.Constraints(max_drop=1.0))
+    assert [r.id for r in picks.front] == [2, 3]
+    assert picks.fastest.reason == (
+        "run 2 (fp16) is 10.00x faster than the FP32 baseline, run 1 (eager PyTorch) for 0.50 points less top-1; "
+        "4.00x faster than the fastest lossless configuration, run 3 (onnx_export) in ONNX Runtime for 0.50 points "
+        "less top-1")  # run 3 is also the next point of the front: named once
 
 
 def test_cached_runs_are_never_recommended_and_a_lone_point_is_compared_with_fp32():
     runs = [BASE, run(2, 0.1, 92.0, recipe=("cache",)), run(3, 4.0, 92.0)]
     picks = analysis.recommend(runs, analysis.Constraints(max_drop=1.0))
     assert picks.fastest.run.id == 3 and picks.knee is None
-    assert picks.fastest.reason == "run 3 (onnx_export) is 2.50x faster than FP32 run 1 at the same top-1; " \
-                                   "the only configuration on the front"
+    assert picks.fastest.reason == "run 3 (fp16) is 2.50x faster than the FP32 baseline, run 1 (eager PyTorch) at " \
+                                   "the same top-1; the only configuration on the front"
 
 
 def test_hypervolume_history_grows_in_finishing_order():

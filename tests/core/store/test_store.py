@@ -116,6 +116,8 @@ def test_missing_run(store):
 def _downgrade(path, version: int) -> None:
     """Turn a current database back into what schema `version` looked like."""
     with sqlite3.connect(path) as conn:
+        if version < 10:
+            conn.execute("ALTER TABLE comparisons DROP COLUMN contention")
         if version < 9:
             for table in ("runs", "curves", "explorations", "comparisons", "diagnoses"):
                 conn.execute(f"DROP INDEX ix_{table}_target")
@@ -154,7 +156,7 @@ def _downgrade(path, version: int) -> None:
         conn.execute("DROP TABLE alembic_version")  # stores from before Alembic have only schema_info
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6, 7, 8])
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6, 7, 8, 9])
 def test_an_old_database_is_upgraded_in_place(tmp_path, version):
     path = tmp_path / f"v{version}.db"
     store = RunStore(f"sqlite:///{path}")
