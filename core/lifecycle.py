@@ -50,8 +50,9 @@ class StoredProgress:
     locked file would stretch its wall time and so lower its throughput). The latest report wins.
 
     `write(stage, fraction)` stores it and returns True when a cancel was requested: `RunCancelled` is then
-    raised here, at the job's next report, or at the end of the stage (which waits, briefly, for its write). A write the store cannot take now (`StoreUnavailable`: a database
-    restart, a locked file) is skipped and the next report tries again; any other failure is raised here."""
+    raised here, at the job's next report, or at the end of the stage (which waits, briefly, for its write).
+    A write the store cannot take now (`StoreUnavailable`: a database restart, a locked file) is skipped and the
+    next report tries again; any other failure is raised here."""
 
     IDLE_S = 2.0   # the writer thread ends after this long without a report, and starts again with the next
     FLUSH_S = 1.0  # a stage's last report waits this long at most for its write (a cancel is seen in its stage)

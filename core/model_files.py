@@ -72,4 +72,5 @@ def localized(run: RunRecord, settings: Settings) -> RunRecord:
     here = Path(run.model)
     if here.is_file() and file_sha256(here) == run.model_sha256:
         return run
-    return replace(run, model=str(local_copy(RunStore(settings.db_url, settings.store_retry_s), settings, run.model_sha256)))
+    store = RunStore(settings.db_url, settings.store_retry_s)
+    return replace(run, model=str(local_copy(store, settings, run.model_sha256)))

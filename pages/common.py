@@ -2,18 +2,25 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import datetime
 
 import streamlit as st
 
 from core.api import InferScope
 from core.errors import InferScopeError
+from core.settings import load_settings
 from pages.navigation import ensure_routed
+
+# A page waits this long at most for a store that stopped answering, then says so; the worker waits far longer
+# (INFERSCOPE_STORE_RETRY_S), since what it holds is a measurement.
+PAGE_STORE_WAIT_S = 5.0
 
 
 @st.cache_resource(show_spinner=False)
 def _api(home: str | None, db: str | None) -> InferScope:
-    return InferScope()
+    settings = load_settings()
+    return InferScope(replace(settings, store_retry_s=min(settings.store_retry_s, PAGE_STORE_WAIT_S)))
 
 
 def get_api() -> InferScope:

@@ -52,7 +52,8 @@ def _holder_record(holder: str) -> str:
 
     argv = psutil.Process().cmdline()
     command = " ".join(" ".join([Path(argv[0]).name, *argv[1:]]).split())  # one line: `python -c` code has several
-    return json.dumps({"holder": holder, "pid": os.getpid(), "command": command, "home": str(_data_directory()), "since": time.time()})
+    return json.dumps({"holder": holder, "pid": os.getpid(), "command": command, "home": str(_data_directory()),
+                       "since": time.time()})
 
 
 def _data_directory() -> Path:
