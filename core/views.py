@@ -301,7 +301,7 @@ def contention_words(comparison) -> str:
     other, steal = contention.get("other_cpu_pct"), contention.get("steal_pct")
     if other is None:
         return "noisy" if comparison.noisy else "contention not recorded"
-    figures = f"other processes used {other:.0f}% of a core" + (f", steal {steal:.0f}%" if steal else "")
+    figures = f"other processes used {other:.0f}% of a core" + (f", steal {steal:.0f}%" if (steal or 0) >= 0.5 else "")
     return f"{'noisy' if comparison.noisy else 'quiet'}: {figures}"
 
 
@@ -333,9 +333,10 @@ def paired_quote(comparison, run: RunRecord, reference: RunRecord) -> str | None
 
 
 def paired_words(comparisons: Sequence[Any], run: RunRecord, reference: RunRecord) -> str | None:
-    """The newest done paired figure of `run` against `reference` as `paired_quote` says it; None when no
-    comparison has both."""
-    for comparison in reversed(comparisons):
+    """The newest done paired figure of `run` against `reference` as `paired_quote` says it, preferring one timed on
+    a quiet machine; None when no comparison has both."""
+    newest_quiet_first = sorted(reversed(comparisons), key=lambda c: c.noisy)  # stable: newest first within each
+    for comparison in newest_quiet_first:
         if comparison.status == "done" and comparison.reference_id == reference.id:
             quote = paired_quote(comparison, run, reference)
             if quote is not None:

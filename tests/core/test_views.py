@@ -206,3 +206,13 @@ def test_a_paired_figure_carries_its_contention_and_agrees_or_says_which_to_beli
     rows = views.paired_rows(_comparison(17.39, 13.74, 23.17, 85.0, True), {1: fp32, 2: int8})
     assert rows[1]["unpaired (runs' own p50)"] == "8.511x (8.337–8.688)" and rows[0]["unpaired (runs' own p50)"] == \
         "reference"
+
+
+def test_the_quoted_paired_figure_is_the_newest_quiet_one():
+    from dataclasses import replace
+
+    fp32, int8 = _timed(1, 40.0, 39.6, 40.4), _timed(2, 4.7, 4.65, 4.75)
+    quiet, busy = _comparison(8.6, 8.4, 8.8, 3.0, False), _comparison(9.9, 9.0, 10.5, 90.0, True)
+    newer_busy = replace(busy, id=10)
+    assert views.paired_words([quiet, newer_busy], int8, fp32).startswith("run 2 is 8.60x faster")
+    assert views.paired_words([newer_busy], int8, fp32).startswith("run 2 is 9.90x faster")
