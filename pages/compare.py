@@ -105,7 +105,10 @@ def paired_panel(run_ids: tuple[int, ...], reference_id: int) -> None:
         return
     runs = {r.id: r for r in (api.run(i) for i in latest.run_ids)}
     st.dataframe(pd.DataFrame(views.paired_rows(latest, runs)), hide_index=True, width="stretch", key="paired_table")
-    (st.warning if latest.noisy else st.caption)(f"While it timed: {views.contention_words(latest)}.")
+    if latest.noisy:
+        st.warning(latest.note or f"While it timed: {views.contention_words(latest)}.")
+    else:
+        st.caption(f"While it timed: {views.contention_words(latest)}.")
     for run_id in latest.run_ids:
         quote = views.paired_quote(latest, runs[run_id], runs[reference_id]) if run_id != reference_id else None
         if quote and "it disagrees with the unpaired" in quote:
