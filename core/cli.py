@@ -170,7 +170,9 @@ def _print_run(run: RunRecord, samples: list[float] | None = None) -> None:
     for finding in run.advice:
         print(f"  doctor: {finding['figure']}: {finding['advice']}")
     row = views.roofline_row(run) if run.status == "done" else None
-    if row is not None:
+    if row is not None and row["note"]:
+        print(f"  roofline: {row['achieved GOP/s']:.3g} GOP/s, {row['note']}")
+    elif row is not None:
         share = "" if row["share of peak %"] is None else f", {row['share of peak %']:.2g}% of"
         print(f"  roofline: {row['achieved GOP/s']:.3g} GOP/s{share} this machine's {row['precision']} peak "
               f"({row['peak GOP/s'] or 0:.0f} GOP/s)")

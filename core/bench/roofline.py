@@ -65,8 +65,15 @@ def precision_of(recipe: list[dict[str, Any]]) -> str:
 
 def achieved(gflops_per_image: float | None, images_per_s: float | None, peak: float | None
              ) -> tuple[float, float | None] | None:
-    """(achieved GOP/s, share of the peak in %) — None when the model's FLOPs or the rate are unknown."""
+    """(achieved GOP/s, share of the peak in %) — None when the model's FLOPs or the rate are unknown. A model
+    that outruns the microbenchmark has no share: the microbenchmark missed this CPU's fast path (torch's INT8
+    GEMM without VNNI), so it is no peak."""
     if not gflops_per_image or not images_per_s:
         return None
     rate = gflops_per_image * images_per_s
-    return rate, (100.0 * rate / peak if peak else None)
+    return rate, (100.0 * rate / peak if peak and rate <= peak else None)
+
+
+def beyond_peak(rate: float, peak: float | None) -> bool:
+    """True when a model ran faster than the measured peak of its precision: that peak is not this machine's."""
+    return bool(peak) and rate > peak
