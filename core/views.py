@@ -251,8 +251,8 @@ def roofline_row(run: RunRecord) -> dict[str, Any] | None:
 
 
 def verified_words(result) -> str:
-    """How an exported file matched its run, per image: "all 1000 images predicted as the run did" or "… but 3
-    exact ties, which its engine's rounding may order either way"."""
+    """How an exported file matched its run, per image: "all 1000 images predicted as the run did", or "997 of
+    1000 … the other 3 are ties of the file's top logits …"."""
     if not result.images:
         return "held to the run's metric (the run stored no per-image predictions)"
     if not result.ties_excused:
@@ -304,7 +304,8 @@ def contention_words(comparison) -> str:
     other, steal = contention.get("other_cpu_pct"), contention.get("steal_pct")
     if other is None:
         return "noisy" if comparison.noisy else "contention not recorded"
-    figures = f"other processes used {other:.0f}% of a core" + (f", steal {steal:.0f}%" if (steal or 0) >= 0.5 else "")
+    steal_words = f", steal {steal:.0f}%" if (steal or 0) >= 0.5 else ""
+    figures = f"other processes used {other:.0f}% of a core{steal_words}"
     return f"{'noisy' if comparison.noisy else 'quiet'}: {figures}"
 
 

@@ -163,7 +163,7 @@ def recommend(runs: Sequence[RunRecord], constraints: Constraints, *, include_no
         return Recommendations(None, None, [])
     base = baselines(runs)
     fastest = Pick(line[0], _fastest_reason(line, constraints, base.get(comparison_key(line[0])),
-                                            fastest_lossless(usable, line[0], constraints.latency)))
+                                            fastest_lossless(usable, line[0], constraints)))
     knee_index = _knee(line, constraints)
     knee = None if knee_index is None else Pick(line[knee_index], _knee_reason(line, knee_index, constraints))
     return Recommendations(fastest, knee, line)
@@ -181,12 +181,12 @@ def _trade(run: RunRecord, other: RunRecord, c: Constraints, name: str | None = 
     return trade(run, other, c.latency, c.accuracy, name)
 
 
-def fastest_lossless(runs: Sequence[RunRecord], like: RunRecord, latency: str) -> RunRecord | None:
+def fastest_lossless(runs: Sequence[RunRecord], like: RunRecord, c: Constraints) -> RunRecord | None:
     """The fastest done run of `like`'s model and images whose recipe keeps FP32 weights and arithmetic (an
     export, an engine, a compiler): the speed a user has without giving up any accuracy."""
     found = [r for r in runs if r.status == "done" and comparison_key(r) == comparison_key(like)
-             and is_lossless_recipe(r.recipe) and r.metrics.get(latency)]
-    return min(found, key=lambda r: (r.metrics[latency], r.id), default=None)
+             and is_lossless_recipe(r.recipe) and r.metrics.get(c.latency) and r.metrics.get(c.accuracy) is not None]
+    return min(found, key=lambda r: (r.metrics[c.latency], r.id), default=None)
 
 
 def _fastest_reason(line: list[RunRecord], c: Constraints, baseline: RunRecord | None,
