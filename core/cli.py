@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from core import views
+from core import quoting, views
 from core.errors import (
     ConfigError,
     InferScopeError,
@@ -232,7 +232,7 @@ def cmd_export(args) -> int:
         result = _api().export(args.run_id, args.output, bar)
     print(f"wrote {result.path} ({result.size_bytes / 1e6:.2f} MB); verified with {result.verified_with}: "
           f"{result.metric} {result.measured:.2f}% vs stored {result.stored:.2f}% ({result.difference:+.2f} points); "
-          f"{views.verified_words(result)}")
+          f"{quoting.verified_words(result)}")
     for note in result.notes:
         print(f"note: {note}")
     return 0
@@ -395,7 +395,7 @@ def cmd_remeasure(args) -> int:
         reference = api.run(record.reference_id)
         for result in record.results:
             if result["verdict"] != "reference":
-                print(views.paired_quote(record, api.run(result["run_id"]), reference))
+                print(quoting.paired_quote(record, api.run(result["run_id"]), reference))
         if record.note:
             print(f"note: {record.note}")
     return _ended(f"comparison {record.id}", record.status, record.error)

@@ -3,7 +3,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import views
+from core import quoting, views
 from core.errors import InferScopeError
 from core.store import ACTIVE_STATUSES
 from pages.common import get_api
@@ -104,13 +104,13 @@ def paired_panel(run_ids: tuple[int, ...], reference_id: int) -> None:
         st.error(f"Comparison {latest.id} {latest.status}: {latest.error}")
         return
     runs = {r.id: r for r in (api.run(i) for i in latest.run_ids)}
-    st.dataframe(pd.DataFrame(views.paired_rows(latest, runs)), hide_index=True, width="stretch", key="paired_table")
+    st.dataframe(pd.DataFrame(quoting.paired_rows(latest, runs)), hide_index=True, width="stretch", key="paired_table")
     if latest.noisy:
-        st.warning(latest.note or f"While it timed: {views.contention_words(latest)}.")
+        st.warning(latest.note or f"While it timed: {quoting.contention_words(latest)}.")
     else:
-        st.caption(f"While it timed: {views.contention_words(latest)}.")
+        st.caption(f"While it timed: {quoting.contention_words(latest)}.")
     for run_id in latest.run_ids:
-        quote = views.paired_quote(latest, runs[run_id], runs[reference_id]) if run_id != reference_id else None
+        quote = quoting.paired_quote(latest, runs[run_id], runs[reference_id]) if run_id != reference_id else None
         if quote and "it disagrees with the unpaired" in quote:
             st.warning(quote)
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core import views
+from core import quoting, views
 from core.errors import InferScopeError
 from pages.common import get_api
 
@@ -89,7 +89,7 @@ if st.button("Build verified ONNX", type="primary", key="build", disabled=not pl
             st.session_state["exported"] = {"run_id": run_id, "path": str(result.path), "metric": result.metric,
                                             "stored": result.stored, "measured": result.measured,
                                             "verified_with": result.verified_with,
-                                            "per_image": views.verified_words(result)}
+                                            "per_image": quoting.verified_words(result)}
 
 exported = st.session_state.get("exported")
 if exported and exported["run_id"] == run_id:

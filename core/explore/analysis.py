@@ -11,6 +11,7 @@ from datetime import datetime
 
 from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY
 from core.pareto import Direction, front_indices
+from core.quoting import paired_words
 from core.store import RunRecord
 from core.views import (
     accuracy_drop,
@@ -22,7 +23,6 @@ from core.views import (
     engine_words,
     is_lossless_recipe,
     limit_violation,
-    paired_words,
     recommendable,
     trade,
 )

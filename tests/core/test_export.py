@@ -92,7 +92,7 @@ def test_ties_of_the_files_own_logits_are_excused_and_counted():
     import numpy as np
 
     from core.export import disagreements
-    from core.views import verified_words
+    from core.quoting import verified_words
 
     logits = np.array([[1.0, 5.0, 5.0], [0.0, 3.0, 2.9999999], [9.0, 1.0, 2.0], [0.0, 1.0, 2.0]], dtype=np.float32)
     # row 0: an exact tie the file orders 1, the run 2; row 1: a near-tie; row 3: a real difference
