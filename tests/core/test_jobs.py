@@ -24,6 +24,27 @@ def test_ensure_worker_runs_the_queue_in_another_process(api, run_request):
              what="the finished worker reaped")
 
 
+REAPED = """
+import time, psutil
+from core import jobs
+from core.settings import load_settings
+assert jobs.ensure_worker(load_settings())  # the queue is empty: the worker starts and ends at once
+deadline = time.time() + 120
+while time.time() < deadline and any(c.status() != psutil.STATUS_ZOMBIE for c in psutil.Process().children()):
+    time.sleep(0.2)
+time.sleep(0.5)
+print(sum(c.status() == psutil.STATUS_ZOMBIE for c in psutil.Process().children()))
+"""
+
+
+def test_the_app_reaps_the_worker_it_started():
+    """A fresh interpreter, as the app is: its finished worker must not stay a <defunct> child."""
+    result = subprocess.run([sys.executable, "-c", REAPED], cwd=ROOT, env=subprocess_env(), capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0"
+
+
 def test_only_one_worker_holds_the_queue(api):
     settings = load_settings()
     lock = jobs._try_lock(settings)
