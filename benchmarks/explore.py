@@ -6,7 +6,7 @@ of the exploration, so thread settings cannot flatter the ratio).
 
 It runs in a fresh store (a temporary data directory unless --home is given) with the default
 space and timing, through the same api the CLI and the worker use, and prints the front, the
-recommendations, the hypervolume after each trial and the README figure.
+recommendations, the hypervolume after each trial and the figures of docs/results.md.
 
     .venv/bin/python benchmarks/explore.py [--minutes 10] [--subset 1000] [--strategy auto] [--home DIR]
 """
@@ -18,6 +18,8 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
+
+from core import comparable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 warnings.filterwarnings("ignore")
@@ -34,9 +36,8 @@ def main() -> int:
     # The shared model cache keeps the trained default model; the runs go to a fresh database.
     database = Path(args.home or tempfile.mkdtemp(prefix="inferscope-explore-")) / "explore.db"
     os.environ["INFERSCOPE_DB"] = f"sqlite:///{database}"
-    from core import views
     from core.api import ExploreRequest, InferScope
-    from core.cli import _run_row, print_table
+    from core.cli.output import print_table, run_row
     from core.metrics import SUMMARY_METRICS
     from core.models import DEFAULT_MODEL
 
@@ -63,13 +64,13 @@ def main() -> int:
     print(f"\nexploration {record.id}: {record.status}, {record.trials} trials in {record.spent_s / 60:.1f} min "
           f"({'; '.join(record.notes)})")
     print("\nfront (p50 latency vs top-1, within 1 point of FP32):")
-    print_table([_run_row(r) for r in result.picks.front], ["id", "recipe", "batch", *SUMMARY_METRICS])
+    print_table([run_row(r) for r in result.picks.front], ["id", "recipe", "batch", *SUMMARY_METRICS])
     for name, pick in (("fastest", result.picks.fastest), ("knee", result.picks.knee)):
         if pick:
             print(f"{name}: run {pick.run.id} — {pick.reason}")
     print("\nhypervolume after each trial: " + " ".join(f"{p.share:.2f}" for p in result.history))
 
-    eager = [r for r in runs if r.status == "done" and views.is_baseline(r)]
+    eager = [r for r in runs if r.status == "done" and comparable.is_baseline(r)]
     if not eager or not result.picks.fastest:
         print("FAIL: no baseline or no configuration within the constraints")
         return 1
@@ -78,7 +79,7 @@ def main() -> int:
     speedup = base.metrics["latency_p50_ms"] / best.metrics["latency_p50_ms"]
     drop = max(r.metrics["top1"] for r in eager) - best.metrics["top1"]
     threads = base.runtime.get("threads") or "all"
-    print(f"\nREADME: {args.minutes:g}-minute exploration of {DEFAULT_MODEL} ({record.trials} trials, "
+    print(f"\ndocs/results.md: {args.minutes:g}-minute exploration of {DEFAULT_MODEL} ({record.trials} trials, "
           f"{plan.strategy}): best within 1 point of FP32 is run {best.id} ({best.recipe_summary}), {speedup:.1f}x "
           f"faster than the "
           f"fastest eager FP32 baseline ({threads} threads, p50 {base.metrics['latency_p50_ms']:.3f} ms) for "

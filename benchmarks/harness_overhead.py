@@ -53,8 +53,7 @@ def raw_loop(session, feed, seconds: float) -> float:
 
 def engine_loop(predictor, native, seconds: float) -> float:
     """ms per call through the engine's timing loop (per-call clocks, progress checks included)."""
-    from core.bench.timing import measure
-    from core.recipe import TimingConfig
+    from core.bench.timing import TimingConfig, measure
 
     stats = measure(predictor.run, native, TimingConfig(warmup=0, min_repeats=1, min_seconds=seconds), batch=1,
                     first_ms=0.0)

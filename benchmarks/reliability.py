@@ -1,4 +1,4 @@
-"""The reliability figures of the README: run the fault-and-abuse suite and count what it proved.
+"""The reliability figures of docs/reliability.md: run the fault-and-abuse suite and count what it proved.
 
     .venv/bin/python benchmarks/reliability.py
 

@@ -48,7 +48,7 @@ def worker_main(args) -> int:
 
     settings = load_settings()
     store = RunStore(settings.db_url)
-    job = Job("run", lambda s, who: s.claim_next_queued(who), synthetic_job(Path(args.log), args.job_ms))
+    job = Job("run", lambda s, who: s.claim("run", who), synthetic_job(Path(args.log), args.job_ms))
     stop = Path(args.stop)
     run_worker(settings, store, target=args.worker_of, jobs=(job,), wait=True, should_stop=stop.exists,
                worker=WorkerSettings(heartbeat_s=0.5, requeue_after_s=5.0, poll_s=0.05))
@@ -75,7 +75,7 @@ def main() -> int:
 
     from sqlalchemy import create_engine, func, select, text
 
-    from core.store import RunStore
+    from core.store import RunSpec, RunStore
     from core.store.schema import Base, RunRow
 
     scratch = create_engine(args.url)
@@ -85,10 +85,10 @@ def main() -> int:
     scratch.dispose()
     store = RunStore(args.url)
     targets = [f"target-{k}" for k in range(args.targets)]
-    fields = dict(model="synthetic", model_source="local", model_options={}, dataset="fashion-mnist",
-                  dataset_location=None, subset_size=1, subset_seed=0, recipe=[], runtime={})
     for k in range(args.jobs):
-        store.create_run(**fields, target=targets[k % len(targets)])
+        store.create_run(RunSpec(model="synthetic", model_source="local", model_options={}, dataset="fashion-mnist",
+                                 dataset_location=None, subset_size=1, subset_seed=0, subset_split=None,
+                                 calibration_split=None, recipe=[], runtime={}, target=targets[k % len(targets)]))
 
     folder = Path(tempfile.mkdtemp(prefix="inferscope-targets-"))
     log, stop = folder / "jobs.log", folder / "STOP"

@@ -107,8 +107,7 @@ def predictor_for(module, entry, ctx, batch):
 
 def interleaved_p50(predictors: dict, batch_input: np.ndarray, rounds: int, seconds: float) -> dict[str, float]:
     """Median over rounds of each variant's per-call p50 (ms); every round visits every variant, shuffled."""
-    from core.bench.timing import measure
-    from core.recipe import TimingConfig
+    from core.bench.timing import TimingConfig, measure
 
     natives = {name: p.prepare(batch_input) for name, p in predictors.items()}
     config = TimingConfig(warmup=5, min_repeats=10, min_seconds=seconds, max_seconds=seconds * 20)
@@ -125,8 +124,8 @@ def interleaved_p50(predictors: dict, batch_input: np.ndarray, rounds: int, seco
 
 def fastest_lossless(p50: dict[str, float], variants: dict) -> str:
     """The fastest variant whose steps keep FP32 weights and arithmetic (`Technique.lossless`), all cores."""
+    from core.comparable import is_lossless_recipe
     from core.recipe import parse_step
-    from core.views import is_lossless_recipe
 
     def lossless(name: str) -> bool:
         steps, threads = variant(variants[name])
@@ -135,7 +134,7 @@ def fastest_lossless(p50: dict[str, float], variants: dict) -> str:
 
 
 def table(title: str, p50: dict[str, float], variants: dict, accuracy: dict[str, float] | None = None) -> None:
-    """The README's table: p50, the speed-up against eager FP32 and against the fastest lossless variant."""
+    """The table of docs/results.md (and the README's headline rows): p50, the speed-up against eager FP32 and against the fastest lossless variant."""
     base, free = p50["eager FP32"], fastest_lossless(p50, variants)
     print(f"\n{title}\n")
     header = f"| configuration | p50 ms | vs eager FP32 | vs fastest lossless ({free}) |" + \

@@ -1,29 +1,19 @@
-"""The small surface the UI and the CLI use: list, validate, submit, execute, read, front, export."""
+"""The small surface the UI and the CLI use: list, validate, submit, execute, read, front, export — a facade that
+delegates to the room that owns each concept (catalogue, planning, the store, the job machinery, uploads, flips,
+exports, explorations, diagnoses)."""
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-import json
-import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core import jobs, model_files, views
-from core.curve import CurveConfig, execute_curve
-from core.datasets import DATASETS, parse_dataset
-from core.diagnose import (
-    ANALYSES,
-    ProfileConfig,
-    SensitivityConfig,
-    execute_diagnosis,
-    int8_step,
-)
+from core import catalogue, comparable, jobs, model_files, uploads, views
+from core.catalogue import SETTINGS
+from core.curve import CurveConfig
+from core.diagnose import ANALYSES, keep_in_float
 from core.engine import execute
-from core.errors import ConfigError, InferScopeError, ModelError, RecipeError
-from core.explore import ExploreSettings, Trial
+from core.errors import ConfigError, InferScopeError, RecipeError
+from core.explore import Trial
 from core.explore.analysis import (
     Constraints,
     Pick,
@@ -34,10 +24,10 @@ from core.explore.analysis import (
 from core.explore.report import ExplorationReport, report
 from core.export import ExportResult, export_run
 from core.export_plan import ExportPlan, plan_export
+from core.flips import run_flips
 from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY, OBJECTIVES
-from core.models import MODELS, SOURCES, describe_models, parse_model
-from core.models.onnx_file import validate as validate_onnx
-from core.options import describe, parse_options, to_dict
+from core.models import describe_models, parse_model
+from core.options import parse_options, to_dict
 from core.planning import (
     ExplorationPlan,
     ExploreRequest,
@@ -49,9 +39,7 @@ from core.planning import (
     StepSpec,
 )
 from core.progress import Progress, no_progress
-from core.recipe import RuntimeSettings, TimingConfig
-from core.remeasure import RemeasureConfig, execute_comparison
-from core.scenarios import SCENARIOS
+from core.remeasure import RemeasureConfig
 from core.settings import Settings, ensure_home, load_settings
 from core.store import (
     ACTIVE_STATUSES,
@@ -60,34 +48,39 @@ from core.store import (
     CurveRecord,
     DiagnosisRecord,
     ExplorationRecord,
+    JobRecord,
     RunRecord,
+    RunSpec,
     RunStore,
     TargetRecord,
+    WorkerIdentity,
 )
 from core.targets import WorkerSettings
-from core.techniques import TECHNIQUES
 
-# The settings forms and flag groups: each page form and CLI flag is generated from these (option() fields).
-SETTINGS: dict[str, type] = {"runtime": RuntimeSettings, "timing": TimingConfig, "explore": ExploreSettings,
-                             "curve": CurveConfig, "remeasure": RemeasureConfig, "diagnose": SensitivityConfig,
-                             "profile": ProfileConfig}
-PROFILED_ENGINES = ("onnxruntime", "openvino", "torch-eager")  # the runtimes whose own profiler a profile reads
-MAX_UPLOAD_BYTES = 200 * 1024 ** 2
-# How pickles (protocol 2+) and torch.save zip archives begin; an ONNX protobuf never starts so.
-PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"PK")
+__all__ = ["InferScope", "SETTINGS", "RunRequest", "GridRequest", "ExploreRequest", "StepSpec"]
 
 
 class InferScope:
     """Entry point for front ends. Opens (and if needed creates or upgrades) the store."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, role: str | None = None) -> None:
+        """`role`: what this process is, as a job it runs names it should the process die mid-job."""
         self.settings = settings or load_settings()
         ensure_home(self.settings)
-        self.store = RunStore(self.settings.db_url, self.settings.store_retry_s)
-        self.store.mark_dead_runs_interrupted()
+        self.store = RunStore(self.settings.db_url, self.settings.store_retry_s, WorkerIdentity.this_process(role))
         self.planner = Planner(self.settings, self.store)
 
-    # -- catalogue ----------------------------------------------------------------------------
+    # -- catalogue (core/catalogue.py) ----------------------------------------------------------------
+    model_sources = staticmethod(catalogue.model_sources)
+    model_option_fields = staticmethod(catalogue.model_option_fields)
+    settings_fields = staticmethod(catalogue.settings_fields)
+    datasets = staticmethod(catalogue.datasets)
+    techniques = staticmethod(catalogue.techniques)
+    scenarios = staticmethod(catalogue.scenarios)
+    execution_choices = staticmethod(catalogue.execution_choices)
+    provider_choices = staticmethod(catalogue.provider_choices)
+    runs_csv = staticmethod(views.runs_csv)
+
     def models(self) -> list[dict[str, Any]]:
         return describe_models(self.settings)
 
@@ -103,41 +96,6 @@ class InferScope:
             model = build_model(request, self.settings, progress)
         return f"{request.name}: ready" + "".join(f"; {note}" for note in model.notes)
 
-    @staticmethod
-    def model_sources() -> dict[str, str]:
-        return dict(SOURCES)
-
-    @staticmethod
-    def model_option_fields(source: str) -> list[dict[str, Any]]:
-        """The option form of a model source (e.g. epochs and seed for local models)."""
-        from core.models.onnx_file import OnnxOptions
-
-        entries = [e for _, e in MODELS if e.source == source]
-        return describe(entries[0].options_cls if entries else OnnxOptions)
-
-    @staticmethod
-    def settings_fields(form: str) -> list[dict[str, Any]]:
-        """The fields of one settings form ("runtime", "timing", "explore", "curve") with help and bounds."""
-        if form not in SETTINGS:
-            raise ConfigError(f"no settings form {form!r}; valid: {', '.join(SETTINGS)}")
-        return describe(SETTINGS[form])
-
-    @staticmethod
-    def datasets() -> list[dict[str, Any]]:
-        return [{"name": name, "description": e.description, "needs_location": e.needs_location,
-                 "accepts_location": e.accepts_location, "label_space": e.label_space,
-                 "location_help": e.location_help} for name, e in DATASETS]
-
-    @staticmethod
-    def techniques() -> list[dict[str, Any]]:
-        return [{"name": name, "summary": t.summary, "accepts": sorted(t.accepts), "produces": t.produces,
-                 "position": t.position, "options": describe(t.config_cls)} for name, t in TECHNIQUES]
-
-    @staticmethod
-    def scenarios() -> list[dict[str, Any]]:
-        return [{"name": name, "summary": s.summary, "use_when": s.use_when, "queueing": s.queueing,
-                 "options": describe(s.config_cls)} for name, s in SCENARIOS]
-
     # -- runs -----------------------------------------------------------------------------------
     def plan(self, request: RunRequest) -> PlannedRun:
         """Validate everything that can be checked before work starts; raise with what to change."""
@@ -145,14 +103,13 @@ class InferScope:
 
     def submit(self, request: RunRequest) -> int:
         """Validate and store a queued run; returns its id."""
-        return self._queue_run(self.plan(request).fields)
+        return self._queue_run(self.plan(request).spec)
 
-    def _queue_run(self, fields: dict[str, Any]) -> int:
+    def _queue_run(self, spec: RunSpec) -> int:
         """Store a planned run; an ONNX file's bytes go into the store first, so any worker can fetch them."""
-        if fields.get("model_sha256"):
-            model_files.keep_in_store(self.store, Path(fields["model"]), fields["model_sha256"],
-                                      Path(fields["model"]).name)
-        return self.store.create_run(**fields)
+        if spec.model_sha256:
+            model_files.keep_in_store(self.store, Path(spec.model), spec.model_sha256, Path(spec.model).name)
+        return self.store.create_run(spec)
 
     # -- targets: the machines work may be addressed to -------------------------------------------
     def targets(self) -> list[TargetRecord]:
@@ -171,16 +128,15 @@ class InferScope:
     def submit_grid(self, grid: GridRequest) -> list[int]:
         """Queue the grid (baselines first) and make sure a worker process is running it."""
         plans = self.plan_grid(grid).runs
-        ids = [self._queue_run(plan.fields) for plan in plans]
-        if any(plan.fields["target"] is None for plan in plans):
+        ids = [self._queue_run(plan.spec) for plan in plans]
+        if any(plan.spec.target is None for plan in plans):
             jobs.ensure_worker(self.settings)  # a target's runs wait for that target's workers
         return ids
 
     def queue(self) -> list[RunRecord]:
-        """Queued and running runs, oldest first; runs whose worker died are marked interrupted first.
+        """Queued and running runs, oldest first.
 
-        Reads only the active rows (the status index), so a page may poll it every second."""
-        self.store.mark_dead_runs_interrupted()
+        Reads only the active rows (the status index) and writes nothing, so a page may poll it every second."""
         return self.store.list_runs(statuses=ACTIVE_STATUSES)
 
     def latest_finished(self, count: int = 5) -> list[RunRecord]:
@@ -188,16 +144,22 @@ class InferScope:
         return self.store.list_runs(statuses=FINAL_STATUSES, latest=count)
 
     def resume_queue(self) -> bool:
-        """After a restart: start a worker when any job waits (a run, an exploration, a curve, a paired
-        re-measurement or a diagnosis) and none is alive."""
-        waiting = (self.store.list_runs("queued"), self.store.explorations(), self.store.curves(status="queued"),
-                   self.store.comparisons(), self.store.diagnoses())
-        if any(job.status == "queued" for jobs_of_a_kind in waiting for job in jobs_of_a_kind):
+        """After a restart: start a worker when any job waits (of any kind), or a lost worker still holds one
+        (the worker puts it back in the queue), and no worker is alive."""
+        if self.store.waiting() or self.store.lost_work(WorkerSettings().requeue_after_s):
             return jobs.ensure_worker(self.settings)
         return False
 
-    def cancel(self, run_id: int) -> str:
-        return self.store.request_cancel(run_id)
+    def cancel(self, job_id: int, kind: str = "run") -> str:
+        """Cancel a queued job of `kind` now, or ask a running one to stop at its next progress report; returns
+        its status after."""
+        return self.store.cancel(kind, job_id)
+
+    def requeue(self, job_id: int, kind: str = "run") -> None:
+        """Queue a cancelled, interrupted or failed job of `kind` again (an exploration continues where it stopped)
+        and make sure a worker takes it."""
+        self.store.requeue(kind, job_id)
+        jobs.ensure_worker(self.settings)
 
     def tag(self, run_id: int, tags: Sequence[str]) -> None:
         self.store.set_tags(run_id, list(tags))
@@ -207,90 +169,22 @@ class InferScope:
             raise InferScopeError(f"run {run_id} is running; cancel it first")
         self.store.delete(run_id)
 
-    # -- catalogue details for the Run page ------------------------------------------------------
-    @staticmethod
-    def execution_choices() -> list[dict[str, Any]]:
-        """Devices and onnxruntime execution providers, with the reason when one is unavailable."""
-        import onnxruntime as ort
-        import torch
-
-        providers = ort.get_available_providers()
-        cuda = torch.cuda.is_available()
-        rows = [{"device": "cpu", "engine": "torch + onnxruntime CPUExecutionProvider", "available": True,
-                 "reason": ""},
-                {"device": "cuda", "engine": "torch CUDA + onnxruntime CUDAExecutionProvider",
-                 "available": cuda and "CUDAExecutionProvider" in providers,
-                 "reason": "" if cuda and "CUDAExecutionProvider" in providers else
-                 ("no CUDA device (torch.cuda.is_available() is False)" if not cuda
-                  else "this onnxruntime build has no CUDAExecutionProvider (install onnxruntime-gpu)")}]
-        return rows
-
-    @staticmethod
-    def provider_choices() -> list[dict[str, Any]]:
-        """onnxruntime execution providers InferScope knows, with the reason when one is unavailable."""
-        import onnxruntime as ort
-
-        from core.recipe import ORT_PROVIDERS
-
-        available = ort.get_available_providers()
-        return [{"provider": name, "available": name in available,
-                 "reason": "" if name in available else "not in this onnxruntime build (e.g. onnxruntime-gpu or "
-                 "onnxruntime-openvino provides it)"} for name in ORT_PROVIDERS]
-
+    # -- uploaded ONNX models (core/uploads.py) ------------------------------------------------------
     def save_upload(self, filename: str, data: bytes) -> Path:
-        """Keep an uploaded ONNX model under the data directory with a generated name, validated.
-
-        The user's file name is never used as a path; nothing is kept when validation fails.
-        """
-        from core.models.onnx_file import smoke_test
-
-        if len(data) > MAX_UPLOAD_BYTES:
-            raise InferScopeError(f"{Path(filename).name} is {len(data) / 2**20:.0f} MB; the upload limit is "
-                                  f"{MAX_UPLOAD_BYTES // 2**20} MB — pass larger models by path on the CLI")
-        if data[:2] in PICKLE_MAGIC:
-            raise ModelError(f"{Path(filename).name} looks like a PyTorch checkpoint or pickle; uploads are never "
-                             "unpickled (that would run code from the file) — export the model to ONNX "
-                             "(torch.onnx.export) and upload the .onnx file")
-        folder = self.settings.home / "uploads"
-        folder.mkdir(parents=True, exist_ok=True)
-        checking = folder / f"{uuid.uuid4().hex}.part"
-        checking.write_bytes(data)
-        try:
-            _, summary = validate_onnx(checking)
-            smoke_test(data, summary, checking)
-        except InferScopeError as exc:
-            checking.unlink(missing_ok=True)
-            raise type(exc)(str(exc).replace(str(checking), Path(filename).name)) from None
-        sha256 = hashlib.sha256(data).hexdigest()
-        path = model_files.cache_path(self.settings, sha256)  # named by content: the same bytes are kept once
-        checking.replace(path)
-        self.store.put_upload(sha256, Path(filename).name, data)  # so a worker on another machine can fetch it
-        uploaded_at = datetime.now(UTC).isoformat(timespec="microseconds")
-        (folder / f"{path.stem}.json").write_text(json.dumps({"original_name": Path(filename).name,
-                                                              "uploaded_at": uploaded_at}))
-        return path
+        """Keep an uploaded ONNX model (validated; never unpickled) under the data directory and in the store."""
+        return uploads.save_upload(self.settings, self.store, filename, data)
 
     def uploads(self) -> list[dict[str, str]]:
-        """Uploaded models, newest first: generated path, the name the user gave and the upload time (UTC, ISO).
+        """Uploaded models, newest first: generated path, the name the user gave and the upload time (UTC, ISO)."""
+        return uploads.list_uploads(self.settings, self.store)
 
-        Uploads kept before the time was recorded take their file's modification time.
-        """
-        folder = self.settings.home / "uploads"
-        out, here = [], {meta.stem for meta in folder.glob("*.json")} if folder.is_dir() else set()
-        for upload in self.store.uploads():  # a teammate's upload: fetched once to this machine
-            if upload.sha256 not in here:
-                model_files.local_copy(self.store, self.settings, upload.sha256)
-                uploaded_at = upload.uploaded_at.isoformat(timespec="microseconds")
-                (folder / f"{upload.sha256}.json").write_text(json.dumps({"original_name": upload.name,
-                                                                          "uploaded_at": uploaded_at}))
-        for meta in folder.glob("*.json") if folder.is_dir() else []:
-            model = meta.with_suffix(".onnx")
-            if model.is_file():
-                record = json.loads(meta.read_text())
-                uploaded_at = record.get("uploaded_at") or datetime.fromtimestamp(
-                    model.stat().st_mtime, UTC).isoformat(timespec="microseconds")
-                out.append({"path": str(model), "name": record["original_name"], "uploaded_at": uploaded_at})
-        return sorted(out, key=lambda u: (u["uploaded_at"], u["path"]), reverse=True)
+    # -- jobs of every kind, queued for the worker or worked on here ------------------------------------------
+    def _queued(self, job_id: int) -> int:
+        jobs.ensure_worker(self.settings)
+        return job_id
+
+    def _here(self, kind: str, job_id: int, progress: Progress) -> JobRecord:
+        return jobs.execute_here(self.store, kind, job_id, self.settings, progress)
 
     def recommend(self, max_drop: float = 1.0, model: str | None = None, *, include_noisy: bool = False) -> Pick | None:
         """The fastest done run within `max_drop` points of its FP32 baseline, with the reason: the same
@@ -304,16 +198,6 @@ class InferScope:
     def export_for_download(self, run_id: int, progress: Progress = no_progress) -> ExportResult:
         """Export into the data directory's exports folder (the UI then offers the file)."""
         return self.export(run_id, self.settings.home / "exports" / f"inferscope-run-{run_id}.onnx", progress)
-
-    @staticmethod
-    def runs_csv(runs: Sequence[RunRecord]) -> str:
-        """All fields and metrics of `runs` as CSV text."""
-        buffer = io.StringIO()
-        rows = [flat_run(r) for r in runs]
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["id"])
-        writer.writeheader()
-        writer.writerows(rows)
-        return buffer.getvalue()
 
     def runs(self, status: str | None = None) -> list[RunRecord]:
         return self.store.list_runs(status)
@@ -343,9 +227,7 @@ class InferScope:
         plan = self.plan_exploration(request)
         self._keep_exploration_model(plan)
         exploration_id = self.store.create_exploration(plan.config)
-        if request.target is None:
-            jobs.ensure_worker(self.settings)
-        return exploration_id
+        return exploration_id if request.target is not None else self._queued(exploration_id)
 
     def _keep_exploration_model(self, plan: ExplorationPlan) -> None:
         """An exploration of an ONNX file: its bytes go into the store, for the workers that measure its trials."""
@@ -368,8 +250,8 @@ class InferScope:
             raise ConfigError(f"exploration {exploration_id} runs on target {target}, whose workers share its trials; "
                               "queue it again from the Explore page (or `python -m core worker --target "
                               f"{target}` there) instead of running it on this machine")
-        self.store.mark_dead_runs_interrupted()
-        self.store.start_exploration(exploration_id)
+        self.store.requeue_lost_jobs(WorkerSettings().requeue_after_s)  # its dead process's work goes back first
+        self.store.resume("exploration", exploration_id)
         return self.run_exploration(exploration_id, progress, on_trial)
 
     def run_exploration(self, exploration_id: int, progress: Progress = no_progress,
@@ -377,16 +259,7 @@ class InferScope:
         """Work on an exploration this process has claimed (the worker's entry point)."""
         return jobs.run_exploration(self.store, exploration_id, self.settings, progress, on_trial)
 
-    def requeue_exploration(self, exploration_id: int) -> None:
-        """Hand a stopped exploration back to the worker; it continues where it stopped."""
-        self.store.requeue_exploration(exploration_id)
-        jobs.ensure_worker(self.settings)
-
-    def cancel_exploration(self, exploration_id: int) -> str:
-        return self.store.request_exploration_cancel(exploration_id)
-
     def explorations(self) -> list[ExplorationRecord]:
-        self.store.mark_dead_runs_interrupted()
         return self.store.explorations()
 
     def exploration(self, exploration_id: int) -> ExplorationRecord:
@@ -408,16 +281,12 @@ class InferScope:
 
     def request_curve(self, run_id: int, values: dict[str, Any] | None = None) -> int:
         """Queue a latency-throughput sweep of a done run's configuration for the worker; returns its id."""
-        curve_id = self.store.create_curve(run_id, self.plan_curve(values))
-        jobs.ensure_worker(self.settings)
-        return curve_id
+        return self._queued(self.store.create_curve(run_id, self.plan_curve(values)))
 
     def measure_curve(self, run_id: int, values: dict[str, Any] | None = None,
                       progress: Progress = no_progress) -> CurveRecord:
         """Sweep here, in this process (the CLI's `curve`); stores every point as it is measured."""
-        curve_id = self.store.create_curve(run_id, self.plan_curve(values))
-        self.store.start_curve(curve_id)
-        return execute_curve(self.store, curve_id, self.settings, progress)
+        return self._here("curve", self.store.create_curve(run_id, self.plan_curve(values)), progress)
 
     def curves(self, run_id: int) -> list[CurveRecord]:
         return self.store.curves(run_id)
@@ -432,7 +301,7 @@ class InferScope:
             raise ConfigError("a paired re-measurement needs at least two different runs")
         runs = [self.run(i) for i in ids]
         if reference_id is None:
-            reference_id = min((r.id for r in runs if views.is_baseline(r)), default=ids[0])
+            reference_id = min((r.id for r in runs if comparable.is_baseline(r)), default=ids[0])
         if reference_id not in ids:
             raise ConfigError(f"the reference run {reference_id} is not among the runs {', '.join(map(str, ids))}")
         return ids, reference_id, to_dict(parse_options(RemeasureConfig, values, what="remeasure"))
@@ -440,81 +309,52 @@ class InferScope:
     def request_comparison(self, run_ids: Sequence[int], reference_id: int | None = None,
                            values: dict[str, Any] | None = None) -> int:
         """Queue a paired re-measurement for the worker; returns its id."""
-        comparison_id = self.store.create_comparison(*self.plan_comparison(run_ids, reference_id, values))
-        jobs.ensure_worker(self.settings)
-        return comparison_id
+        return self._queued(self.store.create_comparison(*self.plan_comparison(run_ids, reference_id, values)))
 
     def remeasure(self, run_ids: Sequence[int], reference_id: int | None = None, values: dict[str, Any] | None = None,
                   progress: Progress = no_progress) -> ComparisonRecord:
         """Re-measure here, in this process (the CLI's `remeasure`)."""
         comparison_id = self.store.create_comparison(*self.plan_comparison(run_ids, reference_id, values))
-        self.store.start_comparison(comparison_id)
-        return execute_comparison(self.store, comparison_id, self.settings, progress)
+        return self._here("comparison", comparison_id, progress)
 
     def comparisons(self, run_id: int | None = None) -> list[ComparisonRecord]:
         return self.store.comparisons(run_id)
 
-    def cancel_comparison(self, comparison_id: int) -> str:
-        return self.store.request_comparison_cancel(comparison_id)
-
     # -- diagnosis: where an INT8 run's accuracy went -------------------------------------------------
     def plan_diagnosis(self, run_id: int, values: dict[str, Any] | None = None,
                        kind: str = "sensitivity") -> dict[str, Any]:
-        """Check a diagnosis before it is stored; the config to store. A sensitivity needs a done run with an
-        ort_static_int8 step; a profile, a done run of an engine in PROFILED_ENGINES."""
+        """Check a diagnosis before it is stored; the config to store. A sensitivity needs a done run with a
+        diagnosable quantizer step; a profile, a done run of an engine whose runtime has a profiler."""
         if kind not in ANALYSES:
             raise ConfigError(f"no diagnosis {kind!r}; valid: {', '.join(ANALYSES)}")
         config = to_dict(parse_options(ANALYSES[kind].config_cls, values, what=kind))
-        run = self.run(run_id)
-        if kind == "sensitivity":
-            int8_step(run)
-        elif run.status != "done":
-            raise RecipeError(f"run {run_id} is {run.status}; profile a done run")
-        elif run.engine not in PROFILED_ENGINES:
-            raise RecipeError(f"run {run_id} ran on {run.engine}; profiles are taken of "
-                              f"{', '.join(PROFILED_ENGINES[:-1])} and {PROFILED_ENGINES[-1]} runs")
+        ANALYSES[kind].check(self.run(run_id))
         return config
+
+    def diagnosable(self, run: RunRecord, kind: str) -> bool:
+        """Whether a diagnosis of `kind` (sensitivity, profile) can read `run` (what the Diagnose page offers)."""
+        try:
+            ANALYSES[kind].check(run)
+        except RecipeError:
+            return False
+        return True
 
     def request_diagnosis(self, run_id: int, values: dict[str, Any] | None = None, kind: str = "sensitivity") -> int:
         """Queue a diagnosis (sensitivity or profile) for the worker; returns its id."""
-        diagnosis_id = self.store.create_diagnosis(run_id, self.plan_diagnosis(run_id, values, kind), kind)
-        jobs.ensure_worker(self.settings)
-        return diagnosis_id
+        return self._queued(self.store.create_diagnosis(run_id, self.plan_diagnosis(run_id, values, kind), kind))
 
     def diagnose(self, run_id: int, values: dict[str, Any] | None = None, progress: Progress = no_progress,
                  kind: str = "sensitivity") -> DiagnosisRecord:
         """Diagnose here, in this process (the CLI's `diagnose` and `profile`)."""
         diagnosis_id = self.store.create_diagnosis(run_id, self.plan_diagnosis(run_id, values, kind), kind)
-        self.store.start_diagnosis(diagnosis_id)
-        return execute_diagnosis(self.store, diagnosis_id, self.settings, progress)
+        return self._here("diagnosis", diagnosis_id, progress)
 
     def diagnoses(self, run_id: int | None = None, kind: str | None = None) -> list[DiagnosisRecord]:
         return self.store.diagnoses(run_id, kind)
 
     def flips(self, run_id: int, reference_id: int, thumbnails: int = 24) -> dict[str, Any]:
-        """Where `run_id`'s top-1 differs from `reference_id`'s on their common subset: the flips, the change
-        of the confusion matrix, class names and the first `thumbnails` flipped images (uint8)."""
-        import numpy as np
-
-        from core.datasets.subset import evaluation_subset
-        from core.planning import SIZE_PROBE_SPEC
-
-        run, reference = self.run(run_id), self.run(reference_id)
-        if views.comparison_key(run) != views.comparison_key(reference):
-            raise InferScopeError(f"runs {run_id} and {reference_id} were scored on different images; flips compare "
-                                  "runs of the same model on the same subset")
-        ours, theirs = self.store.predictions(run_id), self.store.predictions(reference_id)
-        if ours is None or theirs is None:
-            missing = run_id if ours is None else reference_id
-            raise InferScopeError(f"run {missing} has no stored predictions (it ran before InferScope kept them); "
-                                  "run it again to see its flips")
-        entry, location = parse_dataset(run.dataset_spec)
-        dataset = entry.load(location, self.settings, SIZE_PROBE_SPEC)
-        subset = evaluation_subset(dataset, run.subset_size, run.subset_seed)
-        found = views.flips(theirs, ours, subset.labels, len(dataset.class_names))
-        picked = np.asarray(subset.indices)[found.indices[:thumbnails]]
-        return {"flips": found, "classes": list(dataset.class_names),
-                "images": subset.split.images(picked) if len(picked) else []}
+        """Where `run_id`'s top-1 differs from `reference_id`'s on their common subset (`core.flips`)."""
+        return run_flips(self.store, self.settings, run_id, reference_id, thumbnails)
 
     def report(self, run_ids: Sequence[int]) -> str:
         """One self-contained HTML report of these runs (chart, comparison, diagnoses, environments)."""
@@ -537,16 +377,8 @@ class InferScope:
             raise RecipeError(f"diagnosis {diagnosis_id} found no node whose float copy recovers accuracy; "
                               "keeping nodes in float would only cost speed")
         run = self.store.get(diagnosis.run_id)
-        steps = []
-        for step in run.recipe:
-            config = dict(step["config"])
-            if step["technique"] == "ort_static_int8":
-                config["keep_float"] = list(dict.fromkeys([*(config.get("keep_float") or []), *nodes]))
-            steps.append(StepSpec(step["technique"], config))
-        new_id = self.store.create_run(**self.plan(_same_configuration(run, tuple(steps))).fields,
-                                       parent_run_id=run.id)
-        jobs.ensure_worker(self.settings)
-        return new_id
+        steps = tuple(StepSpec(s["technique"], s["config"]) for s in keep_in_float(run.recipe, nodes))
+        return self._queued(self.store.create_run(self.plan(RunRequest.like(run, steps)).spec, parent_run_id=run.id))
 
     def export(self, run_id: int, path: Path, progress: Progress = no_progress) -> ExportResult:
         return export_run(self.store, run_id, Path(path), self.settings, progress)
@@ -567,28 +399,5 @@ class InferScope:
             raise InferScopeError(f"run {run_id} can be exported as it is; nothing to queue")
         if plan.alternative is None:
             raise RecipeError(f"{plan.refused}, and no exportable configuration is near it")
-        run = self.store.get(run_id)
         steps = tuple(StepSpec(s["technique"], s["config"]) for s in plan.alternative)
-        new_id = self.submit(_same_configuration(run, steps))
-        jobs.ensure_worker(self.settings)
-        return new_id
-
-
-def _same_configuration(run: RunRecord, steps: tuple[StepSpec, ...]) -> RunRequest:
-    """A request for `run`'s model, data, runtime and scenario with other recipe steps."""
-    return RunRequest(model=run.model, model_options=run.model_options, dataset=run.dataset_spec,
-                      subset=run.subset_size, seed=run.subset_seed, techniques=steps,
-                      threads=run.runtime.get("threads"), batch=run.runtime.get("batch", 1),
-                      device=run.runtime.get("device", "cpu"), provider=run.runtime.get("provider"),
-                      timing=run.runtime.get("timing") or {}, scenario=run.scenario,
-                      scenario_options=run.scenario_config)
-
-
-def flat_run(run: RunRecord) -> dict[str, Any]:
-    """One flat row per run (JSON fields as text), for CSV."""
-    data = run.to_json()
-    metrics = data.pop("metrics")
-    for key in ("recipe", "runtime", "model_options", "tags"):
-        data[key] = json.dumps(data[key])
-    data["notes"] = " | ".join(data["notes"])
-    return {**data, **metrics}
+        return self._queued(self.submit(RunRequest.like(self.store.get(run_id), steps)))

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 
 from core.bench.machine import machine_lock
+from core.bench.timing import TimingConfig
 from core.engine import prepare_run, run_scenario
-from core.lifecycle import run_to_end
+from core.lifecycle import run_job
 from core.options import option, parse_options
 from core.progress import Progress, no_progress
-from core.recipe import TimingConfig
 from core.runtimes import make_predictor
 from core.scenarios import ServerConfig, SingleStreamConfig, scenario_config
 from core.settings import Settings
@@ -98,8 +98,5 @@ def _sweep(store: RunStore, curve_id: int, settings: Settings, progress: Progres
 def execute_curve(store: RunStore, curve_id: int, settings: Settings,
                   progress: Progress = no_progress) -> CurveRecord:
     """Run a claimed curve to its end state; ends as every job does (`core.lifecycle`)."""
-    run_to_end(lambda: sweep(store, curve_id, settings, progress),
-               lambda saturation: store.end_curve(curve_id, "done", saturation_rps=saturation),
-               lambda status, error: store.end_curve(curve_id, status, error=error),
-               interrupted="cancelled by the user (interrupted)")
-    return store.curve(curve_id)
+    return run_job(store, "curve", curve_id, lambda report: sweep(store, curve_id, settings, report),
+                   lambda saturation: store.end("curve", curve_id, "done", saturation_rps=saturation), progress)

@@ -14,6 +14,7 @@ from typing import Any
 
 from core.registry import Registry
 from core.store import RunRecord
+from core.techniques import TECHNIQUES
 
 # A call this short at batch 1 is mostly the runtime's per-call overhead, not the model's arithmetic.
 OVERHEAD_CALL_MS = 0.2
@@ -123,7 +124,7 @@ def _no_gain(run: RunRecord, peers: Peers, technique: str) -> str | None:
 
 @rule("dynamic_int8_on_convolutions")
 def dynamic_int8_on_convolutions(run: RunRecord, peers: Peers) -> Finding | None:
-    dynamic = [t for t in _techniques(run) if t in ("ort_dynamic_int8", "torch_dynamic_int8")]
+    dynamic = [t for t in _techniques(run) if TECHNIQUES.get(t).quantization == "dynamic"]
     figure = _no_gain(run, peers, dynamic[0]) if dynamic else None
     if figure is None:
         return None
@@ -143,9 +144,10 @@ def unstructured_sparsity(run: RunRecord, peers: Peers) -> Finding | None:
 
 @rule("fp16_on_cpu")
 def fp16_on_cpu(run: RunRecord, peers: Peers) -> Finding | None:
-    if "fp16" not in _techniques(run) or run.runtime.get("device", "cpu") != "cpu":
+    half = [t for t in _techniques(run) if TECHNIQUES.get(t).precision == "fp16"]
+    if not half or run.runtime.get("device", "cpu") != "cpu":
         return None
-    return Finding("fp16_on_cpu", "FP16 on the CPU",
+    return Finding("fp16_on_cpu", f"FP16 on the CPU ({half[0]})",
                    "the CPU provider computes FP16 at FP32 speed (with casts): keep FP16 for the GPU, and on this "
                    "CPU try ort_static_int8, or bf16 where the CPU has AVX512-BF16 or AMX")
 

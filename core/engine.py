@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from core import doctor, views
+from core import comparable, doctor
 from core.bench import env as env_mod
 from core.bench import roofline
 from core.bench.accuracy import fidelity, predicted, top_k
@@ -30,13 +30,13 @@ from core.datasets.subset import (
 )
 from core.errors import InferScopeError, StoreUnavailable
 from core.inputs import preprocess
-from core.lifecycle import StoredProgress, run_to_end
+from core.lifecycle import run_job
 from core.metrics import CATALOGUE, PERCENTILE_METRICS
 from core.model_files import localized
 from core.models import MODELS, ModelRequest, build_model
 from core.models.base import LoadedModel
 from core.options import format_spec, to_dict
-from core.progress import Progress, fan_out, no_progress
+from core.progress import Progress, no_progress
 from core.recipe import Recipe, Step, recipe_from_json
 from core.runtimes import CachedPredictor, Predictor, make_predictor
 from core.scenarios import (
@@ -348,15 +348,15 @@ def execute(store: RunStore, run_id: int, settings: Settings, progress: Progress
     Ends as every job does (`core.lifecycle`): a cancel or Ctrl-C stores `cancelled` and re-raises.
     """
     if store.get(run_id).status == "queued":
-        store.mark_running(run_id)
+        store.start("run", run_id)
     run = store.get(run_id)
-    report = fan_out(StoredProgress(lambda stage, fraction: store.set_progress(run_id, stage, fraction)), progress)
 
     def finish(result: Measurement) -> None:
         try:
             measured = replace(run, metrics=result.metrics, environment=result.environment, noisy=result.noisy)
-            peers = [r for r in store.list_runs("done") if views.comparison_key(r) == views.comparison_key(run)]
-            baseline = views.baselines(peers).get(views.comparison_key(run))
+            key = comparable.comparison_key(run)
+            peers = [r for r in store.list_runs("done") if comparable.comparison_key(r) == key]
+            baseline = comparable.baselines(peers).get(key)
             advice = [f.to_dict() for f in doctor.advise(measured, baseline, peers)]
             store.finish(run_id, metrics=result.metrics, samples_ms=result.samples_ms, notes=result.notes,
                          environment=result.environment, fingerprint=env_mod.fingerprint(result.environment),
@@ -366,10 +366,8 @@ def execute(store: RunStore, run_id: int, settings: Settings, progress: Progress
             raise StoreUnavailable(f"{exc}; the measurement of run {run_id} was kept in "
                                    f"{keep_measurement(settings, run_id, result)}") from None
 
-    run_to_end(lambda: measure_run(run, settings, report), finish,
-               lambda status, error: store.end(run_id, status, failed_where(run, status, error)),
-               interrupted="cancelled by the user (interrupted)")
-    return store.get(run_id)
+    return run_job(store, "run", run_id, lambda report: measure_run(run, settings, report), finish, progress,
+                   error_words=lambda status, error: failed_where(run, status, error))
 
 
 KEPT_FOLDER = "kept"

@@ -3,12 +3,15 @@
 The UI never measures anything itself: it stores queued runs and makes sure one worker is alive.
 The worker holds an exclusive lock file while it lives, so at most one runs per data directory and
 timings never disturb each other. Everything lives in the store, so closing the browser or
-restarting the app loses nothing; a worker that dies leaves its run to be marked `interrupted`.
+restarting the app loses nothing.
 
-A worker started with `--target NAME` registers its machine as that target, beats a heartbeat into
-the store, takes only work addressed to its target (and unaddressed work if it accepts it) and waits
-for more when the queue is empty. Any such worker puts the jobs of a worker whose heartbeat stopped
-back in the queue, once (`RunStore.requeue_lost_jobs`).
+Every worker registers in the store and beats a heartbeat; every worker puts the jobs of a worker
+whose heartbeat stopped (or whose process is gone from this host) back in the queue, once
+(`RunStore.requeue_lost_jobs`). A local worker takes unaddressed work and ends when the queue is
+empty; a worker started with `--target NAME` registers its machine as that target, takes only work
+addressed to it (and unaddressed work if it accepts it) and waits for more.
+
+Each kind of job (`core.store.JOB_KINDS`) has its execute function in `JOBS`.
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ from core.planning import Planner
 from core.progress import Progress, no_progress
 from core.remeasure import execute_comparison
 from core.settings import Settings
-from core.store import Claimant, ExplorationRecord, RunStore, set_process_worker
+from core.store import Claimant, ExplorationRecord, RunStore
 from core.targets import WorkerSettings, check_target_name, target_environment
 
 LOCK_NAME = "worker.lock"
@@ -93,10 +96,9 @@ def _interrupt(signum, frame) -> None:
 
 @dataclass(frozen=True)
 class Job:
-    """One kind of work the worker takes from the queue, in the order `JOBS` lists them."""
+    """How the worker executes one kind of job (`core.store.JOB_KINDS`); it takes them in the order `JOBS` lists."""
 
     kind: str
-    claim: Callable[[RunStore, Claimant], int | None]
     execute: Callable[[RunStore, int, Settings, Progress], Any]
     shared: bool = False  # its work spreads over the target's workers: it is told how many and who claims
 
@@ -113,12 +115,19 @@ def run_exploration(store: RunStore, exploration_id: int, settings: Settings, pr
 
 # Runs first, then explorations, latency-throughput curves, paired re-measurements, diagnoses.
 JOBS: tuple[Job, ...] = (
-    Job("run", lambda store, who: store.claim_next_queued(who), execute),
-    Job("exploration", lambda store, who: store.claim_next_exploration(who), run_exploration, shared=True),
-    Job("curve", lambda store, who: store.claim_next_curve(who), execute_curve),
-    Job("comparison", lambda store, who: store.claim_next_comparison(who), execute_comparison),
-    Job("diagnosis", lambda store, who: store.claim_next_diagnosis(who), execute_diagnosis),
+    Job("run", execute),
+    Job("exploration", run_exploration, shared=True),
+    Job("curve", execute_curve),
+    Job("comparison", execute_comparison),
+    Job("diagnosis", execute_diagnosis),
 )
+
+
+def execute_here(store: RunStore, kind: str, job_id: int, settings: Settings, progress: Progress = no_progress) -> Any:
+    """Work on a queued job of `kind` in this process (a command that measures here): start it, run it to its end
+    state, return its record."""
+    store.start(kind, job_id)
+    return next(job for job in JOBS if job.kind == kind).execute(store, job_id, settings, progress)
 
 
 class _Heartbeat:
@@ -145,9 +154,10 @@ def run_worker(settings: Settings, store: RunStore, *, progress: Progress = no_p
                should_stop: Callable[[], bool] = lambda: False) -> int:
     """Execute queued jobs (`JOBS`, in order) until none waits; returns how many.
 
-    With `target` the worker registers that target, beats, takes only its target's work (plus unaddressed work
-    with `accept_unaddressed`), puts lost workers' jobs back in the queue, and by default waits for more work
-    instead of ending (until SIGTERM, Ctrl-C or `should_stop`).
+    The worker registers in the store (as one of `target`'s workers, or as the local worker), beats, and puts lost
+    workers' jobs back in the queue. With `target` it takes only its target's work (plus unaddressed work with
+    `accept_unaddressed`) and by default waits for more work instead of ending (until SIGTERM, Ctrl-C or
+    `should_stop`).
     """
     lock = _try_lock(settings)
     if lock is None:
@@ -157,33 +167,30 @@ def run_worker(settings: Settings, store: RunStore, *, progress: Progress = no_p
     signal.signal(signal.SIGTERM, _interrupt)
     wait = target is not None if wait is None else wait
     claimant = Claimant(check_target_name(target) if target else None, accept_unaddressed)
-    worker_id = heartbeat = None
-    if target is not None:
-        environment = target_environment()
+    environment = target_environment() if target is not None else None
 
-        def join() -> tuple[int, _Heartbeat]:
-            """Register this process as one of the target's workers and start beating."""
-            joined = store.register_worker(target, environment, accepts_unaddressed=accept_unaddressed)
-            set_process_worker(joined)
-            return joined, _Heartbeat(store, joined, worker.heartbeat_s)
+    def join() -> tuple[int, _Heartbeat]:
+        """Register this process as a worker (the store records it on every job it starts) and start beating."""
+        joined = store.register_worker(target, environment, accepts_unaddressed=accept_unaddressed)
+        store.identity = store.identity.registered(joined)
+        return joined, _Heartbeat(store, joined, worker.heartbeat_s)
 
-        worker_id, heartbeat = join()
-    parallel = lambda: max(1, store.live_workers(claimant.target, worker.requeue_after_s)  # noqa: E731
-                           + (worker_id is None))
+    worker_id, heartbeat = join()
+    parallel = lambda: max(1, store.live_workers(claimant.target, worker.requeue_after_s))  # noqa: E731
     done, reason, swept = 0, "stopped", float("-inf")
     try:
         while not should_stop():
-            if heartbeat is not None and heartbeat.lost:  # it beat too late once: its jobs went to others
+            if heartbeat.lost:  # it beat too late once: its jobs went to others
                 heartbeat.stop.set()
                 store.stop_worker(worker_id, "declared lost")
                 worker_id, heartbeat = join()
                 print(f"this worker was declared lost (a heartbeat came too late); registered again as worker "
                       f"{worker_id}", flush=True)
-            if target is not None and time.monotonic() - swept >= worker.heartbeat_s:  # not on every claim
+            if time.monotonic() - swept >= worker.heartbeat_s:  # not on every claim
                 swept = time.monotonic()
                 for line in store.requeue_lost_jobs(worker.requeue_after_s):
                     print(line, flush=True)
-            claimed = next(((job, job_id) for job in jobs if (job_id := job.claim(store, claimant)) is not None),
+            claimed = next(((job, job_id) for job in jobs if (job_id := store.claim(job.kind, claimant)) is not None),
                            None)
             if claimed is None:
                 if not wait:
@@ -201,9 +208,8 @@ def run_worker(settings: Settings, store: RunStore, *, progress: Progress = no_p
         reason = "stopped by SIGTERM or Ctrl-C"
         raise
     finally:
-        if heartbeat is not None:
-            heartbeat.stop.set()
-            store.stop_worker(worker_id, reason)
-            set_process_worker(None)
+        heartbeat.stop.set()
+        store.stop_worker(worker_id, reason)
+        store.identity = store.identity.registered(None)
         lock.close()
     return done

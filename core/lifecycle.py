@@ -17,11 +17,29 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from core.errors import InferScopeError, RunCancelled, StoreUnavailable
-from core.progress import stage_name
+from core.progress import Progress, fan_out, no_progress, stage_name
 
 T = TypeVar("T")
 # end(status, error): the store's end call for this kind of job.
 EndJob = Callable[[str, str], None]
+
+
+def run_job(store: Any, kind: str, job_id: int, work: Callable[[Progress], T], finish: Callable[[T], Any],
+            progress: Progress = no_progress, *, stored: bool = True,
+            interrupted: str = "cancelled by the user (interrupted)",
+            error_words: Callable[[str, str], str] = lambda status, error: error) -> Any:
+    """Run a claimed job of `kind` (a `core.store.JOB_KINDS` name) to its end state and return its record.
+
+    `work(progress)` does the job; its reports go to `progress` and, with `stored`, to the job's row, where a cancel
+    request is seen at the next report. `finish(result)` stores the result (ending the job `done`); anything else
+    ends it as the module's rule says, with `error_words(status, error)` as its stored error.
+    """
+    report = fan_out(StoredProgress(lambda stage, fraction: store.progress(kind, job_id, stage, fraction)),
+                     progress) if stored else progress
+    run_to_end(lambda: work(report), finish,
+               lambda status, error: store.end(kind, job_id, status, error_words(status, error)),
+               interrupted=interrupted)
+    return store.job(kind, job_id)
 
 
 def run_to_end(work: Callable[[], T], finish: Callable[[T], Any], end: EndJob, *, interrupted: str) -> None:

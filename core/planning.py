@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from core import views
+from core import comparable
+from core.bench.timing import TimingConfig
 from core.datasets import parse_dataset
 from core.datasets.base import check_compatible
 from core.datasets.subset import (
@@ -30,9 +31,10 @@ from core.explore import (
     parse_settings,
     runnable,
 )
-from core.explore.search import choose_strategy, current_fingerprint
 from core.explore.seeding import BudgetAdvice, reusable_run, seed_configurations
+from core.explore.settings import choose_strategy
 from core.explore.space import Validity
+from core.explore.trials import current_fingerprint
 from core.inputs import InputSpec
 from core.model_files import file_sha256
 from core.models import MODELS, parse_model, start_kind
@@ -44,11 +46,11 @@ from core.options import (
     split_spec,
     to_dict,
 )
-from core.recipe import Recipe, RuntimeSettings, TimingConfig, make_step, validate
+from core.recipe import Recipe, RuntimeSettings, make_step, validate
 from core.runtimes import check_runtime
 from core.scenarios import DEFAULT_SCENARIO, SCENARIOS, parse_scenario
 from core.settings import Settings
-from core.store import ACTIVE_STATUSES, RunStore, hardware_words
+from core.store import ACTIVE_STATUSES, RunRecord, RunSpec, RunStore, hardware_words
 from core.targets import check_target_name
 from core.techniques import TECHNIQUES
 
@@ -104,12 +106,21 @@ class RunRequest:
     def steps(self) -> tuple[StepSpec, ...]:
         return tuple(s if isinstance(s, StepSpec) else StepSpec.parse(s) for s in self.techniques)
 
+    @classmethod
+    def like(cls, run: RunRecord, steps: tuple[StepSpec, ...]) -> RunRequest:
+        """A request for `run`'s model, data, runtime and scenario with other recipe steps."""
+        return cls(model=run.model, model_options=run.model_options, dataset=run.dataset_spec,
+                   subset=run.subset_size, seed=run.subset_seed, techniques=steps, threads=run.runtime.get("threads"),
+                   batch=run.runtime.get("batch", 1), device=run.runtime.get("device", "cpu"),
+                   provider=run.runtime.get("provider"), timing=run.runtime.get("timing") or {},
+                   scenario=run.scenario, scenario_options=run.scenario_config)
+
 
 @dataclass(frozen=True)
 class PlannedRun:
     """A validated request: exactly what will be stored."""
 
-    fields: dict[str, Any]
+    spec: RunSpec
     recipe: Recipe
 
 
@@ -279,14 +290,14 @@ class Planner:
             if TECHNIQUES.get(step.technique).needs_train_split(step.config) and dataset.train is None:
                 raise RecipeError(f"{step.technique} trains on a train split and {entry.name} has none; use "
                                   "fashion-mnist" + (" or set recovery=none" if hasattr(step.config, "recovery") else ""))
-        fields = {"model": model_name, "model_source": source, "model_options": dict(model.options),
-                  "dataset": entry.name, "dataset_location": dataset.location, "subset_size": request.subset, "subset_seed": request.seed,
-                  "subset_split": dataset.evaluation.name,
-                  "calibration_split": calibration_split_name(dataset) if recipe.calibration_size() else None,
-                  "recipe": recipe.steps_json(), "runtime": {**to_dict(runtime), "timing": to_dict(timing)},
-                  "scenario": scenario, "scenario_config": to_dict(scenario_options),
-                  "target": target, "model_sha256": model_sha256}
-        return PlannedRun(fields, recipe)
+        spec = RunSpec(model=model_name, model_source=source, model_options=dict(model.options), dataset=entry.name,
+                       dataset_location=dataset.location, subset_size=request.subset, subset_seed=request.seed,
+                       subset_split=dataset.evaluation.name,
+                       calibration_split=calibration_split_name(dataset) if recipe.calibration_size() else None,
+                       recipe=recipe.steps_json(), runtime={**to_dict(runtime), "timing": to_dict(timing)},
+                       scenario=scenario, scenario_config=to_dict(scenario_options), target=target,
+                       model_sha256=model_sha256)
+        return PlannedRun(spec, recipe)
 
     def target_environment(self, name: str | None) -> dict[str, Any]:
         """What the registered target `name` reported of itself (None: this machine, nothing to read), or an
@@ -320,12 +331,12 @@ class Planner:
         return GridPlan(baselines + planned, len(baselines))
 
     def baselines_needed(self, planned: list[PlannedRun], requests: list[RunRequest]) -> list[PlannedRun]:
-        have = {views.comparison_key(r) for r in self.store.list_runs() if views.is_baseline(r) and r.status in
+        have = {comparable.comparison_key(r) for r in self.store.list_runs() if comparable.is_baseline(r) and r.status in
                 ("done", *ACTIVE_STATUSES)}
-        have |= {views.comparison_key(p.fields) for p in planned if views.is_baseline_recipe(p.fields["recipe"])}
+        have |= {comparable.comparison_key(p.spec) for p in planned if comparable.is_baseline_recipe(p.spec.recipe)}
         extra = []
         for plan, request in zip(planned, requests):
-            key = views.comparison_key(plan.fields)
+            key = comparable.comparison_key(plan.spec)
             if key not in have:
                 have.add(key)
                 extra.append(self.plan(replace(request, techniques=())))
@@ -337,14 +348,14 @@ class Planner:
         base = self.plan(RunRequest(model=request.model, dataset=request.dataset, subset=request.subset,
                                     seed=request.seed, device=request.device, random_weights=request.random_weights,
                                     timing=dict(request.timing), target=request.target))
-        start = start_kind(base.fields["model_source"])
+        start = start_kind(base.spec.model_source)
         space = request.space or default_space(start)
         validity = runnable(space, start)
         if not validity.runnable:
             reasons = "; ".join(validity.skipped)
             raise RecipeError(f"none of the space's {space.size()} configurations can run ({reasons}); "
                               "add `none` to an axis or change the technique order")
-        seconds, basis = self.seconds_per_run(base.fields)
+        seconds, basis = self.seconds_per_run(base.spec)
         allowed = options.budget_runs or max(1, int(options.budget_minutes * 60 // seconds))
         strategy = choose_strategy(options.strategy, len(validity.runnable), allowed)
         config = {**to_dict(options), "model": request.model, "dataset": request.dataset, "subset": request.subset,
@@ -363,23 +374,23 @@ class Planner:
         seeds = seed_configurations(validity.runnable, config["start"])
         return BudgetAdvice(budget_runs, len(baselines) - reused, reused, len(seeds))
 
-    def seconds_per_run(self, fields: dict[str, Any]) -> tuple[float, str]:
+    def seconds_per_run(self, spec: RunSpec) -> tuple[float, str]:
         """Median wall time of finished runs of this model on this data, or a default guess."""
-        key = views.comparison_key(fields)
+        key = comparable.comparison_key(spec)
         durations = sorted((r.finished_at - r.started_at).total_seconds() for r in self.store.list_runs("done")
-                           if views.comparison_key(r) == key and r.started_at and r.finished_at)
+                           if comparable.comparison_key(r) == key and r.started_at and r.finished_at)
         if not durations:
             return DEFAULT_SECONDS_PER_RUN, (f"no finished run of this model on this subset yet: assuming "
                                              f"{DEFAULT_SECONDS_PER_RUN:.0f} s per run")
         median = max(1.0, durations[len(durations) // 2])
         return median, f"median of {len(durations)} finished run(s) of this model on this subset: {median:.0f} s"
 
-    def trial_planner(self, config: dict[str, Any]) -> Callable[[Configuration], dict[str, Any]]:
-        """Stored fields of a trial: the exploration's model and data with one configuration."""
-        def plan(trial: Configuration) -> dict[str, Any]:
+    def trial_planner(self, config: dict[str, Any]) -> Callable[[Configuration], RunSpec]:
+        """What a trial measures: the exploration's model and data with one configuration."""
+        def plan(trial: Configuration) -> RunSpec:
             return self.plan(RunRequest(model=config["model"], dataset=config["dataset"], subset=config["subset"],
                                         seed=config["seed"], techniques=trial.techniques, threads=trial.threads,
                                         batch=trial.batch, device=config["device"],
                                         random_weights=config["random_weights"], timing=config["timing"],
-                                        target=config.get("target"))).fields
+                                        target=config.get("target"))).spec
         return plan

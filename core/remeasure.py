@@ -18,9 +18,9 @@ from core.bench.machine import ContentionMeter, machine_lock, noise_note
 from core.bench.paired import paired_results
 from core.bench.timing import time_block
 from core.engine import prepare_run
-from core.lifecycle import StoredProgress, run_to_end
+from core.lifecycle import run_job
 from core.options import option, parse_options
-from core.progress import Progress, fan_out, no_progress
+from core.progress import Progress, no_progress
 from core.runtimes import make_predictor
 from core.scenarios.load import request_pool
 from core.settings import Settings
@@ -47,8 +47,6 @@ class RemeasureConfig:
 
 def remeasure(store: RunStore, comparison_id: int, settings: Settings, progress: Progress = no_progress) -> None:
     """Rebuild every run of a claimed comparison and time them in interleaved rounds; stores the results."""
-    progress = fan_out(StoredProgress(lambda stage, fraction: store.set_comparison_progress(comparison_id, stage,
-                                                                                      fraction)), progress)
     record = store.comparison(comparison_id)
     config = parse_options(RemeasureConfig, record.config, what="remeasure")
     with machine_lock(f"comparison {comparison_id}", progress), \
@@ -74,13 +72,13 @@ def remeasure(store: RunStore, comparison_id: int, settings: Settings, progress:
                 progress("paired rounds", (round_index + 1) / config.rounds)
     results = paired_results(blocks, record.reference_id, config.noise_pct, config.seed)
     noisy = noise_note(meter.result, settings.noisy_cpu_pct)
-    store.finish_comparison(comparison_id, [r.__dict__ for r in results], blocks, noisy, meter.result.metrics())
+    store.end("comparison", comparison_id, "done", results=[r.__dict__ for r in results],
+              blocks={str(k): v for k, v in blocks.items()}, noisy=noisy is not None, note=noisy,
+              contention=meter.result.metrics())
 
 
 def execute_comparison(store: RunStore, comparison_id: int, settings: Settings,
                        progress: Progress = no_progress) -> ComparisonRecord:
     """Run a claimed comparison to its end state (`core.lifecycle`)."""
-    run_to_end(lambda: remeasure(store, comparison_id, settings, progress), lambda _: None,
-               lambda status, error: store.end_comparison(comparison_id, status, error),
-               interrupted="cancelled by the user (interrupted)")
-    return store.comparison(comparison_id)
+    return run_job(store, "comparison", comparison_id,
+                   lambda report: remeasure(store, comparison_id, settings, report), lambda _: None, progress)

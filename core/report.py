@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from core import views
+from core import comparable, views
 from core.store import DiagnosisRecord, RunRecord
 
 STYLE = """body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#111827}
@@ -70,7 +70,7 @@ def report_html(runs: Sequence[RunRecord], diagnoses: Sequence[DiagnosisRecord] 
     if not runs:
         raise ValueError("a report needs at least one done run")
     labels = views.run_labels(runs)
-    reference = next((r for r in runs if views.is_baseline(r)), runs[0])
+    reference = next((r for r in runs if comparable.is_baseline(r)), runs[0])
     parts = [f"<h1>InferScope report: runs {', '.join(str(r.id) for r in runs)}</h1>",
              f"<p class='note'>Made {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Reference: run {reference.id}.</p>",
              "<ul>" + "".join(f"<li><b>run {r.id}</b>: {html.escape(labels[r.id])} — p50 "

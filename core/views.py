@@ -5,6 +5,9 @@ unit-tested directly and the pages stay free of logic.
 """
 from __future__ import annotations
 
+import csv
+import io
+import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.bench.percentiles import min_samples, supported
+from core.comparable import baselines, comparison_key
 from core.metrics import (
     ACCURACY_METRICS,
     CATALOGUE,
@@ -22,40 +26,9 @@ from core.metrics import (
 )
 from core.pareto import Direction, front_indices
 from core.store import ALL_METRICS, CurvePoint, RunRecord, hardware_words
-from core.techniques import TECHNIQUES
+from core.techniques import recipe_precision
 
-# Same model, same images, same machine: a speed-up is only ever taken against a baseline of the same target.
 LOCAL_TARGET = "this machine"  # how work addressed to no target reads: the local worker takes it
-COMPARISON_FIELDS = ("model", "dataset", "dataset_location", "subset_size", "subset_seed", "target")
-
-
-def comparison_key(run: RunRecord | dict[str, Any]) -> tuple:
-    """Runs with the same key measure the same model on the same images (a record or stored fields)."""
-    if isinstance(run, dict):
-        return tuple(run.get(name) for name in COMPARISON_FIELDS)
-    return tuple(getattr(run, name) for name in COMPARISON_FIELDS)
-
-
-def is_baseline_recipe(steps: Sequence[dict[str, Any]]) -> bool:
-    """No steps, or only the baseline technique (`fp32`, which stands alone): the untransformed model."""
-    return all(TECHNIQUES.get(step["technique"]).position == "alone" for step in steps)
-
-
-def is_lossless_recipe(steps: Sequence[dict[str, Any]]) -> bool:
-    """Only steps that keep FP32 weights and arithmetic (`Technique.lossless`): the baseline, an export, an
-    engine, a layout, a compiler."""
-    return all(TECHNIQUES.get(step["technique"]).lossless(step.get("config") or {}) for step in steps)
-
-
-def recommendable(run: RunRecord) -> bool:
-    """False for runs whose speed is not the model's (e.g. behind a response cache): never recommended."""
-    return all(TECHNIQUES.get(step["technique"]).recommendable for step in run.recipe)
-
-
-def is_baseline(run: RunRecord) -> bool:
-    return is_baseline_recipe(run.recipe)
-
-
 def target_words(name: str | None) -> str:
     """A target's name as pages say it: no target is this machine."""
     return name or LOCAL_TARGET
@@ -79,17 +52,6 @@ def filter_runs(runs: Sequence[RunRecord], *, models=(), datasets=(), recipes=()
             and (not recipes or r.recipe_summary in recipes) and (not statuses or r.status in statuses)
             and (not tags or set(tags) & set(r.tags)) and (not scenarios or r.scenario in scenarios)
             and (run_ids is None or r.id in run_ids) and (not targets or target_of(r) in targets)]
-
-
-def baselines(runs: Iterable[RunRecord]) -> dict[tuple, RunRecord]:
-    """The latest done FP32 baseline per comparison key, preferring one timed on a quiet machine."""
-    found: dict[tuple, RunRecord] = {}
-    for run in runs:
-        if run.status == "done" and is_baseline(run):
-            key = comparison_key(run)
-            if key not in found or (not run.noisy, run.id) > (not found[key].noisy, found[key].id):
-                found[key] = run
-    return found
 
 
 def accuracy_drop(run: RunRecord, base: RunRecord | None, metric: str = DEFAULT_ACCURACY) -> float | None:
@@ -234,10 +196,10 @@ def metric_text(run: RunRecord, name: str) -> str:
 def roofline_row(run: RunRecord) -> dict[str, Any] | None:
     """A run against this machine's peak for its precision: achieved GOP/s (its model's FLOPs per image
     times images per second) and the share of the peak; None when the FLOPs or the peaks are unknown."""
-    from core.bench.roofline import achieved, beyond_peak, precision_of
+    from core.bench.roofline import achieved, beyond_peak
 
     environment = run.environment or {}
-    precision, peaks = precision_of(run.recipe), environment.get("peaks_gops") or {}
+    precision, peaks = recipe_precision(run.recipe), environment.get("peaks_gops") or {}
     found = achieved(environment.get("model_gflops"), run.metrics.get("throughput_ips"), peaks.get(precision))
     if found is None or not peaks:
         return None
@@ -462,3 +424,23 @@ def curve_summary(points: Sequence[CurvePoint], bound_ms: float) -> CurveSummary
     saturation = next(p for p in ordered if p.achieved_rate_rps >= SATURATION_SHARE * peak)
     within = [p for p in ordered if p.latency_p99_ms <= bound_ms and not p.dropped]
     return CurveSummary(saturation, max(within, key=lambda p: p.achieved_rate_rps) if within else None)
+
+
+def flat_run(run: RunRecord) -> dict[str, Any]:
+    """One flat row per run (JSON fields as text), for CSV."""
+    data = run.to_json()
+    metrics = data.pop("metrics")
+    for key in ("recipe", "runtime", "model_options", "tags"):
+        data[key] = json.dumps(data[key])
+    data["notes"] = " | ".join(data["notes"])
+    return {**data, **metrics}
+
+
+def runs_csv(runs: Sequence[RunRecord]) -> str:
+    """All fields and metrics of `runs` as CSV text."""
+    buffer = io.StringIO()
+    rows = [flat_run(r) for r in runs]
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["id"])
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()

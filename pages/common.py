@@ -10,6 +10,7 @@ import streamlit as st
 from core.api import InferScope
 from core.errors import InferScopeError
 from core.settings import load_settings
+from core.store import ACTIVE_STATUSES, JobRecord
 from pages.navigation import ensure_routed
 
 # A page waits this long at most for a store that stopped answering, then says so; the worker waits far longer
@@ -44,3 +45,25 @@ def get_api() -> InferScope:
 def upload_time(iso: str) -> str:
     """An upload's ISO timestamp as the server's local time, to the second."""
     return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def job_state(api: InferScope, kind: str, latest: JobRecord | None, key: str) -> bool:
+    """Where the latest job of `kind` (a run, a curve, a comparison, a diagnosis, an exploration) is, the same way
+    on every page: its progress and a Cancel button while it waits or runs, its error and a "Queue again" button
+    once it stopped. True when it is done."""
+    if latest is None or latest.status == "done":
+        return latest is not None
+    words, action = st.columns([5, 1])
+    if latest.status in ACTIVE_STATUSES:
+        words.progress(min(1.0, latest.progress), text=f"{kind} {latest.id}: {latest.status}"
+                       + (f" · {latest.stage}" if latest.stage else ""))
+        if action.button("Cancel", key=f"{key}_cancel_{latest.id}"):
+            api.cancel(latest.id, kind)
+            st.rerun()
+        return False
+    words.error(f"{kind.capitalize()} {latest.id} {latest.status}: {latest.error}")
+    if action.button("Queue again", key=f"{key}_requeue_{latest.id}",
+                     help="an exploration continues where it stopped; any other job starts over"):
+        api.requeue(latest.id, kind)
+        st.rerun()
+    return False

@@ -1,3 +1,5 @@
+from core import comparable
+
 """Compare: runs side by side — metric deltas, settings diff, latency distributions."""
 import pandas as pd
 import plotly.graph_objects as go
@@ -6,7 +8,7 @@ import streamlit as st
 from core import quoting, views
 from core.errors import InferScopeError
 from core.store import ACTIVE_STATUSES
-from pages.common import get_api
+from pages.common import get_api, job_state
 from pages.forms import setting_inputs
 
 st.title("Compare")
@@ -29,7 +31,7 @@ labels = views.run_labels(runs)  # what tells the chosen runs apart
 label = lambda i: f"{i}: {labels[i]}"  # noqa: E731
 # The reference defaults to an FP32 baseline among the chosen runs (speed-ups then read against it), for
 # every new choice of runs: the key follows the choice, or the first choice's reference would stick.
-baseline_index = next((k for k, i in enumerate(chosen) if views.is_baseline(by_id[i])), 0)
+baseline_index = next((k for k, i in enumerate(chosen) if comparable.is_baseline(by_id[i])), 0)
 reference = by_id[st.selectbox("Reference run", chosen, index=baseline_index, format_func=label,
                                key=f"reference_{'_'.join(map(str, chosen))}")]
 noisy = views.noisy_summary(runs)
@@ -96,12 +98,7 @@ def paired_panel(run_ids: tuple[int, ...], reference_id: int) -> None:
     if latest is None:
         st.caption("No paired re-measurement of these runs against this reference yet.")
         return
-    if busy:
-        st.progress(min(1.0, latest.progress), text=f"comparison {latest.id}: {latest.status}"
-                    + (f" · {latest.stage}" if latest.stage else ""))
-        return
-    if latest.status != "done":
-        st.error(f"Comparison {latest.id} {latest.status}: {latest.error}")
+    if not job_state(api, "comparison", latest, "paired"):
         return
     runs = {r.id: r for r in (api.run(i) for i in latest.run_ids)}
     st.dataframe(pd.DataFrame(quoting.paired_rows(latest, runs)), hide_index=True, width="stretch", key="paired_table")
@@ -132,7 +129,7 @@ st.caption(f"Highlighted: values that differ from the reference, run {reference.
 st.dataframe(styled, width="stretch", key="diff_table")
 
 st.subheader(f"Flips against run {reference.id}")
-same_images = [r for r in runs if r.id != reference.id and views.comparison_key(r) == views.comparison_key(reference)]
+same_images = [r for r in runs if r.id != reference.id and comparable.comparison_key(r) == comparable.comparison_key(reference)]
 if not same_images:
     st.caption(f"No other chosen run was scored on run {reference.id}'s images.")
 else:
@@ -216,10 +213,7 @@ def curve_panel(run_id: int) -> None:
     if latest is None:
         st.info(f"No curve for run {run_id} yet: set a p99 bound and press **Measure curve**.")
         return
-    if busy:
-        st.progress(min(1.0, latest.progress), text=f"curve {latest.id}: {latest.status}")
-    if latest.error:
-        st.error(f"Curve {latest.id} {latest.status}: {latest.error}")
+    job_state(api, "curve", latest, "curve")
     if not latest.points:
         return
     summary = views.curve_summary(latest.points, bound)

@@ -5,11 +5,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import views
-from core.api import PROFILED_ENGINES
 from core.doctor import profile_advice
 from core.errors import InferScopeError
 from core.store import ACTIVE_STATUSES
-from pages.common import get_api
+from pages.common import get_api, job_state
 from pages.forms import setting_inputs
 
 PRECISION_COLOURS = {"int8": "#16a34a", "float": "#2563eb", "conversion": "#dc2626", "layout": "#9ca3af"}
@@ -49,14 +48,7 @@ def latest_done(run_id: int, kind: str, values: dict, button: str, key: str):
     if latest is None:
         st.caption(f"Run {run_id} has not been diagnosed this way yet.")
         return None
-    if busy:
-        st.progress(min(1.0, latest.progress), text=f"diagnosis {latest.id}: {latest.status}"
-                    + (f" · {latest.stage}" if latest.stage else ""))
-        return None
-    if latest.status != "done":
-        st.error(f"Diagnosis {latest.id} {latest.status}: {latest.error}")
-        return None
-    return latest
+    return latest if job_state(api, "diagnosis", latest, key) else None
 
 
 # -- where the accuracy went ---------------------------------------------------------------------------------
@@ -146,7 +138,7 @@ def show_profile(diagnosis) -> None:
 
 accuracy_tab, time_tab = st.tabs(["Where the accuracy went", "Where the time went"])
 with accuracy_tab:
-    int8 = [r for r in done if any(step["technique"] == "ort_static_int8" for step in r.recipe)]
+    int8 = [r for r in done if api.diagnosable(r, "sensitivity")]
     if not int8:
         st.info("This reads a done ONNX Runtime static INT8 run (e.g. onnx_export → ort_static_int8): queue one "
                 "on the **Run** page.")
@@ -160,7 +152,7 @@ with accuracy_tab:
         active = any(d.status in ACTIVE_STATUSES for d in api.diagnoses(run.id, "sensitivity"))
         st.fragment(sensitivity_panel, run_every=2.0 if active else None)(run.id, values)
 with time_tab:
-    profiled = [r for r in done if r.engine in PROFILED_ENGINES]
+    profiled = [r for r in done if api.diagnosable(r, "profile")]
     if not profiled:
         st.info("This reads a done onnxruntime, OpenVINO or eager PyTorch run.")
     else:

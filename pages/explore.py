@@ -145,9 +145,9 @@ if a1.button("Show in Results", key="x_results", type="primary"):
     st.session_state["f_exploration"] = record.id
     st.switch_page("pages/results.py")
 if record.status in ACTIVE_STATUSES and a2.button("Cancel", key="x_cancel"):
-    api.cancel_exploration(record.id)
+    api.cancel(record.id, "exploration")
     st.rerun()
 if record.status in ("cancelled", "interrupted", "failed") and a3.button("Continue", key="x_continue",
                                                                          help="finished trials are kept"):
-    api.requeue_exploration(record.id)
+    api.requeue(record.id, "exploration")
     st.rerun()

@@ -33,3 +33,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -r "$REQUIREMENTS"
+# the `inferscope` command (pyproject.toml), the same as `python -m core`; the code stays where it is (editable)
+.venv/bin/python -m pip install -q --no-deps -e .

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import time
 from pathlib import Path
 
@@ -128,3 +129,21 @@ def sensitive_model(settings, path, outlier: str = "weights"):
         entry.key, entry.value = key, value
     onnx.save(proto, str(path))
     return path
+
+
+POSTGRES_URL = os.environ.get("INFERSCOPE_TEST_POSTGRES_URL")
+STORE_BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])  # CI's PostgreSQL when there is one
+
+
+def empty_store_url(backend: str, tmp_path: Path, name: str = "store.db") -> str:
+    """A store URL with nothing in it: a new SQLite file, or the test PostgreSQL database emptied."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / name}"
+    from sqlalchemy import MetaData, create_engine
+
+    scratch = create_engine(POSTGRES_URL)
+    everything = MetaData()  # what is there, not what this code declares: an old test may leave schema_info behind
+    everything.reflect(scratch)
+    everything.drop_all(scratch)
+    scratch.dispose()
+    return POSTGRES_URL

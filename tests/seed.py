@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
-from core.store import RunStore
+from core.store import RunSpec, RunStore
 
 RECIPES = [[], [{"technique": "onnx_export", "config": {}}],
            [{"technique": "onnx_export", "config": {}}, {"technique": "ort_static_int8", "config": {"per_channel": True}}],
@@ -13,11 +14,11 @@ RECIPES = [[], [{"technique": "onnx_export", "config": {}}],
 def create_run(store: RunStore, model: str, recipe: list, batch: int, scenario: str = "single-stream",
                exploration_id: int | None = None, target: str | None = None) -> int:
     """One queued run of `model` on the default Fashion-MNIST subset."""
-    return store.create_run(model=model, model_source="local", model_options={}, dataset="fashion-mnist",
-                            dataset_location="/usr/share/datasets/fashion-mnist", subset_size=1000, subset_seed=0,
-                            subset_split="test", calibration_split=None, recipe=recipe,
-                            runtime={"threads": None, "batch": batch, "device": "cpu"}, scenario=scenario,
-                            scenario_config={}, exploration_id=exploration_id, target=target)
+    return store.create_run(RunSpec(model=model, model_source="local", model_options={}, dataset="fashion-mnist",
+                                    dataset_location="/usr/share/datasets/fashion-mnist", subset_size=1000,
+                                    subset_seed=0, subset_split="test", calibration_split=None, recipe=recipe,
+                                    runtime={"threads": None, "batch": batch, "device": "cpu"}, scenario=scenario,
+                                    scenario_config={}, target=target), exploration_id=exploration_id)
 
 
 def seed_queued(store: RunStore, count: int) -> list[int]:
@@ -42,7 +43,7 @@ def seed_runs(store: RunStore, count: int, *, models=("resnet8", "lenet5"), seed
         top1 = 92.0 - (0.0 if not recipe else rng.uniform(0.0, 2.5))
         run_id = create_run(store, model, recipe, rng.choice([1, 8]), scenarios[i % len(scenarios)], exploration_id,
                             target)
-        store.mark_running(run_id)
+        store.start("run", run_id)
         samples = [p50 * rng.uniform(0.9, 1.3) for _ in range(50)]
         store.finish(run_id, metrics={
             "latency_first_ms": p50 * 5, "latency_p25_ms": p50 * 0.95, "latency_p50_ms": p50,
@@ -65,7 +66,7 @@ def seed_curve(store: RunStore, run_id: int, *, capacity: float = 400.0, bound_m
     from core.store import CurvePoint
 
     curve_id = store.create_curve(run_id, {"latency_bound_ms": bound_ms, "points": 6})
-    store.start_curve(curve_id)
+    store.start("curve", curve_id)
     for k in range(6):
         rate = capacity * 0.2 * 1.8 ** k
         achieved = min(rate, capacity) * 0.98
@@ -73,7 +74,7 @@ def seed_curve(store: RunStore, run_id: int, *, capacity: float = 400.0, bound_m
         p50 = 1.0 / (1 - load)
         store.add_curve_point(curve_id, CurvePoint(rate, achieved, p50, p50 * 2, p50 * 4, p50 * 6,
                                                    100.0 * load ** 4, int(rate * 3), 0), (k + 1) / 6)
-    store.end_curve(curve_id, "done", saturation_rps=capacity * 0.98)
+    store.end("curve", curve_id, "done", saturation_rps=capacity * 0.98)
     return curve_id
 
 
@@ -85,12 +86,12 @@ def seed_exploration(store: RunStore, count: int, *, status: str = "done", seed:
                                                "model": "resnet8", "dataset": "fashion-mnist", "subset": 1000,
                                                "space": default_space("torch").to_dict(), "start": "torch",
                                                "expected_runs": count})
-    store.start_exploration(exploration_id)
+    store.resume("exploration", exploration_id)
     seed_runs(store, count, models=("resnet8",), seed=seed, exploration_id=exploration_id)
     store.update_exploration(exploration_id, trials=count, spent_s=60.0 * count, strategy="exhaustive",
                              progress=1.0 if status == "done" else 0.5)
     if status != "running":
-        store.end_exploration(exploration_id, status)
+        store.end("exploration", exploration_id, status)
     return exploration_id
 
 
@@ -98,10 +99,9 @@ def seed_recipe_run(api, run_request, specs) -> int:
     """A done run of the technique `specs` with made-up metrics, for what is decided from the recipe alone."""
     from core.recipe import parse_step
 
-    fields = api.plan(run_request()).fields
-    fields["recipe"] = [parse_step(spec).to_dict() for spec in specs]
-    run_id = api.store.create_run(**fields)
-    api.store.mark_running(run_id)
+    planned = api.plan(run_request()).spec
+    run_id = api.store.create_run(replace(planned, recipe=[parse_step(spec).to_dict() for spec in specs]))
+    api.store.start("run", run_id)
     api.store.finish(run_id, metrics={"latency_p50_ms": 1.0, "top1": 80.0}, samples_ms=[1.0], notes=[],
                      environment={}, fingerprint="seeded", engine="torch-eager")
     return run_id
@@ -113,9 +113,9 @@ def seed_comparison(store: RunStore, run_ids: list[int], reference_id: int, spee
 
     rng = random.Random(1)
     comparison_id = store.create_comparison(run_ids, reference_id, {"rounds": 20, "noise_pct": 2.0})
-    store.start_comparison(comparison_id)
+    store.start("comparison", comparison_id)
     drift = [1.0 + 0.2 * rng.random() for _ in range(20)]
     blocks = {i: [d / speedups.get(i, 1.0) * rng.uniform(0.99, 1.01) for d in drift] for i in run_ids}
-    store.finish_comparison(comparison_id, [r.__dict__ for r in paired_results(blocks, reference_id, 2.0)], blocks,
-                            None)
+    store.end("comparison", comparison_id, "done", results=[r.__dict__ for r in paired_results(blocks, reference_id, 2.0)],
+              blocks={str(k): v for k, v in blocks.items()})
     return comparison_id

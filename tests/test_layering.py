@@ -1,5 +1,7 @@
-"""The house's layering rule as a test: page → api → planning/jobs → engine → store; core never imports
-streamlit; pages never touch torch, SQL, the engine or the worker. Read from the source, not by importing."""
+"""The house's layering rule as a test: page → api → planning/jobs → engine → techniques → quantization, bench,
+runtimes → store; core never imports streamlit; pages never touch torch, SQL, the engine or the worker; and no
+import circle anywhere in core, not even through an import inside a function. Read from the source, not by
+importing."""
 from __future__ import annotations
 
 import ast
@@ -10,15 +12,23 @@ import pytest
 from tests.conftest import ROOT
 
 # module prefix -> modules it must never import (directly, anywhere in the file)
+ABOVE_TECHNIQUES = ("core.recipe", "core.engine", "core.planning", "core.api", "core.jobs", "core.cli", "core.explore",
+                    "core.lifecycle", "core.views", "core.diagnose")
 FORBIDDEN = {
     "core": ("streamlit",),
-    "core.store": ("core.engine", "core.jobs", "core.api", "core.planning", "core.cli", "core.explore"),
+    "core.store": ("core.engine", "core.jobs", "core.api", "core.planning", "core.cli", "core.explore",
+                   "core.techniques", "core.runtimes", "core.bench", "core.views", "core.comparable"),
+    "core.techniques": (*ABOVE_TECHNIQUES, "core.store"),
+    "core.quantization": (*ABOVE_TECHNIQUES, "core.techniques", "core.store"),
+    "core.bench": (*ABOVE_TECHNIQUES, "core.techniques", "core.quantization", "core.store"),
+    "core.runtimes": (*ABOVE_TECHNIQUES, "core.techniques", "core.quantization", "core.bench", "core.store"),
+    "core.comparable": ("core.views", "core.engine", "core.planning", "core.api", "core.jobs", "core.cli"),
     "core.metrics": ("core.",),
     "core.pareto": ("core.store", "core.engine", "core.api"),
     "core.engine": ("core.jobs", "core.api", "core.planning", "core.cli"),
     "core.planning": ("core.jobs", "core.api", "core.engine", "core.cli"),
     "core.jobs": ("core.api", "core.cli"),
-    "core.diagnose": ("core.jobs", "core.api", "core.planning", "core.cli"),
+    "core.diagnose": ("core.jobs", "core.api", "core.planning", "core.cli", "core.explore", "core.views"),
     "core.api": ("core.cli",),
     "core.targets": ("core.store", "core.engine", "core.jobs", "core.api", "core.planning"),
     "core.model_files": ("core.engine", "core.jobs", "core.api", "core.planning"),
@@ -73,3 +83,71 @@ def test_the_rule_catches_a_violation(tmp_path):
     probe.write_text("import streamlit as st\nfrom core.engine import execute\nfrom core.store import RunStore\n")
     assert violations("core.store.probe", probe) == ["core.engine", "core.engine.execute", "streamlit"]
     assert violations("core.engine.probe", probe) == ["streamlit"]
+
+
+CORE = {module_name(path): path for path in ROOT.glob("core/**/*.py")}
+
+
+def import_graph(modules: dict[str, Path]) -> dict[str, set[str]]:
+    """Each module -> the modules of `modules` it imports, anywhere in the file (a function's import included:
+    it is a dependency all the same, only later). `from package import name` counts as the submodule when there
+    is one, else as the package."""
+    graph = {}
+    for module, path in modules.items():
+        edges = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                edges |= {alias.name for alias in node.names if alias.name in modules}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    sub = f"{node.module}.{alias.name}"
+                    edges |= {sub} if sub in modules else {node.module} & modules.keys()
+        graph[module] = edges - {module}
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found = []
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def test_no_import_circle_in_core():
+    assert circles(import_graph(CORE)) == []
+
+
+def test_the_circle_finder_finds_one():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert circles(graph) == [["a", "b", "c"]] and circles({"a": {"b"}, "b": set()}) == []

@@ -11,7 +11,6 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 PRECISIONS = ("fp32", "bf16", "int8")
 SIZE, SECONDS = 512, 0.25
@@ -53,14 +52,6 @@ def peaks(folder: Path, fingerprint: str) -> dict[str, float | None]:
     partial.write_text(json.dumps(found))
     partial.replace(path)  # atomic: a second process reads either nothing or the whole file
     return found
-
-
-def precision_of(recipe: list[dict[str, Any]]) -> str:
-    """The precision a recipe's model computes in (FP16 on a CPU computes in FP32)."""
-    names = [step["technique"] for step in recipe]
-    if any("int8" in name for name in names):
-        return "int8"
-    return "bf16" if "bf16" in names else "fp32"
 
 
 def achieved(gflops_per_image: float | None, images_per_s: float | None, peak: float | None

@@ -8,8 +8,38 @@ from typing import Any
 
 import numpy as np
 
+from core.bench.percentiles import TAILS, min_samples
+from core.options import option
 from core.progress import Progress, no_progress
-from core.recipe import TimingConfig
+
+
+@dataclass(frozen=True)
+class TimingConfig:
+    """The timing protocol of a run: warm-up, then timed calls until a count and a duration are both met."""
+
+    warmup: int = option(10, "untimed calls after the first call", minimum=0, maximum=10_000, label="warm-up calls")
+    # By time as well as by count: what a fresh process still settles after ten calls (thread pools waking,
+    # allocator arenas, caches, the CPU clock) settles in wall time, not in calls.
+    warmup_seconds: float = option(0.3, "and keep warming up for at least this long, s", minimum=0.0, maximum=600.0,
+                                   label="warm-up seconds at least")
+    min_repeats: int = option(50, "timed calls at least", minimum=1, maximum=1_000_000, label="timed calls at least")
+    min_seconds: float = option(2.0, "timed seconds at least", minimum=0.0, maximum=3600.0,
+                                label="timed seconds at least")
+    max_seconds: float = option(60.0, "stop timing after this long even if min_repeats is not reached",
+                                minimum=0.1, maximum=36_000.0, label="timed seconds at most")
+    tail: str | None = option(None, "time until this tail percentile is supported (MLPerf's early-stopping count: "
+                                    "64 calls for p90, 662 for p99), within the timed seconds at most",
+                              choices=tuple(TAILS), label="tail percentile to support",
+                              none_label="none (timed calls at least)")
+
+    def warming(self, calls: int, elapsed_ns: int) -> bool:
+        """True while the warm-up has made fewer than `warmup` calls or run for less than `warmup_seconds`."""
+        return calls < self.warmup or elapsed_ns < self.warmup_seconds * 1e9
+
+    @property
+    def required_calls(self) -> int:
+        """Timed calls the protocol asks for: min_repeats, or more when a tail percentile must be supported."""
+        return max(self.min_repeats, min_samples(TAILS[self.tail]) if self.tail else 0)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,6 @@
 (an operator profile), as worker jobs."""
 from core.diagnose.job import ANALYSES, execute_diagnosis
 from core.diagnose.profile import ProfileConfig
-from core.diagnose.sensitivity import SensitivityConfig, int8_step
+from core.diagnose.sensitivity import SensitivityConfig, int8_step, keep_in_float
 
-__all__ = ["ANALYSES", "ProfileConfig", "SensitivityConfig", "execute_diagnosis", "int8_step"]
+__all__ = ["ANALYSES", "ProfileConfig", "SensitivityConfig", "execute_diagnosis", "int8_step", "keep_in_float"]

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.bench.machine import machine_lock
-from core.diagnose.profile import ProfileConfig, profile
-from core.diagnose.sensitivity import SensitivityConfig, analyse
-from core.lifecycle import StoredProgress, run_to_end
+from core.diagnose.profile import ProfileConfig, profilable, profile
+from core.diagnose.sensitivity import SensitivityConfig, analyse, int8_step
+from core.lifecycle import run_job
 from core.options import parse_options
-from core.progress import Progress, fan_out, no_progress
+from core.progress import Progress, no_progress
 from core.settings import Settings
-from core.store import DiagnosisRecord, RunStore
+from core.store import DiagnosisRecord, RunRecord, RunStore
 from core.workdirs import job_folder
 
 
@@ -23,16 +23,15 @@ class Analysis:
 
     config_cls: type
     compute: Callable[..., dict[str, Any]]   # (run, settings, config, progress, work_dir) -> {"nodes", ...}
+    check: Callable[[RunRecord], Any]        # refuses (RecipeError) a run it cannot read, saying what works
 
 
-ANALYSES: dict[str, Analysis] = {"sensitivity": Analysis(SensitivityConfig, analyse),
-                                 "profile": Analysis(ProfileConfig, profile)}
+ANALYSES: dict[str, Analysis] = {"sensitivity": Analysis(SensitivityConfig, analyse, int8_step),
+                                 "profile": Analysis(ProfileConfig, profile, profilable)}
 
 
 def diagnose(store: RunStore, diagnosis_id: int, settings: Settings, progress: Progress = no_progress) -> None:
     """Analyse the diagnosis's run and store what it found."""
-    progress = fan_out(StoredProgress(lambda stage, fraction: store.set_diagnosis_progress(diagnosis_id, stage,
-                                                                                      fraction)), progress)
     record = store.diagnosis(diagnosis_id)
     analysis = ANALYSES[record.kind]
     config = parse_options(analysis.config_cls, record.config, what=record.kind)
@@ -40,13 +39,11 @@ def diagnose(store: RunStore, diagnosis_id: int, settings: Settings, progress: P
             job_folder(settings, f"diagnosis-{diagnosis_id}") as folder:  # rebuilding and profiling disturb timing
         found = analysis.compute(store.get(record.run_id), settings, config, progress, folder)
     summary = {**found["summary"], **({"op_types": found["op_types"]} if "op_types" in found else {})}
-    store.finish_diagnosis(diagnosis_id, found["nodes"], summary)
+    store.end("diagnosis", diagnosis_id, "done", nodes=found["nodes"], summary=summary)
 
 
 def execute_diagnosis(store: RunStore, diagnosis_id: int, settings: Settings,
                       progress: Progress = no_progress) -> DiagnosisRecord:
     """Run a claimed diagnosis to its end state."""
-    run_to_end(lambda: diagnose(store, diagnosis_id, settings, progress), lambda _: None,
-               lambda status, error: store.end_diagnosis(diagnosis_id, status, error),
-               interrupted="cancelled by the user (interrupted)")
-    return store.diagnosis(diagnosis_id)
+    return run_job(store, "diagnosis", diagnosis_id, lambda report: diagnose(store, diagnosis_id, settings, report),
+                   lambda _: None, progress)

@@ -18,14 +18,12 @@ from typing import Any
 import numpy as np
 
 from core.bench.accuracy import predicted
-from core.diagnose.noise import node_noise
 from core.errors import RecipeError
 from core.options import option, parse_options
 from core.progress import Progress, no_progress
+from core.quantization.noise import node_noise
 from core.settings import Settings
 from core.store import RunRecord
-
-TECHNIQUE = "ort_static_int8"
 
 
 @dataclass(frozen=True)
@@ -40,14 +38,31 @@ class SensitivityConfig:
 
 
 def int8_step(run: RunRecord) -> int:
-    """Where `ort_static_int8` sits in the run's recipe; refuses a run without it, saying what works."""
-    names = [step["technique"] for step in run.recipe]
-    if TECHNIQUE not in names:
-        raise RecipeError(f"run {run.id} ({run.recipe_summary}) has no {TECHNIQUE} step; sensitivity is measured "
-                          f"for ONNX Runtime static INT8 runs, e.g. onnx_export → {TECHNIQUE}")
+    """Where the run's diagnosable quantizer (`Technique.diagnosable`) sits in its recipe; refuses a run without one,
+    saying what works."""
+    from core.techniques import TECHNIQUES
+
+    steps = [k for k, step in enumerate(run.recipe) if TECHNIQUES.get(step["technique"]).diagnosable]
+    if not steps:
+        able = " or ".join(name for name, technique in TECHNIQUES if technique.diagnosable)
+        raise RecipeError(f"run {run.id} ({run.recipe_summary}) has no {able} step; sensitivity is measured "
+                          f"for such INT8 runs, e.g. onnx_export → {able}")
     if run.status != "done":
         raise RecipeError(f"run {run.id} is {run.status}; diagnose a done run")
-    return names.index(TECHNIQUE)
+    return steps[0]
+
+
+def keep_in_float(recipe: list[dict[str, Any]], nodes: list[str]) -> list[dict[str, Any]]:
+    """`recipe` with `nodes` added to the diagnosable quantizer's keep-float option (`Technique.keep_float`)."""
+    from core.techniques import TECHNIQUES
+
+    steps = []
+    for step in recipe:
+        technique, config = TECHNIQUES.get(step["technique"]), dict(step["config"])
+        if technique.diagnosable and technique.keep_float:
+            config[technique.keep_float] = list(dict.fromkeys([*(config.get(technique.keep_float) or []), *nodes]))
+        steps.append({"technique": step["technique"], "config": config})
+    return steps
 
 
 def analyse(run: RunRecord, settings: Settings, config: SensitivityConfig, progress: Progress,
@@ -61,8 +76,8 @@ def analyse(run: RunRecord, settings: Settings, config: SensitivityConfig, progr
     before = replace(run, recipe=run.recipe[:index])  # the float model the INT8 step started from
     prepared = prepare_run(before, settings, lambda stage, f: progress(f"rebuild: {stage}"[:60], 0.2 * f),
                            work_dir=work_dir)
-    ctx, technique = prepared.ctx, TECHNIQUES.get(TECHNIQUE)
-    base_config = parse_options(technique.config_cls, step["config"], what=f"technique {TECHNIQUE}")
+    ctx, technique = prepared.ctx, TECHNIQUES.get(step["technique"])
+    base_config = parse_options(technique.config_cls, step["config"], what=f"technique {technique.name}")
     quantized = technique.apply(prepared.artifact, base_config, ctx)
     work = Path(ctx.work_dir)
     float_path = work / "float-prepared.onnx"  # what the step quantized (after onnxruntime's pre-processing)
@@ -79,8 +94,8 @@ def analyse(run: RunRecord, settings: Settings, config: SensitivityConfig, progr
     tried = []
     for k, row in enumerate(rows[:config.candidates]):
         progress("keep one node in float", 0.5 + 0.5 * k / max(1, config.candidates))
-        keep = tuple(dict.fromkeys((*(base_config.keep_float or ()), row.node)))
-        _, value = score(technique.apply(prepared.artifact, replace(base_config, keep_float=keep), ctx))
+        keep = tuple(dict.fromkeys((*(getattr(base_config, technique.keep_float) or ()), row.node)))
+        _, value = score(technique.apply(prepared.artifact, replace(base_config, **{technique.keep_float: keep}), ctx))
         tried.append(replace(row, recovered=value - all_int8))
     progress("keep one node in float", 1.0)
     ranked = sorted(tried, key=lambda r: -(r.recovered or 0.0)) + rows[len(tried):]

@@ -7,13 +7,8 @@ from core.explore.analysis import (
     hypervolume_history,
     recommend,
 )
-from core.explore.search import (
-    STRATEGIES,
-    ExploreSettings,
-    Trial,
-    execute_exploration,
-    parse_settings,
-)
+from core.explore.search import execute_exploration
+from core.explore.settings import STRATEGIES, ExploreSettings, parse_settings
 from core.explore.space import (
     Configuration,
     SearchSpace,
@@ -23,6 +18,7 @@ from core.explore.space import (
     runnable,
     space_from_text,
 )
+from core.explore.trials import Trial
 
 __all__ = ["Constraints", "Pick", "Recommendations", "front", "hypervolume_history", "recommend", "STRATEGIES",
            "ExploreSettings", "Trial", "execute_exploration", "parse_settings", "Configuration", "SearchSpace",

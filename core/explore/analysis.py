@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from core.comparable import baselines, comparison_key, is_lossless_recipe, recommendable
 from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY
 from core.pareto import Direction, front_indices
 from core.quoting import paired_words
@@ -16,14 +17,10 @@ from core.store import RunRecord
 from core.views import (
     accuracy_drop,
     accuracy_words,
-    baselines,
-    comparison_key,
     describe_run,
     drop_violation,
     engine_words,
-    is_lossless_recipe,
     limit_violation,
-    recommendable,
     trade,
 )
 

@@ -13,7 +13,7 @@ from core.explore.analysis import (
     quote_paired,
     recommend,
 )
-from core.explore.search import settings_of
+from core.explore.settings import settings_of
 from core.store import ComparisonRecord, ExplorationRecord, RunRecord
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from core.explore.space import Configuration
 from core.recipe import parse_step
-from core.store import RunRecord
+from core.store import RunRecord, RunSpec
 
 # Recipes measured right after the baselines, before any sampling, where the space has them: per start kind.
 SEED_RECIPES: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -53,20 +53,16 @@ def seed_configurations(runnable: Sequence[Configuration], start: str) -> list[C
     return seeds
 
 
-def reusable_run(fields: dict[str, Any], runs: Sequence[RunRecord], fingerprint: str) -> RunRecord | None:
-    """The newest done, quiet run measured on this machine (`fingerprint`) with exactly the planned `fields`
+def reusable_run(spec: RunSpec, runs: Sequence[RunRecord], fingerprint: str) -> RunRecord | None:
+    """The newest done, quiet run measured on this machine (`fingerprint`) of exactly the planned `spec`
     (model, data, recipe, runtime and scenario; the timing protocol may differ); None when there is none."""
-    runtime = {k: v for k, v in fields["runtime"].items() if k != "timing"}
+    runtime = {k: v for k, v in spec.runtime.items() if k != "timing"}
     for run in reversed(runs):
         if (run.status == "done" and not run.noisy and run.env_fingerprint == fingerprint
                 and {k: v for k, v in run.runtime.items() if k != "timing"} == runtime
-                and all(_field(run, name) == fields[name] for name in SAME_MEASUREMENT)):
+                and all(getattr(run, name) == getattr(spec, name) for name in SAME_MEASUREMENT)):
             return run
     return None
-
-
-def _field(run: RunRecord, name: str) -> Any:
-    return run.recipe if name == "recipe" else getattr(run, name)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from core.artifacts import ArtifactKind
 from core.errors import ConfigError, RecipeError
 from core.options import format_spec
 from core.recipe import Recipe, RuntimeSettings, parse_step, validate
+from core.techniques import TECHNIQUES
 
 NONE = "none"
 RUNTIME_AXES = ("threads", "batch")
@@ -234,24 +235,20 @@ def _runtime_text(value: int | None) -> str:
     return "all" if value is None else str(value)
 
 
-# The default spaces: what a user of each kind of model would try first. The engine is an axis: `none`
-# leaves the model where its steps put it (eager torch, or onnxruntime after an export), `openvino` runs
-# it in OpenVINO Runtime (from the ONNX graph, or converted from torch).
-RECOVERY = "recovery=finetune,recovery_epochs=1,recovery_limit=10000"
-DEFAULT_TORCH_SPACE = SearchSpace(
-    axes=(("prune", (NONE, f"structured_prune:ratio=0.25,{RECOVERY}", f"structured_prune:ratio=0.5,{RECOVERY}")),
-          ("export", (NONE, "onnx_export")),
-          ("quantize", (NONE, "torch_dynamic_int8", "ort_dynamic_int8", "ort_static_int8",
-                        "ort_static_int8:calibration_method=Percentile", "nncf_int8")),
-          ("engine", (NONE, "openvino"))),
-    threads=(1, None), batch=(1,))
-DEFAULT_ONNX_SPACE = SearchSpace(
-    axes=(("quantize", (NONE, "ort_dynamic_int8", "ort_static_int8", "ort_static_int8:calibration_method=Percentile",
-                        "nncf_int8", "fp16")),
-          ("engine", (NONE, "ort:graph_optimization=basic", "openvino"))),
-    threads=(1, None), batch=(1,))
+# The default spaces: what a user of each kind of model would try first, from what each technique declares
+# (`Technique.explore`: its axis, the specs offered, for which starting models). The engine is an axis: `none`
+# leaves the model where its steps put it (eager torch, or onnxruntime after an export), `openvino` runs it in
+# OpenVINO Runtime (from the ONNX graph, or converted from torch). Axes come in this order; values in the
+# registry's order (its canonical step order).
+DEFAULT_AXES = ("prune", "export", "quantize", "engine")
 
 
 def default_space(start: ArtifactKind) -> SearchSpace:
     """The space offered for a model that starts as `start` (torch or onnx)."""
-    return DEFAULT_ONNX_SPACE if start == "onnx" else DEFAULT_TORCH_SPACE
+    offered: dict[str, list[str]] = {axis: [] for axis in DEFAULT_AXES}
+    for name, technique in TECHNIQUES:
+        explored = technique.explore
+        if explored is not None and start in explored.starts:
+            offered.setdefault(explored.axis, []).extend(explored.specs or (name,))
+    return SearchSpace(axes=tuple((axis, (NONE, *specs)) for axis, specs in offered.items() if specs),
+                       threads=(1, None), batch=(1,))

@@ -17,7 +17,7 @@ from core.errors import ModelError
 from core.inputs import InputSpec
 from core.models.base import LoadedModel, ModelEntry
 from core.models.local_archs import ARCHITECTURES
-from core.options import option, to_dict
+from core.options import option, parse_key_values, parse_options, split_spec, to_dict
 from core.progress import Progress
 from core.settings import Settings
 
@@ -91,13 +91,16 @@ def test_accuracy(module, dataset) -> float:
 
 
 def _teacher_module(options: LocalOptions, settings: Settings, progress: Progress):
-    from core.models import build_model, parse_model
-
-    teacher = build_model(parse_model(options.teacher), settings, progress)
-    if teacher.label_space != DATASET or teacher.input_spec != INPUT_SPEC or teacher.artifact.kind != "torch":
+    """The teacher named in `options.teacher` ("resnet8[:k=v,...]"): a local model, the only PyTorch Fashion-MNIST
+    models there are, built (trained or loaded) like any other."""
+    name, rest = split_spec(options.teacher)
+    entry = next((e for e in ENTRIES if e.name == name), None)
+    if entry is None:
         raise ModelError(f"teacher {options.teacher} is not a PyTorch Fashion-MNIST model; pick a local model "
                          f"({', '.join(ARCHITECTURES)})")
-    return teacher.artifact.module
+    values = parse_key_values(rest, what=f"model {name}") if rest else {}
+    return entry.build(parse_options(entry.options_cls, values, what=f"model {name}"), settings,
+                       progress).artifact.module
 
 
 def train_or_load(arch: str, options: LocalOptions, settings: Settings, progress: Progress,

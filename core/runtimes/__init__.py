@@ -1,11 +1,9 @@
 """Runtimes by artifact kind: a new runtime is one module (its `Runtime` entry) and one line here."""
 from __future__ import annotations
 
-import os
-
 from core.artifacts import Artifact
 from core.registry import Registry
-from core.runtimes.base import Predictor, Runtime
+from core.runtimes.base import Predictor, Runtime, default_threads
 from core.runtimes.cache import CachedPredictor, ResponseCache
 from core.runtimes.openvino_runtime import OPENVINO_RUNTIME
 from core.runtimes.ort_runtime import ONNX_RUNTIME
@@ -15,11 +13,6 @@ from core.runtimes.torch_runtime import COMPILED_RUNTIME, TORCH_RUNTIME
 RUNTIMES: Registry[Runtime] = Registry("runtime")
 for _runtime in (TORCH_RUNTIME, COMPILED_RUNTIME, ONNX_RUNTIME, OPENVINO_RUNTIME):
     RUNTIMES.register(_runtime.kind, _runtime)
-
-
-def default_threads() -> int:
-    """All cores this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def make_predictor(artifact: Artifact, runtime: RuntimeSettings, cache: ResponseCache | None = None) -> Predictor:

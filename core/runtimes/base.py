@@ -1,6 +1,7 @@
 """A predictor runs one artifact on one device with fixed threads."""
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -24,6 +25,16 @@ class Predictor(Protocol):
         """Logits as float32 numpy."""
 
 
+def default_threads() -> int:
+    """All cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+# What a profiler saw: (node, operator type, µs, precision) of every operator run; precision is one of
+# "int8", "float", "conversion" (quantize/dequantize/cast left unfused) or "layout" (data movement).
+Events = list[tuple[str, str, float, str]]
+
+
 @dataclass(frozen=True)
 class Runtime:
     """One artifact kind and what runs it. The kind's whole vocabulary lives in its runtime module and
@@ -41,6 +52,10 @@ class Runtime:
     # The written file's bytes and the run's artifact -> an artifact that runs the file as the run was measured
     # (its runtime and settings), to verify the export. By default onnxruntime with the run's session settings.
     reopen: Callable[[bytes, Any], Any] = lambda data, artifact: _onnx_in_onnxruntime(data, artifact)
+    engine: str = ""                    # the engine its runs record ("onnxruntime"), as messages name it
+    # Its own profiler, for a profile of where a run's time goes (core/diagnose/profile.py): (prepared run,
+    # batches, calls, progress) -> (events, wall ms per call); None: its runs cannot be profiled.
+    profiler: Callable[..., tuple[Events, float]] | None = None
 
 
 def _onnx_in_onnxruntime(data: bytes, artifact: Any) -> Any:

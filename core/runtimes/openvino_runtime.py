@@ -10,13 +10,15 @@ did not honour becomes a note on the run, never a silent difference.
 from __future__ import annotations
 
 import queue
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from core.errors import InferScopeError, RecipeError
-from core.runtimes.base import Runtime
+from core.progress import Progress
+from core.runtimes.base import Events, Runtime, default_threads
 from core.runtimes.settings import RuntimeSettings
 
 DEVICE_FOR = {"cpu": "CPU"}  # OpenVINO's GPU device is Intel's: a CUDA device is not one of its devices
@@ -147,5 +149,46 @@ def reopen(data: bytes, artifact: OpenVinoArtifact) -> OpenVinoArtifact:
                             size=len(data))
 
 
+# OpenVINO's CPU plugin: the node types that convert or move data; its kernels name their precision (`_i8`).
+OPENVINO_CONVERSION = ("FakeQuantize", "Convert")
+OPENVINO_LAYOUT = ("Reorder", "Reshape", "Transpose", "Concat", "Squeeze", "Unsqueeze")
+
+
+def _openvino_precision(node_type: str, exec_type: str) -> str:
+    """int8, float, conversion or layout for a node OpenVINO ran, from its type and its kernel's name."""
+    if node_type in OPENVINO_CONVERSION:
+        return "conversion"
+    if node_type in OPENVINO_LAYOUT:
+        return "layout"
+    return "int8" if exec_type.lower().endswith(("_i8", "_u8")) else "float"
+
+
+def profile_openvino(prepared, batches, calls: int, progress: Progress) -> tuple[Events, float]:
+    """Every node OpenVINO executed during `calls` calls (its performance counters), and the wall time per call."""
+    import openvino as ov
+
+    runtime = prepared.recipe.runtime  # compiled as the run was timed, plus the counters
+    properties = {**compile_properties(prepared.artifact.config, runtime.threads or default_threads()),
+                  "PERF_COUNT": True}
+    request = ov.Core().compile_model(prepared.artifact.model, DEVICE_FOR[runtime.device],
+                                      properties).create_infer_request()
+    tensors = [ov.Tensor(np.ascontiguousarray(b, dtype=np.float32)) for b in batches]
+    for k in range(10):
+        request.infer({0: tensors[k % len(tensors)]})
+    events: Events = []
+    wall_s = 0.0
+    for k in range(calls):
+        start = time.perf_counter()
+        request.infer({0: tensors[k % len(tensors)]})
+        wall_s += time.perf_counter() - start
+        events += [(p.node_name, p.node_type, p.real_time.total_seconds() * 1e6,
+                    _openvino_precision(p.node_type, p.exec_type))
+                   for p in request.profiling_info if p.status == ov.ProfilingInfo.Status.EXECUTED]
+        if k % 50 == 0:
+            progress("profile", 0.3 + 0.7 * k / calls)
+    return events, wall_s * 1000.0 / calls
+
+
 OPENVINO_RUNTIME = Runtime("openvino", "an OpenVINO", OpenVinoPredictor, libraries=("openvino", "nncf"),
-                           fingerprint_libraries=("openvino",), check=check_openvino, exported=exported, reopen=reopen)
+                           fingerprint_libraries=("openvino",), check=check_openvino, exported=exported, reopen=reopen,
+                           engine="openvino", profiler=profile_openvino)

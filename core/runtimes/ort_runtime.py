@@ -1,13 +1,17 @@
 """ONNX Runtime predictor: one InferenceSession with explicit threads and execution provider."""
 from __future__ import annotations
 
+import json
+import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from core.artifacts import OnnxArtifact
 from core.errors import InferScopeError, RecipeError
-from core.runtimes.base import Runtime
+from core.progress import Progress
+from core.runtimes.base import Events, Runtime, default_threads
 from core.runtimes.settings import RuntimeSettings
 
 PROVIDER_FOR_DEVICE = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
@@ -92,5 +96,52 @@ def check_provider(runtime: RuntimeSettings) -> None:
                           f"(available: {', '.join(ort.get_available_providers())})")
 
 
+# How ONNX Runtime names the operators of a quantized graph once it has fused the Q/DQ pairs around them.
+INTEGER_OPS = ("QLinear", "ConvInteger", "MatMulInteger", "DynamicQuantize", "QGemm", "QAttention")
+CONVERSION_OPS = ("QuantizeLinear", "DequantizeLinear", "Cast")
+# Operators that move data rather than compute (layout changes onnxruntime inserts around NCHWc/NHWC kernels).
+LAYOUT_OPS = ("Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "ReorderInput", "ReorderOutput",
+              "NhwcMaxPool", "Concat", "Identity")
+
+
+def _precision(op_type: str) -> str:
+    """int8, float, conversion (Q/DQ/Cast) or layout (data movement, in whichever type flows through)."""
+    if op_type in CONVERSION_OPS:
+        return "conversion"
+    if op_type in LAYOUT_OPS:
+        return "layout"
+    return "int8" if any(p in op_type for p in INTEGER_OPS) else "float"
+
+
+def profile_onnx(prepared, batches, calls: int, progress: Progress) -> tuple[Events, float]:
+    """Every operator ONNX Runtime ran during `calls` calls, and the wall time per call (ms)."""
+    import onnxruntime as ort
+
+    runtime = prepared.recipe.runtime  # the same session the run was timed with, plus the profiler
+    options = session_options(prepared.artifact.session, runtime.threads or default_threads())
+    options.enable_profiling = True
+    options.profile_file_prefix = str(Path(prepared.ctx.work_dir) / "ort-profile")
+    session = ort.InferenceSession(prepared.artifact.model_bytes, sess_options=options,
+                                   providers=[runtime.provider or PROVIDER_FOR_DEVICE[runtime.device]])
+    name = session.get_inputs()[0].name
+    feeds = [{name: np.ascontiguousarray(b, dtype=np.float32)} for b in batches]
+    for k in range(10):  # the profile keeps these too: they are dropped below by their count
+        session.run(None, feeds[k % len(feeds)])
+    start = time.perf_counter()
+    for k in range(calls):
+        session.run(None, feeds[k % len(feeds)])
+        if k % 50 == 0:
+            progress("profile", 0.3 + 0.7 * k / calls)
+    wall_ms = (time.perf_counter() - start) * 1000.0 / calls
+    trace = json.loads(Path(session.end_profiling()).read_text())
+    runs = [e for e in trace if e.get("cat") == "Session" and e.get("name") == "model_run"]
+    cutoff = runs[9]["ts"] + runs[9]["dur"] if len(runs) > 10 else 0  # after the warm-up calls
+    events = [(e["name"].removesuffix("_kernel_time"), e["args"].get("op_name", "?"), float(e["dur"]),
+               _precision(e["args"].get("op_name", "?")))
+              for e in trace if e.get("cat") == "Node" and e["name"].endswith("_kernel_time") and e["ts"] >= cutoff]
+    return events, wall_ms
+
+
 ONNX_RUNTIME = Runtime("onnx", "an ONNX", OrtPredictor, libraries=("onnx", "onnxruntime", "onnxruntime-gpu"),
-                       fingerprint_libraries=("onnxruntime",), check=check_provider)
+                       fingerprint_libraries=("onnxruntime",), check=check_provider, engine="onnxruntime",
+                       profiler=profile_onnx)

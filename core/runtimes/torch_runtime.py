@@ -1,13 +1,15 @@
 """Torch predictor (eager or compiled, CPU or CUDA)."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
 
 from core.artifacts import CompiledArtifact, TorchArtifact
 from core.errors import InferScopeError
-from core.runtimes.base import Runtime
+from core.progress import Progress
+from core.runtimes.base import Events, Runtime, default_threads
 from core.runtimes.settings import RuntimeSettings
 
 
@@ -49,9 +51,34 @@ class TorchPredictor:
         return output.float().cpu().numpy()
 
 
+def profile_torch(prepared, batches, calls: int, progress: Progress) -> tuple[Events, float]:
+    """Self CPU time of each aten operator during `calls` eager calls, and the wall time per call (ms)."""
+    import torch
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    torch.set_num_threads(prepared.recipe.runtime.threads or default_threads())  # as the run was timed
+    module = prepared.artifact.module
+    tensors = [torch.from_numpy(np.ascontiguousarray(b, dtype=np.float32)) for b in batches]
+    with torch.inference_mode():
+        for k in range(10):
+            module(tensors[k % len(tensors)])
+        with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+            start = time.perf_counter()
+            for k in range(calls):
+                module(tensors[k % len(tensors)])
+                if k % 50 == 0:
+                    progress("profile", 0.3 + 0.7 * k / calls)
+            wall_ms = (time.perf_counter() - start) * 1000.0 / calls
+    # torch's quantized kernels carry their namespace ("quantized::linear_dynamic"); the rest compute in float
+    events = [(e.key, e.key, float(e.self_cpu_time_total), "int8" if e.key.startswith("quantized::") else "float")
+              for e in prof.key_averages() if e.self_cpu_time_total > 0]
+    return events, wall_ms
+
+
 # torch: an eager module that later steps may transform or export.
 TORCH_RUNTIME = Runtime("torch", "a PyTorch", TorchPredictor, libraries=("torch", "torchvision", "timm"),
-                        fingerprint_libraries=("torch",))
+                        fingerprint_libraries=("torch",), engine="torch-eager", profiler=profile_torch)
 # compiled: a torch.compile'd module: it runs, but nothing can transform or export it any more.
 COMPILED_RUNTIME = Runtime("compiled", "a compiled PyTorch", TorchPredictor, libraries=("torch",),
-                           fingerprint_libraries=("torch",))
+                           fingerprint_libraries=("torch",), engine="torch-compiled")

@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from core.bench.timing import measure
+from core.bench.timing import TimingConfig, measure
 from core.progress import Progress, no_progress
-from core.recipe import TimingConfig
 from core.runtimes import CachedPredictor, Predictor
 from core.scenarios.configs import (
     ConcurrentConfig,

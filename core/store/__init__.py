@@ -7,12 +7,15 @@ from core.store.entities import (
     CurveRecord,
     DiagnosisRecord,
     ExplorationRecord,
+    JobRecord,
     RunRecord,
+    RunSpec,
     TargetRecord,
     UploadRecord,
     hardware_words,
 )
-from core.store.repository import RunStore, set_process_role, set_process_worker
+from core.store.kinds import JOB_KINDS
+from core.store.repository import RunStore, WorkerIdentity
 from core.store.schema import (
     ACTIVE_STATUSES,
     FINAL_STATUSES,
@@ -21,7 +24,7 @@ from core.store.schema import (
     STATUSES,
 )
 
-__all__ = ["ACTIVE_STATUSES", "RunStore", "set_process_role", "set_process_worker", "Claimant", "TargetRecord",
+__all__ = ["ACTIVE_STATUSES", "RunStore", "WorkerIdentity", "JOB_KINDS", "JobRecord", "Claimant", "TargetRecord",
            "UploadRecord", "hardware_words", "RunRecord", "CurveRecord", "CurvePoint",
-           "ExplorationRecord", "ComparisonRecord", "DiagnosisRecord", "ALL_METRICS", "METRIC_COLUMNS", "STATUSES",
+           "ExplorationRecord", "RunSpec", "ComparisonRecord", "DiagnosisRecord", "ALL_METRICS", "METRIC_COLUMNS", "STATUSES",
            "FINAL_STATUSES", "SCHEMA_VERSION"]

@@ -1,7 +1,7 @@
 """Plain objects that leave the store: no ORM state escapes the store boundary."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -63,15 +63,10 @@ class UploadRecord:
     uploaded_at: datetime
 
 
-@dataclass(frozen=True)
-class RunRecord:
-    id: int
-    status: str
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    stage: str | None
-    progress: float
+@dataclass(frozen=True, kw_only=True)
+class RunSpec:
+    """What a run measures, exactly as it is stored when it is queued: the planner's output, the store's input."""
+
     model: str
     model_source: str
     model_options: dict[str, Any]
@@ -83,24 +78,59 @@ class RunRecord:
     calibration_split: str | None
     recipe: list[dict[str, Any]]
     runtime: dict[str, Any]
-    scenario: str
-    error: str | None
-    notes: list[str]
-    worker_pid: int | None
-    worker_host: str | None
-    engine: str | None
-    env_fingerprint: str | None
-    environment: dict[str, Any] | None
+    scenario: str = "single-stream"
+    scenario_config: dict[str, Any] = field(default_factory=dict)
+    target: str | None = None           # the registered machine it must run on; None: any unaddressed worker
+    model_sha256: str | None = None     # an ONNX model's bytes in the store (they travel to a remote worker)
+
+    def columns(self) -> dict[str, Any]:
+        """Its fields by column name (a spec's only, also of a stored run)."""
+        return {f.name: getattr(self, f.name) for f in fields(RunSpec)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobRecord:
+    """What every job (a run, an exploration, a curve, a comparison, a diagnosis) tells about where it is."""
+
+    id: int
+    status: str
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    stage: str | None = None
+    progress: float = 0.0
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+    target: str | None = None           # the registered machine it must run on; None: any unaddressed worker
+    requeues: int = 0                   # times it was put back in the queue after its worker was lost
+    worker_pid: int | None = None
+    worker_host: str | None = None
+    worker_id: int | None = None        # the registered worker that claimed it
+    worker_role: str | None = None      # what that process was ("the worker (python -m core worker)")
+    cancel_requested: bool = False
+
+    def job_json(self) -> dict[str, Any]:
+        """The fields every job's JSON shares."""
+        iso = lambda d: d.isoformat() if d else None  # noqa: E731
+        return {"id": self.id, "status": self.status, "stage": self.stage, "progress": self.progress,
+                "error": self.error, "notes": list(self.notes), "target": self.target, "requeues": self.requeues,
+                "created_at": iso(self.created_at), "started_at": iso(self.started_at),
+                "finished_at": iso(self.finished_at)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunRecord(RunSpec, JobRecord):
+    """A stored run: what it measures (`RunSpec`), where it is as a job (`JobRecord`), and what it measured."""
+
+    engine: str | None = None
+    env_fingerprint: str | None = None
+    environment: dict[str, Any] | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
-    scenario_config: dict[str, Any] = field(default_factory=dict)
     exploration_id: int | None = None
     noisy: bool = False  # other processes used the machine beyond the threshold while it timed
     parent_run_id: int | None = None  # the run it was derived from (e.g. by a diagnosis's "keep in float")
     advice: list[dict[str, Any]] = field(default_factory=list)  # the doctor's findings (core.doctor.Finding)
-    target: str | None = None           # the registered machine it must run on; None: any unaddressed worker
-    model_sha256: str | None = None     # an ONNX model's bytes in the store (they travel to a remote worker)
-    requeues: int = 0                   # times it was put back in the queue after its worker was lost
 
     @property
     def recipe_summary(self) -> str:
@@ -112,19 +142,15 @@ class RunRecord:
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of `runs --json` and `show --json`."""
-        iso = lambda d: d.isoformat() if d else None  # noqa: E731
-        return {"id": self.id, "status": self.status, "model": self.model, "model_source": self.model_source,
+        return {**self.job_json(), "model": self.model, "model_source": self.model_source,
                 "model_options": self.model_options, "dataset": self.dataset,
                 "dataset_location": self.dataset_location, "subset_size": self.subset_size,
                 "subset_seed": self.subset_seed, "subset_split": self.subset_split,
                 "calibration_split": self.calibration_split, "recipe": self.recipe, "runtime": self.runtime,
-                "scenario": self.scenario, "scenario_config": self.scenario_config, "error": self.error, "notes": self.notes, "stage": self.stage,
-                "progress": self.progress, "engine": self.engine, "env_fingerprint": self.env_fingerprint,
-                "created_at": iso(self.created_at), "started_at": iso(self.started_at),
-                "finished_at": iso(self.finished_at), "tags": list(self.tags), "exploration_id": self.exploration_id,
-                "noisy": self.noisy, "parent_run_id": self.parent_run_id, "advice": list(self.advice),
-                "target": self.target, "requeues": self.requeues,
-                "metrics": dict(self.metrics)}
+                "scenario": self.scenario, "scenario_config": self.scenario_config, "engine": self.engine,
+                "env_fingerprint": self.env_fingerprint, "tags": list(self.tags),
+                "exploration_id": self.exploration_id, "noisy": self.noisy, "parent_run_id": self.parent_run_id,
+                "advice": list(self.advice), "metrics": dict(self.metrics)}
 
 
 @dataclass(frozen=True)
@@ -143,67 +169,39 @@ class CurvePoint:
     mean_batch_requests: float | None = None
 
 
-@dataclass(frozen=True)
-class CurveRecord:
+@dataclass(frozen=True, kw_only=True)
+class CurveRecord(JobRecord):
     """A latency-throughput sweep of one run's configuration, with its points in rate order."""
 
-    id: int
     run_id: int
-    status: str
-    created_at: datetime
-    finished_at: datetime | None
-    progress: float
     config: dict[str, Any]
-    error: str | None
     saturation_rps: float | None
     points: list[CurvePoint] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "run_id": self.run_id, "status": self.status, "config": self.config,
-                "error": self.error, "saturation_rps": self.saturation_rps,
-                "created_at": self.created_at.isoformat() if self.created_at else None,
-                "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-                "points": [asdict(p) for p in self.points]}
+        return {**self.job_json(), "run_id": self.run_id, "config": self.config,
+                "saturation_rps": self.saturation_rps, "points": [asdict(p) for p in self.points]}
 
 
-@dataclass(frozen=True)
-class ExplorationRecord:
+@dataclass(frozen=True, kw_only=True)
+class ExplorationRecord(JobRecord):
     """A budgeted search; its runs are the trials carrying its id plus the stored baselines it reused."""
 
-    id: int
-    status: str
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
     config: dict[str, Any]
     strategy: str | None
-    progress: float
     spent_s: float
     trials: int
-    error: str | None
-    notes: list[str]
-    worker_pid: int | None
     reused_run_ids: list[int] = field(default_factory=list)  # stored runs it took as baselines (no budget spent)
-    target: str | None = None  # where its trials run
 
     def to_json(self) -> dict[str, Any]:
-        iso = lambda d: d.isoformat() if d else None  # noqa: E731
-        return {"id": self.id, "status": self.status, "config": self.config, "strategy": self.strategy,
-                "progress": self.progress, "spent_s": self.spent_s, "trials": self.trials, "error": self.error,
-                "notes": self.notes, "created_at": iso(self.created_at), "started_at": iso(self.started_at),
-                "finished_at": iso(self.finished_at), "reused_run_ids": self.reused_run_ids, "target": self.target}
+        return {**self.job_json(), "config": self.config, "strategy": self.strategy, "spent_s": self.spent_s,
+                "trials": self.trials, "reused_run_ids": self.reused_run_ids}
 
 
-@dataclass(frozen=True)
-class ComparisonRecord:
+@dataclass(frozen=True, kw_only=True)
+class ComparisonRecord(JobRecord):
     """A paired re-measurement: the runs, the reference, and each run's ratio, interval and verdict."""
 
-    id: int
-    status: str
-    created_at: datetime
-    finished_at: datetime | None
-    stage: str | None
-    progress: float
     run_ids: list[int]
     reference_id: int
     config: dict[str, Any]
@@ -211,36 +209,26 @@ class ComparisonRecord:
     blocks: dict[str, list[float]]      # run id (text) -> block medians, ms
     noisy: bool
     note: str | None
-    error: str | None
     contention: dict[str, Any] | None = None  # other_cpu_pct, steal_pct, … while it timed (since schema 10)
 
     def result(self, run_id: int) -> dict[str, Any] | None:
         return next((r for r in self.results if r["run_id"] == run_id), None)
 
     def to_json(self) -> dict[str, Any]:
-        iso = lambda d: d.isoformat() if d else None  # noqa: E731
-        return {"id": self.id, "status": self.status, "run_ids": self.run_ids, "reference_id": self.reference_id,
+        return {**self.job_json(), "run_ids": self.run_ids, "reference_id": self.reference_id,
                 "config": self.config, "results": self.results, "noisy": self.noisy, "note": self.note,
-                "contention": self.contention,
-                "error": self.error, "created_at": iso(self.created_at), "finished_at": iso(self.finished_at)}
+                "contention": self.contention}
 
 
-@dataclass(frozen=True)
-class DiagnosisRecord:
+@dataclass(frozen=True, kw_only=True)
+class DiagnosisRecord(JobRecord):
     """A diagnosis of one run: where its accuracy went (INT8 sensitivity) or where its time went (profile)."""
 
-    id: int
-    status: str
-    created_at: datetime
-    finished_at: datetime | None
-    stage: str | None
-    progress: float
     run_id: int
     kind: str                       # "sensitivity" (where the accuracy went) or "profile" (where the time went)
     config: dict[str, Any]
     nodes: list[dict[str, Any]]     # sensitivity: NodeSensitivity fields; profile: the slowest nodes
     summary: dict[str, Any]         # sensitivity: accuracies, nodes, images; profile: shares, times, op types
-    error: str | None
 
     def most_sensitive(self, count: int) -> list[str]:
         """The `count` nodes whose float copy recovered the most accuracy (only nodes that recovered some)."""
@@ -248,7 +236,5 @@ class DiagnosisRecord:
         return [n["node"] for n in tried[:count]]
 
     def to_json(self) -> dict[str, Any]:
-        iso = lambda d: d.isoformat() if d else None  # noqa: E731
-        return {"id": self.id, "status": self.status, "run_id": self.run_id, "kind": self.kind, "config": self.config,
-                "nodes": self.nodes, "summary": self.summary, "error": self.error,
-                "created_at": iso(self.created_at), "finished_at": iso(self.finished_at)}
+        return {**self.job_json(), "run_id": self.run_id, "kind": self.kind, "config": self.config,
+                "nodes": self.nodes, "summary": self.summary}

@@ -84,9 +84,11 @@ def _with_retries(store, method, args, kwargs):
 
 
 def retry_all(cls: type, *, except_: frozenset[str]) -> type:
-    """Class decorator: every public method of `cls` but those named in `except_` is `retrying`."""
-    for name, value in list(vars(cls).items()):
-        if callable(value) and not name.startswith("_") and name not in except_ \
-                and not isinstance(value, (type, staticmethod, classmethod)):
-            setattr(cls, name, retrying(value))
+    """Class decorator: every public method of `cls` (its own or its bases') but those named in `except_` is
+    `retrying`."""
+    for base in reversed(cls.__mro__[:-1]):  # the nearest definition wins, as in attribute lookup
+        for name, value in list(vars(base).items()):
+            if callable(value) and not name.startswith("_") and name not in except_ \
+                    and not isinstance(value, (type, staticmethod, classmethod)):
+                setattr(cls, name, retrying(value))
     return cls

@@ -23,7 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from core.metrics import METRICS_IN_ORDER, added_in
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11  # the Alembic head revision, as a number (core/store/migrations)
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 FINAL_STATUSES = ("done", "failed", "cancelled", "interrupted")
 ACTIVE_STATUSES = ("queued", "running")  # a job that is waiting or being worked on
@@ -44,21 +44,19 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
-class SchemaInfo(Base):
-    __tablename__ = "schema_info"
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(String(256))
+def job_table_args(*extra: Any) -> tuple[Any, ...]:
+    """A job table's constraints: its status among STATUSES, `extra` indexes, ids never reused."""
+    return (CheckConstraint(f"status IN ({', '.join(repr(s) for s in STATUSES)})", name="status"), *extra,
+            {"sqlite_autoincrement": True})  # never reuse the id of a deleted job: exported files name it
 
 
-class RunRow(Base):
-    __tablename__ = "runs"
-    __table_args__ = (
-        CheckConstraint(f"status IN ({', '.join(repr(s) for s in STATUSES)})", name="status"),
-        CheckConstraint("subset_size > 0", name="subset_size_positive"),
-        Index("ix_runs_status", "status"),
-        Index("ix_runs_model_dataset", "model", "dataset"),
-        {"sqlite_autoincrement": True},  # never reuse the id of a deleted run: exported files name it
-    )
+class JobColumns:
+    """What every job table holds: where it is in its lifecycle, who works on it, where it must run.
+
+    A job is queued, claimed by one worker (running), reports a stage and progress, may be asked to cancel,
+    ends in a final status (with an error a user can act on), and goes back to the queue once when its worker
+    is lost (`requeues`). Every kind of job (core/store/kinds.py) has these columns, so one store API serves all.
+    """
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -67,6 +65,24 @@ class RunRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     stage: Mapped[str | None] = mapped_column(String(120))  # the stage and its detail
     progress: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    target: Mapped[str | None] = mapped_column(String(64), index=True)  # where it must run (None: anywhere local)
+    worker_pid: Mapped[int | None] = mapped_column(Integer)
+    worker_host: Mapped[str | None] = mapped_column(String(256))
+    worker_id: Mapped[int | None] = mapped_column(Integer)  # the registered worker that claimed it
+    worker_role: Mapped[str | None] = mapped_column(String(120))  # what that process was, for messages
+    requeues: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # back after a lost worker
+
+
+class RunRow(JobColumns, Base):
+    __tablename__ = "runs"
+    __table_args__ = job_table_args(
+        CheckConstraint("subset_size > 0", name="subset_size_positive"),
+        Index("ix_runs_status", "status"),
+        Index("ix_runs_model_dataset", "model", "dataset"),
+    )
 
     model: Mapped[str] = mapped_column(String(512))
     model_source: Mapped[str] = mapped_column(String(32))
@@ -84,19 +100,9 @@ class RunRow(Base):
     exploration_id: Mapped[int | None] = mapped_column(Integer, index=True)                   # since schema 4
     parent_run_id: Mapped[int | None] = mapped_column(Integer)  # since schema 8: the run it was derived from
     advice: Mapped[list[Any] | None] = mapped_column(JSON)       # since schema 8: the doctor's findings
-
-    target: Mapped[str | None] = mapped_column(String(64), index=True)  # since schema 9: where it must run
     model_sha256: Mapped[str | None] = mapped_column(String(64))  # since 9: an ONNX file's bytes, in `uploads`
 
-    error: Mapped[str | None] = mapped_column(Text)
-    notes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     tags: Mapped[list[Any] | None] = mapped_column(JSON, default=list)                       # since schema 2
-    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # since 2
-    worker_pid: Mapped[int | None] = mapped_column(Integer)
-    worker_host: Mapped[str | None] = mapped_column(String(256))
-    worker_id: Mapped[int | None] = mapped_column(Integer)  # since schema 9: the registered worker that claimed it
-    requeues: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # since 9: back after a lost worker
-    worker_role: Mapped[str | None] = mapped_column(String(120))                              # since schema 5
     # other processes used the machine beyond the threshold while it timed (figures in the metrics)
     noisy: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())           # since schema 6
     engine: Mapped[str | None] = mapped_column(String(64))
@@ -118,29 +124,14 @@ class LatencySamples(Base):
     predictions: Mapped[list[Any] | None] = mapped_column(JSON)  # since schema 8: top-1 class per subset image
 
 
-class CurveRow(Base):
+class CurveRow(JobColumns, Base):
     """A latency-throughput sweep of one run's configuration (since schema 3)."""
 
     __tablename__ = "curves"
-    __table_args__ = (
-        CheckConstraint(f"status IN ({', '.join(repr(s) for s in STATUSES)})", name="status"),
-        {"sqlite_autoincrement": True},
-    )
+    __table_args__ = job_table_args()
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(String(16))
-    progress: Mapped[float] = mapped_column(Float, default=0.0)
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    error: Mapped[str | None] = mapped_column(Text)
-    worker_pid: Mapped[int | None] = mapped_column(Integer)
-    worker_host: Mapped[str | None] = mapped_column(String(256))
-    worker_id: Mapped[int | None] = mapped_column(Integer)  # since schema 9: the registered worker that claimed it
-    requeues: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # since 9: back after a lost worker
-    target: Mapped[str | None] = mapped_column(String(64), index=True)  # since schema 9
-    worker_role: Mapped[str | None] = mapped_column(String(120))                              # since schema 5
     saturation_rps: Mapped[float | None] = mapped_column(Float)
 
 
@@ -162,7 +153,7 @@ class CurvePointRow(Base):
     mean_batch_requests: Mapped[float | None] = mapped_column(Float)
 
 
-class ExplorationRow(Base):
+class ExplorationRow(JobColumns, Base):
     """A budgeted search whose trials are ordinary runs carrying its id (since schema 4).
 
     `spent_s` accumulates the wall time of every session that worked on it, so a resumed
@@ -170,48 +161,21 @@ class ExplorationRow(Base):
     """
 
     __tablename__ = "explorations"
-    __table_args__ = (
-        CheckConstraint(f"status IN ({', '.join(repr(s) for s in STATUSES)})", name="status"),
-        {"sqlite_autoincrement": True},
-    )
+    __table_args__ = job_table_args()
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(String(16))
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     strategy: Mapped[str | None] = mapped_column(String(32))
-    progress: Mapped[float] = mapped_column(Float, default=0.0)
     spent_s: Mapped[float] = mapped_column(Float, default=0.0)
     trials: Mapped[int] = mapped_column(Integer, default=0)
-    error: Mapped[str | None] = mapped_column(Text)
-    notes: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    worker_pid: Mapped[int | None] = mapped_column(Integer)
-    worker_host: Mapped[str | None] = mapped_column(String(256))
-    worker_id: Mapped[int | None] = mapped_column(Integer)  # since schema 9: the registered worker that claimed it
-    requeues: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # since 9: back after a lost worker
-    target: Mapped[str | None] = mapped_column(String(64), index=True)  # since schema 9
     reused_run_ids: Mapped[list[Any] | None] = mapped_column(JSON)  # since schema 8
 
 
-class ComparisonRow(Base):
+class ComparisonRow(JobColumns, Base):
     """A paired re-measurement of several runs' configurations in one process (since schema 7)."""
 
     __tablename__ = "comparisons"
-    __table_args__ = (
-        CheckConstraint(f"status IN ({', '.join(repr(s) for s in STATUSES)})", name="status"),
-        {"sqlite_autoincrement": True},
-    )
+    __table_args__ = job_table_args()
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(String(16))
-    stage: Mapped[str | None] = mapped_column(String(120))  # the stage and its detail
-    progress: Mapped[float] = mapped_column(Float, default=0.0)
     run_ids: Mapped[list[Any]] = mapped_column(JSON)
     reference_id: Mapped[int] = mapped_column(Integer)
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -221,45 +185,19 @@ class ComparisonRow(Base):
     note: Mapped[str | None] = mapped_column(Text)
     # since schema 10: what else the machine did while it timed (Contention.metrics()), quiet or not
     contention: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    error: Mapped[str | None] = mapped_column(Text)
-    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    worker_pid: Mapped[int | None] = mapped_column(Integer)
-    worker_host: Mapped[str | None] = mapped_column(String(256))
-    worker_id: Mapped[int | None] = mapped_column(Integer)  # since schema 9: the registered worker that claimed it
-    requeues: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # since 9: back after a lost worker
-    target: Mapped[str | None] = mapped_column(String(64), index=True)  # since schema 9
-    worker_role: Mapped[str | None] = mapped_column(String(120))
 
 
-class DiagnosisRow(Base):
+class DiagnosisRow(JobColumns, Base):
     """Where an INT8 run's accuracy went: per-node error and accuracy recovered in float (since schema 8)."""
 
     __tablename__ = "diagnoses"
-    __table_args__ = (
-        CheckConstraint(f"status IN ({', '.join(repr(s) for s in STATUSES)})", name="status"),
-        {"sqlite_autoincrement": True},
-    )
+    __table_args__ = job_table_args()
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(String(16))
-    stage: Mapped[str | None] = mapped_column(String(120))
-    progress: Mapped[float] = mapped_column(Float, default=0.0)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(32), default="sensitivity")  # sensitivity or profile
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     nodes: Mapped[list[Any] | None] = mapped_column(JSON)      # per node: sensitivity or time, most first
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    error: Mapped[str | None] = mapped_column(Text)
-    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    worker_pid: Mapped[int | None] = mapped_column(Integer)
-    worker_host: Mapped[str | None] = mapped_column(String(256))
-    worker_id: Mapped[int | None] = mapped_column(Integer)  # since schema 9: the registered worker that claimed it
-    requeues: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # since 9: back after a lost worker
-    target: Mapped[str | None] = mapped_column(String(64), index=True)  # since schema 9
-    worker_role: Mapped[str | None] = mapped_column(String(120))
 
 
 class TargetRow(Base):
@@ -274,12 +212,12 @@ class TargetRow(Base):
 
 
 class WorkerRow(Base):
-    """One worker process of a target, with its heartbeat (since schema 9)."""
+    """One worker process, of a target or local (no target), with its heartbeat (since schema 9)."""
 
     __tablename__ = "workers"
     __table_args__ = ({"sqlite_autoincrement": True},)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    target: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str | None] = mapped_column(String(64), index=True)  # since 11: None for a local worker
     host: Mapped[str] = mapped_column(String(256))
     pid: Mapped[int] = mapped_column(Integer)
     accepts_unaddressed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

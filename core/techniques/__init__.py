@@ -49,4 +49,13 @@ CONFLICTS: dict[frozenset[str], str] = {
                                     "instead; pick one runtime",
 }
 
-__all__ = ["TECHNIQUES", "CONFLICTS", "Technique", "BuildContext"]
+
+
+def recipe_precision(recipe: list[dict]) -> str:
+    """The precision a recipe's model computes in, from what its techniques declare (`Technique.precision`):
+    INT8 if any step quantizes, else BF16 if any step casts to it, else FP32 (FP16 on a CPU computes in FP32)."""
+    precisions = {TECHNIQUES.get(step["technique"]).precision for step in recipe}
+    return next((p for p in ("int8", "bf16") if p in precisions), "fp32")
+
+
+__all__ = ["TECHNIQUES", "CONFLICTS", "Technique", "BuildContext", "recipe_precision"]

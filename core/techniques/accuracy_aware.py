@@ -17,7 +17,7 @@ import numpy as np
 
 from core.bench.accuracy import predicted
 from core.bench.timing import time_block
-from core.diagnose.noise import node_noise
+from core.quantization.noise import node_noise
 from core.techniques.base import BuildContext
 from core.techniques.scoring import call_batch, cpu_session, onnx_logits
 

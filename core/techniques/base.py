@@ -59,6 +59,16 @@ CARRIED = ExportRule()
 
 
 @dataclass(frozen=True)
+class Explored:
+    """Where a technique sits in the default exploration space: on `axis` (one of `core.explore.space.AXES`),
+    offered as `specs` (step specs; default: its bare name) for models that start as one of `starts`."""
+
+    axis: str
+    specs: tuple[str, ...] = ()
+    starts: frozenset[str] = frozenset({"torch", "onnx"})
+
+
+@dataclass(frozen=True)
 class Technique:
     """One named transformation.
 
@@ -73,6 +83,14 @@ class Technique:
     `lossless(config)` says when a step (its stored config, a dict) keeps the model's FP32 weights and arithmetic —
     a format, an engine, a layout, a compiler: runs of only such steps are the *lossless* configurations, the
     speed a user has for free, and every speed-up is also quoted against the fastest of them.
+
+    What the step does to the arithmetic, for every place that reasons about it (the exploration's default space,
+    the doctor, the roofline, a profile, a diagnosis) — they ask these fields, never the name:
+    `precision` the precision the step leaves the model computing in ("int8", "bf16", "fp16"; None: unchanged);
+    `quantization` how it quantizes ("static": calibrated activations, "dynamic": activations at run time);
+    `keep_float` the config field naming nodes it leaves in float (what a sensitivity diagnosis fills in);
+    `explore` the default exploration axis it is offered on, with the step specs offered and the kinds of model
+    ("torch", "onnx") they are offered for (`Explored`).
     """
 
     name: str
@@ -90,6 +108,11 @@ class Technique:
     fixes_batch: Callable[[Any], bool] = lambda config: False  # the result takes only the run's batch size
     recommendable: bool = True  # False: its runs are never recommended (their speed is not the model's)
     lossless: Callable[[dict], bool] = lambda config: False
+    precision: str | None = None
+    quantization: Literal["static", "dynamic"] | None = None
+    keep_float: str | None = None
+    diagnosable: bool = False  # a sensitivity diagnosis can score its nodes (onnxruntime's QDQ debugger reads them)
+    explore: Explored | None = None
 
     def output_kind(self, kind: ArtifactKind) -> ArtifactKind:
         return self.produces or kind

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from core.artifacts import OnnxArtifact, TorchArtifact
 from core.errors import InferScopeError
 from core.options import option
-from core.techniques.base import BuildContext, ExportRule, Technique
+from core.techniques.base import BuildContext, Explored, ExportRule, Technique
 
 ORT_OP_SETS = {"MatMul/Gemm": ["MatMul", "Gemm"], "all": ["MatMul", "Gemm", "Conv"]}
 
@@ -61,9 +61,11 @@ def apply_ort(artifact: OnnxArtifact, config: OrtDynamicInt8Config, ctx: BuildCo
 
 TORCH_DYNAMIC = Technique(
     name="torch_dynamic_int8", summary="torchao dynamic INT8 of Linear layers (weights INT8, activations at run time)",
-    config_cls=TorchDynamicInt8Config, accepts=frozenset({"torch"}), apply=apply_torch,
+    config_cls=TorchDynamicInt8Config, accepts=frozenset({"torch"}), apply=apply_torch, precision="int8",
+    quantization="dynamic", explore=Explored("quantize", starts=frozenset({"torch"})),
     export=lambda kind: ExportRule("refused", "torchao's quantized Linear tensors have no ONNX export here",
                                    ("ort_dynamic_int8",)))
 ORT_DYNAMIC = Technique(
     name="ort_dynamic_int8", summary="onnxruntime dynamic INT8, MatMul/Gemm by default (no calibration)",
-    config_cls=OrtDynamicInt8Config, accepts=frozenset({"onnx"}), apply=apply_ort)
+    config_cls=OrtDynamicInt8Config, accepts=frozenset({"onnx"}), apply=apply_ort, precision="int8",
+    quantization="dynamic", explore=Explored("quantize"))

@@ -16,7 +16,7 @@ from core.artifacts import OnnxArtifact
 from core.bench.accuracy import predicted
 from core.errors import InferScopeError
 from core.options import option
-from core.techniques.base import BuildContext, Technique
+from core.techniques.base import BuildContext, Explored, Technique
 from core.techniques.scoring import call_batch, onnx_logits, refuse_unknown_nodes
 
 PRESETS = ("performance", "mixed")
@@ -130,4 +130,5 @@ TECHNIQUE = Technique(
                               "accuracy-controlled",
     config_cls=NncfInt8Config, accepts=frozenset({"onnx"}), apply=apply,
     calibration_size=lambda config: config.calibration_size,
-    validation_size=lambda config: config.validation_size if config.max_drop is not None else 0)
+    validation_size=lambda config: config.validation_size if config.max_drop is not None else 0,
+    precision="int8", quantization="static", keep_float="keep_float", explore=Explored("quantize"))

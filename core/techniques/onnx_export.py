@@ -9,7 +9,7 @@ import numpy as np
 from core.artifacts import OnnxArtifact, TorchArtifact
 from core.errors import InferScopeError
 from core.options import option
-from core.techniques.base import BuildContext, Technique
+from core.techniques.base import BuildContext, Explored, Technique
 
 
 @dataclass(frozen=True)
@@ -63,4 +63,5 @@ def apply(artifact: TorchArtifact, config: OnnxExportConfig, ctx: BuildContext) 
 TECHNIQUE = Technique(
     name="onnx_export", summary="export to ONNX (dynamo exporter, one file, dynamic batch), checked against torch",
     config_cls=OnnxExportConfig, accepts=frozenset({"torch"}), produces="onnx", apply=apply,
-    fixes_batch=lambda config: not config.dynamic_batch, lossless=lambda config: True)
+    fixes_batch=lambda config: not config.dynamic_batch, lossless=lambda config: True,
+    explore=Explored("export", starts=frozenset({"torch"})))

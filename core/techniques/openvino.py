@@ -10,7 +10,7 @@ from core.artifacts import OnnxArtifact, TorchArtifact, state_dict_bytes
 from core.errors import InferScopeError
 from core.options import option
 from core.runtimes.openvino_runtime import HINTS, OpenVinoArtifact
-from core.techniques.base import BuildContext, ExportRule, Technique
+from core.techniques.base import BuildContext, Explored, ExportRule, Technique
 from core.techniques.scoring import onnx_logits
 
 PRECISIONS = ("f32", "bf16", "f16")
@@ -98,7 +98,7 @@ TECHNIQUE = Technique(
     name="openvino", summary="run in OpenVINO Runtime (from the ONNX graph or the torch module): threads, "
                              "performance hint, streams, inference precision, pinning",
     config_cls=OpenVinoConfig, accepts=frozenset({"onnx", "torch"}), produces="openvino", apply=apply, position="last",
-    lossless=lambda config: config.get("precision", "f32") == "f32",
+    lossless=lambda config: config.get("precision", "f32") == "f32", explore=Explored("engine"),
     export=lambda kind: ExportRule("runtime", "measured in OpenVINO Runtime: the file is the model's ONNX graph and "
                                    "inferscope.measured_with in its metadata has OpenVINO's settings; load it with "
                                    "openvino.Core().read_model and compile it with those properties", rebuilt=True))

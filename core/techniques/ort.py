@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass, replace
 
 from core.artifacts import OnnxArtifact
 from core.options import option
-from core.techniques.base import BuildContext, ExportRule, Technique
+from core.techniques.base import BuildContext, Explored, ExportRule, Technique
 
 GRAPH_LEVELS = ("disable", "basic", "extended", "all")
 
@@ -29,6 +29,7 @@ def apply(artifact: OnnxArtifact, config: OrtConfig, ctx: BuildContext) -> OnnxA
 TECHNIQUE = Technique(
     name="ort", summary="ONNX Runtime session settings: graph optimization level, intra/inter-op threads",
     config_cls=OrtConfig, accepts=frozenset({"onnx"}), apply=apply, position="last", lossless=lambda config: True,
+    explore=Explored("engine", ("ort:graph_optimization=basic",), starts=frozenset({"onnx"})),
     export=lambda kind: ExportRule("runtime", "ONNX Runtime session settings are not part of an ONNX file: they are "
                                    "in its metadata (inferscope.session); set them on your InferenceSession",
                                    rebuilt=True))

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from core.artifacts import OnnxArtifact
 from core.errors import InferScopeError
 from core.options import option
-from core.techniques.base import BuildContext, Technique
+from core.quantization.calibration import CalibrationReader
+from core.techniques.base import BuildContext, Explored, Technique
 from core.techniques.scoring import refuse_unknown_nodes
 
 CALIBRATION_METHODS = ("MinMax", "Entropy", "Percentile")
@@ -34,33 +33,6 @@ class OrtStaticInt8Config:
     validation_size: int = option(300, "accuracy-aware: images that decide, disjoint from the calibration images and "
                                        "from the subset", minimum=10, maximum=100_000, label="validation images",
                                   requires="max_drop")
-
-
-class CalibrationReader:
-    """onnxruntime's CalibrationDataReader protocol over preprocessed images, in small batches."""
-
-    def __init__(self, input_name: str, images: np.ndarray, report=lambda fraction: None, max_batch: int = 16) -> None:
-        # Equal batches: the histogram calibrators (Entropy, Percentile) stack them into one array.
-        batch = max(d for d in range(1, max_batch + 1) if len(images) % d == 0)
-        self._batches = [{input_name: images[i:i + batch]} for i in range(0, len(images), batch)]
-        self._next = 0
-        self._report = report  # called per batch: progress, and where a cancel stops calibration
-
-    def get_next(self):
-        if self._next >= len(self._batches):
-            return None
-        self._report(self._next / len(self._batches))
-        self._next += 1
-        return self._batches[self._next - 1]
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        item = self.get_next()
-        if item is None:
-            raise StopIteration
-        return item
 
 
 def apply(artifact: OnnxArtifact, config: OrtStaticInt8Config, ctx: BuildContext) -> OnnxArtifact:
@@ -113,4 +85,6 @@ TECHNIQUE = Technique(
     name="ort_static_int8", summary="onnxruntime static INT8 (QDQ), calibrated on images disjoint from the subset",
     config_cls=OrtStaticInt8Config, accepts=frozenset({"onnx"}), apply=apply,
     calibration_size=lambda config: config.calibration_size,
-    validation_size=lambda config: config.validation_size if config.max_drop is not None else 0)
+    validation_size=lambda config: config.validation_size if config.max_drop is not None else 0,
+    precision="int8", quantization="static", keep_float="keep_float", diagnosable=True,
+    explore=Explored("quantize", ("ort_static_int8", "ort_static_int8:calibration_method=Percentile")))

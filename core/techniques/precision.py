@@ -7,7 +7,7 @@ from core.artifacts import Artifact, OnnxArtifact, TorchArtifact
 from core.bench.env import cpu_info
 from core.errors import RecipeError
 from core.options import option
-from core.techniques.base import CARRIED, BuildContext, ExportRule, Technique
+from core.techniques.base import CARRIED, BuildContext, Explored, ExportRule, Technique
 
 BF16_ISA = ("avx512_bf16", "amx_bf16")
 
@@ -58,11 +58,12 @@ def check_bf16(config: Bf16Config, kind, runtime) -> None:
 
 FP16 = Technique(
     name="fp16", summary="half precision: ONNX conversion (keep_io_types) or torch .half() on CUDA",
-    config_cls=Fp16Config, accepts=frozenset({"torch", "onnx"}), apply=apply_fp16, check=check_fp16,
+    config_cls=Fp16Config, accepts=frozenset({"torch", "onnx"}), apply=apply_fp16, check=check_fp16, precision="fp16",
+    explore=Explored("quantize", starts=frozenset({"onnx"})),
     export=lambda kind: CARRIED if kind == "onnx" else ExportRule(
         "refused", "a half-precision PyTorch module has no faithful ONNX export here", ("fp16",)))
 BF16 = Technique(
     name="bf16", summary="bfloat16 torch weights and activations (CPUs with AVX512-BF16/AMX, or CUDA)",
-    config_cls=Bf16Config, accepts=frozenset({"torch"}), apply=apply_bf16, check=check_bf16,
+    config_cls=Bf16Config, accepts=frozenset({"torch"}), apply=apply_bf16, check=check_bf16, precision="bf16",
     export=lambda kind: ExportRule("refused", "onnxruntime has no bfloat16 convolution kernels, so a bf16 model has "
                                    "no ONNX form that runs", ("fp16",)))

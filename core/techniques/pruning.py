@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from core.artifacts import TorchArtifact
 from core.options import option
-from core.techniques.base import BuildContext, Technique
+from core.techniques.base import BuildContext, Explored, Technique
 from core.techniques.recovery import RECOVERY_CHOICES, needs_train_split, recover
 
 IMPORTANCE = ("l1", "l2", "lamp", "random")
@@ -98,6 +98,8 @@ def apply_structured(artifact: TorchArtifact, config: StructuredPruneConfig, ctx
     return TorchArtifact(module.eval(), artifact.channels_last)
 
 
+# A pruned model recovers by fine-tuning one epoch on at most 10,000 train images when an exploration tries it.
+RECOVERY = "recovery=finetune,recovery_epochs=1,recovery_limit=10000"
 UNSTRUCTURED = Technique(
     name="unstructured_prune", summary="L1 magnitude pruning to a sparsity (no speedup on dense kernels)",
     config_cls=UnstructuredPruneConfig, accepts=frozenset({"torch"}), apply=apply_unstructured,
@@ -105,4 +107,6 @@ UNSTRUCTURED = Technique(
 STRUCTURED = Technique(
     name="structured_prune", summary="channel pruning with torch-pruning: a smaller dense model",
     config_cls=StructuredPruneConfig, accepts=frozenset({"torch"}), apply=apply_structured,
-    needs_train_split=needs_train_split)
+    needs_train_split=needs_train_split,
+    explore=Explored("prune", (f"structured_prune:ratio=0.25,{RECOVERY}", f"structured_prune:ratio=0.5,{RECOVERY}"),
+                     starts=frozenset({"torch"})))

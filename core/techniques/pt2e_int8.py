@@ -54,6 +54,6 @@ def check(config: Pt2eStaticInt8Config, kind, runtime) -> None:
 TECHNIQUE = Technique(
     name="pt2e_static_int8", summary="PyTorch static INT8 (torchao PT2E, x86 inductor) + torch.compile with freezing",
     config_cls=Pt2eStaticInt8Config, accepts=frozenset({"torch"}), produces="compiled", apply=apply, check=check,
-    calibration_size=lambda config: config.calibration_size,
+    calibration_size=lambda config: config.calibration_size, precision="int8", quantization="static",
     export=lambda kind: ExportRule("refused", "a PT2E INT8 model is an inductor-compiled graph with no ONNX export "
                                    "here", ("ort_static_int8",)))

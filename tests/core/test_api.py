@@ -1,3 +1,4 @@
+import hashlib
 import json
 import os
 from datetime import datetime
@@ -7,6 +8,7 @@ import torch
 from torch import nn
 
 from core import api as api_module
+from core import uploads
 from core.errors import InferScopeError, ModelError
 
 
@@ -25,7 +27,7 @@ def test_upload_is_validated_and_stored_under_a_generated_name(api, tmp_path, se
     (listed,) = [u for u in api.uploads() if u["path"] == str(path)]
     assert listed["name"] == "evil name é.onnx"
     planned = api.plan(api_module.RunRequest(model=str(path), subset=10))
-    assert planned.fields["model_source"] == "onnx"
+    assert planned.spec.model_source == "onnx"
 
 
 def test_uploads_are_listed_newest_first_with_their_time(api, tmp_path):
@@ -39,7 +41,7 @@ def test_uploads_are_listed_newest_first_with_their_time(api, tmp_path):
 def test_the_same_bytes_uploaded_twice_are_kept_once_under_the_newest_name(api, tmp_path, settings):
     data = onnx_bytes(tmp_path)
     first, second = api.save_upload("a.onnx", data), api.save_upload("b.onnx", data)
-    assert first == second and first.name == f"{api_module.hashlib.sha256(data).hexdigest()}.onnx"
+    assert first == second and first.name == f"{hashlib.sha256(data).hexdigest()}.onnx"
     assert [u["name"] for u in api.uploads() if u["path"] == str(first)] == ["b.onnx"]
     assert len(api.store.uploads()) == 1 and api.store.upload_data(api.store.uploads()[0].sha256) == data
 
@@ -63,7 +65,7 @@ def test_corrupt_upload_is_refused_and_nothing_is_kept(api, tmp_path, settings):
 
 
 def test_upload_over_the_limit(api, monkeypatch):
-    monkeypatch.setattr(api_module, "MAX_UPLOAD_BYTES", 10)
+    monkeypatch.setattr(uploads, "MAX_UPLOAD_BYTES", 10)
     with pytest.raises(InferScopeError, match="upload limit"):
         api.save_upload("big.onnx", b"x" * 11)
 
@@ -81,7 +83,7 @@ def test_baselines_are_added_once(api, run_request):
     grid = GridRequest(models=("lenet5:epochs=1,train_limit=1024",), subset=50,
                        techniques=(("onnx_export", {}),), batch=(1, 4))
     plan = api.plan_grid(grid)
-    assert [p.fields["recipe"] == [] for p in plan.runs] == [True, False, False] and plan.added_baselines == 1
+    assert [p.spec.recipe == [] for p in plan.runs] == [True, False, False] and plan.added_baselines == 1
     api.execute(api.submit(run_request(subset=50)))
     assert len(api.plan_grid(grid).runs) == 2 and api.plan_grid(grid).added_baselines == 0
 

@@ -53,7 +53,7 @@ def test_an_exploration_cancel_is_stored_and_reraised_like_a_run_cancel(tmp_path
 
     store = RunStore(f"sqlite:///{tmp_path / 'x.db'}")
     exploration_id = new_exploration(store, budget_runs=3, strategy="exhaustive")
-    store.request_exploration_cancel(exploration_id)
+    store.cancel("exploration", exploration_id)
     with pytest.raises(RunCancelled):
         search.execute_exploration(store, exploration_id, None, fake_plan)
     assert store.exploration(exploration_id).status == "cancelled"

@@ -8,8 +8,8 @@ from tests.seed import seed_runs
 def test_a_report_holds_every_section_and_needs_no_network(api, tmp_path):
     ids = seed_runs(api.store, 4, models=("resnet8",), noisy=(3,))
     diagnosis_id = api.store.create_diagnosis(ids[2], {"calls": 10}, "profile")
-    api.store.start_diagnosis(diagnosis_id)
-    api.store.finish_diagnosis(diagnosis_id, [], {"engine": "onnx", "calls": 10, "batch": 1, "quantized": False,
+    api.store.start("diagnosis", diagnosis_id)
+    api.store.end("diagnosis", diagnosis_id, "done", nodes=[], summary={"engine": "onnx", "calls": 10, "batch": 1, "quantized": False,
                                                   "operators_ms_per_call": 0.1, "wall_ms_per_call": 0.12,
                                                   "op_types": [{"op_type": "Conv", "precision": "float",
                                                                 "ms_per_call": 0.1, "share_pct": 100.0}]})

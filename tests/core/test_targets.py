@@ -15,33 +15,21 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text, update
+from sqlalchemy import text, update
 
-from core.store import Claimant, RunStore
-from core.store.repository import now
-from core.store.schema import Base, WorkerRow
+from core.store import Claimant, RunSpec, RunStore
+from core.store.connection import now
+from core.store.schema import WorkerRow
 from tests.conftest import CACHE_FOLDERS, FAST_TIMING, ROOT, TINY_MODEL, subprocess_env
-from tests.helpers import wait_for
+from tests.helpers import POSTGRES_URL, STORE_BACKENDS, empty_store_url, wait_for
 
-POSTGRES = os.environ.get("INFERSCOPE_TEST_POSTGRES_URL")
-BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES else [])
 QUICK = ["--heartbeat-s", "0.3", "--poll-s", "0.2", "--requeue-after-s", "3"]
-
-
-def _scratch(url: str) -> None:
-    scratch = create_engine(url)
-    Base.metadata.drop_all(scratch)
-    with scratch.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    scratch.dispose()
 
 
 @pytest.fixture
 def shared_url(tmp_path, monkeypatch):
     """The one store every worker of these tests shares: CI's PostgreSQL when there is one."""
-    url = POSTGRES or f"sqlite:///{tmp_path / 'shared.db'}"
-    if POSTGRES:
-        _scratch(url)
+    url = empty_store_url("postgres" if POSTGRES_URL else "sqlite", tmp_path, "shared.db")
     monkeypatch.setenv("INFERSCOPE_DB", url)
     return url
 
@@ -79,20 +67,18 @@ def _register(store: RunStore, target: str) -> None:
     store.register_worker(target, target_environment())
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", STORE_BACKENDS)
 def test_claims_take_only_the_claimants_target(backend, tmp_path):
     from tests.core.store.test_store import FIELDS
 
-    url = POSTGRES if backend == "postgres" else f"sqlite:///{tmp_path / 's.db'}"
-    if backend == "postgres":
-        _scratch(url)
+    url = empty_store_url(backend, tmp_path)
     store = RunStore(url)
-    ids = {target: store.create_run(**{**FIELDS, "target": target}) for target in ("a", "b", None)}
-    assert store.claim_next_queued(Claimant("a")) == ids["a"]
-    assert store.claim_next_queued(Claimant("a")) is None                   # b's and unaddressed work stay
-    assert store.claim_next_queued(Claimant("b", accepts_unaddressed=True)) == ids["b"]
-    assert store.claim_next_queued(Claimant("b", accepts_unaddressed=True)) == ids[None]
-    assert store.claim_next_queued() is None
+    ids = {target: store.create_run(RunSpec(**{**FIELDS, "target": target})) for target in ("a", "b", None)}
+    assert store.claim("run", Claimant("a")) == ids["a"]
+    assert store.claim("run", Claimant("a")) is None                   # b's and unaddressed work stay
+    assert store.claim("run", Claimant("b", accepts_unaddressed=True)) == ids["b"]
+    assert store.claim("run", Claimant("b", accepts_unaddressed=True)) == ids[None]
+    assert store.claim("run") is None
 
 
 def test_an_unknown_target_is_refused_before_anything_is_stored(api, run_request):
@@ -164,17 +150,16 @@ def test_a_killed_workers_run_is_requeued_once_and_finished_by_another(shared_ur
 
 def test_a_silent_worker_is_lost_after_the_timeout_and_a_second_loss_interrupts(shared_url, run_request):
     from core.api import InferScope
-    from core.store import repository
 
     api = InferScope()
     run_id = api.submit(run_request())
     worker_id = api.store.register_worker("far", {"cpu": "elsewhere"})
     for attempt in (1, 2):
-        repository.set_process_worker(worker_id)
+        api.store.identity = api.store.identity.registered(worker_id)
         try:
-            assert api.store.claim_next_queued(Claimant(None)) == run_id
+            assert api.store.claim("run", Claimant(None)) == run_id
         finally:
-            repository.set_process_worker(None)
+            api.store.identity = api.store.identity.registered(None)
         assert api.store.requeue_lost_jobs(timeout_s=60) == []           # beating recently: not lost
         with api.store._session() as session:                            # it falls silent, on another host
             session.execute(update(WorkerRow).where(WorkerRow.id == worker_id)
@@ -212,7 +197,7 @@ def test_an_upload_reaches_a_worker_with_another_data_directory(shared_url, tmp_
 def test_a_parallel_exploration_on_two_workers_measures_no_configuration_twice(shared_url, tmp_path):
     from core.api import InferScope
     from core.explore import parse_space
-    from core.explore.search import _run_key
+    from core.explore.trials import run_key
     from core.planning import ExploreRequest
 
     api = InferScope()
@@ -232,7 +217,7 @@ def test_a_parallel_exploration_on_two_workers_measures_no_configuration_twice(s
     record = api.exploration(exploration_id)
     assert record.status == "done", record.error
     trials = [r for r in api.exploration_runs(exploration_id) if r.exploration_id == exploration_id]
-    keys = Counter(_run_key(r) for r in trials)
+    keys = Counter(run_key(r) for r in trials)
     assert len(trials) == 6 and set(keys.values()) == {1}                # budget kept, nothing measured twice
     assert all(r.status == "done" and r.target == "pair" for r in trials)
     assert len({r.worker_pid for r in trials}) == 2                      # both workers measured trials
@@ -241,25 +226,24 @@ def test_a_parallel_exploration_on_two_workers_measures_no_configuration_twice(s
 def test_a_worker_declared_lost_cannot_store_a_result_over_its_successor(shared_url, run_request):
     from core.api import InferScope
     from core.errors import InferScopeError
-    from core.store import repository
 
     api = InferScope()
     run_id = api.submit(run_request())
     late, successor = (api.store.register_worker("far", {}) for _ in range(2))
     try:
-        repository.set_process_worker(late)
-        assert api.store.claim_next_queued() == run_id
+        api.store.identity = api.store.identity.registered(late)
+        assert api.store.claim("run") == run_id
         with api.store._session() as session:
             session.execute(update(WorkerRow).where(WorkerRow.id == late)
                             .values(heartbeat_at=now() - timedelta(seconds=120), host="elsewhere"))
         assert api.store.requeue_lost_jobs(timeout_s=60)
-        repository.set_process_worker(successor)
-        assert api.store.claim_next_queued() == run_id
-        repository.set_process_worker(late)                               # the late one wakes up and finishes
+        api.store.identity = api.store.identity.registered(successor)
+        assert api.store.claim("run") == run_id
+        api.store.identity = api.store.identity.registered(late)                               # the late one wakes up and finishes
         with pytest.raises(InferScopeError, match=f"handed to worker {successor} after this worker"):
-            api.store.end(run_id, "failed", "late")
+            api.store.end("run", run_id, "failed", "late")
     finally:
-        repository.set_process_worker(None)
+        api.store.identity = api.store.identity.registered(None)
     assert api.run(run_id).status == "running"
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from core import views
+from core import comparable, views
 from core.planning import GridRequest, StepSpec, expand_grid
 from core.store import RunStore
 from tests.seed import seed_runs
@@ -40,9 +40,9 @@ def test_recommendation_is_the_fastest_within_the_drop(tmp_path):
     seed_runs(api.store, 40)
     runs = api.runs("done")
     rec = api.recommend(max_drop=1.0)
-    base = views.baselines(runs)
-    eligible = [r for r in runs if (d := views.accuracy_drop(r, base.get(views.comparison_key(r)))) is not None
-                and d <= 1.0 and views.recommendable(r)]
+    base = comparable.baselines(runs)
+    eligible = [r for r in runs if (d := views.accuracy_drop(r, base.get(comparable.comparison_key(r)))) is not None
+                and d <= 1.0 and comparable.recommendable(r)]
     assert rec.run.metrics["latency_p50_ms"] == min(r.metrics["latency_p50_ms"] for r in eligible)
     assert f"run {rec.run.id} (" in rec.reason and "faster than the FP32 baseline, run" in rec.reason
     assert api.recommend(max_drop=1.0, model="nope") is None

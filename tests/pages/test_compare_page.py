@@ -98,7 +98,7 @@ def test_paired_re_measurement_is_queued_and_shown(app_page, api):
     at.button(key="remeasure").click().run()
     (queued,) = api.comparisons()
     assert queued.status == "queued" and set(queued.run_ids) == {ids[0], ids[2]} and queued.reference_id == ids[0]
-    api.store.request_comparison_cancel(queued.id)  # seeded runs cannot be rebuilt; show a finished one instead
+    api.store.cancel("comparison", queued.id)  # seeded runs cannot be rebuilt; show a finished one instead
     seed_comparison(api.store, [ids[0], ids[2]], ids[0], {ids[2]: 3.0})
     at.run()
     (rows,) = [d.value for d in at.dataframe if "verdict" in d.value.columns]

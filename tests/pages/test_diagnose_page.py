@@ -10,8 +10,8 @@ def seed_diagnosis(store, run_id, recovered=(12.0, 0.4, -0.1)):
     nodes.append({"node": "node_untried", "op_type": "Conv", "sqnr_db": 40.0, "noise_added_pct": 0.01,
                   "recovered": None})
     diagnosis_id = store.create_diagnosis(run_id, {"candidates": len(recovered), "images": 64}, "sensitivity")
-    store.start_diagnosis(diagnosis_id)
-    store.finish_diagnosis(diagnosis_id, nodes, {"metric": "top1", "int8": 78.0, "float": 91.0,
+    store.start("diagnosis", diagnosis_id)
+    store.end("diagnosis", diagnosis_id, "done", nodes=nodes, summary={"metric": "top1", "int8": 78.0, "float": 91.0,
                                                  "quantized_nodes": 4, "images_compared": 64})
     return diagnosis_id
 
@@ -31,13 +31,13 @@ def test_without_an_int8_run_it_says_what_to_queue(app_page, api):
 def test_a_profile_shows_time_by_operator_type_with_its_precision_and_the_doctor(app_page, api):
     run_id = int8_run(api)
     diagnosis_id = api.store.create_diagnosis(run_id, {"calls": 100}, "profile")
-    api.store.start_diagnosis(diagnosis_id)
+    api.store.start("diagnosis", diagnosis_id)
     types = [{"op_type": "QLinearConv", "precision": "int8", "ms_per_call": 0.2, "share_pct": 20.0},
              {"op_type": "Conv", "precision": "float", "ms_per_call": 0.6, "share_pct": 60.0},
              {"op_type": "DequantizeLinear", "precision": "conversion", "ms_per_call": 0.2, "share_pct": 20.0}]
-    api.store.finish_diagnosis(diagnosis_id, [{"node": "conv_1", "op_type": "Conv", "ms_per_call": 0.6,
+    api.store.end("diagnosis", diagnosis_id, "done", nodes=[{"node": "conv_1", "op_type": "Conv", "ms_per_call": 0.6,
                                                "share_pct": 60.0}],
-                               {"engine": "onnx", "calls": 100, "batch": 1, "operators_ms_per_call": 1.0,
+                               summary={"engine": "onnx", "calls": 100, "batch": 1, "operators_ms_per_call": 1.0,
                                 "wall_ms_per_call": 1.1, "quantized": True, "float_share_pct": 60.0,
                                 "conversion_share_pct": 20.0, "int8_share_pct": 20.0, "layout_share_pct": 0.0,
                                 "op_types": types})

@@ -34,7 +34,7 @@ def test_cancel_and_continue_an_exploration(app_page, api):
     at = app_page("explore")
     at.button(key="x_cancel").click().run()
     assert api.exploration(exploration_id).status == "running"  # a running one is asked to stop
-    api.store.end_exploration(exploration_id, "cancelled", "stopped")
+    api.store.end("exploration", exploration_id, "cancelled", "stopped")
     at.run()
     at.button(key="x_continue").click().run()
     assert api.exploration(exploration_id).status == "queued" and not at.exception
@@ -61,8 +61,8 @@ def test_results_filtered_to_an_exploration_show_recommendations_and_hypervolume
 def test_settings_forms_start_at_the_configs_own_defaults(app_page, api):
     """One definition of each setting: the Explore and Run forms show TimingConfig's and ExploreSettings'
     defaults, and a constraint left empty means no constraint."""
+    from core.bench.timing import TimingConfig
     from core.explore import ExploreSettings
-    from core.recipe import TimingConfig
 
     at = app_page("explore")
     for name in ("warmup", "min_repeats", "min_seconds", "max_seconds"):

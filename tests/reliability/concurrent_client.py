@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from core.store import RunStore
+from core.store import RunSpec, RunStore
 
 FIELDS = dict(model="lenet5", model_source="local", dataset="fashion-mnist", dataset_location=None,
               subset_size=10, subset_seed=0, subset_split="test", calibration_split=None,
@@ -21,9 +21,9 @@ METRICS = {"latency_p50_ms": 1.0, "latency_p99_ms": 2.0, "top1": 90.0, "size_mb"
 
 def writer(store: RunStore, tag: str, count: int) -> dict:
     for i in range(count):
-        store.create_run(model_options={"writer": tag, "i": i}, **FIELDS)
+        store.create_run(RunSpec(model_options={"writer": tag, "i": i}, **FIELDS))
     finished = []
-    while (run_id := store.claim_next_queued()) is not None:
+    while (run_id := store.claim("run")) is not None:
         store.finish(run_id, metrics=METRICS, samples_ms=[1.0] * 20, notes=[], environment={"writer": tag},
                      fingerprint="concurrency", engine="none")
         finished.append(run_id)

@@ -190,9 +190,9 @@ def store_with_runs(api, monkeypatch):
     from tests.seed import seed_runs
 
     seed_runs(api.store, 1, models=("lenet5",))
-    failed = api.store.create_run(**{k: v for k, v in api.plan(request()).fields.items()})
-    api.store.mark_running(failed)
-    api.store.end(failed, "failed", "seeded failure")
+    failed = api.store.create_run(api.plan(request()).spec)
+    api.store.start("run", failed)
+    api.store.end("run", failed, "failed", "seeded failure")
     return api
 
 

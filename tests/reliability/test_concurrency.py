@@ -4,22 +4,20 @@ database (the test drops InferScope's tables there first; scripts/test.sh sets o
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
 from collections import Counter
 
 import pytest
-from sqlalchemy import create_engine
 
 from core.store import RunStore
-from core.store.schema import Base
 from tests.conftest import ROOT, subprocess_env
+from tests.helpers import STORE_BACKENDS, empty_store_url
 
 WRITERS = 4
 RUNS_EACH = 30
-URLS = ["sqlite"] + (["postgres"] if os.environ.get("INFERSCOPE_TEST_POSTGRES_URL") else [])
+
 
 
 def client(url: str, role: str, tag: str, arg: str) -> subprocess.Popen:
@@ -27,13 +25,9 @@ def client(url: str, role: str, tag: str, arg: str) -> subprocess.Popen:
                             cwd=ROOT, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-@pytest.mark.parametrize("backend", URLS)
+@pytest.mark.parametrize("backend", STORE_BACKENDS)
 def test_four_processes_lose_and_double_nothing(backend, tmp_path):
-    url = f"sqlite:///{tmp_path / 'shared.db'}" if backend == "sqlite" else os.environ["INFERSCOPE_TEST_POSTGRES_URL"]
-    if backend == "postgres":
-        scratch = create_engine(url)
-        Base.metadata.drop_all(scratch)
-        scratch.dispose()
+    url = empty_store_url(backend, tmp_path, "shared.db")
     store = RunStore(url)  # create the schema once, as the app would
     assert store.list_runs() == []
     stop = tmp_path / "STOP"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import InferScopeError, RunCancelled, StoreError
-from core.store import repository
+from core.store import connection
 from tests.conftest import ROOT, TINY_MODEL, subprocess_env
 from tests.helpers import wait_for
 
@@ -35,7 +35,7 @@ def assert_consistent(api) -> None:
             assert run.error and run.finished_at is not None
 
 
-def test_worker_killed_mid_run_is_marked_interrupted_and_the_queue_resumes(api, run_request):
+def test_worker_killed_mid_run_puts_it_back_in_the_queue_once_and_the_queue_resumes(api, run_request):
     from core.api import InferScope
 
     first = api.submit(run_request(timing={"min_seconds": 300, "max_seconds": 600}))
@@ -46,13 +46,16 @@ def test_worker_killed_mid_run_is_marked_interrupted_and_the_queue_resumes(api, 
     worker.send_signal(signal.SIGKILL)
     worker.wait(timeout=30)
     assert api.run(first).status == "running"  # nobody could record the death yet
-    restarted = InferScope()                    # an app restart
-    assert restarted.run(first).status == "interrupted"
-    assert restarted.run(first).error.startswith(f"the worker (python -m core worker) (pid {worker.pid}) ended during "
-                                                 "stage 'time'")
-    assert restarted.run(second).status == "queued"
-    assert restarted.resume_queue()
+    restarted = InferScope()                    # an app restart: reading writes nothing
+    assert restarted.run(first).status == "running" and restarted.run(second).status == "queued"
+    assert restarted.resume_queue()             # a new worker finds the lost one and takes the run again
+    wait_for(lambda: restarted.run(first).requeues == 1 and restarted.run(first).status == "running",
+             what="the lost run to be taken again")
+    note = restarted.run(first).notes[-1]
+    assert note.startswith("queued again at") and f"(pid {worker.pid} on " in note and "during stage 'time'" in note
+    assert restarted.cancel(first) == "running"
     wait_for(lambda: restarted.run(second).status == "done", what="the queue to resume")
+    assert restarted.run(first).status == "cancelled"
     assert_consistent(restarted)
 
 
@@ -141,7 +144,7 @@ def test_read_only_database_reads_and_refuses_writes_clearly(api, run_request):
 def test_database_locked_past_the_busy_timeout_retries_then_says_so(api, run_request, monkeypatch):
     from core.api import InferScope
 
-    monkeypatch.setattr(repository, "BUSY_TIMEOUT_MS", 400)
+    monkeypatch.setattr(connection, "BUSY_TIMEOUT_MS", 400)
     monkeypatch.setenv("INFERSCOPE_STORE_RETRY_S", "1.5")
     fresh = InferScope()  # its connections wait at most 0.4 s for a lock, its calls 1.5 s for the store
     blocker = sqlite3.connect(database(api), isolation_level=None)
@@ -180,7 +183,12 @@ def test_a_killed_cli_run_names_the_command_that_ran_it(api):
     wait_for(lambda: [r.stage for r in api.runs()] == ["time"], what="the timing stage")
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
-    (run,) = InferScope().runs()  # a fresh open finds the dead process
-    assert run.status == "interrupted"
-    assert run.error.startswith(f"the command `python -m core run` (pid {process.pid}) ended during stage 'time'")
+    restarted = InferScope()
+    assert [r.status for r in restarted.runs()] == ["running"] and restarted.store.lost_work(60)  # reads only
+    (line,) = restarted.store.requeue_lost_jobs(60)  # what the next worker does first
+    (run,) = restarted.runs()
+    assert line.startswith(f"run {run.id}: queued again") and run.status == "queued"
+    assert (f"the command `python -m core run` (pid {process.pid} on " in run.notes[-1]
+            and "during stage 'time'" in run.notes[-1])
+    assert restarted.cancel(run.id) == "cancelled"
     assert_consistent(api)

@@ -6,7 +6,7 @@ import hashlib
 import pickle
 import tomllib
 
-from core import api as api_module
+from core import uploads
 from core.models import build_model, parse_model
 from tests.conftest import ROOT
 from tests.helpers import TinyClassifier
@@ -39,7 +39,7 @@ def test_the_app_binds_to_localhost_with_xsrf_and_the_upload_limit():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]
     assert config["address"] == "localhost" and config["enableXsrfProtection"] is True
     # Streamlit's server refuses larger request bodies; the api checks again for every caller.
-    assert config["maxUploadSize"] * 2 ** 20 == api_module.MAX_UPLOAD_BYTES
+    assert config["maxUploadSize"] * 2 ** 20 == uploads.MAX_UPLOAD_BYTES
     assert config["fileWatcherType"] == "none" and config["runOnSave"] is False  # no watcher beside a timing loop
 
 

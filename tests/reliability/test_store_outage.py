@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 from core.errors import StoreUnavailable
-from core.store import repository
+from core.store import connection
 from tests.conftest import ROOT, TINY_MODEL, subprocess_env
-from tests.core.test_targets import POSTGRES, _stop, _worker, shared_url  # noqa: F401 — a fixture
+from tests.core.test_targets import _stop, _worker, shared_url  # noqa: F401 — a fixture
+from tests.helpers import POSTGRES_URL as POSTGRES
 from tests.helpers import wait_for
 
 
@@ -38,7 +39,7 @@ def _hold_exclusive(database: Path, seconds: float) -> threading.Thread:
 
 def test_a_sqlite_file_locked_for_seconds_mid_run_loses_nothing_and_stretches_no_timing(api, run_request,
                                                                                           monkeypatch):
-    monkeypatch.setattr(repository, "BUSY_TIMEOUT_MS", 300)  # past SQLite's own wait, ours takes over
+    monkeypatch.setattr(connection, "BUSY_TIMEOUT_MS", 300)  # past SQLite's own wait, ours takes over
     database = Path(api.store.engine.url.database)
     holders: list[threading.Thread] = []
 

@@ -2,8 +2,8 @@
 
 A new store is made from the current model (`Base.metadata.create_all`) and stamped at the head
 revision. A store from before Alembic (schema 1 to 5, with only `schema_info`) is stamped at its
-schema version's revision first, then upgraded like any other. Revision ids are the schema
-version, zero-padded: schema 5 is revision "0005".
+schema version's revision first, then upgraded like any other (schema 11 drops `schema_info`: the
+revision alone is the version). Revision ids are the schema version, zero-padded: schema 5 is "0005".
 """
 from __future__ import annotations
 
@@ -48,16 +48,12 @@ def current_revision(conn: Connection) -> str | None:
     return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def stamp_head(conn: Connection) -> None:
-    """Mark a store just made from the current model as up to date."""
-    command.stamp(_config(conn), "head")
+def stamp(conn: Connection, revision: str) -> None:
+    """Mark a store as being at `revision` ("head": a store just made from the current model)."""
+    command.stamp(_config(conn), revision)
 
 
-def upgrade(conn: Connection, schema_version: int) -> None:
-    """Bring a store at `schema_version` to the head revision (stamping it first if it predates Alembic)."""
-    current = current_revision(conn)
-    if current == head_revision():
-        return
-    if current is None:
-        command.stamp(_config(conn), revision_of(schema_version))
-    command.upgrade(_config(conn), "head")
+def upgrade(conn: Connection) -> None:
+    """Bring a stamped store to the head revision."""
+    if current_revision(conn) != head_revision():
+        command.upgrade(_config(conn), "head")

@@ -5,6 +5,7 @@ import pytest
 
 from core import views
 from core.bench import roofline
+from core.techniques import recipe_precision
 
 
 def test_peaks_are_measured_once_per_fingerprint_and_read_back(tmp_path, monkeypatch):
@@ -34,8 +35,8 @@ def test_a_run_is_set_against_the_peak_of_its_precision(api, run_request):
         assert row["share of peak %"] == pytest.approx(100 * expected / peaks["int8"]) and row["note"] == ""
     else:  # a CPU without VNNI: torch's INT8 GEMM is slower than the model, so it is no peak
         assert row["share of peak %"] is None and "the peak is unknown" in row["note"]
-    assert roofline.precision_of([{"technique": "bf16"}]) == "bf16"
-    assert roofline.precision_of([{"technique": "onnx_export"}, {"technique": "fp16"}]) == "fp32"
+    assert recipe_precision([{"technique": "bf16"}]) == "bf16"
+    assert recipe_precision([{"technique": "onnx_export"}, {"technique": "fp16"}]) == "fp32"
 
 
 def test_a_model_faster_than_the_microbenchmark_gets_no_share_of_a_false_peak():

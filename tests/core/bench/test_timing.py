@@ -1,7 +1,6 @@
 import numpy as np
 
-from core.bench.timing import LatencyStats, measure
-from core.recipe import TimingConfig
+from core.bench.timing import LatencyStats, TimingConfig, measure
 
 
 def test_first_call_apart_and_both_minimums_met():

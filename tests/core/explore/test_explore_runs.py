@@ -9,7 +9,8 @@ import pytest
 
 from core.api import ExploreRequest
 from core.errors import InferScopeError
-from core.explore import analysis, search
+from core.explore import analysis, trials
+from core.explore.settings import parse_settings
 from core.explore.space import space_from_text
 from core.store import RunStore
 from tests.conftest import FAST_TIMING, TINY_MODEL, subprocess_env
@@ -34,7 +35,7 @@ def test_api_exploration_runs_baselines_first_and_reports_the_front(api):
     runs = api.exploration_runs(record.id)
     assert record.status == "done" and record.trials == 4 and [r.status for r in runs] == ["done"] * 4
     assert [r.recipe for r in runs[:2]] == [[], []] and {r.runtime["threads"] for r in runs[:2]} == {1, None}
-    constraints = search.parse_settings({"budget_runs": 4, "max_drop": 5.0}).constraints()
+    constraints = parse_settings({"budget_runs": 4, "max_drop": 5.0}).constraints()
     picks = analysis.recommend(runs, constraints)
     ok = analysis.feasible(runs, constraints)
     assert picks.fastest.run in ok and picks.fastest.run.metrics["latency_p50_ms"] == \
@@ -73,24 +74,25 @@ def test_cli_exploration_killed_mid_way_resumes_without_duplicates(tmp_path, set
         time.sleep(0.1)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    done_before = [search._run_key(r) for r in store.list_runs(exploration_id=1) if r.status == "done"]
+    done_before = [trials.run_key(r) for r in store.list_runs(exploration_id=1) if r.status == "done"]
     assert 2 <= len(done_before) < 5
 
     from core.api import InferScope
 
-    api = InferScope()  # a restart: the dead exploration goes back to the queue
-    assert api.exploration(1).status == "queued" and "queued again" in api.exploration(1).notes[-1]
-    assert all(r.status != "running" for r in api.exploration_runs(1))
+    api = InferScope()  # a restart reads what the dead process left, and writes nothing
+    assert api.exploration(1).status == "running" and api.store.lost_work(60)
     result = subprocess.run([sys.executable, "-m", "core", "explore", "--resume", "1", "--json"], env=subprocess_env(),
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     runs = api.exploration_runs(1)
-    done = [search._run_key(r) for r in runs if r.status == "done"]
+    done = [trials.run_key(r) for r in runs if r.status == "done"]
     assert report["status"] == "done" and report["trials"] == 5 and len(done) == 5 == len(set(done))
+    assert any(note.startswith("queued again at") for note in api.exploration(1).notes)  # resumed found it lost
+    assert all(r.status != "running" for r in runs)
     assert done[:len(done_before)] == done_before
     assert report["fastest"]["run"] in report["front"] and "faster than" in report["fastest"]["reason"]
-    constraints = search.parse_settings({"budget_runs": 5}).constraints()  # the CLI's default max drop: 1 point
+    constraints = parse_settings({"budget_runs": 5}).constraints()  # the CLI's default max drop: 1 point
     assert sorted(report["front"]) == brute_force_front(runs, constraints)
     listing = subprocess.run([sys.executable, "-m", "core", "explorations"], env=subprocess_env(),
                              capture_output=True, text=True, timeout=120)

@@ -1,11 +1,12 @@
 """The search loop against a fake executor: fast, deterministic metrics derived from each recipe."""
 import pytest
 
-from core.errors import InferScopeError
-from core.explore import analysis, search
-from core.explore.space import space_from_text
+from core.errors import InferScopeError, RunCancelled
+from core.explore import analysis, budget, search, trials
+from core.explore.settings import parse_settings
+from core.explore.space import runnable, space_from_text
 from core.recipe import parse_step
-from core.store import RunStore
+from core.store import RunSpec, RunStore
 from tests.helpers import brute_force_front
 
 SPACE = """
@@ -44,10 +45,11 @@ def store(tmp_path):
 
 
 def fake_plan(trial):
-    return dict(model="fake", model_source="local", model_options={}, dataset="fashion-mnist", dataset_location=None,
-                subset_size=100, subset_seed=0, subset_split="test", calibration_split=None,
-                recipe=[parse_step(spec).to_dict() for spec in trial.techniques],
-                runtime={"threads": trial.threads, "batch": trial.batch}, scenario="single-stream", scenario_config={})
+    return RunSpec(model="fake", model_source="local", model_options={}, dataset="fashion-mnist", dataset_location=None,
+                   subset_size=100, subset_seed=0, subset_split="test", calibration_split=None,
+                   recipe=[parse_step(spec).to_dict() for spec in trial.techniques],
+                   runtime={"threads": trial.threads, "batch": trial.batch}, scenario="single-stream",
+                   scenario_config={})
 
 
 def fake_execute(store, calls=None, interrupt_at=None):
@@ -55,7 +57,7 @@ def fake_execute(store, calls=None, interrupt_at=None):
         if calls is not None:
             calls.append(run_id)
             if interrupt_at is not None and len(calls) == interrupt_at:
-                store.end(run_id, "cancelled", "interrupted")
+                store.end("run", run_id, "cancelled", "interrupted")
                 raise KeyboardInterrupt
         run = store.get(run_id)
         store.finish(run_id, metrics=fake_metrics(run.recipe, run.runtime["threads"]), samples_ms=[1.0], notes=[],
@@ -68,7 +70,7 @@ def new_exploration(store, **options):
     config = {**options, "space": space_from_text(SPACE).to_dict(), "start": "torch",
               "expected_runs": options.get("budget_runs")}
     exploration_id = store.create_exploration(config)
-    store.start_exploration(exploration_id)
+    store.resume("exploration", exploration_id)
     return exploration_id
 
 
@@ -79,7 +81,7 @@ def explore(store, exploration_id, **kwargs):
 
 
 def keys(store, exploration_id):
-    return [search._run_key(r) for r in store.list_runs(exploration_id=exploration_id) if r.status == "done"]
+    return [trials.run_key(r) for r in store.list_runs(exploration_id=exploration_id) if r.status == "done"]
 
 
 @pytest.mark.parametrize("strategy", ["nsga2", "tpe"])
@@ -90,7 +92,7 @@ def test_sampled_search_respects_budget_baselines_constraints_and_front(store, s
     assert reason == "the budget is spent" and len(runs) == 14 and all(r.status == "done" for r in runs)
     assert len(set(keys(store, exploration_id))) == 14  # never the same configuration twice
     assert [r.recipe for r in runs[:3]] == [[], [], []]  # the FP32 baselines (one per thread setting) first
-    constraints = search.parse_settings({"budget_runs": 14, "max_drop": 1.0, "max_latency_ms": 3.0}).constraints()
+    constraints = parse_settings({"budget_runs": 14, "max_drop": 1.0, "max_latency_ms": 3.0}).constraints()
     picks = analysis.recommend(runs, constraints)
     assert sorted(r.id for r in picks.front) == brute_force_front(runs, constraints)
     assert picks.fastest is not None
@@ -104,7 +106,7 @@ def test_sampled_search_respects_budget_baselines_constraints_and_front(store, s
 
 def test_exhaustive_measures_every_runnable_configuration_once(store):
     space = space_from_text(SPACE)
-    total = len(search.runnable(space, "torch").runnable)
+    total = len(runnable(space, "torch").runnable)
     exploration_id = new_exploration(store, budget_runs=total + 5, strategy="exhaustive", max_drop=1.0)
     assert explore(store, exploration_id).startswith("the space is exhausted")
     assert len(keys(store, exploration_id)) == total == len(set(keys(store, exploration_id)))
@@ -113,9 +115,9 @@ def test_exhaustive_measures_every_runnable_configuration_once(store):
 
 def test_auto_picks_exhaustive_only_when_the_space_fits():
     record = type("R", (), {})
-    for budget, expected in ((10, "nsga2"), (10_000, "exhaustive")):
-        record.config = {"budget_runs": budget, "space": space_from_text(SPACE).to_dict(), "start": "torch",
-                         "expected_runs": budget}
+    for runs_allowed, expected in ((10, "nsga2"), (10_000, "exhaustive")):
+        record.config = {"budget_runs": runs_allowed, "space": space_from_text(SPACE).to_dict(), "start": "torch",
+                         "expected_runs": runs_allowed}
         record.spent_s, record.notes, record.id = 0.0, [], 1
         assert search.Exploration(None, record, None, fake_plan).strategy() == expected
 
@@ -125,10 +127,10 @@ def test_an_interrupted_exploration_resumes_without_repeating_a_configuration(st
     calls = []
     with pytest.raises(KeyboardInterrupt):
         explore(store, exploration_id, execute_run=fake_execute(store, calls, interrupt_at=6))
-    store.end_exploration(exploration_id, "cancelled", "interrupted")
+    store.end("exploration", exploration_id, "cancelled", "interrupted")
     before = keys(store, exploration_id)
     assert len(before) == 5
-    store.start_exploration(exploration_id)
+    store.resume("exploration", exploration_id)
     assert explore(store, exploration_id) == "the budget is spent"
     after = keys(store, exploration_id)
     assert len(after) == 12 == len(set(after)) and after[:5] == before
@@ -142,10 +144,10 @@ def test_a_cancel_stops_between_trials(store):
     def execute_then_cancel(run_id):
         run = inner(run_id)
         if len(keys(store, exploration_id)) == 3:
-            store.request_exploration_cancel(exploration_id)
+            store.cancel("exploration", exploration_id)
         return run
 
-    with pytest.raises(search.RunCancelled):
+    with pytest.raises(RunCancelled):
         explore(store, exploration_id, execute_run=execute_then_cancel)
     assert len(keys(store, exploration_id)) == 3
 
@@ -168,7 +170,7 @@ def test_refused_configurations_cost_no_budget(store):
 
 def test_minutes_budget_counts_time_across_sessions(store, monkeypatch):
     clock = [0.0]
-    monkeypatch.setattr(search, "_clock", lambda: clock[0])
+    monkeypatch.setattr(budget, "_clock", lambda: clock[0])
     calls = []
     inner = fake_execute(store, calls, interrupt_at=4)
 
@@ -179,9 +181,9 @@ def test_minutes_budget_counts_time_across_sessions(store, monkeypatch):
     exploration_id = new_exploration(store, budget_minutes=4.0, strategy="exhaustive")
     with pytest.raises(KeyboardInterrupt):
         explore(store, exploration_id, execute_run=slow_execute)
-    store.end_exploration(exploration_id, "cancelled", "interrupted")
+    store.end("exploration", exploration_id, "cancelled", "interrupted")
     assert store.exploration(exploration_id).spent_s == 120.0 and len(keys(store, exploration_id)) == 3
-    store.start_exploration(exploration_id)
+    store.resume("exploration", exploration_id)
     assert explore(store, exploration_id, execute_run=slow_execute) == "the budget is spent"
     record = store.exploration(exploration_id)
     assert record.spent_s == 240.0 and len(keys(store, exploration_id)) == 7 == record.trials
@@ -199,10 +201,10 @@ def stored_baseline(store, threads, *, noisy=False, fingerprint=None):
     """A done FP32 run measured before any exploration, as `fake_plan` would plan it."""
     from core.explore.space import Configuration
 
-    run_id = store.create_run(**fake_plan(Configuration((), threads, 1)))
-    store.mark_running(run_id)
+    run_id = store.create_run(fake_plan(Configuration((), threads, 1)))
+    store.start("run", run_id)
     store.finish(run_id, metrics=fake_metrics([], threads), samples_ms=[1.0], notes=[], environment={},
-                 fingerprint=fingerprint or search.current_fingerprint({}), engine="fake", extra={"noisy": noisy})
+                 fingerprint=fingerprint or trials.current_fingerprint({}), engine="fake", extra={"noisy": noisy})
     return run_id
 
 

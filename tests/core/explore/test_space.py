@@ -2,9 +2,8 @@ import pytest
 
 from core.errors import InferScopeError
 from core.explore.space import (
-    DEFAULT_ONNX_SPACE,
-    DEFAULT_TORCH_SPACE,
     NONE,
+    default_space,
     load_space,
     runnable,
     space_from_text,
@@ -51,7 +50,7 @@ def test_runnable_leaves_out_impossible_orders_with_reasons():
 
 
 def test_default_spaces_have_runnable_non_baseline_configurations():
-    for space, start in ((DEFAULT_TORCH_SPACE, "torch"), (DEFAULT_ONNX_SPACE, "onnx")):
+    for space, start in ((default_space("torch"), "torch"), (default_space("onnx"), "onnx")):
         validity = runnable(space, start)
         assert sum(not c.is_baseline for c in validity.runnable) >= 10
 
@@ -90,7 +89,7 @@ def test_an_oversized_space_is_refused():
 def test_the_engine_is_an_axis_of_the_default_spaces_and_openvino_nncf_is_a_seed():
     from core.explore.seeding import seed_configurations
 
-    for space, start in ((DEFAULT_TORCH_SPACE, "torch"), (DEFAULT_ONNX_SPACE, "onnx")):
+    for space, start in ((default_space("torch"), "torch"), (default_space("onnx"), "onnx")):
         assert "openvino" in dict(space.axes)["engine"]
         seeds = seed_configurations(runnable(space, start).runnable, start)
         assert seeds[-1].techniques[-2:] == ("nncf_int8", "openvino") and seeds[-1].threads is None

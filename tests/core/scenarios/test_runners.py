@@ -5,8 +5,8 @@ import time
 import numpy as np
 import pytest
 
+from core.bench.timing import TimingConfig
 from core.errors import RunCancelled
-from core.recipe import TimingConfig
 from core.runtimes import CachedPredictor, ResponseCache
 from core.scenarios import (
     SCENARIOS,

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import InferScopeError, MeasurementError, StoreError
 from core.metrics import added_in
-from core.store import SCHEMA_VERSION, RunStore
+from core.store import SCHEMA_VERSION, RunSpec, RunStore
 from core.store.schema import V3_METRICS
 
 FIELDS = dict(model="lenet5", model_source="local", model_options={}, dataset="fashion-mnist", dataset_location=None,
@@ -21,10 +21,10 @@ def store(tmp_path):
 
 
 def test_lifecycle_and_plain_records(store):
-    run_id = store.create_run(**FIELDS)
+    run_id = store.create_run(RunSpec(**FIELDS))
     assert store.get(run_id).status == "queued"
-    store.mark_running(run_id)
-    store.set_progress(run_id, "evaluate", 0.5)
+    store.start("run", run_id)
+    store.progress("run", run_id, "evaluate", 0.5)
     running = store.get(run_id)
     assert (running.status, running.stage, running.progress, running.worker_pid) == ("running", "evaluate", 0.5,
                                                                                     os.getpid())
@@ -34,7 +34,7 @@ def test_lifecycle_and_plain_records(store):
     assert done.status == "done" and done.metrics["latency_p50_ms"] == 1.5 and done.metrics["top5"] is None
     assert store.samples(run_id) == [1.0, 2.0] and done.recipe_summary == "onnx_export"
     with pytest.raises(InferScopeError, match="is done and cannot become failed"):
-        store.end(run_id, "failed", "late")
+        store.end("run", run_id, "failed", "late")
 
 
 @pytest.mark.parametrize("metrics, samples, found", [
@@ -44,8 +44,8 @@ def test_lifecycle_and_plain_records(store):
     ({"latency_p50_ms": 1.0}, [1.0, float("nan"), -2.0], "2 raw sample"),
 ])
 def test_a_run_with_an_impossible_latency_is_never_stored_as_done(store, metrics, samples, found):
-    run_id = store.create_run(**FIELDS)
-    store.mark_running(run_id)
+    run_id = store.create_run(RunSpec(**FIELDS))
+    store.start("run", run_id)
     with pytest.raises(MeasurementError, match=f"run {run_id} measured impossible latencies \\({found}"):
         store.finish(run_id, metrics=metrics, samples_ms=samples, notes=[], environment={}, fingerprint="f",
                      engine="x")
@@ -61,14 +61,14 @@ def test_sqlite_pragmas_and_named_constraints(store, tmp_path):
     schema = sqlite3.connect(tmp_path / "store.db").execute("select sql from sqlite_master where name='runs'").fetchone()[0]
     assert "CONSTRAINT ck_runs_status" in schema and "latency_p50_ms" in schema
     with pytest.raises(IntegrityError, match="subset_size_positive"):
-        store.create_run(**{**FIELDS, "subset_size": 0})
+        store.create_run(RunSpec(**{**FIELDS, "subset_size": 0}))
 
 
 def test_schema_version_and_newer_database(tmp_path):
     url = f"sqlite:///{tmp_path / 'v.db'}"
     assert RunStore(url).schema_version() == SCHEMA_VERSION
     with sqlite3.connect(tmp_path / "v.db") as conn:
-        conn.execute("update schema_info set value='99' where key='schema_version'")
+        conn.execute("update alembic_version set version_num='0099'")
     with pytest.raises(StoreError, match="newer than this InferScope understands"):
         RunStore(url)
 
@@ -89,23 +89,31 @@ def test_a_new_store_is_stamped_at_the_head(tmp_path):
         assert migrations.current_revision(conn) == migrations.head_revision()
 
 
-def test_dead_worker_is_marked_interrupted(store):
-    run_id = store.create_run(**FIELDS)
-    store.mark_running(run_id)
-    with store.engine.begin() as conn:
-        conn.execute(text("update runs set worker_pid = 999999999 where id = :id"), {"id": run_id})
-    assert store.mark_dead_runs_interrupted() == [run_id]
-    run = store.get(run_id)
-    assert run.status == "interrupted" and "ended during stage" in run.error
+def test_a_dead_process_run_goes_back_to_the_queue_once_and_reads_never_write(store):
+    run_id = store.create_run(RunSpec(**FIELDS))
+    for attempt in (1, 2):
+        store.start("run", run_id)
+        store.progress("run", run_id, "time", 0.5)
+        with store.engine.begin() as conn:  # the command that ran it died
+            conn.execute(text("update runs set worker_pid = 999999999 where id = :id"), {"id": run_id})
+        assert store.lost_work(60) and store.get(run_id).status == "running"  # reading changes nothing
+        lines = store.requeue_lost_jobs(60)
+        run = store.get(run_id)
+        if attempt == 1:
+            assert lines == [f"run {run_id}: queued again (the process that ran it (pid 999999999 on "
+                             f"{store.identity.host}) was lost)"]
+            assert run.status == "queued" and run.requeues == 1 and "during stage 'time'" in run.notes[-1]
+    assert run.status == "interrupted" and "queued again once already; run it again" in run.error
+    assert store.requeue_lost_jobs(60) == [] and not store.lost_work(60)
 
 
 def test_read_only_database_gives_a_clear_error(tmp_path):
     path = tmp_path / "ro.db"
-    RunStore(f"sqlite:///{path}").create_run(**FIELDS)
+    RunStore(f"sqlite:///{path}").create_run(RunSpec(**FIELDS))
     store = RunStore(f"sqlite:///{path}?mode=ro&uri=true".replace("sqlite:///", "sqlite:///file:"))
     assert len(store.list_runs()) == 1
     with pytest.raises(StoreError, match="read-only"):
-        store.create_run(**FIELDS)
+        store.create_run(RunSpec(**FIELDS))
 
 
 def test_missing_run(store):
@@ -116,6 +124,12 @@ def test_missing_run(store):
 def _downgrade(path, version: int) -> None:
     """Turn a current database back into what schema `version` looked like."""
     with sqlite3.connect(path) as conn:
+        if version < 11:
+            for table, columns in (("curves", ("started_at", "stage", "cancel_requested", "notes")),
+                                   ("explorations", ("stage", "worker_role")), ("comparisons", ("notes",)),
+                                   ("diagnoses", ("notes",))):
+                for column in columns:
+                    conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         if version < 10:
             conn.execute("ALTER TABLE comparisons DROP COLUMN contention")
         if version < 9:
@@ -152,15 +166,16 @@ def _downgrade(path, version: int) -> None:
         if version < 2:
             conn.execute("ALTER TABLE runs DROP COLUMN tags")
             conn.execute("ALTER TABLE runs DROP COLUMN cancel_requested")
-        conn.execute(f"update schema_info set value='{version}' where key='schema_version'")
+        conn.execute("CREATE TABLE schema_info (key VARCHAR(64) PRIMARY KEY, value VARCHAR(256) NOT NULL)")
+        conn.execute(f"INSERT INTO schema_info VALUES ('schema_version', '{version}')")
         conn.execute("DROP TABLE alembic_version")  # stores from before Alembic have only schema_info
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6, 7, 8, 9])
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
 def test_an_old_database_is_upgraded_in_place(tmp_path, version):
     path = tmp_path / f"v{version}.db"
     store = RunStore(f"sqlite:///{path}")
-    run_id = store.create_run(**FIELDS)
+    run_id = store.create_run(RunSpec(**FIELDS))
     store.engine.dispose()
     _downgrade(path, version)
     upgraded = RunStore(f"sqlite:///{path}")
@@ -192,7 +207,7 @@ def test_a_store_stamped_at_an_older_revision_is_upgraded(tmp_path):
 
     path = tmp_path / "stamped.db"
     store = RunStore(f"sqlite:///{path}")
-    run_id = store.create_run(**FIELDS)
+    run_id = store.create_run(RunSpec(**FIELDS))
     store.engine.dispose()
     _downgrade(path, 4)
     with sqlite3.connect(path) as conn:
@@ -208,60 +223,60 @@ def test_a_store_stamped_at_an_older_revision_is_upgraded(tmp_path):
 def test_curves_store_points_in_rate_order_and_go_with_their_run(store):
     from core.store import CurvePoint
 
-    run_id = store.create_run(**FIELDS)
+    run_id = store.create_run(RunSpec(**FIELDS))
     with pytest.raises(InferScopeError, match="is queued; a curve sweeps a finished"):
         store.create_curve(run_id, {})
-    store.mark_running(run_id)
+    store.start("run", run_id)
     store.finish(run_id, metrics={"latency_p50_ms": 1.0}, samples_ms=[1.0], notes=[], environment={},
                  fingerprint="x", engine="torch-eager")
     curve_id = store.create_curve(run_id, {"latency_bound_ms": 5.0})
-    assert store.claim_next_curve() == curve_id and store.claim_next_curve() is None
+    assert store.claim("curve") == curve_id and store.claim("curve") is None
     for rate in (40.0, 10.0):
         store.add_curve_point(curve_id, CurvePoint(rate, rate * 0.9, 1, 2, 3, 4, 0.0, 10, 0), 0.5)
-    store.end_curve(curve_id, "done", saturation_rps=36.0)
+    store.end("curve", curve_id, "done", saturation_rps=36.0)
     curve = store.curve(curve_id)
     assert curve.status == "done" and [p.target_rate_rps for p in curve.points] == [10.0, 40.0]
     assert curve.config == {"latency_bound_ms": 5.0} and curve.saturation_rps == 36.0
     with pytest.raises(InferScopeError, match="is done and cannot become failed"):
-        store.end_curve(curve_id, "failed")
+        store.end("curve", curve_id, "failed")
     store.delete(run_id)
     assert store.curves() == []
 
 
 def test_claim_is_exclusive_and_in_order(store):
-    ids = [store.create_run(**FIELDS) for _ in range(3)]
-    assert [store.claim_next_queued() for _ in range(4)] == [*ids, None]
+    ids = [store.create_run(RunSpec(**FIELDS)) for _ in range(3)]
+    assert [store.claim("run") for _ in range(4)] == [*ids, None]
     assert {r.status for r in store.list_runs()} == {"running"}
 
 
 def test_ids_of_deleted_runs_are_never_reused(store):
-    first = store.create_run(**FIELDS)
-    second = store.create_run(**FIELDS)
+    first = store.create_run(RunSpec(**FIELDS))
+    second = store.create_run(RunSpec(**FIELDS))
     store.delete(second)
-    assert store.create_run(**FIELDS) == second + 1 and store.get(first).id == first
+    assert store.create_run(RunSpec(**FIELDS)) == second + 1 and store.get(first).id == first
 
 
 def test_explorations_claim_resume_cancel_and_requeue_after_a_dead_worker(store):
     first = store.create_exploration({"model": "lenet5"})
     second = store.create_exploration({"model": "resnet8"})
-    assert store.claim_next_exploration() == first
-    run_id = store.create_run(claim=True, exploration_id=first, **FIELDS)
-    assert store.get(run_id).status == "running" and store.claim_next_queued() is None  # claimed on insert
+    assert store.claim("exploration") == first
+    run_id = store.create_run(RunSpec(**FIELDS), claim=True, exploration_id=first)
+    assert store.get(run_id).status == "running" and store.claim("run") is None  # claimed on insert
     assert store.list_runs(exploration_id=first)[0].id == run_id and store.list_runs(exploration_id=second) == []
     assert store.update_exploration(first, progress=0.5, spent_s=3.0, trials=1) is False
-    assert store.request_exploration_cancel(first) == "running"
+    assert store.cancel("exploration", first) == "running"
     assert store.update_exploration(first, progress=0.5) is True
-    assert store.set_progress(run_id, "timing", 0.5) is True  # its running trial is asked to stop too
-    store.end_exploration(first, "cancelled", "stopped")
-    store.start_exploration(first)  # a cancelled exploration continues
+    assert store.progress("run", run_id, "timing", 0.5) is True  # its running trial is asked to stop too
+    store.end("exploration", first, "cancelled", "stopped")
+    store.resume("exploration", first)  # a cancelled exploration continues
     record = store.exploration(first)
     assert record.status == "running" and record.error is None and record.spent_s == 3.0 and record.trials == 1
     with store.engine.begin() as conn:  # its process dies
         conn.execute(text("UPDATE explorations SET worker_pid = 999999999 WHERE id = :id"), {"id": first})
-    store.mark_dead_runs_interrupted()
+    store.requeue_lost_jobs(60)
     record = store.exploration(first)
     assert record.status == "queued" and "queued again" in record.notes[-1]
-    assert store.request_exploration_cancel(second) == "cancelled"
+    assert store.cancel("exploration", second) == "cancelled"
     with pytest.raises(InferScopeError, match="no exploration with id 7"):
         store.exploration(7)
 
@@ -269,20 +284,11 @@ def test_explorations_claim_resume_cancel_and_requeue_after_a_dead_worker(store)
 @pytest.mark.parametrize("backend", ["sqlite"] + (["postgres"] if os.environ.get("INFERSCOPE_TEST_POSTGRES_URL") else []))
 def test_a_stage_with_its_detail_is_stored_whole(backend, tmp_path):
     """PostgreSQL enforces VARCHAR lengths (SQLite does not): training's stage detail must fit."""
-    from sqlalchemy import create_engine
+    from tests.helpers import empty_store_url
 
-    from core.store.schema import Base
-
-    url = f"sqlite:///{tmp_path / 's.db'}" if backend == "sqlite" else os.environ["INFERSCOPE_TEST_POSTGRES_URL"]
-    if backend == "postgres":
-        scratch = create_engine(url)
-        Base.metadata.drop_all(scratch)
-        with scratch.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        scratch.dispose()
-    store = RunStore(url)
-    run_id = store.create_run(**FIELDS)
-    store.mark_running(run_id)
+    store = RunStore(empty_store_url(backend, tmp_path))
+    run_id = store.create_run(RunSpec(**FIELDS))
+    store.start("run", run_id)
     stage = "train · epoch 12 of 20 · 1 h 05 min left"
-    store.set_progress(run_id, stage, 0.55)
+    store.progress("run", run_id, stage, 0.55)
     assert store.get(run_id).stage == stage

@@ -41,7 +41,7 @@ def node_noise(float_path: Path, qdq_bytes: bytes, images: np.ndarray, work: Pat
         modify_model_output_intermediate_tensors,
     )
 
-    from core.techniques.ort_static_int8 import CalibrationReader
+    from core.quantization.calibration import CalibrationReader
 
     qdq_path = work / "compared-int8.onnx"
     qdq_path.write_bytes(qdq_bytes)
