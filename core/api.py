@@ -72,6 +72,7 @@ class InferScope:
 
     # -- catalogue (core/catalogue.py) ----------------------------------------------------------------
     model_sources = staticmethod(catalogue.model_sources)
+    tasks = staticmethod(catalogue.tasks)
     model_option_fields = staticmethod(catalogue.model_option_fields)
     settings_fields = staticmethod(catalogue.settings_fields)
     datasets = staticmethod(catalogue.datasets)

@@ -10,11 +10,12 @@ from core.datasets import DATASETS
 from core.diagnose import ProfileConfig, SensitivityConfig
 from core.errors import ConfigError
 from core.explore import ExploreSettings
-from core.models import MODELS, SOURCES
+from core.models import MODELS, SOURCES, source_task
 from core.options import describe
 from core.recipe import ORT_PROVIDERS, RuntimeSettings
 from core.remeasure import RemeasureConfig
 from core.scenarios import SCENARIOS
+from core.tasks import TASKS
 from core.techniques import TECHNIQUES
 
 # The settings forms and flag groups: each page form and CLI flag is generated from these (option() fields).
@@ -23,8 +24,15 @@ SETTINGS: dict[str, type] = {"runtime": RuntimeSettings, "timing": TimingConfig,
                              "profile": ProfileConfig}
 
 
-def model_sources() -> dict[str, str]:
-    return dict(SOURCES)
+def model_sources(task: str | None = None) -> dict[str, str]:
+    """Model sources and what each offers (those whose models do `task` when given)."""
+    return {name: words for name, words in SOURCES.items() if task in (None, source_task(name))}
+
+
+def tasks() -> list[dict[str, Any]]:
+    """The registered tasks, with the offline default each starts from."""
+    return [{"name": name, "words": t.words, "item": t.item, "default_model": t.default_model,
+             "default_dataset": t.default_dataset, "default_subset": t.default_subset} for name, t in TASKS]
 
 
 def model_option_fields(source: str) -> list[dict[str, Any]]:
@@ -42,10 +50,11 @@ def settings_fields(form: str) -> list[dict[str, Any]]:
     return describe(SETTINGS[form])
 
 
-def datasets() -> list[dict[str, Any]]:
-    return [{"name": name, "description": e.description, "needs_location": e.needs_location,
+def datasets(task: str | None = None) -> list[dict[str, Any]]:
+    """The registered datasets (those of `task` when given), one row each."""
+    return [{"name": name, "task": e.task, "description": e.description, "needs_location": e.needs_location,
              "accepts_location": e.accepts_location, "label_space": e.label_space,
-             "location_help": e.location_help} for name, e in DATASETS]
+             "location_help": e.location_help} for name, e in DATASETS if task in (None, e.task)]
 
 
 def techniques() -> list[dict[str, Any]]:

@@ -12,7 +12,6 @@ from core.engine import prepare_run, run_scenario
 from core.lifecycle import run_job
 from core.options import option, parse_options
 from core.progress import Progress, no_progress
-from core.runtimes import make_predictor
 from core.scenarios import ServerConfig, SingleStreamConfig, scenario_config
 from core.settings import Settings
 from core.store import CurvePoint, CurveRecord, RunStore
@@ -66,7 +65,7 @@ def _sweep(store: RunStore, curve_id: int, settings: Settings, progress: Progres
     timing = TimingConfig(warmup=5, warmup_seconds=0.0, min_repeats=20, min_seconds=0.5,
                           max_seconds=2 * config.seconds_per_point + 1)  # the capacity estimate warmed it
     prepared = replace(prepared, recipe=replace(prepared.recipe, timing=timing))
-    predictor = make_predictor(prepared.artifact, prepared.recipe.runtime)
+    predictor = prepared.predictor()
     base = scenario_config(SWEPT_SCENARIO, run.scenario_config) if run.scenario == SWEPT_SCENARIO else ServerConfig()
     base = replace(base, latency_bound_ms=config.latency_bound_ms)
 

@@ -6,7 +6,7 @@ import json
 import socket
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,6 @@ from core.datasets.subset import (
     validation_subset,
 )
 from core.errors import InferScopeError, StoreUnavailable
-from core.inputs import preprocess
 from core.lifecycle import run_job
 from core.metrics import CATALOGUE, PERCENTILE_METRICS
 from core.model_files import localized
@@ -38,7 +37,7 @@ from core.models.base import LoadedModel
 from core.options import format_spec, to_dict
 from core.progress import Progress, no_progress
 from core.recipe import Recipe, Step, recipe_from_json
-from core.runtimes import CachedPredictor, Predictor, make_predictor
+from core.runtimes import CachedPredictor, Predictor, RuntimeSettings, make_predictor
 from core.scenarios import (
     SCENARIOS,
     LoadContext,
@@ -56,11 +55,12 @@ PREPROCESS_CHUNK = 256
 
 
 def load_images(subset: Subset, model: LoadedModel, progress: Progress, stage: str) -> np.ndarray:
-    """Preprocess a subset in chunks (reporting progress) into one float32 NCHW array."""
+    """Prepare a subset's inputs in chunks (reporting progress) as the model's input spec says: one float32 NCHW
+    array of images, or one packed int64 array of tokenized texts (`core.text.tokens.pack`)."""
     chunks = []
     for start in range(0, len(subset.indices), PREPROCESS_CHUNK):
         chunk = subset.indices[start:start + PREPROCESS_CHUNK]
-        chunks.append(preprocess(subset.split.images(chunk), model.input_spec))
+        chunks.append(model.input_spec.prepare(subset.split, chunk))
         progress(stage, min(1.0, (start + len(chunk)) / len(subset.indices)))
     return np.concatenate(chunks)
 
@@ -111,6 +111,13 @@ class Prepared:
     artifact: Any
     notes: list[str]
     ctx: BuildContext            # what the steps used; export reuses it for a final onnx_export
+    inputs: dict[str, Any] = field(default_factory=dict)  # what the inputs were (a text subset's token lengths)
+
+    def predictor(self, artifact: Any = None, runtime: RuntimeSettings | None = None,
+                  cache: Any = None) -> Predictor:
+        """A predictor of the run's artifact (or `artifact`) that feeds each call as the model's input spec says."""
+        return make_predictor(self.artifact if artifact is None else artifact, runtime or self.recipe.runtime,
+                              cache=cache, shape=self.model.input_spec.fit)
 
 
 def prepare_run(run: RunRecord, settings: Settings, progress: Progress = no_progress, *,
@@ -138,7 +145,8 @@ def prepare_run(run: RunRecord, settings: Settings, progress: Progress = no_prog
         notes.append("accuracy not applicable: random weights")
 
     batch = recipe.runtime.batch
-    reference = predict_all(make_predictor(model.artifact, recipe.runtime), images, batch, progress, "reference")
+    reference = predict_all(make_predictor(model.artifact, recipe.runtime, shape=model.input_spec.fit), images, batch,
+                            progress, "reference")
     artifact = copy.deepcopy(model.artifact) if recipe.steps else model.artifact
     work_dir.mkdir(parents=True, exist_ok=True)
     ctx = BuildContext(input_spec=model.input_spec, example=images[:8], batch=batch,
@@ -151,7 +159,8 @@ def prepare_run(run: RunRecord, settings: Settings, progress: Progress = no_prog
                        settings=settings, model_name=model_spec(run), work_dir=work_dir)
     artifact = apply_steps(artifact, recipe.steps, ctx)
     notes += ctx.notes
-    return Prepared(recipe, model, images, labels, reference, artifact, notes, ctx)
+    return Prepared(recipe, model, images, labels, reference, artifact, notes, ctx,
+                    model.input_spec.describe(subset.split, subset.indices, batch))
 
 
 def seed_everything(seed: int) -> None:
@@ -187,7 +196,7 @@ def measure_run(run: RunRecord, settings: Settings, progress: Progress = no_prog
 def _measure_run(run: RunRecord, settings: Settings, progress: Progress, folder: Path) -> Measurement:
     prepared = prepare_run(run, settings, progress, work_dir=folder)
     recipe, batch = prepared.recipe, prepared.recipe.runtime.batch
-    predictor = make_predictor(prepared.artifact, recipe.runtime)
+    predictor = prepared.predictor()
     first: dict[str, float] = {}
     with PeakMemory() as peak:
         logits = predict_all(predictor, prepared.images, batch, progress, "evaluate", first_call=first)
@@ -195,13 +204,17 @@ def _measure_run(run: RunRecord, settings: Settings, progress: Progress, folder:
     with ContentionMeter() as meter:
         result = run_scenario(prepared, predictor, run.scenario, config, progress, first_ms=first["ms"],
                               seed=run.subset_seed)
-    metrics = {**latency_metrics(result, batch), **meter.result.metrics(),
+    latency = latency_metrics(result, batch)
+    metrics = {**latency, **meter.result.metrics(),
                **_quality_metrics(logits, prepared.reference, prepared.labels),
+               **input_metrics(prepared.inputs, latency["throughput_ips"]),
                "size_mb": prepared.artifact.size_bytes() / 1e6, "peak_mem_mb": peak.mb}
     environment = env_mod.environment(recipe.runtime.device, predictor.engine, predictor.provider,
                                       predictor.settings)
     environment["model"] = {k: v for k, v in prepared.model.options.items() if k not in run.model_options}
     environment["load"] = result.load
+    if prepared.inputs:
+        environment["inputs"] = prepared.inputs
     # Still holding the machine: the peaks are measured here the first time this environment is seen.
     environment["peaks_gops"] = roofline.peaks(settings.models_dir / "machine", env_mod.fingerprint(environment))
     environment["model_gflops"] = model_gflops(run, settings)
@@ -226,7 +239,7 @@ def run_scenario(prepared: Prepared, predictor: Predictor, name: str, config: An
         shared.clear()  # the accuracy pass filled it with every subset image
     pool = request_pool(prepared.images, runtime.batch)
     stream = QueryStream(len(pool), cache.get("repeat_ratio", 0.0), cache.get("zipf_exponent", 1.2), seed)
-    ctx = LoadContext(predictor, lambda: make_predictor(prepared.artifact, runtime, cache=shared), pool, stream,
+    ctx = LoadContext(predictor, lambda: prepared.predictor(cache=shared), pool, stream,
                       prepared.recipe.timing, runtime.batch, progress, first_ms)
     result = SCENARIOS.get(name).run(ctx, config)
     result.load.update(scenario=name, config=to_dict(config), images_per_request=runtime.batch, engine=predictor.engine,
@@ -260,6 +273,17 @@ def latency_metrics(result: ScenarioResult, batch: int) -> dict[str, Any]:
         metrics["cache_hit_p50_ms"] = float(np.percentile(samples[hits], 50)) if hits.any() else None
         metrics["cache_miss_p50_ms"] = float(np.percentile(samples[~hits], 50)) if (~hits).any() else None
     return metrics
+
+
+def input_metrics(inputs: dict[str, Any], texts_per_s: float | None) -> dict[str, Any]:
+    """A text run's tokens: real tokens per second (the texts answered per second times the mean tokens each is
+    run with; the query stream cycles the whole subset), tokens per text and the padding's share. Nothing for
+    images (their spec describes nothing)."""
+    if "tokens_mean_run" not in inputs:
+        return {}
+    return {"tokens_per_s": None if texts_per_s is None else texts_per_s * inputs["tokens_mean_run"],
+            "tokens_mean": inputs["tokens_mean_run"],
+            "padding_pct": inputs["padding_pct"]}
 
 
 def interval_metrics(samples_ms: Sequence[float]) -> dict[str, float | None]:

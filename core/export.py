@@ -21,7 +21,7 @@ from core.export_plan import EXPORT_STEP, ExportPlan, plan_export
 from core.models.onnx_file import METADATA_INPUT_SPEC, METADATA_LABEL_SPACE
 from core.progress import Progress, no_progress
 from core.recipe import RuntimeSettings, make_step
-from core.runtimes import RUNTIMES, make_predictor
+from core.runtimes import RUNTIMES
 from core.settings import Settings
 from core.store import RunRecord, RunStore
 from core.workdirs import job_folder
@@ -102,12 +102,40 @@ def _export(run: RunRecord, predictions: list[int] | None, plan: ExportPlan, pat
         partial.write_bytes(data)
         written = runtime.reopen(partial.read_bytes(), prepared.artifact)  # the file on disk, not the bytes in memory
         verified = _verify(run, predictions, written, prepared, progress)
-        os.replace(partial, path)
+        companions = prepared.model.input_spec.companion_files(folder / "companions")
+        if companions:  # a text model: the graph and its tokenizer travel together, in one zip
+            path = path.with_suffix(".zip")
+            bundle(partial, companions, prepared, path.with_name(f".{path.name}.partial-{os.getpid()}"), path)
+        else:
+            os.replace(partial, path)
     except OSError as exc:  # a disk that filled up meanwhile: say so, leave nothing behind
         raise _write_error(path, exc) from None
     finally:
         partial.unlink(missing_ok=True)
-    return replace(verified, path=path, size_bytes=len(data), notes=plan.notes)
+    return replace(verified, path=path, size_bytes=path.stat().st_size, notes=plan.notes)
+
+
+def bundle(graph: Path, companions: list[Path], prepared, partial: Path, path: Path) -> None:
+    """Write one zip at `path`: the verified graph as model.onnx, the files it needs beside it (a tokenizer), and
+    inferscope.json naming the graph's inputs, the max length and padding it was measured with, and the classes."""
+    import zipfile
+
+    import onnx
+
+    inputs = [i.name for i in onnx.load(str(graph), load_external_data=False).graph.input]
+    manifest = {"graph": "model.onnx", "inputs": inputs, "outputs": ["logits"],
+                "input_spec": {k: v for k, v in prepared.model.input_spec.to_dict().items() if k != "tokenizer"},
+                "tokenizer": [p.name for p in companions], "label_space": prepared.model.label_space,
+                "num_classes": prepared.model.num_classes}
+    try:
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+            zipped.write(graph, "model.onnx")
+            for file in companions:
+                zipped.write(file, file.name)
+            zipped.writestr("inferscope.json", json.dumps(manifest, indent=2))
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def check_output_path(path: Path, run_id: int) -> Path:
@@ -152,7 +180,7 @@ def _verify(run: RunRecord, predictions: list[int] | None, written: Any, prepare
 
     A run from before predictions were stored is held to its metric within one image."""
     batch = prepared.recipe.runtime.batch
-    predictor = make_predictor(written, RuntimeSettings(threads=prepared.recipe.runtime.threads, batch=batch))
+    predictor = prepared.predictor(written, RuntimeSettings(threads=prepared.recipe.runtime.threads, batch=batch))
     logits = predict_all(predictor, prepared.images, batch, progress, "verify")
     if prepared.labels is not None and run.metrics.get("top1") is not None:
         metric, measured = "top1", top_k(logits, prepared.labels, 1).percent

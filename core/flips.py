@@ -1,5 +1,5 @@
-"""Where two runs of the same model on the same images disagree: the images whose top-1 flipped, the change of the
-confusion matrix (`core.views.flips`) and thumbnails of the first flipped images."""
+"""Where two runs of the same model on the same inputs disagree: the inputs whose top-1 flipped, the change of the
+confusion matrix (`core.views.flips`) and thumbnails (or the start of the texts) of the first flipped ones."""
 from __future__ import annotations
 
 from typing import Any
@@ -34,5 +34,17 @@ def run_flips(store: RunStore, settings: Settings, run_id: int, reference_id: in
     subset = evaluation_subset(dataset, run.subset_size, run.subset_seed)
     found = views.flips(theirs, ours, subset.labels, len(dataset.class_names))
     picked = np.asarray(subset.indices)[found.indices[:thumbnails]]
+    split = subset.split  # an image split shows thumbnails, a text split the start of each text
     return {"flips": found, "classes": list(dataset.class_names),
-            "images": subset.split.images(picked) if len(picked) else []}
+            "images": split.images(picked) if len(picked) and hasattr(split, "images") else [],
+            "texts": [snippet(text) for text in split.texts(picked)] if len(picked) and hasattr(split, "texts")
+            else []}
+
+
+SNIPPET_CHARS = 160
+
+
+def snippet(text: str) -> str:
+    """The start of a text on one line, cut at a word with an ellipsis when longer than SNIPPET_CHARS."""
+    line = " ".join(text.split())
+    return line if len(line) <= SNIPPET_CHARS else line[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"

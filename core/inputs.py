@@ -24,6 +24,22 @@ class InputSpec:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def prepare(self, split, indices: np.ndarray) -> np.ndarray:
+        """The images at `indices` of a split, preprocessed into one float32 NCHW array."""
+        return preprocess(split.images(indices), self)
+
+    item = "image"        # what one input is called in messages
+    transformer = False   # quantizers apply their transformer rules to text models only
+    fit = None  # every call runs the batch as prepared (a text model's spec pads each call; see core.text.spec)
+
+    def describe(self, split, indices: np.ndarray, batch: int) -> dict:
+        """Nothing to add about images: their shape is the spec's."""
+        return {}
+
+    def companion_files(self, folder) -> list:
+        """Nothing ships beside an image graph: its preprocessing is in its metadata."""
+        return []
+
     @staticmethod
     def from_dict(data: dict) -> "InputSpec":
         return InputSpec(**{**data, "mean": tuple(data["mean"]), "std": tuple(data["std"])})
@@ -77,3 +93,13 @@ def preprocess(images: list[np.ndarray], spec: InputSpec) -> np.ndarray:
 def _is_plain_batch(images: list[np.ndarray], spec: InputSpec) -> bool:
     """True when images already have the model's size, so no resize or crop is needed."""
     return spec.resize is None and all(image.shape[:2] == (spec.height, spec.width) for image in images)
+
+
+def feeds(names: list[str], batch: np.ndarray) -> dict[str, np.ndarray]:
+    """A graph's named inputs for one batch: the batch itself for a one-input graph (images as float32), or a
+    packed text batch split into the inputs the graph declares (`core.text.tokens.unpack`)."""
+    from core.text.tokens import unpack
+
+    if len(names) == 1:
+        return {names[0]: np.ascontiguousarray(batch, dtype=np.float32 if batch.dtype.kind == "f" else batch.dtype)}
+    return unpack(batch, names)

@@ -120,6 +120,14 @@ METRICS_IN_ORDER: tuple[Metric, ...] = (
            "load", fmt=".2f", since=6),
     Metric("cpu_mhz", "MHz", "contention", "CPU frequency at the end of timing, MHz (where readable)", "CPU MHz",
            "MHz", fmt=".0f", since=6),
+    # since schema 12: a text run's inputs (None for images)
+    Metric("tokens_per_s", "tokens/s", "rate", "text runs: real tokens per second (padding left out), the "
+           "throughput times the mean tokens a text is run with", "tokens/s (padding left out)", "tokens/s", _MAX,
+           ".0f", since=12, summary=True),
+    Metric("tokens_mean", "tokens", "count", "text runs: mean tokens per text after truncation to the max length",
+           "tokens per text (mean)", "tokens/text", fmt=".1f", since=12),
+    Metric("padding_pct", "%", "count", "text runs: share of the tokens run that were padding, at the run's batch "
+           "and padding", "padding (% of tokens run)", "padding %", fmt=".1f", since=12),
 )
 CATALOGUE: dict[str, Metric] = {m.name: m for m in METRICS_IN_ORDER}
 assert len(CATALOGUE) == len(METRICS_IN_ORDER), "a metric is listed twice"

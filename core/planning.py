@@ -15,7 +15,7 @@ from typing import Any
 
 from core import comparable
 from core.bench.timing import TimingConfig
-from core.datasets import parse_dataset
+from core.datasets import check_task, parse_dataset
 from core.datasets.base import check_compatible
 from core.datasets.subset import (
     calibration_split_name,
@@ -52,6 +52,7 @@ from core.scenarios import DEFAULT_SCENARIO, SCENARIOS, parse_scenario
 from core.settings import Settings
 from core.store import ACTIVE_STATUSES, RunRecord, RunSpec, RunStore, hardware_words
 from core.targets import check_target_name
+from core.tasks import DEFAULT_TASK, TASKS
 from core.techniques import TECHNIQUES
 
 # Dataset sizes do not depend on the input shape; this stands in for the model's during validation.
@@ -255,6 +256,7 @@ class Planner:
         if model.is_onnx_file:
             _, summary = validate_onnx(Path(model.name).expanduser().resolve())
             label_space, classes, source = summary.label_space, summary.num_classes, "onnx"
+            task = DEFAULT_TASK  # an uploaded ONNX file is an image classifier
             if summary.batch is not None and summary.batch != request.batch:
                 raise RecipeError(f"{model.name} takes a fixed batch of {summary.batch}; use --batch {summary.batch}")
             fixed_batch = summary.batch is not None
@@ -263,6 +265,7 @@ class Planner:
         else:
             entry = MODELS.get(model.name)
             label_space, classes, source, model_name = entry.label_space, None, entry.source, model.name
+            task = entry.task
             fixed_batch, model_sha256 = False, None
         start = start_kind(source)
         runtime = parse_options(RuntimeSettings, {"threads": request.threads, "batch": request.batch,
@@ -278,6 +281,7 @@ class Planner:
             check_cuda(target, target_environment)
         check_runtime(recipe.final_kind(start), runtime)
         entry, location = parse_dataset(request.dataset)
+        check_task(model_name, task, entry)
         dataset = entry.load(location, self.settings, SIZE_PROBE_SPEC)
         trained = not model.options.get("random_weights")
         check_compatible(model_name, label_space, classes or len(dataset.class_names), trained, dataset)
@@ -287,6 +291,13 @@ class Planner:
         if recipe.validation_size():
             validation_subset(dataset, subset, recipe.calibration_size(), recipe.validation_size(), request.seed)
         for step in recipe.steps:
+            refusal = TASKS.get(task).refusal(step.technique)
+            if refusal:
+                raise RecipeError(f"{step.technique} does not apply to {TASKS.get(task).words} models: {refusal}")
+            if TECHNIQUES.get(step.technique).needs_train_split(step.config) and not TASKS.get(task).retrains:
+                raise RecipeError(f"{step.technique} trains the model again, and InferScope retrains only "
+                                  f"{', '.join(t.words for _, t in TASKS if t.retrains)} models so far"
+                                  + ("; set recovery=none" if hasattr(step.config, "recovery") else ""))
             if TECHNIQUES.get(step.technique).needs_train_split(step.config) and dataset.train is None:
                 raise RecipeError(f"{step.technique} trains on a train split and {entry.name} has none; use "
                                   "fashion-mnist" + (" or set recovery=none" if hasattr(step.config, "recovery") else ""))

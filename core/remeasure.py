@@ -21,7 +21,6 @@ from core.engine import prepare_run
 from core.lifecycle import run_job
 from core.options import option, parse_options
 from core.progress import Progress, no_progress
-from core.runtimes import make_predictor
 from core.scenarios.load import request_pool
 from core.settings import Settings
 from core.store import ComparisonRecord, RunStore
@@ -56,7 +55,7 @@ def remeasure(store: RunStore, comparison_id: int, settings: Settings, progress:
             run = store.get(run_id)
             prepared = prepare_run(run, settings, lambda stage, f, k=k, run_id=run_id: progress(
                 f"rebuild {run_id}: {stage}"[:32], (k + f) / len(record.run_ids)), work_dir=folder / str(run_id))
-            predictor = make_predictor(prepared.artifact, prepared.recipe.runtime)
+            predictor = prepared.predictor()
             pool = request_pool(prepared.images, prepared.recipe.runtime.batch)[:32]
             predictors[run_id] = predictor
             natives[run_id] = [predictor.prepare(batch) for batch in pool]

@@ -16,6 +16,7 @@ from typing import Any
 
 from core.bench.percentiles import min_samples, supported
 from core.comparable import baselines, comparison_key
+from core.datasets import DATASETS
 from core.metrics import (
     ACCURACY_METRICS,
     CATALOGUE,
@@ -26,6 +27,7 @@ from core.metrics import (
 )
 from core.pareto import Direction, front_indices
 from core.store import ALL_METRICS, CurvePoint, RunRecord, hardware_words
+from core.tasks import DEFAULT_TASK, TASKS
 from core.techniques import recipe_precision
 
 LOCAL_TARGET = "this machine"  # how work addressed to no target reads: the local worker takes it
@@ -37,6 +39,28 @@ def target_words(name: str | None) -> str:
 def target_of(run: RunRecord) -> str:
     """Where a run was (or will be) measured, in words."""
     return target_words(run.target)
+
+
+def task_of(run: RunRecord) -> str:
+    """The task a run measured, in words: its dataset's (a dataset no longer registered: image classification)."""
+    task = DATASETS.get(run.dataset).task if run.dataset in DATASETS else DEFAULT_TASK
+    return TASKS.get(task).words
+
+
+def facets(runs: Sequence[RunRecord], by_target: bool) -> list[tuple[str | None, list[RunRecord]]]:
+    """The charts a set of runs is drawn on: one per task (image and text runs never share a front), and one per
+    target within it unless `by_target` is off; each with its title (None when one chart shows everything)."""
+    def key(run: RunRecord) -> tuple[str, str]:
+        return task_of(run), target_of(run) if by_target else ""
+
+    keys = sorted({key(r) for r in runs}, key=lambda k: (k[0], k[1] != LOCAL_TARGET, k[1]))
+    if len(keys) <= 1:
+        return [(None, list(runs))]
+    tasks = {task for task, _ in keys}
+    titles = {k: " · ".join(part for part in ((k[0].capitalize() if len(tasks) > 1 else ""),
+                                             (f"Target: {k[1]}" if k[1] and len(keys) > len(tasks) else "")) if part)
+              for k in keys}
+    return [(titles[k], [r for r in runs if key(r) == k]) for k in keys]
 
 
 def targets_in_order(runs: Iterable[RunRecord]) -> list[str]:

@@ -141,7 +141,8 @@ else:
     else:
         flipped, classes = found["flips"], found["classes"]
         name = lambda c: "?" if c is None else classes[c]  # noqa: E731
-        st.caption(f"{len(flipped.indices)} of {other.subset_size} images changed their top-1 between run "
+        item = "texts" if found["texts"] else "images"
+        st.caption(f"{len(flipped.indices)} of {other.subset_size} {item} changed their top-1 between run "
                    f"{reference.id} and run {other.id}"
                    + (f": {flipped.fixed} to the true class, {flipped.broken} away from it" if flipped.truth
                       and flipped.truth[0] is not None else "") + ".")
@@ -153,6 +154,14 @@ else:
             if shown < len(flipped.indices):
                 st.caption(f"The first {shown} of {len(flipped.indices)}: true class · run {reference.id} → "
                            f"run {other.id}.")
+        if found["texts"]:
+            shown = len(found["texts"])
+            st.dataframe(pd.DataFrame({"text": found["texts"], "true": [name(t) for t in flipped.truth[:shown]],
+                                       f"run {reference.id}": [name(a) for a in flipped.reference[:shown]],
+                                       f"run {other.id}": [name(b) for b in flipped.run[:shown]]}),
+                         hide_index=True, width="stretch", key="flipped_texts")
+            if shown < len(flipped.indices):
+                st.caption(f"The first {shown} of {len(flipped.indices)}.")
         if any(v for row in flipped.confusion_change for v in row):
             change = go.Figure(go.Heatmap(z=flipped.confusion_change, x=classes, y=classes, colorscale="RdBu",
                                           zmid=0, hovertemplate="true %{y}, predicted %{x}: %{z:+d}<extra></extra>"))

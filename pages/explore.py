@@ -8,6 +8,7 @@ from core.errors import InferScopeError
 from core.explore import SearchSpace, default_space, space_from_text
 from core.models import DEFAULT_MODEL
 from core.store import ACTIVE_STATUSES
+from core.tasks import DEFAULT_TASK
 from pages.common import get_api, upload_time
 from pages.forms import setting_inputs, split_values, whole_numbers
 from pages.targets_view import show_targets
@@ -27,7 +28,7 @@ model = left.selectbox("Model", [*names, *uploads], key="x_model",
                        format_func=lambda m: f"{uploads[m]} (uploaded ONNX)" if m in uploads else m)
 model_options = left.text_input("Model options", key="x_model_options", placeholder="e.g. epochs=1 or mean=0.5/std=0.5",
                                 help="key=value pairs separated by commas, as on the CLI (the Run page lists them)")
-datasets = {d["name"]: d for d in api.datasets()}
+datasets = {d["name"]: d for d in api.datasets(DEFAULT_TASK)}  # the text task gets its own picker
 dataset = mid.selectbox("Dataset", list(datasets), key="x_dataset")
 if datasets[dataset]["accepts_location"]:
     location = mid.text_input("Location", key="x_location", help=datasets[dataset]["location_help"])

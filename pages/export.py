@@ -103,7 +103,8 @@ if exported and exported["run_id"] == run_id:
     st.caption(f"Verified per image: {exported['per_image']}.")
     if path.is_file():
         m3.metric("file size", f"{path.stat().st_size / 1e6:.2f} MB")
-        st.download_button("Download ONNX", path.read_bytes(), file_name=path.name,
+        what = "ONNX and tokenizer (zip)" if path.suffix == ".zip" else "ONNX"
+        st.download_button(f"Download {what}", path.read_bytes(), file_name=path.name,
                            mime="application/octet-stream", type="primary", key="download")
     else:
         st.error(f"{path} was removed after it was built; build it again.")

@@ -78,15 +78,14 @@ targets_shown = views.targets_in_order(shown)
 one_front = len(targets_shown) > 1 and st.checkbox(
     "One front across targets", key="one_front",
     help="off: each target gets its own chart and front, since a speed on one machine says nothing about another's")
-facets = [(None, shown)] if len(targets_shown) == 1 or one_front else \
-    [(t, [r for r in shown if views.target_of(r) == t]) for t in targets_shown]
+facets = views.facets(shown, by_target=not one_front)  # one chart per task, and per target unless one front
 if one_front:
     st.caption("One front over every target: colour by target to tell them apart; runs of other machines are drawn "
                "hollow (another environment).")
 front: list[int] = []
 for facet, facet_runs in facets:
     if facet is not None:
-        st.markdown(f"**Target: {facet}**")
+        st.markdown(f"**{facet}**")
     points = views.plot_points(facet_runs, x, y, max_latency_ms=max_latency or None, max_drop=max_drop or None,
                                per_image=per_image)
     facet_front = [p.run.id for p in points if p.on_front]

@@ -33,5 +33,6 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -r "$REQUIREMENTS"
+.venv/bin/python -m pip install -q --no-deps -r requirements-nodeps.txt
 # the `inferscope` command (pyproject.toml), the same as `python -m core`; the code stays where it is (editable)
 .venv/bin/python -m pip install -q --no-deps -e .

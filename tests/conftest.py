@@ -108,3 +108,15 @@ def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.update(extra or {})
     return env
+
+
+@pytest.fixture(scope="session")
+def tiny_text_model(tmp_path_factory) -> str:
+    """A tiny BERT classifier and its trained tokenizer saved in a folder; its model spec for runs."""
+    from core.datasets import load_dataset
+    from core.settings import load_settings
+    from tests.fakes.tiny_text import save_tiny_text_classifier
+
+    dataset = load_dataset("bbc-news-headlines", load_settings(), None)
+    folder = save_tiny_text_classifier(tmp_path_factory.mktemp("tiny-bert"), dataset.train.items)
+    return f"huggingface:id={folder}"

@@ -35,7 +35,7 @@ def cmd_catalogue(args) -> int:
         rows = open_api(args).models()
         columns = ["name", "source", "params", "gflops", "input", "weights_offline", "reference_top1"]
     elif args.command == "datasets":
-        rows, columns = InferScope.datasets(), ["name", "label_space", "needs_location", "description"]
+        rows, columns = InferScope.datasets(), ["name", "task", "label_space", "needs_location", "description"]
     elif args.command == "scenarios":
         rows, columns = InferScope.scenarios(), ["name", "summary", "use_when"]
     else:
@@ -140,11 +140,13 @@ def cmd_export(args) -> int:
 
 def cmd_prepare(args) -> int:
     from core.progress import TqdmProgress
+    from core.tasks import TASKS
 
     api = open_api(args)
-    with TqdmProgress() as bar:
-        said = api.prepare_model(args.model, bar)
-    print(said)
+    for model in args.model or [task.default_model for _, task in TASKS]:
+        with TqdmProgress() as bar:
+            said = api.prepare_model(model, bar)
+        print(said)
     return 0
 
 
@@ -152,6 +154,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     """This group's commands and their flags."""
     from core.api import SETTINGS
     from core.models import DEFAULT_MODEL
+    from core.tasks import TASKS
 
     for name in ("models", "datasets", "techniques", "scenarios"):
         p = sub.add_parser(name, help=f"list {name}")
@@ -184,6 +187,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("run_id", type=int)
     p.add_argument("-o", "--output", required=True)
     p.set_defaults(func=cmd_export)
-    p = sub.add_parser("prepare", help="build a model now (train and cache a local one): its first run starts at once")
-    p.add_argument("--model", default=DEFAULT_MODEL, help="model name[:key=value,...] (default %(default)s)")
+    p = sub.add_parser("prepare", help="build a model now (train and cache a local one, fine-tune a text one): its "
+                                       "first run starts at once")
+    p.add_argument("--model", action="append", help="model name[:key=value,...]; repeat for several (default: every "
+                                                   "task's offline default, "
+                                                   f"{', '.join(t.default_model for _, t in TASKS)})")
     p.set_defaults(func=cmd_prepare)

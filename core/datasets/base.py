@@ -1,4 +1,5 @@
-"""Dataset vocabulary: a split of labelled images and a loaded dataset with its splits."""
+"""Dataset vocabulary: a split of labelled images (or texts: core/datasets/text.py) and a loaded dataset with its
+splits."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -74,9 +75,10 @@ class DatasetEntry:
     description: str
     needs_location: bool
     label_space: str | None
-    load: Callable[[str | None, Settings, InputSpec], LoadedDataset]
+    load: Callable[[str | None, Settings, InputSpec | None], LoadedDataset]  # the spec: an image model's input
     location_help: str = ""
     optional_location: bool = False  # takes a location without needing one (e.g. a download cache root)
+    task: str = "image-classification"  # the task (core.tasks) whose models it scores
 
     @property
     def accepts_location(self) -> bool:
@@ -88,7 +90,7 @@ def check_compatible(model_name: str, model_space: str, num_classes: int, traine
     """Raise when the model's outputs cannot be scored on the dataset's labels; return a note if assumed."""
     if not dataset.has_labels or not trained or model_space == dataset.label_space:
         return None
-    if model_space.startswith("custom-") and num_classes == dataset.num_classes:
+    if model_space.startswith("custom") and num_classes == dataset.num_classes:
         return (f"assuming the model's {num_classes} outputs follow {dataset.name}'s class order "
                 f"({', '.join(dataset.class_names[:3])}, ...)")
     raise DataError(f"model {model_name} predicts {model_space} classes ({num_classes}) but dataset {dataset.name} is "

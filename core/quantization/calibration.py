@@ -1,16 +1,20 @@
-"""Calibration images as onnxruntime's quantizers read them."""
+"""Calibration inputs as onnxruntime's quantizers read them."""
 from __future__ import annotations
 
 import numpy as np
 
+from core.inputs import feeds
+
 
 class CalibrationReader:
-    """onnxruntime's CalibrationDataReader protocol over preprocessed images, in small batches."""
+    """onnxruntime's CalibrationDataReader protocol over preprocessed inputs (images, or packed texts split into
+    the graph's named inputs), in small batches."""
 
-    def __init__(self, input_name: str, images: np.ndarray, report=lambda fraction: None, max_batch: int = 16) -> None:
+    def __init__(self, input_names: list[str], images: np.ndarray, report=lambda fraction: None,
+                 max_batch: int = 16) -> None:
         # Equal batches: the histogram calibrators (Entropy, Percentile) stack them into one array.
         batch = max(d for d in range(1, max_batch + 1) if len(images) % d == 0)
-        self._batches = [{input_name: images[i:i + batch]} for i in range(0, len(images), batch)]
+        self._batches = [feeds(input_names, images[i:i + batch]) for i in range(0, len(images), batch)]
         self._next = 0
         self._report = report  # called per batch: progress, and where a cancel stops calibration
 

@@ -45,13 +45,13 @@ def node_noise(float_path: Path, qdq_bytes: bytes, images: np.ndarray, work: Pat
 
     qdq_path = work / "compared-int8.onnx"
     qdq_path.write_bytes(qdq_bytes)
-    input_name = onnx.load(str(float_path), load_external_data=False).graph.input[0].name
+    input_names = [i.name for i in onnx.load(str(float_path), load_external_data=False).graph.input]
     activations = {}
     for name, path in (("float", float_path), ("qdq", qdq_path)):
         augmented = work / f"{name}-augmented.onnx"
         modify_model_output_intermediate_tensors(str(path), str(augmented))
-        activations[name] = collect_activations(str(augmented), CalibrationReader(input_name, images))
-        activations[name] |= _graph_outputs(path, CalibrationReader(input_name, images))  # not saved above
+        activations[name] = collect_activations(str(augmented), CalibrationReader(input_names, images))
+        activations[name] |= _graph_outputs(path, CalibrationReader(input_names, images))  # not saved above
     qdq_graph = onnx.load_from_string(qdq_bytes).graph
     rows = []
 

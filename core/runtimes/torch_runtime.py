@@ -38,7 +38,10 @@ class TorchPredictor:
                          "channels_last": artifact.channels_last}
 
     def prepare(self, batch: np.ndarray) -> Any:
-        return self._torch.from_numpy(batch).to(self.device, self.dtype).contiguous(memory_format=self.memory_format)
+        tensor = self._torch.from_numpy(batch).to(self.device)
+        if not tensor.is_floating_point():  # a text model's packed token ids stay integers
+            return tensor
+        return tensor.to(self.dtype).contiguous(memory_format=self.memory_format)
 
     def run(self, native: Any) -> Any:
         with self._torch.inference_mode():
@@ -59,7 +62,9 @@ def profile_torch(prepared, batches, calls: int, progress: Progress) -> tuple[Ev
 
     torch.set_num_threads(prepared.recipe.runtime.threads or default_threads())  # as the run was timed
     module = prepared.artifact.module
-    tensors = [torch.from_numpy(np.ascontiguousarray(b, dtype=np.float32)) for b in batches]
+    fit = prepared.model.input_spec.fit or (lambda batch: batch)  # fed as the run was timed (a text run's padding)
+    tensors = [torch.from_numpy(np.ascontiguousarray(b, dtype=np.float32 if b.dtype.kind == "f" else b.dtype))
+               for b in map(fit, batches)]
     with torch.inference_mode():
         for k in range(10):
             module(tensors[k % len(tensors)])

@@ -17,6 +17,7 @@ import numpy as np
 
 from core.bench.accuracy import predicted
 from core.bench.timing import time_block
+from core.inputs import feeds
 from core.quantization.noise import node_noise
 from core.techniques.base import BuildContext
 from core.techniques.scoring import call_batch, cpu_session, onnx_logits
@@ -74,5 +75,5 @@ def _latency_ms(model_bytes: bytes, images: np.ndarray, batch: int) -> float:
     """Median wall time of one call at the run's batch (core.bench's block timer): a step's cost, not the run's
     measurement."""
     session = cpu_session(model_bytes)
-    feed = {session.get_inputs()[0].name: images[:batch]}
+    feed = feeds([i.name for i in session.get_inputs()], images[:batch])
     return time_block(lambda native: session.run(None, native), [feed], BLOCK_MS, WARMUP_MS)

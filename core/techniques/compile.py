@@ -47,7 +47,8 @@ def apply_compile(artifact: TorchArtifact, config: TorchCompileConfig, ctx: Buil
     module = artifact.module.to(ctx.device).eval()
     example = torch.from_numpy(np.resize(ctx.example, (ctx.batch, *ctx.example.shape[1:])))
     dtype = next((p.dtype for p in module.parameters() if p.is_floating_point()), torch.float32)
-    example = example.to(ctx.device, dtype)
+    # a text model's token ids stay integers
+    example = example.to(ctx.device, dtype) if example.is_floating_point() else example.to(ctx.device)
     if artifact.channels_last:
         example = example.contiguous(memory_format=torch.channels_last)
     ctx.progress("torch_compile", 0.1)

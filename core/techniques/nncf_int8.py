@@ -15,11 +15,13 @@ import numpy as np
 from core.artifacts import OnnxArtifact
 from core.bench.accuracy import predicted
 from core.errors import InferScopeError
+from core.inputs import feeds
 from core.options import option
 from core.techniques.base import BuildContext, Explored, Technique
 from core.techniques.scoring import call_batch, onnx_logits, refuse_unknown_nodes
 
 PRESETS = ("performance", "mixed")
+MODEL_TYPES = ("auto", "default", "transformer")
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,9 @@ class NncfInt8Config:
     fast_bias_correction: bool = option(True, "correct each layer's bias shift from quantization with NNCF's fast "
                                               "method (off: the slower exact bias correction, which NNCF 3.4 cannot "
                                               "run on some exported graphs, e.g. the default model's)")
+    model_type: str = option("auto", "transformer: NNCF's rules for transformer graphs (which nodes stay in float, "
+                                     "e.g. softmax and the layer norms); auto: transformer for text models",
+                             choices=MODEL_TYPES)
     calibration_size: int = option(300, "calibration images (NNCF's subset size), from a split disjoint from the "
                                         "subset", minimum=1, maximum=100_000)
     keep_float: tuple[str, ...] | None = option(None, "node names to keep in float (NNCF's ignored scope), "
@@ -51,13 +56,15 @@ def apply(artifact: OnnxArtifact, config: NncfInt8Config, ctx: BuildContext) -> 
     model = onnx.load_from_string(artifact.model_bytes)
     names = {node.name for node in model.graph.node}
     refuse_unknown_nodes("nncf_int8", config.keep_float, names)
-    input_name = model.graph.input[0].name
+    input_names = [i.name for i in model.graph.input]
     batch = call_batch(artifact.model_bytes, 1)
     images = ctx.calibration(config.calibration_size)
     usable = max(batch, len(images) // batch * batch)
     calibration = nncf.Dataset(_batches(np.resize(images, (usable, *images.shape[1:])), batch),
-                               lambda x: {input_name: x})
+                               lambda x: feeds(input_names, x))
+    transformer = config.model_type == "transformer" or (config.model_type == "auto" and ctx.input_spec.transformer)
     common = dict(preset=getattr(nncf.QuantizationPreset, config.preset.upper()),
+                  model_type=nncf.ModelType.TRANSFORMER if transformer else None,
                   subset_size=usable // batch,
                   fast_bias_correction=config.fast_bias_correction,
                   ignored_scope=nncf.IgnoredScope(names=list(config.keep_float or ())))
@@ -66,7 +73,7 @@ def apply(artifact: OnnxArtifact, config: NncfInt8Config, ctx: BuildContext) -> 
         if config.max_drop is None:
             quantized = nncf.quantize(model, calibration, **common)
         else:
-            quantized = _with_accuracy_control(nncf, model, artifact.model_bytes, calibration, input_name, batch,
+            quantized = _with_accuracy_control(nncf, model, artifact.model_bytes, calibration, input_names, batch,
                                                config, ctx, common)
     except (nncf.ValidationError, nncf.UnsupportedModelError) as exc:  # e.g. an ignored scope NNCF cannot honour
         raise InferScopeError(f"nncf_int8: {exc}") from None
@@ -80,8 +87,9 @@ def apply(artifact: OnnxArtifact, config: NncfInt8Config, ctx: BuildContext) -> 
     if "QuantizeLinear" not in ops:
         raise InferScopeError("nncf_int8: no operator was quantized; the model has no Conv/MatMul/Gemm NNCF "
                               "quantizes")
-    ctx.notes.append(f"nncf_int8: calibrated on {usable} images ({config.preset} preset, "
-                     f"{'fast ' if config.fast_bias_correction else ''}bias correction"
+    ctx.notes.append(f"nncf_int8: calibrated on {usable} {ctx.input_spec.item}s ({config.preset} preset, "
+                     + ("transformer model type, " if transformer else "")
+                     + f"{'fast ' if config.fast_bias_correction else ''}bias correction"
                      + (f", kept in float: {', '.join(config.keep_float)}" if config.keep_float else "") + ")")
     return OnnxArtifact(model_bytes, session=dict(artifact.session))
 
@@ -90,7 +98,7 @@ def _batches(images: np.ndarray, batch: int) -> list[np.ndarray]:
     return [images[i:i + batch] for i in range(0, len(images), batch)]
 
 
-def _with_accuracy_control(nncf, model, float_bytes: bytes, calibration, input_name: str, batch: int,
+def _with_accuracy_control(nncf, model, float_bytes: bytes, calibration, input_names: list[str], batch: int,
                            config: NncfInt8Config, ctx: BuildContext, common: dict):
     """nncf.quantize_with_accuracy_control, scored in points of top-1 (or of agreement with FP32 without labels)."""
     images, labels = ctx.validation(config.calibration_size, config.validation_size)
@@ -112,7 +120,7 @@ def _with_accuracy_control(nncf, model, float_bytes: bytes, calibration, input_n
         ctx.progress("nncf_int8 · accuracy control", min(0.95, 0.2 + 0.05 * evaluations[0]))
         return score(candidate.SerializeToString())
 
-    validation = nncf.Dataset(_batches(images, batch), lambda x: {input_name: x})
+    validation = nncf.Dataset(_batches(images, batch), lambda x: feeds(input_names, x))
     quantized = nncf.quantize_with_accuracy_control(model, calibration, validation, validate,
                                                     max_drop=config.max_drop, drop_type=nncf.DropType.ABSOLUTE,
                                                     **common)

@@ -8,6 +8,7 @@ import numpy as np
 
 from core.artifacts import OnnxArtifact, TorchArtifact
 from core.errors import InferScopeError
+from core.inputs import feeds
 from core.options import option
 from core.techniques.base import BuildContext, Explored, Technique
 
@@ -16,6 +17,25 @@ from core.techniques.base import BuildContext, Explored, Technique
 class OnnxExportConfig:
     opset: int | None = option(None, "ONNX opset; empty = the exporter's default", minimum=17, maximum=23)
     dynamic_batch: bool = option(True, "let the exported graph take any batch size")
+
+
+SEQUENCE_MAX = 4096  # the longest sequence an exported text graph accepts (its position table may allow fewer)
+
+
+def _NamedInputs(classifier):
+    """A packed-input text classifier (core.models.text) as a module of its named inputs, the graph users feed."""
+    from torch import nn
+
+    class NamedInputs(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = classifier.model
+            self.names = classifier.input_names
+
+        def forward(self, *inputs):
+            return self.model(**dict(zip(self.names, inputs, strict=True))).logits
+
+    return NamedInputs()
 
 
 def export_bytes(module, example: np.ndarray, config: OnnxExportConfig, batch: int) -> bytes:
@@ -27,12 +47,19 @@ def export_bytes(module, example: np.ndarray, config: OnnxExportConfig, batch: i
     import onnx
     import torch
 
-    sample = torch.from_numpy(np.repeat(example[:1], 2 if config.dynamic_batch else batch, axis=0))
-    dynamic = ({0: torch.export.Dim("batch", min=1, max=65536)},) if config.dynamic_batch else None
+    sample = np.repeat(example[:1], 2 if config.dynamic_batch else batch, axis=0)
+    batch_axis = {0: torch.export.Dim("batch", min=1, max=65536)} if config.dynamic_batch else {}
+    names = getattr(module, "input_names", None)
+    if names:  # a text classifier: the graph takes the model's named inputs, any sequence length
+        module, args = _NamedInputs(module), tuple(torch.from_numpy(v) for v in feeds(list(names), sample).values())
+        sequence = {1: torch.export.Dim("sequence", min=2, max=SEQUENCE_MAX)}
+        dynamic = (tuple({**batch_axis, **sequence} for _ in names),)  # one entry: the forward's *inputs
+    else:
+        names, args, dynamic = ["input"], (torch.from_numpy(sample),), (batch_axis,) if batch_axis else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        program = torch.onnx.export(module, (sample,), dynamo=True, external_data=False, opset_version=config.opset,
-                                    dynamic_shapes=dynamic, input_names=["input"], output_names=["logits"],
+        program = torch.onnx.export(module, args, dynamo=True, external_data=False, opset_version=config.opset,
+                                    dynamic_shapes=dynamic, input_names=list(names), output_names=["logits"],
                                     verbose=False)
     model = program.model_proto
     onnx.checker.check_model(model)
@@ -50,13 +77,13 @@ def apply(artifact: TorchArtifact, config: OnnxExportConfig, ctx: BuildContext) 
     sample = ctx.example if config.dynamic_batch else np.resize(ctx.example, (ctx.batch, *ctx.example.shape[1:]))
     with torch.inference_mode():
         expected = module(torch.from_numpy(sample)).float().numpy()
-    got = session.run(None, {session.get_inputs()[0].name: sample})[0]
+    got = session.run(None, feeds([i.name for i in session.get_inputs()], sample))[0]
     error = float(np.max(np.abs(expected - got)))
     scale = float(np.max(np.abs(expected))) or 1.0
     if error > 1e-3 * max(1.0, scale):
         raise InferScopeError(f"onnx_export: the ONNX graph differs from the torch model by up to {error:.3g} "
                               "on the subset; the model uses an operation the exporter translates wrongly")
-    ctx.notes.append(f"onnx_export: max |torch - onnx| = {error:.2e} on {len(sample)} images")
+    ctx.notes.append(f"onnx_export: max |torch - onnx| = {error:.2e} on {len(sample)} {ctx.input_spec.item}s")
     return OnnxArtifact(model_bytes)
 
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from core.artifacts import OnnxArtifact, TorchArtifact, state_dict_bytes
 from core.errors import InferScopeError
+from core.inputs import feeds
 from core.options import option
 from core.runtimes.openvino_runtime import HINTS, OpenVinoArtifact
 from core.techniques.base import BuildContext, Explored, ExportRule, Technique
@@ -64,7 +65,7 @@ def _check_outputs(result: OpenVinoArtifact, source: OnnxArtifact | TorchArtifac
     sample = ctx.example
     if not compiled.inputs[0].partial_shape[0].is_dynamic:
         sample = np.resize(sample, tuple(compiled.inputs[0].shape))  # a graph of fixed batch
-    got = compiled.create_infer_request().infer({0: sample})[0]
+    got = compiled.create_infer_request().infer(feeds([port.any_name for port in compiled.inputs], sample))[0]
     expected = _source_logits(source, sample)
     error = float(np.max(np.abs(expected - got)))
     relative = float(np.linalg.norm(expected - got) / (np.linalg.norm(expected) or 1.0))
@@ -76,7 +77,8 @@ def _check_outputs(result: OpenVinoArtifact, source: OnnxArtifact | TorchArtifac
                               f"({100 * relative:.1f}% of the logits' norm) on the subset; the model uses an operation "
                               "OpenVINO translates wrongly")
     ctx.notes.append(f"openvino: max |source - OpenVINO| = {error:.2e} ({100 * relative:.2g}% of the logits' norm) on "
-                     f"{len(sample)} images" + (" (INT8 kernels differ between engines)" if quantized else ""))
+                     f"{len(sample)} {ctx.input_spec.item}s"
+                     + (" (INT8 kernels differ between engines)" if quantized else ""))
 
 
 def _has_quantize_nodes(model_bytes: bytes) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.errors import InferScopeError
+from core.inputs import feeds
 
 
 def refuse_unknown_nodes(step: str, wanted: tuple[str, ...] | None, names: set[str]) -> None:
@@ -31,6 +32,6 @@ def call_batch(model_bytes: bytes, batch: int) -> int:
 def onnx_logits(model_bytes: bytes, images: np.ndarray, batch: int) -> np.ndarray:
     """Logits of `images` in calls of `batch` images."""
     session = cpu_session(model_bytes)
-    name = session.get_inputs()[0].name
-    return np.concatenate([session.run(None, {name: images[start:start + batch]})[0]
+    names = [i.name for i in session.get_inputs()]
+    return np.concatenate([session.run(None, feeds(names, images[start:start + batch]))[0]
                            for start in range(0, len(images), batch)])

@@ -113,3 +113,12 @@ def test_flips_of_two_real_runs_show_the_changed_images(api, run_request):
     other = api.execute(api.submit(run_request(subset=100)))
     with pytest.raises(InferScopeError, match="scored on different images"):
         api.flips(other.id, base.id)
+
+
+def test_an_image_model_on_a_text_dataset_is_refused_before_anything_is_stored(api):
+    from core.errors import DataError
+
+    with pytest.raises(DataError, match="model lenet5 does image classification and dataset bbc-news is for text "
+                                        "classification; pick one of its datasets: fashion-mnist, imagenet-folder"):
+        api.plan(api_module.RunRequest(model="lenet5", dataset="bbc-news", subset=10))
+    assert api.runs() == []

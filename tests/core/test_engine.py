@@ -18,7 +18,8 @@ def test_int8_run_stores_every_metric(api, run_request):
     run = api.execute(run_id, lambda stage, f: stages.append(stage))
     assert run.status == "done", run.error
     serving_only = {"target_rate_rps", "over_bound_pct", "mean_batch_requests", "cache_hit_pct", "cache_hit_p50_ms",
-                    "cache_miss_p50_ms"}  # server scenario and response cache metrics
+                    "cache_miss_p50_ms",  # server scenario and response cache metrics
+                    "tokens_per_s", "tokens_mean", "padding_pct"}  # text runs' metrics
     count = run.metrics["latency_count"]
     assert min_samples(90) <= count < min_samples(99)  # the tail option timed until p90 was supported
     unsupported = {"latency_p99_ms", "latency_p999_ms", "latency_p99_ci_low_ms", "latency_p99_ci_high_ms"} | (

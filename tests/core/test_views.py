@@ -164,3 +164,20 @@ def test_flips_count_fixed_and_broken_and_the_confusion_change():
     assert (found.fixed, found.broken) == (1, 0)
     assert found.confusion_change[2] == [0, -1, 1]  # true 2: one more predicted 2, one fewer predicted 1
     assert views.flips([1, 1], [1, 1], None, 3).indices == []
+
+
+def test_image_and_text_runs_never_share_a_chart_and_each_task_splits_by_target():
+    from types import SimpleNamespace
+
+    from core.views import facets
+
+    runs = [SimpleNamespace(id=1, dataset="fashion-mnist", target=None), SimpleNamespace(id=2, dataset="bbc-news",
+                                                                                           target=None),
+            SimpleNamespace(id=3, dataset="bbc-news-headlines", target="edge")]
+    charts = facets(runs, by_target=True)
+    assert [(title, [r.id for r in rs]) for title, rs in charts] == [
+        ("Image classification · Target: this machine", [1]), ("Text classification · Target: this machine", [2]),
+        ("Text classification · Target: edge", [3])]
+    assert [(title, [r.id for r in rs]) for title, rs in facets(runs, by_target=False)] == [
+        ("Image classification", [1]), ("Text classification", [2, 3])]
+    assert facets(runs[:1], by_target=True) == [(None, runs[:1])]

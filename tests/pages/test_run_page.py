@@ -8,7 +8,7 @@ def choose_tiny_model(at):
     at.multiselect(key="models_local").set_value(["lenet5"]).run()
     at.text_input(key="model_local.epochs").set_value("1").run()
     at.text_input(key="model_local.train_limit").set_value("1024").run()
-    at.number_input(key="subset").set_value(100).run()
+    at.number_input(key="subset_image-classification").set_value(100).run()
     at.number_input(key="timing.min_repeats").set_value(5).run()
     at.number_input(key="timing.min_seconds").set_value(0.0).run()
 
@@ -116,7 +116,7 @@ def test_uploaded_models_are_listed_newest_first_with_their_upload_time(app_page
         data = export_onnx(tmp_path / f"{name}.onnx", TinyClassifier(), (1, 3, 16, 16), {"x": {0: "n"}}).read_bytes()
         api.save_upload(f"{name}.onnx", data)
     at = app_page()
-    at.segmented_control(key="source").set_value("onnx").run()
+    at.segmented_control(key="source_image-classification").set_value("onnx").run()
     picker = at.multiselect(key="onnx_models")
     assert picker.label == "Uploaded models (newest first)"
     stamp = r" · uploaded \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"
@@ -140,10 +140,10 @@ def test_a_bad_number_is_said_in_the_form_words_and_the_message_follows_the_valu
     at.text_input(key="threads").set_value("0").run()
     assert at.error[0].value == "Threads must be at least 1; got 0"
     at.text_input(key="threads").set_value("").run()
-    at.number_input(key="subset").set_value(100000).run()
+    at.number_input(key="subset_image-classification").set_value(100000).run()
     assert "100000" in at.error[0].value
     for bad in (0, -5):
-        at.number_input(key="subset").set_value(bad).run()
+        at.number_input(key="subset_image-classification").set_value(bad).run()
         assert at.error[0].value == f"Subset size must be at least 1; got {bad}"  # not the stale 100000 message
         assert at.button(key="submit").disabled
 
@@ -180,3 +180,17 @@ def test_without_targets_the_page_says_how_to_add_one(app_page):
     at = app_page("run")
     assert at.multiselect(key="targets").disabled
     assert any("python -m core worker --target NAME" in c.value for c in at.caption)
+
+
+def test_the_task_comes_first_and_filters_models_and_datasets(app_page):
+    at = app_page()
+    assert at.segmented_control(key="task").value == "image-classification"
+    at.segmented_control(key="task").set_value("text-classification").run()
+    assert not at.exception
+    assert at.segmented_control(key="source_text-classification").value == "fine-tuned"
+    assert list(at.dataframe[0].value["name"]) == ["minilm-bbc"]
+    datasets = at.selectbox(key="dataset_text-classification").options
+    assert any(o.startswith("bbc-news —") for o in datasets) and not any("fashion" in o for o in datasets)
+    assert "huggingface" in at.segmented_control(key="source_text-classification").options
+    assert "onnx" not in at.segmented_control(key="source_text-classification").options
+    assert "1 run" in at.info[0].value

@@ -1,0 +1,45 @@
+"""Tasks: what a model does with its inputs. A task is one registry entry; models and datasets name theirs, and
+everything that differs between tasks (what one input is called, how inputs are prepared, which datasets fit)
+is asked of the entry, never decided by comparing a task's name."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.registry import Registry
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task, as the rest of InferScope asks about it."""
+
+    name: str            # "image-classification", as runs, flags and pages name it
+    words: str           # "image classification", as sentences name it
+    input_kind: str      # "image" or "text": what a dataset of this task holds and a model of it reads
+    item: str            # what one input is called in messages: "image", "text"
+    default_model: str   # the offline default a new user starts from
+    default_dataset: str
+    default_subset: int = 1000  # the Run page's subset size: what the default dataset's evaluation split holds
+    retrains: bool = True  # techniques that train again (recovery, distillation) have a loop for its inputs
+    # techniques a model of this task cannot take yet, and why, in the words the planner refuses them with
+    refused: dict[str, str] = field(default_factory=dict)
+
+    def refusal(self, technique: str) -> str | None:
+        """Why a technique cannot apply to this task's models (None: it can)."""
+        return self.refused.get(technique)
+
+    def items(self, count: int) -> str:
+        """'1 image', '445 texts'."""
+        return f"{count:,} {self.item}{'' if count == 1 else 's'}"
+
+
+TASKS: Registry[Task] = Registry("task")
+for _task in (
+    Task("image-classification", "image classification", "image", "image", "resnet8", "fashion-mnist"),
+    Task("text-classification", "text classification", "text", "text", "minilm-bbc", "bbc-news", default_subset=400,
+         retrains=False,
+         refused={"structured_prune": "torch-pruning cannot follow a transformer's attention heads here; use "
+                                      "unstructured_prune, or a smaller model"}),
+):
+    TASKS.register(_task.name, _task)
+
+DEFAULT_TASK = "image-classification"

@@ -1,0 +1,1 @@
+"""Text inputs: tokenized once outside the timed region, padded per batch the way the run asks."""
