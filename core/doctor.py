@@ -122,15 +122,68 @@ def _no_gain(run: RunRecord, peers: Peers, technique: str) -> str | None:
     return f"{speedup:.2f}x the speed of run {before.id} ({before.recipe_summary})"
 
 
-@rule("dynamic_int8_on_convolutions")
-def dynamic_int8_on_convolutions(run: RunRecord, peers: Peers) -> Finding | None:
+def _inputs(run: RunRecord) -> dict[str, Any]:
+    """What the run stored about its inputs (a text run's token lengths and padding); empty for images."""
+    return (run.environment or {}).get("inputs") or {}
+
+
+def _dynamic_int8_no_gain(run: RunRecord, peers: Peers) -> tuple[str, str] | None:
+    """The run's dynamic quantizer and "0.95x the speed of run 7 (…)" when it bought less than NO_GAIN."""
     dynamic = [t for t in _techniques(run) if TECHNIQUES.get(t).quantization == "dynamic"]
     figure = _no_gain(run, peers, dynamic[0]) if dynamic else None
-    if figure is None:
+    return None if figure is None else (dynamic[0], figure)
+
+
+@rule("dynamic_int8_on_convolutions")
+def dynamic_int8_on_convolutions(run: RunRecord, peers: Peers) -> Finding | None:
+    found = None if _inputs(run).get("kind") == "text" else _dynamic_int8_no_gain(run, peers)
+    if found is None:
         return None
-    return Finding("dynamic_int8_on_convolutions", f"{dynamic[0]} is {figure}",
+    return Finding("dynamic_int8_on_convolutions", f"{found[0]} is {found[1]}",
                    "dynamic INT8 quantizes MatMul/Gemm only and this model's time is in its convolutions: try "
                    "onnx_export → ort_static_int8")
+
+
+@rule("dynamic_int8_transformer_no_gain")
+def dynamic_int8_transformer_no_gain(run: RunRecord, peers: Peers) -> Finding | None:
+    found = _dynamic_int8_no_gain(run, peers) if _inputs(run).get("kind") == "text" else None
+    if found is None:
+        return None
+    flags = (run.environment or {}).get("isa") or []
+    vnni = any("vnni" in flag for flag in flags)
+    return Finding("dynamic_int8_transformer_no_gain", f"{found[0]} is {found[1]}",
+                   "dynamic INT8 quantizes every activation again on each call, and "
+                   + ("" if vnni else "this CPU has no VNNI, so its INT8 products are no cheaper than FP32; ")
+                   + "try static INT8 of the whole transformer (onnx_export → nncf_int8 → openvino), or quantize "
+                   "only the feed-forward MatMuls (keep_float on the attention's)")
+
+
+# Padding that is more than this share of the tokens run is mostly wasted work.
+PADDING_WASTE_PCT = 50.0
+
+
+@rule("padding_waste")
+def padding_waste(run: RunRecord, peers: Peers) -> Finding | None:
+    inputs = _inputs(run)
+    if inputs.get("kind") != "text" or (inputs.get("padding_pct") or 0) <= PADDING_WASTE_PCT:
+        return None
+    fixed = inputs.get("padding") == "fixed"
+    return Finding("padding_waste", f"{inputs['padding_pct']:.0f}% of the tokens run were padding (padded to "
+                                    f"{inputs['padded_length_mean']:.0f} on average, texts of {inputs['tokens_p50']:.0f}"
+                                    " tokens at the median)",
+                   ("pad each call to its longest text (padding=dynamic), or " if fixed else
+                    "batch texts of similar length together (a smaller batch pads less), or ")
+                   + f"lower max_length towards the texts' p90 ({inputs['tokens_p90']:.0f} tokens)")
+
+
+@rule("attention_not_fused")
+def attention_not_fused(run: RunRecord, peers: Peers) -> Finding | None:
+    fusion = ((run.environment or {}).get("steps") or {}).get("transformer_optimize")
+    if not fusion or fusion.get("attention_fused"):
+        return None
+    fused = ", ".join(f"{name} {count}" for name, count in fusion.get("fused", {}).items()) or "nothing"
+    return Finding("attention_not_fused", f"the transformer optimizer fused no Attention (it fused {fused})",
+                   fusion.get("why_not") or "export the model so that its attention is a pattern onnxruntime knows")
 
 
 @rule("unstructured_sparsity")

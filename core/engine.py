@@ -215,6 +215,8 @@ def _measure_run(run: RunRecord, settings: Settings, progress: Progress, folder:
     environment["load"] = result.load
     if prepared.inputs:
         environment["inputs"] = prepared.inputs
+    if prepared.ctx.findings:
+        environment["steps"] = prepared.ctx.findings
     # Still holding the machine: the peaks are measured here the first time this environment is seen.
     environment["peaks_gops"] = roofline.peaks(settings.models_dir / "machine", env_mod.fingerprint(environment))
     environment["model_gflops"] = model_gflops(run, settings)

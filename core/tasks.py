@@ -34,7 +34,9 @@ class Task:
 
 TASKS: Registry[Task] = Registry("task")
 for _task in (
-    Task("image-classification", "image classification", "image", "image", "resnet8", "fashion-mnist"),
+    Task("image-classification", "image classification", "image", "image", "resnet8", "fashion-mnist",
+         refused={"transformer_optimize": "it fuses a transformer's attention and layer norms, which an image "
+                                          "classifier here does not have"}),
     Task("text-classification", "text classification", "text", "text", "minilm-bbc", "bbc-news", default_subset=400,
          retrains=False,
          refused={"structured_prune": "torch-pruning cannot follow a transformer's attention heads here; use "

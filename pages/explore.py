@@ -21,15 +21,17 @@ api = get_api()
 
 # -- model and data ------------------------------------------------------------------------------
 left, mid, right, far = st.columns([2, 2, 1, 1])
-names = [m["name"] for m in api.models()]
+catalogue = api.models()
+names = [m["name"] for m in catalogue]
 uploads = {u["path"]: f"{u['name']} · uploaded {upload_time(u['uploaded_at'])}" for u in api.uploads()}
 model = left.selectbox("Model", [*names, *uploads], key="x_model",
                        index=names.index(DEFAULT_MODEL) if DEFAULT_MODEL in names else 0,
                        format_func=lambda m: f"{uploads[m]} (uploaded ONNX)" if m in uploads else m)
 model_options = left.text_input("Model options", key="x_model_options", placeholder="e.g. epochs=1 or mean=0.5/std=0.5",
                                 help="key=value pairs separated by commas, as on the CLI (the Run page lists them)")
-datasets = {d["name"]: d for d in api.datasets(DEFAULT_TASK)}  # the text task gets its own picker
-dataset = mid.selectbox("Dataset", list(datasets), key="x_dataset")
+task = next((m["task"] for m in catalogue if m["name"] == model), DEFAULT_TASK)  # an upload is an image model
+datasets = {d["name"]: d for d in api.datasets(task)}  # the datasets the model's task can be scored on
+dataset = mid.selectbox("Dataset", list(datasets), key=f"x_dataset_{task}")
 if datasets[dataset]["accepts_location"]:
     location = mid.text_input("Location", key="x_location", help=datasets[dataset]["location_help"])
     dataset = f"{dataset}:{location}" if location.strip() else dataset

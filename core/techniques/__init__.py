@@ -16,6 +16,7 @@ from core.techniques import (
     precision,
     pruning,
     pt2e_int8,
+    transformer_optimize,
 )
 from core.techniques.base import BuildContext, Technique
 
@@ -25,7 +26,7 @@ TECHNIQUES: Registry[Technique] = Registry("technique")
 # choose the runtime that runs it (onnxruntime's session, or OpenVINO) and what serves in front.
 for _technique in (fp32.TECHNIQUE, pruning.STRUCTURED, pruning.UNSTRUCTURED, distill.TECHNIQUE, precision.BF16,
                    compile.CHANNELS_LAST, dynamic_int8.TORCH_DYNAMIC, pt2e_int8.TECHNIQUE, compile.TORCH_COMPILE,
-                   onnx_export.TECHNIQUE, precision.FP16, dynamic_int8.ORT_DYNAMIC, ort_static_int8.TECHNIQUE,
+                   onnx_export.TECHNIQUE, transformer_optimize.TECHNIQUE, precision.FP16, dynamic_int8.ORT_DYNAMIC, ort_static_int8.TECHNIQUE,
                    nncf_int8.TECHNIQUE, ort.TECHNIQUE, openvino.TECHNIQUE, cache.TECHNIQUE):
     TECHNIQUES.register(_technique.name, _technique)
 

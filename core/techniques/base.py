@@ -36,6 +36,8 @@ class BuildContext:
     work_dir: Path | None = None
     progress: Progress = no_progress
     notes: list[str] = field(default_factory=list)
+    # what a step found, by step name, stored with the run's environment (`steps`): e.g. the fused operators
+    findings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""`onnx_export`: torch -> one self-contained ONNX file with the dynamo exporter and a dynamic batch."""
+"""`onnx_export`: torch -> one self-contained ONNX file (dynamo or TorchScript exporter) with a dynamic batch (and
+sequence, for text models)."""
 from __future__ import annotations
 
 import warnings
@@ -12,11 +13,16 @@ from core.inputs import feeds
 from core.options import option
 from core.techniques.base import BuildContext, Explored, Technique
 
+EXPORTERS = ("dynamo", "torchscript")
+
 
 @dataclass(frozen=True)
 class OnnxExportConfig:
     opset: int | None = option(None, "ONNX opset; empty = the exporter's default", minimum=17, maximum=23)
     dynamic_batch: bool = option(True, "let the exported graph take any batch size")
+    exporter: str = option("dynamo", "dynamo: torch.export's exporter (torch's default); torchscript: the TorchScript "
+                                     "exporter, with a transformer's attention in its eager form — the graph on which "
+                                     "onnxruntime's transformer optimizer fuses Attention", choices=EXPORTERS)
 
 
 SEQUENCE_MAX = 4096  # the longest sequence an exported text graph accepts (its position table may allow fewer)
@@ -51,19 +57,49 @@ def export_bytes(module, example: np.ndarray, config: OnnxExportConfig, batch: i
     batch_axis = {0: torch.export.Dim("batch", min=1, max=65536)} if config.dynamic_batch else {}
     names = getattr(module, "input_names", None)
     if names:  # a text classifier: the graph takes the model's named inputs, any sequence length
-        module, args = _NamedInputs(module), tuple(torch.from_numpy(v) for v in feeds(list(names), sample).values())
+        module, args = _NamedInputs(module).eval(), tuple(torch.from_numpy(v) for v in feeds(list(names), sample).values())
         sequence = {1: torch.export.Dim("sequence", min=2, max=SEQUENCE_MAX)}
         dynamic = (tuple({**batch_axis, **sequence} for _ in names),)  # one entry: the forward's *inputs
     else:
         names, args, dynamic = ["input"], (torch.from_numpy(sample),), (batch_axis,) if batch_axis else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        program = torch.onnx.export(module, args, dynamo=True, external_data=False, opset_version=config.opset,
-                                    dynamic_shapes=dynamic, input_names=list(names), output_names=["logits"],
-                                    verbose=False)
-    model = program.model_proto
+        if config.exporter == "torchscript":
+            model = _torchscript_export(module, args, list(names), config, dynamic is not None, len(names) > 1)
+        else:
+            program = torch.onnx.export(module, args, dynamo=True, external_data=False, opset_version=config.opset,
+                                        dynamic_shapes=dynamic, input_names=list(names), output_names=["logits"],
+                                        verbose=False)
+            model = program.model_proto
     onnx.checker.check_model(model)
     return model.SerializeToString()
+
+
+def _torchscript_export(module, args, names: list[str], config: OnnxExportConfig, dynamic_batch: bool,
+                        text: bool):
+    """The TorchScript exporter's graph; a transformer is traced with its attention in the eager form (a Softmax
+    between two MatMuls) — the pattern onnxruntime's transformer fusion recognises — then restored."""
+    import io
+
+    import onnx
+    import torch
+
+    axes = {0: "batch"} if dynamic_batch else {}
+    dynamic_axes = {name: {**axes, **({1: "sequence"} if text else {})} for name in names}
+    model = getattr(module, "model", None)
+    attention = getattr(getattr(model, "config", None), "_attn_implementation", None)
+    buffer = io.BytesIO()
+    try:
+        if attention is not None and attention != "eager":
+            model.set_attn_implementation("eager")
+        # Its constant folding computes a wrong graph for transformers 5's BERT (logits off by half their size,
+        # measured here): off, the graph is exact, and onnxruntime folds constants itself when it loads it.
+        torch.onnx.export(module, args, buffer, dynamo=False, opset_version=config.opset or 17, input_names=names,
+                          output_names=["logits"], dynamic_axes=dynamic_axes or None, do_constant_folding=False)
+    finally:
+        if attention is not None and attention != "eager":
+            model.set_attn_implementation(attention)
+    return onnx.load_from_string(buffer.getvalue())
 
 
 def apply(artifact: TorchArtifact, config: OnnxExportConfig, ctx: BuildContext) -> OnnxArtifact:

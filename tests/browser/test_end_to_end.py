@@ -164,3 +164,50 @@ def test_explore_then_export_the_recommendation_in_the_browser(app_server, brows
     page.get_by_role("heading", name="Export").wait_for()
     chosen = page.get_by_role("combobox", name="Run to export")  # the recommended run is preselected
     expect(chosen).to_have_value(re.compile(rf"^{run_id}: resnet8"))
+
+
+def test_a_text_classifier_from_run_to_a_verified_zip_in_the_browser(app_server, browser_page, tmp_path):
+    import zipfile
+
+    from core.api import InferScope
+
+    page = browser_page
+    page.goto(app_server)
+    page.get_by_role("heading", name="Run").wait_for()
+    page.get_by_role("button", name="text classification").click()
+    page.get_by_text(re.compile(r"^bbc-news — BBC News")).first.wait_for()  # the task's own datasets
+    open_expander(page, "Model options", "epochs")
+    fill(page, "epochs", "1")
+    fill(page, "train limit", "32")  # a brief fine-tune: the test is about the journey, not the accuracy
+    fill(page, "Subset size", "24")
+    pick(page, "Steps (applied in this order)", "onnx_export")
+    pick(page, "Steps (applied in this order)", "ort_dynamic_int8")
+    open_expander(page, "Timing protocol", "Timed seconds at least")
+    fill(page, "Timed seconds at least", "0.5")
+    page.get_by_text(re.compile(r"expands to 2 run\(s\), including 1 FP32 baseline")).wait_for()
+    page.get_by_role("button", name="Queue runs").click()
+    page.get_by_text("Queued runs #1, #2.").wait_for()
+
+    runs = wait_until_done(InferScope(), 2)
+    assert [r.status for r in runs] == ["done", "done"], [r.error for r in runs]
+    assert runs[1].metrics["tokens_per_s"] > 0 and runs[1].environment["inputs"]["max_length"] == 128
+
+    page.get_by_role("link", name="Results").click()
+    page.get_by_role("heading", name="Results").wait_for()
+    page.locator(".js-plotly-plot").first.wait_for()
+    page.get_by_text("2 runs plotted").wait_for()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(ARTIFACTS / "text-results.png"), full_page=True)
+
+    page.get_by_role("link", name="Export").click()
+    page.get_by_role("heading", name="Export").wait_for()
+    page.get_by_role("button", name="Build verified ONNX").click()
+    download_button = page.get_by_role("button", name="Download ONNX and tokenizer (zip)")
+    download_button.wait_for(timeout=300_000)
+    with page.expect_download() as info:
+        download_button.click()
+    target = tmp_path / "downloaded.zip"
+    info.value.save_as(target)
+    names = set(zipfile.ZipFile(target).namelist())
+    assert {"model.onnx", "inferscope.json", "tokenizer.json"} <= names

@@ -20,6 +20,12 @@ def pair(tmp_path):
     return base, clean
 
 
+# What a text run stores about its inputs (`environment["inputs"]`): short texts, dynamically padded.
+TEXT_INPUTS = {"kind": "text", "max_length": 128, "padding": "dynamic", "tokens_p50": 14.0, "tokens_p90": 20.0,
+               "tokens_max": 40.0, "truncated_pct": 0.0, "tokens_mean_run": 15.0, "padded_length_mean": 18.0,
+               "padding_pct": 16.0}
+
+
 def steps(*names):
     return [{"technique": name, "config": {}} for name in names]
 
@@ -40,7 +46,24 @@ CASES = [
     ("per_call_overhead", lambda r: replace(r, runtime={**r.runtime, "batch": 1},
                                            metrics={**r.metrics, "latency_p50_ms": 0.05})),
     ("noisy", lambda r: replace(r, noisy=True, metrics={**r.metrics, "other_cpu_pct": 140.0})),
+    ("dynamic_int8_transformer_no_gain", lambda r: replace(r, recipe=steps("onnx_export", "ort_dynamic_int8"),
+                                                          metrics={**r.metrics, "latency_p50_ms": 1.9},
+                                                          environment={**r.environment, "inputs": TEXT_INPUTS})),
+    ("padding_waste", lambda r: replace(r, environment={**r.environment, "inputs": {**TEXT_INPUTS,
+                                                                                    "padding_pct": 85.0}})),
+    ("attention_not_fused", lambda r: replace(r, environment={**r.environment, "steps": {"transformer_optimize": {
+        "fused": {"SkipLayerNormalization": 12}, "attention_fused": False, "why_not": "export it otherwise"}}})),
 ]
+
+
+def test_dynamic_int8_on_a_transformer_is_not_blamed_on_convolutions(pair):
+    base, clean = pair
+    slow = replace(clean, recipe=steps("onnx_export", "ort_dynamic_int8"), metrics={**clean.metrics,
+                                                                                   "latency_p50_ms": 1.9})
+    assert "dynamic_int8_on_convolutions" in fired(slow, base)
+    text = replace(slow, environment={**slow.environment, "inputs": TEXT_INPUTS})
+    assert fired(text, base) >= {"dynamic_int8_transformer_no_gain"}
+    assert "dynamic_int8_on_convolutions" not in fired(text, base)
 
 
 def test_every_rule_has_a_case():

@@ -10,7 +10,7 @@ from tests.conftest import FAST_TIMING
 QUICK = "minilm-bbc:train_limit=32,epochs=1"
 
 
-def test_the_fine_tuned_encoder_is_cached_with_its_record(settings):
+def test_the_fine_tuned_encoder_is_cached_with_its_record(private_cache, settings):
     from core.models import build_model, parse_model
 
     stages = []

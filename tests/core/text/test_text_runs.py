@@ -132,3 +132,26 @@ def test_a_static_int8_text_run_is_diagnosed_node_by_node(api, text_request):
     assert diagnosis.nodes and all(node["noise_added_pct"] >= 0 for node in diagnosis.nodes)
     assert len([n for n in diagnosis.nodes if n["recovered"] is not None]) == 2
     assert any("MatMul" in node["node"] for node in diagnosis.nodes), [n["node"] for n in diagnosis.nodes]
+
+
+@pytest.mark.parametrize("exporter, attention", [("torchscript", True), ("dynamo", False)])
+def test_the_transformer_optimizer_counts_its_fusions_and_says_why_attention_did_not_fuse(api, text_request,
+                                                                                          exporter, attention):
+    run = api.execute(api.submit(text_request(f"onnx_export:exporter={exporter}", "transformer_optimize")))
+    assert run.status == "done", run.error
+    fusion = run.environment["steps"]["transformer_optimize"]
+    assert fusion["fused"]["SkipLayerNormalization"] == 4 and fusion["attention_fused"] is attention, fusion
+    assert (fusion["fused"].get("Attention") == 2) is attention
+    advice = {f["rule"]: f for f in run.advice}
+    if attention:
+        assert "attention_not_fused" not in advice, fusion
+    else:
+        assert "exporter=torchscript" in advice["attention_not_fused"]["advice"]
+    assert run.metrics["agreement"] == 100.0
+
+
+def test_the_transformer_optimizer_is_refused_for_an_image_model(api, run_request):
+    from core.errors import RecipeError
+
+    with pytest.raises(RecipeError, match="transformer_optimize does not apply to image classification models"):
+        api.submit(run_request("onnx_export", "transformer_optimize"))
