@@ -174,8 +174,8 @@ def test_a_text_classifier_from_run_to_a_verified_zip_in_the_browser(app_server,
     page = browser_page
     page.goto(app_server)
     page.get_by_role("heading", name="Run").wait_for()
-    page.get_by_role("button", name="text classification").click()
-    page.get_by_text(re.compile(r"^bbc-news — BBC News")).first.wait_for()  # the task's own datasets
+    page.get_by_text("text classification", exact=True).click()
+    page.get_by_text("huggingface", exact=True).wait_for()  # the task's own model sources
     open_expander(page, "Model options", "epochs")
     fill(page, "epochs", "1")
     fill(page, "train limit", "32")  # a brief fine-tune: the test is about the journey, not the accuracy
