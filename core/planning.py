@@ -239,6 +239,19 @@ def check_scenario(name: str, config: Any, fixed_batch: bool) -> None:
                           "batch; set max_batch=1, or export with onnx_export:dynamic_batch=true")
 
 
+def check_task_steps(task: str, recipe: Recipe) -> None:
+    """Refuse, before anything is loaded, a step the task's models cannot take (the task says why)."""
+    words = TASKS.get(task).words
+    for step in recipe.steps:
+        refusal = TASKS.get(task).refusal(step.technique)
+        if refusal:
+            raise RecipeError(f"{step.technique} does not apply to {words} models: {refusal}")
+        if TECHNIQUES.get(step.technique).needs_train_split(step.config) and not TASKS.get(task).retrains:
+            raise RecipeError(f"{step.technique} trains the model again, and InferScope retrains only "
+                              f"{', '.join(t.words for _, t in TASKS if t.retrains)} models so far"
+                              + ("; set recovery=none" if hasattr(step.config, "recovery") else ""))
+
+
 class Planner:
     """Plans against one data location and store (the store is read for baselines and past run times)."""
 
@@ -274,6 +287,7 @@ class Planner:
         timing = parse_options(TimingConfig, request.timing, what="timing")
         recipe = Recipe(tuple(make_step(s.technique, s.options) for s in request.steps), runtime, timing)
         validate(recipe, start)
+        check_task_steps(task, recipe)
         scenario, scenario_options = parse_scenario(request.scenario, request.scenario_options)
         fixed_batch = fixed_batch or any(TECHNIQUES.get(s.technique).fixes_batch(s.config) for s in recipe.steps)
         check_scenario(scenario, scenario_options, fixed_batch)
@@ -291,13 +305,6 @@ class Planner:
         if recipe.validation_size():
             validation_subset(dataset, subset, recipe.calibration_size(), recipe.validation_size(), request.seed)
         for step in recipe.steps:
-            refusal = TASKS.get(task).refusal(step.technique)
-            if refusal:
-                raise RecipeError(f"{step.technique} does not apply to {TASKS.get(task).words} models: {refusal}")
-            if TECHNIQUES.get(step.technique).needs_train_split(step.config) and not TASKS.get(task).retrains:
-                raise RecipeError(f"{step.technique} trains the model again, and InferScope retrains only "
-                                  f"{', '.join(t.words for _, t in TASKS if t.retrains)} models so far"
-                                  + ("; set recovery=none" if hasattr(step.config, "recovery") else ""))
             if TECHNIQUES.get(step.technique).needs_train_split(step.config) and dataset.train is None:
                 raise RecipeError(f"{step.technique} trains on a train split and {entry.name} has none; use "
                                   "fashion-mnist" + (" or set recovery=none" if hasattr(step.config, "recovery") else ""))

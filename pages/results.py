@@ -62,7 +62,8 @@ c1, c2, c3, c4, c5, c6 = st.columns([2, 2, 1.4, 1.6, 2, 2])
 x = c1.selectbox("x (latency)", list(LATENCY_METRICS), format_func=lambda m: CATALOGUE[m].label, key="x")
 y = c2.selectbox("y (accuracy)", list(ACCURACY_METRICS), format_func=lambda m: CATALOGUE[m].label, key="y")
 log_x = c3.checkbox("log x", key="log_x")
-per_image = c3.checkbox("per image", key="per_image", help="divide each call's latency by its batch size")
+per_image = c3.checkbox("per input", key="per_image",
+                        help="divide each call's latency by its batch size (per image, or per text)")
 labels = views.run_labels(shown)
 configs = {r.id: views.configuration(r) for r in shown}
 colour_fields = ["techniques", EVERY_CONFIGURATION, *(f for f in views.varying_fields(shown) if f != "techniques")]

@@ -47,8 +47,10 @@ def apply_ort(artifact: OnnxArtifact, config: OrtDynamicInt8Config, ctx: BuildCo
     wanted = ORT_OP_SETS[config.op_types]
     if not any(op in wanted for op in ops):
         raise InferScopeError(f"ort_dynamic_int8: the model has no {'/'.join(wanted)} operator to quantize")
+    # A graph fused by transformer_optimize has operators of onnxruntime's own domain, whose outputs ONNX's shape
+    # inference cannot type: their tensors are float, as the quantizer is told.
     quantize_dynamic(str(source), str(target), op_types_to_quantize=wanted, per_channel=config.per_channel,
-                     weight_type=QuantType.QInt8)
+                     weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     convs, matmuls = ops.count("Conv"), ops.count("MatMul") + ops.count("Gemm")
     if convs and "Conv" not in wanted:
         ctx.notes.append(f"ort_dynamic_int8: the model is convolution-heavy ({convs} Conv vs {matmuls} MatMul/Gemm); "

@@ -155,3 +155,10 @@ def test_the_transformer_optimizer_is_refused_for_an_image_model(api, run_reques
 
     with pytest.raises(RecipeError, match="transformer_optimize does not apply to image classification models"):
         api.submit(run_request("onnx_export", "transformer_optimize"))
+
+
+def test_dynamic_int8_quantizes_a_fused_transformer_graph(api, text_request):
+    run = api.execute(api.submit(text_request("onnx_export:exporter=torchscript", "transformer_optimize",
+                                              "ort_dynamic_int8")))
+    assert run.status == "done", run.error
+    assert run.environment["steps"]["transformer_optimize"]["attention_fused"] and run.metrics["agreement"] >= 90
