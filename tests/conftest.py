@@ -9,6 +9,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# Nothing reaches for the Hugging Face hub: set before transformers is imported (it reads these once), and
+# inherited by every subprocess a test starts.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 TINY_MODEL = "lenet5:epochs=1,train_limit=1024"
 FAST_TIMING = {"warmup": 1, "warmup_seconds": 0.0, "min_repeats": 5, "min_seconds": 0.0}

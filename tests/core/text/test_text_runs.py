@@ -162,3 +162,16 @@ def test_dynamic_int8_quantizes_a_fused_transformer_graph(api, text_request):
                                               "ort_dynamic_int8")))
     assert run.status == "done", run.error
     assert run.environment["steps"]["transformer_optimize"]["attention_fused"] and run.metrics["agreement"] >= 90
+
+
+def test_a_hugging_face_model_that_is_not_here_is_refused_with_what_to_do(settings, tmp_path):
+    from core.errors import ModelError
+    from core.models import build_model, parse_model
+
+    with pytest.raises(ModelError, match="offline and not in the Hugging Face cache.*save_pretrained"):
+        build_model(parse_model("huggingface:id=nobody/no-such-model"), settings)
+    with pytest.raises(ModelError, match="huggingface needs the model: --model huggingface:id="):
+        build_model(parse_model("huggingface"), settings)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match="has no config.json"):
+        build_model(parse_model(f"huggingface:id={tmp_path / 'empty'}"), settings)
