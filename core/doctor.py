@@ -168,9 +168,9 @@ def padding_waste(run: RunRecord, peers: Peers) -> Finding | None:
     if inputs.get("kind") != "text" or (inputs.get("padding_pct") or 0) <= PADDING_WASTE_PCT:
         return None
     fixed = inputs.get("padding") == "fixed"
-    return Finding("padding_waste", f"{inputs['padding_pct']:.0f}% of the tokens run were padding (padded to "
-                                    f"{inputs['padded_length_mean']:.0f} on average, texts of {inputs['tokens_p50']:.0f}"
-                                    " tokens at the median)",
+    figure = (f"{inputs['padding_pct']:.0f}% of the tokens run were padding (padded to "
+              f"{inputs['padded_length_mean']:.0f} on average, texts of {inputs['tokens_p50']:.0f} tokens at the median)")
+    return Finding("padding_waste", figure,
                    ("pad each call to its longest text (padding=dynamic), or " if fixed else
                     "batch texts of similar length together (a smaller batch pads less), or ")
                    + f"lower max_length towards the texts' p90 ({inputs['tokens_p90']:.0f} tokens)")

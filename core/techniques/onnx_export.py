@@ -28,7 +28,7 @@ class OnnxExportConfig:
 SEQUENCE_MAX = 4096  # the longest sequence an exported text graph accepts (its position table may allow fewer)
 
 
-def _NamedInputs(classifier):
+def named_inputs_module(classifier):
     """A packed-input text classifier (core.models.text) as a module of its named inputs, the graph users feed."""
     from torch import nn
 
@@ -57,7 +57,8 @@ def export_bytes(module, example: np.ndarray, config: OnnxExportConfig, batch: i
     batch_axis = {0: torch.export.Dim("batch", min=1, max=65536)} if config.dynamic_batch else {}
     names = getattr(module, "input_names", None)
     if names:  # a text classifier: the graph takes the model's named inputs, any sequence length
-        module, args = _NamedInputs(module).eval(), tuple(torch.from_numpy(v) for v in feeds(list(names), sample).values())
+        module = named_inputs_module(module).eval()
+        args = tuple(torch.from_numpy(v) for v in feeds(list(names), sample).values())
         sequence = {1: torch.export.Dim("sequence", min=2, max=SEQUENCE_MAX)}
         dynamic = (tuple({**batch_axis, **sequence} for _ in names),)  # one entry: the forward's *inputs
     else:

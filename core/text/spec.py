@@ -34,8 +34,8 @@ class TextInputSpec:
 
     def describe(self, split: Any, indices: np.ndarray, batch: int) -> dict[str, Any]:
         """The real token lengths of the texts, how many were cut, and the padding's share at this batch."""
-        tokenized = tokenize(split.texts(indices), encoder(self.tokenizer)[0], encoder(self.tokenizer)[1],
-                             self.shape, self.token_types)
+        encode, pad_id, _ = encoder(self.tokenizer)
+        tokenized = tokenize(split.texts(indices), encode, pad_id, self.shape, self.token_types)
         return {"kind": "text", **asdict(self.shape), **tokenized.summary(batch)}
 
     def _tokenized(self, split: Any, indices: np.ndarray):
