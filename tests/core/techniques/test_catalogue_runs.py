@@ -24,7 +24,9 @@ RECIPES = {
     "nncf_int8": ("onnx_export", "nncf_int8:calibration_size=32,preset=mixed"),
     "openvino": ("onnx_export", "openvino:performance_hint=throughput,streams=2,cpu_pinning=false"),
     "cache": ("onnx_export", "ort:io_binding=true", "cache:capacity=16"),
+    "transformer_optimize": ("onnx_export:exporter=torchscript", "transformer_optimize"),
 }
+TEXT_ONLY = {"transformer_optimize"}  # image models refuse them: run on the tiny text classifier
 
 
 def test_every_registered_technique_has_a_recipe_here():
@@ -32,10 +34,12 @@ def test_every_registered_technique_has_a_recipe_here():
 
 
 @pytest.mark.parametrize("name", sorted(RECIPES))
-def test_technique_runs_and_is_stored(api, run_request, name):
+def test_technique_runs_and_is_stored(api, run_request, name, request):
     if name == "bf16" and not {"avx512_bf16", "amx_bf16"} & set(cpu_info()["isa"]):
         pytest.skip("CPU without bfloat16")
-    run = api.execute(api.submit(run_request(*RECIPES[name], model=TINY, subset=100)))
+    where = {"model": request.getfixturevalue("tiny_text_model"), "dataset": "bbc-news-headlines"} \
+        if name in TEXT_ONLY else {"model": TINY}
+    run = api.execute(api.submit(run_request(*RECIPES[name], subset=100, **where)))
     assert run.status == "done", run.error
     assert run.metrics["latency_p50_ms"] > 0 and run.metrics["top1"] is not None
     assert [s["technique"] for s in run.recipe] == [s.split(":")[0] for s in RECIPES[name]]
