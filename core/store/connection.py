@@ -141,13 +141,39 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         try:
-            self._ensure_schema()
+            with self._schema_lock():
+                self._ensure_schema()
         except SQLAlchemyError as exc:
             raise explain(exc, url) from None
+
+    @contextmanager
+    def _schema_lock(self) -> Iterator[None]:
+        """One process at a time creates or upgrades a store: a dashboard and a worker started together on a fresh
+        data directory would otherwise both find no tables and both create them (the second one failing). SQLite
+        takes a lock file beside the database; PostgreSQL an advisory lock in `_ensure_schema`'s transaction."""
+        database = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
+        if not database or database == ":memory:" or database.startswith("file:"):
+            yield
+            return
+        import fcntl
+
+        try:
+            handle = open(f"{database}.schema-lock", "a")  # noqa: SIM115 - held for the block, closed below
+        except OSError:  # a folder we may not write to: a read-only store is never created or upgraded here
+            yield
+            return
+        with handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _ensure_schema(self) -> None:
         """Create a new store at the head revision, or upgrade an older one; refuse one newer than this code."""
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # released when the transaction ends (see `_schema_lock`)
+                conn.execute(text("SELECT pg_advisory_xact_lock(7262001)"))
             tables = set(inspect(conn).get_table_names())
             revision = migrations.current_revision(conn)
             if revision is None and "schema_info" in tables:  # a store from before Alembic (schema 1 to 5)

@@ -298,3 +298,20 @@ def test_a_stage_with_its_detail_is_stored_whole(backend, tmp_path):
     stage = "train · epoch 12 of 20 · 1 h 05 min left"
     store.progress("run", run_id, stage, 0.55)
     assert store.get(run_id).stage == stage
+
+
+def test_processes_that_open_a_fresh_store_together_all_get_it(tmp_path):
+    """A dashboard and a worker started together on a new data directory: one creates the store, the others wait
+    for it (before the schema lock, the second found no tables too and failed creating them)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    code = f"from core.store import RunStore; RunStore({url!r}).list_runs()"
+    processes = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+                 for _ in range(6)]
+    errors = [p.communicate(timeout=120)[1] for p in processes]
+    assert all(p.returncode == 0 for p in processes), errors
+    assert RunStore(url).schema_version() == SCHEMA_VERSION
