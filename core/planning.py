@@ -277,7 +277,8 @@ class Planner:
             model_sha256 = file_sha256(Path(model_name))
         else:
             entry = MODELS.get(model.name)
-            label_space, classes, source, model_name = entry.label_space, None, entry.source, model.name
+            classes = entry.classes(model.options) if entry.classes else None
+            label_space, source, model_name = entry.label_space, entry.source, model.name
             task = entry.task
             fixed_batch, model_sha256 = False, None
         start = start_kind(source)
@@ -298,7 +299,8 @@ class Planner:
         check_task(model_name, task, entry)
         dataset = entry.load(location, self.settings, SIZE_PROBE_SPEC)
         trained = not model.options.get("random_weights")
-        check_compatible(model_name, label_space, classes or len(dataset.class_names), trained, dataset)
+        check_compatible(request.model, label_space, classes or len(dataset.class_names), trained, dataset,
+                         TASKS.get(task).latency_only)
         subset = evaluation_subset(dataset, request.subset, request.seed)
         if recipe.calibration_size():
             calibration_subset(dataset, subset, recipe.calibration_size(), request.seed)

@@ -20,6 +20,7 @@ class Task:
     default_dataset: str
     default_subset: int = 1000  # the Run page's subset size: what the default dataset's evaluation split holds
     retrains: bool = True  # techniques that train again (recovery, distillation) have a loop for its inputs
+    latency_only: str | None = None  # a dataset of made-up inputs for timing a model whose labels fit no dataset
     # techniques a model of this task cannot take yet, and why, in the words the planner refuses them with
     refused: dict[str, str] = field(default_factory=dict)
 
@@ -35,6 +36,7 @@ class Task:
 TASKS: Registry[Task] = Registry("task")
 for _task in (
     Task("image-classification", "image classification", "image", "image", "resnet8", "fashion-mnist",
+         latency_only="synthetic",
          refused={"transformer_optimize": "it fuses a transformer's attention and layer norms, which an image "
                                           "classifier here does not have"}),
     Task("text-classification", "text classification", "text", "text", "minilm-bbc", "bbc-news", default_subset=400,

@@ -6,6 +6,7 @@ from pathlib import PurePath
 from core.datasets import (
     bbc_news,
     fashion_mnist,
+    hub_text,
     imagenet_folder,
     imagenette,
     synthetic,
@@ -21,7 +22,7 @@ from core.tasks import TASKS
 
 DATASETS: Registry[DatasetEntry] = Registry("dataset")
 for _entry in (fashion_mnist.ENTRY, imagenet_folder.ENTRY, imagenette.ENTRY, synthetic.ENTRY, *bbc_news.ENTRIES,
-               text.ENTRY):
+               text.ENTRY, *hub_text.ENTRIES):
     DATASETS.register(_entry.name, _entry)
 
 

@@ -86,13 +86,18 @@ class DatasetEntry:
 
 
 def check_compatible(model_name: str, model_space: str, num_classes: int, trained: bool,
-                     dataset: LoadedDataset) -> str | None:
+                     dataset: LoadedDataset, latency_only: str | None = None) -> str | None:
     """Raise when the model's outputs cannot be scored on the dataset's labels; return a note if assumed."""
     if not dataset.has_labels or not trained or model_space == dataset.label_space:
         return None
     if model_space.startswith("custom") and num_classes == dataset.num_classes:
         return (f"assuming the model's {num_classes} outputs follow {dataset.name}'s class order "
                 f"({', '.join(dataset.class_names[:3])}, ...)")
+    timing_only = f", or {latency_only} for latency only" if latency_only else ""
+    if model_space.startswith("custom"):
+        raise DataError(f"model {model_name} predicts {num_classes} classes but dataset {dataset.name} has "
+                        f"{dataset.num_classes} ({', '.join(dataset.class_names[:5])}); pick a dataset of "
+                        f"{num_classes} classes{timing_only}, or a model with {dataset.num_classes} outputs")
     raise DataError(f"model {model_name} predicts {model_space} classes ({num_classes}) but dataset {dataset.name} is "
                     f"labelled with {dataset.label_space} classes ({dataset.num_classes}); pick a {model_space} "
-                    "dataset, or synthetic for latency only")
+                    f"dataset{timing_only}, or a model trained on {dataset.label_space}")

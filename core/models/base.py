@@ -38,3 +38,5 @@ class ModelEntry:
     build: Callable[[Any, Settings, Progress], LoadedModel]
     describe: Callable[[Settings], dict[str, Any]]
     task: str = "image-classification"  # what it does (core.tasks): which datasets score it
+    # how many classes the model with these options predicts, read cheaply before it is built (None: unknown)
+    classes: Callable[[dict[str, Any]], int | None] | None = None

@@ -2,6 +2,7 @@
 cache when online) or by a local folder saved with `save_pretrained` (`--model huggingface:id=PATH_OR_NAME`)."""
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,19 @@ def build(options: HuggingFaceOptions, settings: Settings, progress: Progress) -
                        notes=[note])
 
 
+def classes_in_folder(options: dict[str, Any]) -> int | None:
+    """The class count a folder's config.json declares, read without loading the model (None: a hub name, or
+    a config that does not say)."""
+    config = Path(str(options.get("id") or "")).expanduser() / "config.json"
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    labels = data.get("id2label") if isinstance(data, dict) else None
+    count = len(labels) if isinstance(labels, dict) and labels else (data or {}).get("num_labels")
+    return count if isinstance(count, int) and count > 0 else None
+
+
 def describe(settings: Settings) -> dict[str, Any]:
     return {"params": None, "gflops": None, "input": "text: 64–512 tokens", "weights_offline": False,
             "weights": "from the Hugging Face hub or a local folder", "reference_top1": None}
@@ -74,4 +88,4 @@ def describe(settings: Settings) -> dict[str, Any]:
 
 ENTRIES = [ModelEntry(name="huggingface", source="huggingface", description="any Hugging Face sequence classifier: "
                       "huggingface:id=NAME_OR_FOLDER", label_space="custom", options_cls=HuggingFaceOptions,
-                      build=build, describe=describe, task="text-classification")]
+                      build=build, describe=describe, task="text-classification", classes=classes_in_folder)]
