@@ -21,7 +21,7 @@ def run_flips(store: RunStore, settings: Settings, run_id: int, reference_id: in
     from core.planning import SIZE_PROBE_SPEC
 
     run, reference = store.get(run_id), store.get(reference_id)
-    if comparable.comparison_key(run) != comparable.comparison_key(reference):
+    if comparable.images_key(run) != comparable.images_key(reference):
         raise InferScopeError(f"runs {run_id} and {reference_id} were scored on different images; flips compare "
                               "runs of the same model on the same subset")
     ours, theirs = store.predictions(run_id), store.predictions(reference_id)

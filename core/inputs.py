@@ -31,6 +31,9 @@ class InputSpec:
     item = "image"        # what one input is called in messages
     transformer = False   # quantizers apply their transformer rules to text models only
     fit = None  # every call runs the batch as prepared (a text model's spec pads each call; see core.text.spec)
+    # how a model of these inputs is trained again (pruning's recovery, distillation): batch size, peak learning
+    # rate, and what is done to each training batch before the call (None: nothing)
+    retrain_batch, retrain_lr, retrain_fit = 128, 1e-3, None
 
     def describe(self, split, indices: np.ndarray, batch: int) -> dict:
         """Nothing to add about images: their shape is the spec's."""

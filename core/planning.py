@@ -15,7 +15,7 @@ from typing import Any
 
 from core import comparable
 from core.bench.timing import TimingConfig
-from core.datasets import check_task, parse_dataset
+from core.datasets import DATASETS, check_task, parse_dataset
 from core.datasets.base import check_compatible
 from core.datasets.subset import (
     calibration_split_name,
@@ -239,6 +239,16 @@ def check_scenario(name: str, config: Any, fixed_batch: bool) -> None:
                           "batch; set max_batch=1, or export with onnx_export:dynamic_batch=true")
 
 
+def check_model_axes(model: str, space: SearchSpace) -> None:
+    """Refuse, before anything is queued, a model-option axis value the model does not take."""
+    for name, values in space.model:
+        for value in values:
+            try:
+                parse_model(model, options={name: value})
+            except InferScopeError as exc:
+                raise ConfigError(f"the space's model axis {name}: {exc}") from None
+
+
 def check_task_steps(task: str, recipe: Recipe) -> None:
     """Refuse, before anything is loaded, a step the task's models cannot take (the task says why)."""
     words = TASKS.get(task).words
@@ -309,7 +319,8 @@ class Planner:
         for step in recipe.steps:
             if TECHNIQUES.get(step.technique).needs_train_split(step.config) and dataset.train is None:
                 raise RecipeError(f"{step.technique} trains on a train split and {entry.name} has none; use "
-                                  "fashion-mnist" + (" or set recovery=none" if hasattr(step.config, "recovery") else ""))
+                                  f"{TASKS.get(task).default_dataset}"
+                                  + (" or set recovery=none" if hasattr(step.config, "recovery") else ""))
         spec = RunSpec(model=model_name, model_source=source, model_options=dict(model.options), dataset=entry.name,
                        dataset_location=dataset.location, subset_size=request.subset, subset_seed=request.seed,
                        subset_split=dataset.evaluation.name,
@@ -369,7 +380,9 @@ class Planner:
                                     seed=request.seed, device=request.device, random_weights=request.random_weights,
                                     timing=dict(request.timing), target=request.target))
         start = start_kind(base.spec.model_source)
-        space = request.space or default_space(start)
+        task = DATASETS.get(base.spec.dataset).task  # the model's: planning refused a dataset of another task
+        space = request.space or default_space(start, task)
+        check_model_axes(request.model, space)
         validity = runnable(space, start)
         if not validity.runnable:
             reasons = "; ".join(validity.skipped)
@@ -412,5 +425,6 @@ class Planner:
                                         seed=config["seed"], techniques=trial.techniques, threads=trial.threads,
                                         batch=trial.batch, device=config["device"],
                                         random_weights=config["random_weights"], timing=config["timing"],
-                                        target=config.get("target"))).spec
+                                        target=config.get("target"),
+                                        model_options=dict(trial.model_options))).spec
         return plan

@@ -21,6 +21,8 @@ class Task:
     default_subset: int = 1000  # the Run page's subset size: what the default dataset's evaluation split holds
     retrains: bool = True  # techniques that train again (recovery, distillation) have a loop for its inputs
     latency_only: str | None = None  # a dataset of made-up inputs for timing a model whose labels fit no dataset
+    # the model options an exploration varies by default, with their values (core.explore.space)
+    explore_model: tuple[tuple[str, tuple], ...] = ()
     # techniques a model of this task cannot take yet, and why, in the words the planner refuses them with
     refused: dict[str, str] = field(default_factory=dict)
 
@@ -38,11 +40,15 @@ for _task in (
     Task("image-classification", "image classification", "image", "image", "resnet8", "fashion-mnist",
          latency_only="synthetic",
          refused={"transformer_optimize": "it fuses a transformer's attention and layer norms, which an image "
-                                          "classifier here does not have"}),
+                                          "classifier here does not have",
+                  "distill_layers": "it keeps the first layers of a transformer encoder; an image model distils into "
+                                    "a smaller architecture with distill"}),
     Task("text-classification", "text classification", "text", "text", "minilm-bbc", "bbc-news", default_subset=400,
-         retrains=False,
+         explore_model=(("max_length", (128, 256)), ("padding", ("fixed", "dynamic"))),
          refused={"structured_prune": "torch-pruning cannot follow a transformer's attention heads here; use "
-                                      "unstructured_prune, or a smaller model"}),
+                                      "distill_layers for a shallower model, or unstructured_prune",
+                  "distill": "its students are small image CNNs; distill_layers makes a transformer student from the "
+                             "first layers of this one"}),
 ):
     TASKS.register(_task.name, _task)
 

@@ -129,7 +129,7 @@ st.caption(f"Highlighted: values that differ from the reference, run {reference.
 st.dataframe(styled, width="stretch", key="diff_table")
 
 st.subheader(f"Flips against run {reference.id}")
-same_images = [r for r in runs if r.id != reference.id and comparable.comparison_key(r) == comparable.comparison_key(reference)]
+same_images = [r for r in runs if r.id != reference.id and comparable.images_key(r) == comparable.images_key(reference)]
 if not same_images:
     st.caption(f"No other chosen run was scored on run {reference.id}'s images.")
 else:

@@ -48,7 +48,7 @@ target = st.selectbox("Target", [None, *(t.name for t in registered)], format_fu
 
 # -- the space -----------------------------------------------------------------------------------
 st.subheader("Search space")
-offered = default_space("onnx" if model in uploads else "torch")
+offered = default_space("onnx" if model in uploads else "torch", task)
 st.caption("Each axis picks one choice per configuration, in this order; `none` skips the axis. Orders the engine "
            "cannot run (e.g. ONNX Runtime quantization without an ONNX export) are left out.")
 axes = []
@@ -57,6 +57,18 @@ for column, (axis, choices) in zip(columns, offered.axes):
     picked = column.multiselect(axis, list(choices), default=list(choices), key=f"x_axis_{axis}_{model in uploads}")
     if picked:
         axes.append((axis, tuple(picked)))
+model_axes = []
+if offered.model:  # the model's own options as axes (a text model's sequence length and padding)
+    source = next((m["source"] for m in catalogue if m["name"] == model), "")
+    choices = {f["name"]: f.get("choices") or () for f in api.model_option_fields(source)}
+    columns = st.columns(len(offered.model))
+    for column, (name, values) in zip(columns, offered.model):
+        values_offered = list(dict.fromkeys([*choices.get(name, ()), *values]))
+        picked = column.multiselect(f"model {name.replace('_', ' ')}", values_offered, default=list(values),
+                                    key=f"x_model_axis_{name}", help="each value is a configuration of its own, "
+                                    "with its own FP32 baseline")
+        if picked:
+            model_axes.append((name, tuple(picked)))
 t1, t2 = st.columns(2)
 threads_text = t1.text_input("Threads", value="1, all", key="x_threads",
                              help="values separated by commas; `all` = every core")
@@ -65,7 +77,7 @@ problems = []
 try:
     threads = tuple(None if v.lower() == "all" else int(v) for v in split_values(threads_text) if v)
     space = SearchSpace(tuple(axes), threads or (None,), tuple(b for b in whole_numbers(batch_text, "batch") if b)
-                        or (1,))
+                        or (1,), tuple(model_axes))
 except (ValueError, InferScopeError) as exc:
     problems.append(f"threads and batch take whole numbers separated by commas ({exc})")
     space = offered

@@ -90,8 +90,9 @@ def _loader(hub: HubTextSet):
         path = fetch(hub, settings, cache_dir)
         texts, labels = read_split(hub, path)
         split = TextSplit(hub.name, texts, labels)
+        note = f"{hub.name}: {len(texts):,} texts from huggingface.co/datasets/{hub.repo} ({path})"
         return LoadedDataset(hub.name, cache_dir, hub.name, hub.class_names, evaluation=split, calibration=split,
-                             notes=[f"{hub.name}: {len(texts):,} texts from huggingface.co/datasets/{hub.repo} ({path})"])
+                             notes=[note])
     return load
 
 

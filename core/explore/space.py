@@ -11,6 +11,9 @@ A space is read from YAML (or built by the Explore page) like this:
     runtime:
       threads: [1, null] # null = all cores
       batch: [1]
+    model:               # optional: the model's own options as axes (a text model's sequence length)
+      max_length: [128, 256]
+      padding: [fixed, dynamic]
 
 An option value may also be a range, `{from: 0.2, to: 0.6, step: 0.2}`. Every configuration is a
 recipe: the chosen steps in axis order. Orders the engine cannot run (e.g. ONNX Runtime
@@ -29,6 +32,7 @@ from core.artifacts import ArtifactKind
 from core.errors import ConfigError, RecipeError
 from core.options import format_spec
 from core.recipe import Recipe, RuntimeSettings, parse_step, validate
+from core.tasks import DEFAULT_TASK, TASKS
 from core.techniques import TECHNIQUES
 
 NONE = "none"
@@ -36,13 +40,17 @@ RUNTIME_AXES = ("threads", "batch")
 MAX_CONFIGURATIONS = 100_000
 
 
+MODEL_PREFIX = "model."  # a model axis among a sampler's parameters
+
+
 @dataclass(frozen=True)
 class Configuration:
-    """One point of a space: a choice per technique axis plus the runtime settings."""
+    """One point of a space: a choice per technique axis, the runtime settings and the model options."""
 
     choices: tuple[tuple[str, str], ...]   # (axis, technique spec or "none"), in axis order
     threads: int | None
     batch: int
+    model_options: tuple[tuple[str, Any], ...] = ()  # (model option, value), in axis order
 
     @property
     def techniques(self) -> tuple[str, ...]:
@@ -54,11 +62,13 @@ class Configuration:
 
     def params(self) -> dict[str, str]:
         """Every axis as a string: the optuna parameters of this configuration."""
-        return {**dict(self.choices), "threads": _runtime_text(self.threads), "batch": str(self.batch)}
+        return {**dict(self.choices), "threads": _runtime_text(self.threads), "batch": str(self.batch),
+                **{MODEL_PREFIX + name: str(value) for name, value in self.model_options}}
 
     def label(self) -> str:
         threads = "all threads" if self.threads is None else f"{self.threads} thread(s)"
-        return f"{' → '.join(self.techniques) or 'fp32'} · {threads} · batch {self.batch}"
+        model = "".join(f" · {name} {value}" for name, value in self.model_options)
+        return f"{' → '.join(self.techniques) or 'fp32'} · {threads} · batch {self.batch}{model}"
 
 
 @dataclass(frozen=True)
@@ -66,32 +76,45 @@ class SearchSpace:
     axes: tuple[tuple[str, tuple[str, ...]], ...]
     threads: tuple[int | None, ...] = (None,)
     batch: tuple[int, ...] = (1,)
+    model: tuple[tuple[str, tuple[Any, ...]], ...] = ()  # model option axes: (option, values)
+
+    @property
+    def model_axes(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.model)
 
     def size(self) -> int:
         """Configurations in the full product, runnable or not."""
-        return math.prod(len(choices) for _, choices in self.axes) * len(self.threads) * len(self.batch)
+        return (math.prod(len(choices) for _, choices in self.axes) * len(self.threads) * len(self.batch)
+                * math.prod(len(values) for _, values in self.model))
 
     def configurations(self) -> Iterator[Configuration]:
-        """The full product in a stable order: baselines (all axes none) first."""
+        """The full product in a stable order: baselines (all technique axes none) first."""
         names = [name for name, _ in self.axes]
         choice_lists = [sorted(choices, key=lambda c: c != NONE) for _, choices in self.axes]
+        model_combos = [tuple(zip(self.model_axes, values))
+                        for values in itertools.product(*(values for _, values in self.model))]
         for picks in itertools.product(*choice_lists):
-            for threads, batch in itertools.product(self.threads, self.batch):
-                yield Configuration(tuple(zip(names, picks)), threads, batch)
+            for model_options, threads, batch in itertools.product(model_combos, self.threads, self.batch):
+                yield Configuration(tuple(zip(names, picks)), threads, batch, model_options)
 
     def distributions(self) -> dict[str, tuple[str, ...]]:
         """Parameter name -> its choices as strings (the categorical axes the sampler sees)."""
         return {**dict(self.axes), "threads": tuple(_runtime_text(t) for t in self.threads),
-                "batch": tuple(str(b) for b in self.batch)}
+                "batch": tuple(str(b) for b in self.batch),
+                **{MODEL_PREFIX + name: tuple(str(v) for v in values) for name, values in self.model}}
 
     def configuration(self, params: dict[str, str]) -> Configuration:
         """The configuration a sampler's parameters name (the inverse of Configuration.params)."""
         threads = {_runtime_text(t): t for t in self.threads}[params["threads"]]
-        return Configuration(tuple((name, params[name]) for name, _ in self.axes), threads, int(params["batch"]))
+        model_options = tuple((name, {str(v): v for v in values}[params[MODEL_PREFIX + name]])
+                              for name, values in self.model)
+        return Configuration(tuple((name, params[name]) for name, _ in self.axes), threads, int(params["batch"]),
+                             model_options)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"techniques": {name: list(choices) for name, choices in self.axes},
+        data = {"techniques": {name: list(choices) for name, choices in self.axes},
                 "runtime": {"threads": list(self.threads), "batch": list(self.batch)}}
+        return {**data, "model": {name: list(values) for name, values in self.model}} if self.model else data
 
     def to_yaml(self) -> str:
         import yaml
@@ -127,10 +150,10 @@ def parse_space(data: Any, *, where: str = "the space") -> SearchSpace:
     """A space from its dict form (parsed YAML), every spec checked; errors say what to change."""
     if not isinstance(data, dict):
         raise ConfigError(f"{where} must be a mapping with `techniques` and `runtime`")
-    unknown = set(data) - {"techniques", "runtime"}
+    unknown = set(data) - {"techniques", "runtime", "model"}
     if unknown:
         raise ConfigError(f"{where} has unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
-                              "use `techniques` and `runtime`")
+                              "use `techniques`, `runtime` and `model`")
     technique_axes = data.get("techniques") or {}
     if not isinstance(technique_axes, dict):
         raise ConfigError(f"{where}: `techniques` maps axis names to lists of choices")
@@ -149,7 +172,24 @@ def parse_space(data: Any, *, where: str = "the space") -> SearchSpace:
         raise ConfigError(f"{where}: `runtime` takes `threads` and `batch` lists")
     threads = tuple(_runtime_values(runtime.get("threads", [None]), "threads", where, allow_none=True))
     batch = tuple(_runtime_values(runtime.get("batch", [1]), "batch", where, allow_none=False))
-    return SearchSpace(tuple(axes), threads, batch)
+    return SearchSpace(tuple(axes), threads, batch, _model_axes(data.get("model") or {}, where))
+
+
+def _model_axes(model: Any, where: str) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """`model: {option: [values]}`: each option of the model an axis; the values are checked when a trial is
+    planned against the model's own options."""
+    if not isinstance(model, dict):
+        raise ConfigError(f"{where}: `model` maps the model's options to lists of values, e.g. "
+                          "{max_length: [128, 256]}")
+    axes = []
+    for name, raw in model.items():
+        values = raw if isinstance(raw, list) else [raw]
+        if not values or not all(isinstance(v, (str, int, float, bool)) for v in values):
+            raise ConfigError(f"{where}: model option {name!r} needs a list of plain values, got {raw!r}")
+        if len({str(v) for v in values}) != len(values):
+            raise ConfigError(f"{where}: model option {name!r} lists a value twice")
+        axes.append((str(name), tuple(values)))
+    return tuple(axes)
 
 
 def load_space(path: str | Path) -> SearchSpace:
@@ -236,19 +276,21 @@ def _runtime_text(value: int | None) -> str:
 
 
 # The default spaces: what a user of each kind of model would try first, from what each technique declares
-# (`Technique.explore`: its axis, the specs offered, for which starting models). The engine is an axis: `none`
-# leaves the model where its steps put it (eager torch, or onnxruntime after an export), `openvino` runs it in
-# OpenVINO Runtime (from the ONNX graph, or converted from torch). Axes come in this order; values in the
+# (`Technique.explore`: its axis, the specs offered, for which starting models and inputs) and what the model's
+# task refuses or adds (`Task.explore_model`: a text model's sequence length and padding). The engine is an axis:
+# `none` leaves the model where its steps put it (eager torch, or onnxruntime after an export), `openvino` runs it
+# in OpenVINO Runtime (from the ONNX graph, or converted from torch). Axes come in this order; values in the
 # registry's order (its canonical step order).
-DEFAULT_AXES = ("prune", "export", "quantize", "engine")
+DEFAULT_AXES = ("prune", "distill", "export", "optimize", "quantize", "engine")
 
 
-def default_space(start: ArtifactKind) -> SearchSpace:
-    """The space offered for a model that starts as `start` (torch or onnx)."""
+def default_space(start: ArtifactKind, task: str = DEFAULT_TASK) -> SearchSpace:
+    """The space offered for a model of `task` that starts as `start` (torch or onnx)."""
+    kind = TASKS.get(task)
     offered: dict[str, list[str]] = {axis: [] for axis in DEFAULT_AXES}
     for name, technique in TECHNIQUES:
         explored = technique.explore
-        if explored is not None and start in explored.starts:
-            offered.setdefault(explored.axis, []).extend(explored.specs or (name,))
+        if explored is not None and start in explored.starts and kind.refusal(name) is None:
+            offered.setdefault(explored.axis, []).extend(explored.offered(name, kind.input_kind))
     return SearchSpace(axes=tuple((axis, (NONE, *specs)) for axis, specs in offered.items() if specs),
-                       threads=(1, None), batch=(1,))
+                       threads=(1, None), batch=(1,), model=kind.explore_model)

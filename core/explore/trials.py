@@ -29,20 +29,25 @@ def current_fingerprint(config: dict[str, Any]) -> str:
     return fingerprint(environment(config.get("device", "cpu"), "", "", {}))
 
 
-def configuration_key(recipe: list[dict[str, Any]], threads: int | None, batch: int) -> str:
-    """Identifies a configuration across runs: its full recipe (options included) and runtime."""
-    return json.dumps([recipe, threads, batch], sort_keys=True)
+def configuration_key(recipe: list[dict[str, Any]], threads: int | None, batch: int,
+                      model_options: dict[str, Any] | None = None) -> str:
+    """Identifies a configuration across runs: its full recipe (options included), runtime and the model options
+    the space varies (none: the key of a space without model axes)."""
+    return json.dumps([recipe, threads, batch, *([model_options] if model_options else [])], sort_keys=True)
 
 
-def run_key(run: RunRecord) -> str:
-    return configuration_key(run.recipe, run.runtime.get("threads"), run.runtime.get("batch") or 1)
+def run_key(run: RunRecord, model_axes: tuple[str, ...] = ()) -> str:
+    """A stored run's key in a space whose model axes are `model_axes`."""
+    options = {name: (run.model_options or {}).get(name) for name in model_axes}
+    return configuration_key(run.recipe, run.runtime.get("threads"), run.runtime.get("batch") or 1, options)
 
 
 def configuration_of(run: RunRecord) -> Configuration:
     """A stand-in configuration for a trial whose configuration is no longer in the space (for its report)."""
-    return Configuration((("recipe", run.recipe_summary),), run.runtime.get("threads"), run.runtime.get("batch") or 1)
+    return Configuration((("recipe", run.recipe_summary),), run.runtime.get("threads"), run.runtime.get("batch") or 1,
+                         tuple((run.model_options or {}).items()))
 
 
 def config_key(config: Configuration) -> str:
     return configuration_key([parse_step(spec).to_dict() for spec in config.techniques], config.threads,
-                             config.batch)
+                             config.batch, dict(config.model_options))

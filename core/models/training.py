@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from core.datasets.base import ImageSplit
-from core.inputs import InputSpec, preprocess
+from core.inputs import InputSpec
 from core.progress import Progress, time_left, with_detail
 
 
@@ -29,12 +30,13 @@ class Distillation:
 
 
 def split_tensors(split: ImageSplit, spec: InputSpec, limit: int | None, seed: int):
-    """The whole (or the first `limit` seeded-shuffled) split as normalized tensors."""
+    """The whole (or the first `limit` seeded-shuffled) split as the model's prepared inputs (normalized images,
+    or packed tokenized texts)."""
     import torch
 
     order = np.random.default_rng(seed).permutation(len(split))
     indices = np.sort(order[:limit]) if limit else np.arange(len(split))
-    x = torch.from_numpy(preprocess(split.images(indices), spec))
+    x = torch.from_numpy(spec.prepare(split, indices))
     y = torch.from_numpy(np.asarray(split.labels)[indices].astype(np.int64))
     return x, y
 
@@ -49,8 +51,10 @@ def distillation_loss(student_logits, teacher_logits, labels, distill: Distillat
 
 
 def fit(module, x, y, *, epochs: int, seed: int, progress: Progress, stage: str = "train", batch_size: int = 128,
-        lr: float = 3e-3, distill: Distillation | None = None) -> TrainResult:
-    """AdamW with a one-cycle schedule; deterministic for a given seed and thread count.
+        lr: float = 3e-3, distill: Distillation | None = None,
+        fit_batch: Callable[[Any], Any] | None = None) -> TrainResult:
+    """AdamW with a one-cycle schedule; deterministic for a given seed and thread count. `fit_batch` reshapes each
+    batch before the call (a text batch is cut to its longest text).
 
     No augmentation: at the few epochs that fit a 3-minute budget it slows convergence.
     """
@@ -70,12 +74,13 @@ def fit(module, x, y, *, epochs: int, seed: int, progress: Progress, stage: str 
         order = torch.randperm(len(x), generator=generator)
         for i in range(steps_per_epoch):
             idx = order[i * batch_size:(i + 1) * batch_size]
-            logits = module(x[idx])
+            inputs = fit_batch(x[idx]) if fit_batch else x[idx]
+            logits = module(inputs)
             if distill is None:
                 loss = F.cross_entropy(logits, y[idx])
             else:
                 with torch.no_grad():
-                    teacher_logits = distill.teacher(x[idx])
+                    teacher_logits = distill.teacher(inputs)
                 loss = distillation_loss(logits, teacher_logits, y[idx], distill)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -63,11 +63,17 @@ CARRIED = ExportRule()
 @dataclass(frozen=True)
 class Explored:
     """Where a technique sits in the default exploration space: on `axis` (one of `core.explore.space.AXES`),
-    offered as `specs` (step specs; default: its bare name) for models that start as one of `starts`."""
+    offered as `specs` (step specs; default: its bare name) for models that start as one of `starts`, plus the
+    specs `extra` offers for models of one input kind (`core.tasks.Task.input_kind`: "image", "text")."""
 
     axis: str
     specs: tuple[str, ...] = ()
     starts: frozenset[str] = frozenset({"torch", "onnx"})
+    extra: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def offered(self, name: str, input_kind: str) -> tuple[str, ...]:
+        """The specs offered for a model of `input_kind`."""
+        return (*(self.specs or (name,)), *dict(self.extra).get(input_kind, ()))
 
 
 @dataclass(frozen=True)

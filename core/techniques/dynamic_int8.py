@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from core.artifacts import OnnxArtifact, TorchArtifact
 from core.errors import InferScopeError
 from core.options import option
+from core.quantization.keep_float import KEEP_FLOAT_HELP, kept_nodes, kept_words
 from core.techniques.base import BuildContext, Explored, ExportRule, Technique
 
 ORT_OP_SETS = {"MatMul/Gemm": ["MatMul", "Gemm"], "all": ["MatMul", "Gemm", "Conv"]}
@@ -21,6 +22,7 @@ class OrtDynamicInt8Config:
     op_types: str = option("MatMul/Gemm", "operators to quantize; Conv becomes ConvInteger, which is slow on CPUs",
                            choices=tuple(ORT_OP_SETS))
     per_channel: bool = option(False, "one weight scale per output channel")
+    keep_float: tuple[str, ...] | None = option(None, KEEP_FLOAT_HELP)
 
 
 def apply_torch(artifact: TorchArtifact, config: TorchDynamicInt8Config, ctx: BuildContext) -> TorchArtifact:
@@ -43,15 +45,24 @@ def apply_ort(artifact: OnnxArtifact, config: OrtDynamicInt8Config, ctx: BuildCo
 
     source, target = ctx.work_dir / "float.onnx", ctx.work_dir / "dynamic-int8.onnx"
     source.write_bytes(artifact.model_bytes)
-    ops = [n.op_type for n in onnx.load_from_string(artifact.model_bytes).graph.node]
+    graph = onnx.load_from_string(artifact.model_bytes).graph
+    ops = [n.op_type for n in graph.node]
     wanted = ORT_OP_SETS[config.op_types]
     if not any(op in wanted for op in ops):
         raise InferScopeError(f"ort_dynamic_int8: the model has no {'/'.join(wanted)} operator to quantize")
+    kept = kept_nodes("ort_dynamic_int8", config.keep_float, graph)
+    in_float = tuple(n.name for n in graph.node if n.op_type in wanted and n.name in kept)
+    if sum(op in wanted for op in ops) == len(in_float):
+        raise InferScopeError(f"ort_dynamic_int8: keep_float {'/'.join(config.keep_float or ())} keeps every "
+                              f"{'/'.join(wanted)} in float, so nothing would be quantized")
     # A graph fused by transformer_optimize has operators of onnxruntime's own domain, whose outputs ONNX's shape
     # inference cannot type: their tensors are float, as the quantizer is told.
     quantize_dynamic(str(source), str(target), op_types_to_quantize=wanted, per_channel=config.per_channel,
-                     weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+                     weight_type=QuantType.QInt8, nodes_to_exclude=list(kept),
+                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     convs, matmuls = ops.count("Conv"), ops.count("MatMul") + ops.count("Gemm")
+    if kept:
+        ctx.notes.append(f"ort_dynamic_int8: {'/'.join(wanted)} quantized{kept_words(config.keep_float, in_float)}")
     if convs and "Conv" not in wanted:
         ctx.notes.append(f"ort_dynamic_int8: the model is convolution-heavy ({convs} Conv vs {matmuls} MatMul/Gemm); "
                          "convolutions stay FP32, so expect little or no speedup — static INT8 suits CNNs")
@@ -70,4 +81,5 @@ TORCH_DYNAMIC = Technique(
 ORT_DYNAMIC = Technique(
     name="ort_dynamic_int8", summary="onnxruntime dynamic INT8, MatMul/Gemm by default (no calibration)",
     config_cls=OrtDynamicInt8Config, accepts=frozenset({"onnx"}), apply=apply_ort, precision="int8",
-    quantization="dynamic", explore=Explored("quantize"))
+    quantization="dynamic", keep_float="keep_float", explore=Explored(
+        "quantize", extra=(("text", ("ort_dynamic_int8:keep_float=@attention",)),)))  # text: quantize only the FFN

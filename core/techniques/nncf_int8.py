@@ -8,7 +8,7 @@ subset) and returns layers to float, most harmful first, until the drop is withi
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -17,8 +17,9 @@ from core.bench.accuracy import predicted
 from core.errors import InferScopeError
 from core.inputs import feeds
 from core.options import option
+from core.quantization.keep_float import KEEP_FLOAT_HELP, kept_nodes, kept_words
 from core.techniques.base import BuildContext, Explored, Technique
-from core.techniques.scoring import call_batch, onnx_logits, refuse_unknown_nodes
+from core.techniques.scoring import call_batch, onnx_logits
 
 PRESETS = ("performance", "mixed")
 MODEL_TYPES = ("auto", "default", "transformer")
@@ -37,8 +38,7 @@ class NncfInt8Config:
                              choices=MODEL_TYPES)
     calibration_size: int = option(300, "calibration images (NNCF's subset size), from a split disjoint from the "
                                         "subset", minimum=1, maximum=100_000)
-    keep_float: tuple[str, ...] | None = option(None, "node names to keep in float (NNCF's ignored scope), "
-                                                      "separated by /")
+    keep_float: tuple[str, ...] | None = option(None, KEEP_FLOAT_HELP + " (NNCF's ignored scope)")
     max_drop: float | None = option(None, "accuracy control: NNCF returns the layers that hurt most to float until "
                                           "top-1 on the validation images is within this many points of FP32; "
                                           "empty = quantize everything", minimum=0.0, maximum=100.0,
@@ -54,8 +54,8 @@ def apply(artifact: OnnxArtifact, config: NncfInt8Config, ctx: BuildContext) -> 
 
     nncf.set_log_level(logging.WARNING)  # the run's notes say what it did
     model = onnx.load_from_string(artifact.model_bytes)
-    names = {node.name for node in model.graph.node}
-    refuse_unknown_nodes("nncf_int8", config.keep_float, names)
+    wanted = config.keep_float
+    config = replace(config, keep_float=kept_nodes("nncf_int8", config.keep_float, model.graph) or None)
     input_names = [i.name for i in model.graph.input]
     batch = call_batch(artifact.model_bytes, 1)
     images = ctx.calibration(config.calibration_size)
@@ -90,7 +90,7 @@ def apply(artifact: OnnxArtifact, config: NncfInt8Config, ctx: BuildContext) -> 
     ctx.notes.append(f"nncf_int8: calibrated on {usable} {ctx.input_spec.item}s ({config.preset} preset, "
                      + ("transformer model type, " if transformer else "")
                      + f"{'fast ' if config.fast_bias_correction else ''}bias correction"
-                     + (f", kept in float: {', '.join(config.keep_float)}" if config.keep_float else "") + ")")
+                     + f"{kept_words(wanted, config.keep_float)})")
     return OnnxArtifact(model_bytes, session=dict(artifact.session))
 
 

@@ -100,7 +100,35 @@ def _torchscript_export(module, args, names: list[str], config: OnnxExportConfig
     finally:
         if attention is not None and attention != "eager":
             model.set_attn_implementation(attention)
-    return onnx.load_from_string(buffer.getvalue())
+    return fold_weight_transposes(onnx.load_from_string(buffer.getvalue()))
+
+
+def fold_weight_transposes(model):
+    """Replace each Transpose of a constant weight by the transposed weight. Without torch's constant folding a
+    Linear's weight reaches its MatMul through a Transpose, and a quantizer that quantizes constant weights only
+    (onnxruntime's dynamic INT8) would leave every such MatMul in float without a word."""
+    from onnx import numpy_helper
+
+    graph = model.graph
+    weights = {init.name: init for init in graph.initializer}
+    uses: dict[str, int] = {}
+    for node in graph.node:
+        for name in node.input:
+            uses[name] = uses.get(name, 0) + 1
+    folded = []
+    for node in graph.node:
+        if node.op_type != "Transpose" or node.input[0] not in weights:
+            continue
+        perm = next((list(a.ints) for a in node.attribute if a.name == "perm"), None)
+        array = numpy_helper.to_array(weights[node.input[0]])
+        graph.initializer.append(numpy_helper.from_array(np.ascontiguousarray(np.transpose(array, perm)),
+                                                         node.output[0]))
+        if uses[node.input[0]] == 1:
+            graph.initializer.remove(weights[node.input[0]])
+        folded.append(node)
+    for node in folded:
+        graph.node.remove(node)
+    return model
 
 
 def apply(artifact: TorchArtifact, config: OnnxExportConfig, ctx: BuildContext) -> OnnxArtifact:
@@ -128,4 +156,5 @@ TECHNIQUE = Technique(
     name="onnx_export", summary="export to ONNX (dynamo exporter, one file, dynamic batch), checked against torch",
     config_cls=OnnxExportConfig, accepts=frozenset({"torch"}), produces="onnx", apply=apply,
     fixes_batch=lambda config: not config.dynamic_batch, lossless=lambda config: True,
-    explore=Explored("export", starts=frozenset({"torch"})))
+    # a text model is also offered the TorchScript exporter: on its graph onnxruntime fuses attention
+    explore=Explored("export", starts=frozenset({"torch"}), extra=(("text", ("onnx_export:exporter=torchscript",)),)))

@@ -1,14 +1,14 @@
 """`ort_static_int8`: static INT8 quantization (QDQ) with onnxruntime.quantization, calibrated on real images."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.artifacts import OnnxArtifact
 from core.errors import InferScopeError
 from core.options import option
 from core.quantization.calibration import CalibrationReader
+from core.quantization.keep_float import KEEP_FLOAT_HELP, kept_nodes, kept_words
 from core.techniques.base import BuildContext, Explored, Technique
-from core.techniques.scoring import refuse_unknown_nodes
 
 CALIBRATION_METHODS = ("MinMax", "Entropy", "Percentile")
 QUANT_TYPES = ("QUInt8", "QInt8")
@@ -24,7 +24,7 @@ class OrtStaticInt8Config:
     activation_type: str = option("QUInt8", "activation type (U8 activations with S8 weights is x86 VNNI's fast path)",
                                   choices=QUANT_TYPES)
     weight_type: str = option("QInt8", "weight type", choices=QUANT_TYPES)
-    keep_float: tuple[str, ...] | None = option(None, "node names to keep in float, separated by /")
+    keep_float: tuple[str, ...] | None = option(None, KEEP_FLOAT_HELP)
     max_drop: float | None = option(None, "accuracy-aware: quantize everything, then move the node adding the most "
                                           "quantization noise back to float, one at a time (re-ranked after each), "
                                           "until top-1 on the validation images is within this many points of FP32; "
@@ -58,8 +58,9 @@ def apply(artifact: OnnxArtifact, config: OrtStaticInt8Config, ctx: BuildContext
                          "graph was prepared with ONNX shape inference only")
     ctx.progress("ort_static_int8", 0.2)
     graph = onnx.load(str(prepared), load_external_data=False).graph
-    names = {node.name for node in graph.node}
-    refuse_unknown_nodes("ort_static_int8", config.keep_float, names)  # known now, before any calibration
+    wanted = config.keep_float
+    # resolved now, before any calibration: names, patterns and groups become the graph's node names
+    config = replace(config, keep_float=kept_nodes("ort_static_int8", config.keep_float, graph) or None)
     images = ctx.calibration(config.calibration_size)
 
     def quantize(keep_float: list[str], share: float = 0.7) -> bytes:
@@ -83,8 +84,7 @@ def apply(artifact: OnnxArtifact, config: OrtStaticInt8Config, ctx: BuildContext
     ctx.notes.append(f"ort_static_int8: calibrated on {len(images)} {ctx.input_spec.item}s "
                      f"({config.calibration_method}, "
                      f"per_channel={config.per_channel}, {config.activation_type} activations, "
-                     f"{config.weight_type} weights" + (f", kept in float: {', '.join(config.keep_float)}"
-                                                        if config.keep_float else "") + ")")
+                     f"{config.weight_type} weights{kept_words(wanted, config.keep_float)})")
     return OnnxArtifact(model_bytes, session=dict(artifact.session))
 
 

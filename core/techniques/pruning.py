@@ -17,7 +17,7 @@ class UnstructuredPruneConfig:
                           minimum=0.01, maximum=0.99)
     recovery: str = option("none", "recover accuracy after pruning", choices=RECOVERY_CHOICES)
     recovery_epochs: int = option(1, "epochs of recovery training", minimum=1, maximum=50)
-    recovery_limit: int | None = option(None, "recovery trains on this many train images; empty = all", minimum=64)
+    recovery_limit: int | None = option(None, "recovery trains on this many train examples; empty = all", minimum=64)
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class StructuredPruneConfig:
     importance: str = option("l2", "how channels are ranked before removal", choices=IMPORTANCE)
     recovery: str = option("none", "recover accuracy after pruning", choices=RECOVERY_CHOICES)
     recovery_epochs: int = option(1, "epochs of recovery training", minimum=1, maximum=50)
-    recovery_limit: int | None = option(None, "recovery trains on this many train images; empty = all", minimum=64)
+    recovery_limit: int | None = option(None, "recovery trains on this many train examples; empty = all", minimum=64)
 
 
 def _prunable(module):

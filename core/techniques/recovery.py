@@ -23,7 +23,7 @@ def recover(module, config: Any, ctx: BuildContext, name: str) -> str | None:
         return None
     if ctx.train is None:
         raise InferScopeError(f"{name}: recovery={config.recovery} trains on the dataset's train split, and this "
-                              "dataset has none; use fashion-mnist or set recovery=none")
+                              "dataset has none; use one that has (fashion-mnist, bbc-news) or set recovery=none")
     x, y = ctx.train(config.recovery_limit)
     distill = None
     if config.recovery == "distill":
@@ -33,5 +33,7 @@ def recover(module, config: Any, ctx: BuildContext, name: str) -> str | None:
     torch.manual_seed(0)
     with torch.enable_grad():
         fit(module, torch.from_numpy(x), torch.from_numpy(y), epochs=config.recovery_epochs, seed=0,
-            progress=ctx.progress, stage=name, lr=1e-3, distill=distill)
-    return f"{name}: recovered with {config.recovery} for {config.recovery_epochs} epoch(s) on {len(x)} train images"
+            progress=ctx.progress, stage=name, batch_size=ctx.input_spec.retrain_batch, lr=ctx.input_spec.retrain_lr,
+            distill=distill, fit_batch=ctx.input_spec.retrain_fit)
+    return (f"{name}: recovered with {config.recovery} for {config.recovery_epochs} epoch(s) on {len(x)} train "
+            f"{ctx.input_spec.item}s")

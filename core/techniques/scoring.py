@@ -1,19 +1,9 @@
-"""Scoring an ONNX candidate while a step decides (accuracy-aware INT8, NNCF's accuracy control), and the
-check of the nodes a quantizer is asked to keep in float."""
+"""Scoring an ONNX candidate while a step decides (accuracy-aware INT8, NNCF's accuracy control)."""
 from __future__ import annotations
 
 import numpy as np
 
-from core.errors import InferScopeError
 from core.inputs import feeds
-
-
-def refuse_unknown_nodes(step: str, wanted: tuple[str, ...] | None, names: set[str]) -> None:
-    """A step's `keep_float` names that are not nodes of the graph, refused with some real names."""
-    unknown = [n for n in wanted or () if n not in names]
-    if unknown:
-        raise InferScopeError(f"{step}: no node named {', '.join(unknown)}; some node names: "
-                              f"{', '.join(sorted(names)[:8])}")
 
 
 def cpu_session(model_bytes: bytes):

@@ -14,7 +14,7 @@ import numpy as np
 from core.artifacts import OnnxArtifact
 from core.errors import InferScopeError
 from core.options import option
-from core.techniques.base import BuildContext, Technique
+from core.techniques.base import BuildContext, Explored, Technique
 from core.techniques.scoring import onnx_logits
 
 MODEL_TYPES = ("bert", "bart", "gpt2", "t5", "vit")
@@ -80,4 +80,4 @@ def apply(artifact: OnnxArtifact, config: TransformerOptimizeConfig, ctx: BuildC
 TECHNIQUE = Technique(
     name="transformer_optimize", summary="onnxruntime's transformer optimizer: fuses attention, layer norms and GELU "
     "into ONNX Runtime's own operators; the run counts each fusion", config_cls=TransformerOptimizeConfig,
-    accepts=frozenset({"onnx"}), apply=apply, lossless=lambda config: True)
+    accepts=frozenset({"onnx"}), apply=apply, lossless=lambda config: True, explore=Explored("optimize"))

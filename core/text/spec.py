@@ -22,6 +22,9 @@ class TextInputSpec:
     token_types: bool = True      # the model takes token_type_ids
     item = "text"                 # what one input is called in messages
     transformer = True            # quantizers apply their transformer rules (NNCF's model type)
+    # retraining (recovery, distillation) as a transformer is fine-tuned: small batches, a small learning rate,
+    # each batch cut to its longest text (padding teaches nothing)
+    retrain_batch, retrain_lr, retrain_fit = 16, 1e-4, staticmethod(trim)
 
     def prepare(self, split: Any, indices: np.ndarray) -> np.ndarray:
         """The texts at `indices`, tokenized and packed at `max_length` (a call's batch is cut by `fit`)."""

@@ -25,8 +25,9 @@ RECIPES = {
     "openvino": ("onnx_export", "openvino:performance_hint=throughput,streams=2,cpu_pinning=false"),
     "cache": ("onnx_export", "ort:io_binding=true", "cache:capacity=16"),
     "transformer_optimize": ("onnx_export:exporter=torchscript", "transformer_optimize"),
+    "distill_layers": ("distill_layers:layers=1,epochs=1,train_limit=64",),
 }
-TEXT_ONLY = {"transformer_optimize"}  # image models refuse them: run on the tiny text classifier
+TEXT_ONLY = {"transformer_optimize", "distill_layers"}  # image models refuse them: run on the tiny text classifier
 
 
 def test_every_registered_technique_has_a_recipe_here():
