@@ -126,7 +126,7 @@ def bundle(graph: Path, companions: list[Path], prepared, partial: Path, path: P
     manifest = {"graph": "model.onnx", "inputs": inputs, "outputs": ["logits"],
                 "input_spec": {k: v for k, v in prepared.model.input_spec.to_dict().items() if k != "tokenizer"},
                 "tokenizer": [p.name for p in companions], "label_space": prepared.model.label_space,
-                "num_classes": prepared.model.num_classes}
+                "num_classes": prepared.model.num_classes, "classes": list(prepared.model.class_names) or None}
     try:
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
             zipped.write(graph, "model.onnx")

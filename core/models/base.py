@@ -24,6 +24,7 @@ class LoadedModel:
     trained: bool = True        # False with random weights: accuracy is not applicable
     options: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    class_names: tuple[str, ...] = ()  # what each output means, where the model says (empty: not known)
 
 
 @dataclass(frozen=True)

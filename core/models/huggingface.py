@@ -65,7 +65,7 @@ def build(options: HuggingFaceOptions, settings: Settings, progress: Progress) -
            (f" ({', '.join(map(str, labels[:5]))}{', ...' if len(labels) > 5 else ''})" if named else "")
     return LoadedModel(options.id, "huggingface", TorchArtifact(packed_classifier(model.eval(), names)), spec,
                        f"custom-{model.config.num_labels}", model.config.num_labels, options=to_dict(options),
-                       notes=[note])
+                       notes=[note], class_names=tuple(map(str, labels)) if named else ())
 
 
 def classes_in_folder(options: dict[str, Any]) -> int | None:

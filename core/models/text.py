@@ -194,14 +194,11 @@ def build_minilm_bbc(options: TextModelOptions, settings: Settings, progress: Pr
     notes = [f"all-MiniLM-L6-v2 fine-tuned here: {record['epochs']} epoch(s) on {record['texts']:,} BBC News "
              f"articles, seed {record['seed']}, {record['test_top1']}% top-1 on the held-out split at "
              f"{TRAIN_MAX_LENGTH} tokens"]
-    return LoadedModel("minilm-bbc", "fine-tuned", TorchArtifact(packed_classifier(model, names)), spec, DATASET,
-                       dataset_classes(), options={**to_dict(options), "cache_key": record["key"]}, notes=notes)
-
-
-def dataset_classes() -> int:
     from core.datasets.bbc_news import TOPICS
 
-    return len(TOPICS)
+    return LoadedModel("minilm-bbc", "fine-tuned", TorchArtifact(packed_classifier(model, names)), spec, DATASET,
+                       len(TOPICS), options={**to_dict(options), "cache_key": record["key"]}, notes=notes,
+                       class_names=TOPICS)
 
 
 def describe_minilm_bbc(settings: Settings) -> dict[str, Any]:

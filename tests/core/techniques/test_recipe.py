@@ -29,7 +29,7 @@ def test_impossible_orders_say_what_to_change(specs, start, message):
 
 
 def test_unknown_technique_and_option():
-    with pytest.raises(UnknownNameError, match="valid techniques: bf16, cache, channels_last, distill, fp16, fp32, "
+    with pytest.raises(UnknownNameError, match="valid techniques: bf16, cache, channels_last, distill, distill_layers, fp16, fp32, "
                                              "nncf_int8, onnx_export"):
         parse_step("tensorrt")
     with pytest.raises(InferScopeError, match="must be one of MinMax, Entropy, Percentile"):

@@ -82,7 +82,7 @@ def test_unstructured_prune_reaches_the_sparsity_and_keeps_shapes():
 
 def test_recovery_without_a_train_split_is_explained():
     config = StructuredPruneConfig(recovery="finetune")
-    with pytest.raises(InferScopeError, match="has none; use fashion-mnist or set recovery=none"):
+    with pytest.raises(InferScopeError, match=r"has none; use one that has \(fashion-mnist, bbc-news\) or set recovery=none"):
         apply("structured_prune", TorchArtifact(resnet8()), config, context(train=None))
 
 

@@ -108,6 +108,7 @@ def test_a_text_run_exports_one_zip_with_its_graph_and_tokenizer_verified(api, t
     manifest = json.loads((unpacked / "inferscope.json").read_text())
     assert manifest["inputs"] == ["input_ids", "attention_mask", "token_type_ids"]
     assert manifest["input_spec"]["max_length"] == 128 and manifest["input_spec"]["padding"] == "fixed"
+    assert manifest["classes"] == ["business", "entertainment", "politics", "sport", "tech"]  # the config's labels
     tokenizer = AutoTokenizer.from_pretrained(str(unpacked))  # what a deployment does with the zip alone
     session = ort.InferenceSession(str(unpacked / "model.onnx"), providers=["CPUExecutionProvider"])
     feeds = {k: v.astype(np.int64) for k, v in tokenizer(["Shares rise as profits beat forecasts"],
