@@ -8,7 +8,7 @@ from core.errors import InferScopeError
 from core.explore import SearchSpace, default_space, space_from_text
 from core.models import DEFAULT_MODEL
 from core.store import ACTIVE_STATUSES
-from core.tasks import DEFAULT_TASK
+from core.tasks import DEFAULT_TASK, TASKS
 from pages.common import get_api, upload_time
 from pages.forms import setting_inputs, split_values, whole_numbers
 from pages.targets_view import show_targets
@@ -35,7 +35,8 @@ dataset = mid.selectbox("Dataset", list(datasets), key=f"x_dataset_{task}")
 if datasets[dataset]["accepts_location"]:
     location = mid.text_input("Location", key="x_location", help=datasets[dataset]["location_help"])
     dataset = f"{dataset}:{location}" if location.strip() else dataset
-subset = right.number_input("Subset size", min_value=1, value=1000, step=100, key="x_subset")
+subset = right.number_input("Subset size", min_value=1, value=TASKS.get(task).default_subset, step=100,
+                             key=f"x_subset_{task}")  # each task's default fits its default dataset
 seed = far.number_input("Seed", min_value=0, value=0, step=1, key="x_seed")
 
 # -- where ---------------------------------------------------------------------------------------
@@ -54,7 +55,8 @@ st.caption("Each axis picks one choice per configuration, in this order; `none` 
 axes = []
 columns = st.columns(len(offered.axes))
 for column, (axis, choices) in zip(columns, offered.axes):
-    picked = column.multiselect(axis, list(choices), default=list(choices), key=f"x_axis_{axis}_{model in uploads}")
+    picked = column.multiselect(axis, list(choices), default=list(choices),
+                                key=f"x_axis_{axis}_{task}_{model in uploads}")  # each task has its own axes
     if picked:
         axes.append((axis, tuple(picked)))
 model_axes = []

@@ -8,8 +8,8 @@ def test_plan_shows_the_space_and_the_runs_the_budget_allows(app_page, api):
     at.segmented_control(key="x_unit").set_value("runs").run()
     at.number_input(key="x.budget_runs").set_value(5).run()
     assert "about **5** run(s)" in at.info[0].value and "nsga2" in at.info[0].value
-    at.multiselect(key="x_axis_prune_False").set_value(["none"]).run()
-    at.multiselect(key="x_axis_quantize_False").set_value(["none", "ort_static_int8"]).run()
+    at.multiselect(key="x_axis_prune_image-classification_False").set_value(["none"]).run()
+    at.multiselect(key="x_axis_quantize_image-classification_False").set_value(["none", "ort_static_int8"]).run()
     at.number_input(key="x.budget_runs").set_value(50).run()
     assert "exhaustive" in at.info[0].value
     at.button(key="x_start").click().run()
@@ -105,3 +105,20 @@ def test_an_exploration_can_be_addressed_to_a_target(app_page, api, monkeypatch)
     assert "the workers of pair share its trials" in at.success[0].value
     assert started == []                                           # this machine's worker is not its worker
     assert at.dataframe[-1].value["target"].iloc[0] == "pair"
+
+
+def test_a_text_model_explores_its_max_length_and_padding_on_a_subset_that_fits(app_page, api):
+    at = app_page("explore")
+    at.selectbox(key="x_model").set_value("minilm-bbc").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.number_input(key="x_subset_text-classification").value == 400  # within bbc-news' 419
+    assert at.multiselect(key="x_model_axis_max_length").value == [128, 256]
+    assert at.multiselect(key="x_model_axis_padding").value == ["fixed", "dynamic"]
+    assert "ort_dynamic_int8:keep_float=@attention" in at.multiselect(key="x_axis_quantize_text-classification_False").value
+    at.multiselect(key="x_model_axis_max_length").set_value([64]).run()
+    at.segmented_control(key="x_unit").set_value("runs").run()
+    at.number_input(key="x.budget_runs").set_value(6).run()
+    at.button(key="x_start").click().run()
+    assert not at.exception and "queued" in at.success[0].value
+    (record,) = api.explorations()
+    assert record.config["space"]["model"] == {"max_length": [64], "padding": ["fixed", "dynamic"]}
