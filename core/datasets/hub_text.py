@@ -4,7 +4,6 @@
 Calibration texts are drawn from the same file, disjoint from the evaluated subset."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import numpy as np
 
 from core.datasets.base import DatasetEntry, LoadedDataset
 from core.datasets.text import TextSplit
-from core.downloads import network_timeout
+from core.downloads import hub_offline, network_timeout
 from core.errors import DataError
 from core.settings import Settings
 
@@ -38,15 +37,12 @@ SETS = (
 )
 
 
-def _offline(settings: Settings) -> bool:
-    return settings.offline or os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes"}
-
 
 def fetch(hub: HubTextSet, settings: Settings, cache_dir: str | None = None) -> Path:
     """The split's Parquet file from the Hugging Face cache, downloaded first when online and missing."""
     from huggingface_hub import hf_hub_download
 
-    offline = _offline(settings)
+    offline = hub_offline(settings)
     try:
         with network_timeout():
             return Path(hf_hub_download(hub.repo, hub.filename, repo_type="dataset", cache_dir=cache_dir,

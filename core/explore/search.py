@@ -73,13 +73,17 @@ class Exploration:
     def runs(self) -> list[RunRecord]:
         return self.store.list_runs(exploration_id=self.record.id)
 
+    def _key(self, run: RunRecord) -> str:
+        """A stored run's configuration key in this space (its model axes included)."""
+        return run_key(run, self.space.model_axes)
+
     def finished(self) -> dict[str, RunRecord]:
         """Configuration key -> its finished run (done, or failed: a failure is not retried)."""
-        return {run_key(r, self.space.model_axes): r for r in self.runs() if r.status in ("done", "failed")}
+        return {self._key(r): r for r in self.runs() if r.status in ("done", "failed")}
 
     def in_flight(self) -> dict[str, RunRecord]:
         """Configuration key -> this exploration's trial waiting in the queue or running (here or elsewhere)."""
-        return {run_key(r, self.space.model_axes): r for r in self.runs() if r.status in ACTIVE_STATUSES
+        return {self._key(r): r for r in self.runs() if r.status in ACTIVE_STATUSES
                 and r.exploration_id == self.record.id}
 
     def taken(self) -> set[str]:
@@ -102,7 +106,7 @@ class Exploration:
         left_in_queue = self.in_flight()  # queued or running when an earlier session ended: they count, and are awaited
         self.budget = Budget(self.options, self.record.spent_s, len(own) + len(left_in_queue))
         for number, run in enumerate(left_in_queue.values(), start=len(own) + 1):
-            self.pending[run.id] = (number, self.keys.get(run_key(run, self.space.model_axes)) or configuration_of(run))
+            self.pending[run.id] = (number, self.keys.get(self._key(run)) or configuration_of(run))
         strategy = self.strategy()
         self._save(strategy=strategy)
         reason = None

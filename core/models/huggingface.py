@@ -3,12 +3,12 @@ cache when online) or by a local folder saved with `save_pretrained` (`--model h
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from core.artifacts import TorchArtifact
+from core.downloads import hub_offline
 from core.errors import ModelError
 from core.models.base import LoadedModel, ModelEntry
 from core.models.text import input_names_of, load_quietly, packed_classifier
@@ -29,9 +29,6 @@ class HuggingFaceOptions:
                           choices=PADDINGS)
 
 
-def _offline(settings: Settings) -> bool:
-    return settings.offline or os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes"}
-
 
 def build(options: HuggingFaceOptions, settings: Settings, progress: Progress) -> LoadedModel:
     """Load the classifier and its tokenizer; refuse with what to do when neither a folder nor the cache has it."""
@@ -48,9 +45,9 @@ def build(options: HuggingFaceOptions, settings: Settings, progress: Progress) -
     progress("build", 0.1)
     try:
         model = load_quietly(lambda: AutoModelForSequenceClassification.from_pretrained(
-            source, local_files_only=_offline(settings)))
+            source, local_files_only=hub_offline(settings)))
     except (OSError, ValueError) as exc:
-        where = "offline and not in the Hugging Face cache" if _offline(settings) else "not found on the hub"
+        where = "offline and not in the Hugging Face cache" if hub_offline(settings) else "not found on the hub"
         raise ModelError(f"Hugging Face model {options.id!r} cannot be loaded: {where} "
                          f"({str(exc).splitlines()[0]}); give a folder saved with save_pretrained, or run once online "
                          "to fill the cache") from None
