@@ -117,6 +117,15 @@ def capitalized(label: str) -> str:
     return label if re.match(r"[a-z]\d", label) else label[:1].upper() + label[1:]
 
 
+def bound_problem(minimum: float | None, maximum: float | None, value: float) -> str | None:
+    """Why `value` is outside [minimum, maximum], in the words every form and flag uses (None: inside)."""
+    if minimum is not None and value < minimum:
+        return f"must be at least {minimum:g}"
+    if maximum is not None and value > maximum:
+        return f"must be at most {maximum:g}"
+    return None
+
+
 def _check_bounds(name: str, field: dataclasses.Field, value: Any) -> None:
     meta = field.metadata
     if value is None:
@@ -124,11 +133,9 @@ def _check_bounds(name: str, field: dataclasses.Field, value: Any) -> None:
     choices = meta.get("choices")
     if choices and value not in choices:
         raise ConfigError(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r}")
-    low, high = meta.get("minimum"), meta.get("maximum")
-    if low is not None and value < low:
-        raise ConfigError(f"{name} must be at least {low:g}; got {value}")
-    if high is not None and value > high:
-        raise ConfigError(f"{name} must be at most {high:g}; got {value}")
+    problem = bound_problem(meta.get("minimum"), meta.get("maximum"), value)
+    if problem:
+        raise ConfigError(f"{name} {problem}; got {value}")
 
 
 def parse_key_values(text: str, *, what: str) -> dict[str, str]:

@@ -41,12 +41,14 @@ for _task in (
          latency_only="synthetic",
          refused={"transformer_optimize": "it fuses a transformer's attention and layer norms, which an image "
                                           "classifier here does not have",
+                  "transformer_prune": "it removes a transformer's attention heads and FFN neurons; an image "
+                                       "model's channels are pruned with structured_prune",
                   "distill_layers": "it keeps the first layers of a transformer encoder; an image model distils into "
                                     "a smaller architecture with distill"}),
     Task("text-classification", "text classification", "text", "text", "minilm-bbc", "bbc-news", default_subset=400,
          explore_model=(("max_length", (128, 256)), ("padding", ("fixed", "dynamic"))),
-         refused={"structured_prune": "torch-pruning cannot follow a transformer's attention heads here; use "
-                                      "distill_layers for a shallower model, or unstructured_prune",
+         refused={"structured_prune": "torch-pruning cannot follow a transformer's attention heads here; "
+                                      "transformer_prune removes whole heads and FFN neurons instead",
                   "distill": "its students are small image CNNs; distill_layers makes a transformer student from the "
                              "first layers of this one"}),
 ):

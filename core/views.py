@@ -27,7 +27,7 @@ from core.metrics import (
 )
 from core.pareto import Direction, front_indices
 from core.store import ALL_METRICS, CurvePoint, RunRecord, hardware_words
-from core.tasks import DEFAULT_TASK, TASKS
+from core.tasks import DEFAULT_TASK, TASKS, Task
 from core.techniques import recipe_precision
 
 LOCAL_TARGET = "this machine"  # how work addressed to no target reads: the local worker takes it
@@ -41,10 +41,14 @@ def target_of(run: RunRecord) -> str:
     return target_words(run.target)
 
 
+def run_task(run: RunRecord) -> Task:
+    """The task a run measured: its dataset's (a dataset no longer registered: image classification)."""
+    return TASKS.get(DATASETS.get(run.dataset).task if run.dataset in DATASETS else DEFAULT_TASK)
+
+
 def task_of(run: RunRecord) -> str:
-    """The task a run measured, in words: its dataset's (a dataset no longer registered: image classification)."""
-    task = DATASETS.get(run.dataset).task if run.dataset in DATASETS else DEFAULT_TASK
-    return TASKS.get(task).words
+    """The task a run measured, in words."""
+    return run_task(run).words
 
 
 def facets(runs: Sequence[RunRecord], by_target: bool) -> list[tuple[str | None, list[RunRecord]]]:

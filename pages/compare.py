@@ -212,7 +212,8 @@ def curve_panel(run_id: int) -> None:
         values |= setting_inputs(f"curve_{run_id}", fields, only=("growth", "start_share", "seconds_per_point"),
                                  defaults=last)
     bound = values["latency_bound_ms"]
-    if st.button("Measure curve", disabled=busy, key="measure_curve"):
+    why_not = "one is under way" if busy else "; ".join(values.problems) or None
+    if st.button("Measure curve", disabled=why_not is not None, key="measure_curve", help=why_not):
         try:
             api.request_curve(run_id, values)
         except InferScopeError as exc:

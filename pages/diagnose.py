@@ -38,7 +38,8 @@ def latest_done(run_id: int, kind: str, values: dict, button: str, key: str):
     records = api.diagnoses(run_id, kind)
     latest = records[-1] if records else None
     busy = latest is not None and latest.status in ACTIVE_STATUSES
-    if st.button(button, type="primary", disabled=busy, key=key, help="one is under way" if busy else None):
+    why_not = "one is under way" if busy else "; ".join(values.problems) or None
+    if st.button(button, type="primary", disabled=why_not is not None, key=key, help=why_not):
         try:
             api.request_diagnosis(run_id, values, kind)
         except InferScopeError as exc:
@@ -52,29 +53,47 @@ def latest_done(run_id: int, kind: str, values: dict, button: str, key: str):
 
 
 # -- where the accuracy went ---------------------------------------------------------------------------------
-def sensitivity_panel(run_id: int, values: dict) -> None:
-    diagnosis = latest_done(run_id, "sensitivity", values, "Diagnose", "diagnose")
+def sensitivity_panel(run, values: dict) -> None:
+    diagnosis = latest_done(run.id, "sensitivity", values, "Diagnose", "diagnose")
     if diagnosis is not None:
-        show_sensitivity(diagnosis)
+        show_sensitivity(diagnosis, run)
 
 
-def show_sensitivity(diagnosis) -> None:
+def noise_points(run) -> float | None:
+    """Half the width of the run's top-1 95% interval, in points: a recovery smaller than this is within noise."""
+    low, high = run.metrics.get("top1_ci_low"), run.metrics.get("top1_ci_high")
+    return (high - low) / 2 if low is not None and high is not None else None
+
+
+def show_sensitivity(diagnosis, run) -> None:
     summary, nodes = diagnosis.summary, diagnosis.nodes
     words = "top-1" if summary["metric"] == "top1" else "agreement with FP32"
+    task = views.run_task(run)
     st.success(f"Diagnosis {diagnosis.id}: {words} {summary['int8']:.2f}% in INT8 against {summary['float']:.2f}% in "
-               f"FP32; {summary['quantized_nodes']} quantized nodes compared on {summary['images_compared']} "
-               "calibration images.")
+               f"FP32; {summary['quantized_nodes']} quantized nodes compared on "
+               f"{task.items(summary['images_compared'])} from the calibration split.")
     tried = [n for n in nodes if n["recovered"] is not None]
+    noise = noise_points(run) if summary["metric"] == "top1" else None
     if tried:
+        real = lambda n: n["recovered"] > 0 and (noise is None or n["recovered"] > noise)  # noqa: E731
         figure = go.Figure(go.Bar(x=[n["recovered"] for n in tried], y=[n["node"] for n in tried], orientation="h",
-                                  marker_color=["#16a34a" if n["recovered"] > 0 else "#9ca3af" for n in tried],
-                                  customdata=[[n["op_type"], n["noise_added_pct"]] for n in tried],
-                                  hovertemplate="%{y} (%{customdata[0]})<br>recovers %{x:+.2f} points<br>adds "
-                                                "%{customdata[1]:.3g}% noise<extra></extra>"))
+                                  marker_color=["#16a34a" if real(n) else "#9ca3af" for n in tried],
+                                  customdata=[[n["op_type"], n["noise_added_pct"],
+                                               "" if real(n) or n["recovered"] <= 0 else " (within noise)"]
+                                              for n in tried],
+                                  hovertemplate="%{y} (%{customdata[0]})<br>recovers %{x:+.2f} points"
+                                                "%{customdata[2]}<br>adds %{customdata[1]:.3g}% noise<extra></extra>"))
         figure.update_layout(xaxis_title=f"{words} recovered with this node alone in float (points)",
                              height=120 + 28 * len(tried), yaxis=dict(autorange="reversed", title=None),
                              margin=dict(t=20))
+        if noise is not None:
+            figure.add_vrect(x0=-noise, x1=noise, fillcolor="#9ca3af", opacity=0.15, line_width=0)
         st.plotly_chart(figure, key="recovered_chart")
+        if noise is not None:
+            one = 100 / run.subset_size if run.subset_size else None
+            st.caption(f"The shaded band is ±{noise:.1f} points, half the run's 95% interval of top-1"
+                       + (f" (one {task.item} of {run.subset_size:,} is {one:.2f} points)" if one else "")
+                       + ": a recovery inside it (grey) may be chance, not the node.")
     recovered = f"{words} recovered in float (points)"
     table = pd.DataFrame([{"node": n["node"], "op": n["op_type"], "SQNR (dB)": n["sqnr_db"],
                            "noise added (% of signal)": n["noise_added_pct"], recovered: n["recovered"]}
@@ -104,13 +123,13 @@ def show_sensitivity(diagnosis) -> None:
 
 
 # -- where the time went -------------------------------------------------------------------------------------
-def profile_panel(run_id: int, values: dict) -> None:
-    diagnosis = latest_done(run_id, "profile", values, "Profile", "profile")
+def profile_panel(run, values: dict) -> None:
+    diagnosis = latest_done(run.id, "profile", values, "Profile", "profile")
     if diagnosis is not None:
-        show_profile(diagnosis)
+        show_profile(diagnosis, run)
 
 
-def show_profile(diagnosis) -> None:
+def show_profile(diagnosis, run) -> None:
     s = diagnosis.summary
     st.success(f"Profile {diagnosis.id} ({s['engine']}, batch {s['batch']}, {s['calls']} calls): the operators take "
                f"{s['operators_ms_per_call']:.3f} ms of {s['wall_ms_per_call']:.3f} ms per call"
@@ -118,6 +137,10 @@ def show_profile(diagnosis) -> None:
                   f"{s['conversion_share_pct']:.0f}% in conversions (Q/DQ, Cast, FakeQuantize), "
                   f"{s['layout_share_pct']:.0f}% moving data"
                   if s["quantized"] else "") + ".")
+    p50 = run.metrics.get("latency_p50_ms")
+    st.caption("A profiler records every operator, which costs time of its own: compare these times with each other, "
+               "not with the run's latency" + (f" (p50 {p50:.3f} ms, measured without the profiler)" if p50 else "")
+               + ".")
     for finding in profile_advice(s):
         st.warning(f"{finding.figure}: {finding.advice}.")
     types = s["op_types"][:20]
@@ -144,13 +167,14 @@ with accuracy_tab:
                 "on the **Run** page.")
     else:
         run = pick_run(int8, "diagnose_choice", "INT8 run", "sensitivity")
-        st.caption("Each quantized node's output is compared with the FP32 model's on calibration images "
+        run_item = views.run_task(run).item
+        st.caption(f"Each quantized node's output is compared with the FP32 model's on calibration {run_item}s "
                    "(onnxruntime's qdq_loss_debug): its SQNR and the quantization noise it adds. The nodes adding "
                    "the most are then requantized one at a time with that node kept in float, and the accuracy each "
                    "recovers is measured on the run's own subset. Runs in the worker.")
         values = setting_inputs("diagnose", api.settings_fields("diagnose"), columns=2)
         active = any(d.status in ACTIVE_STATUSES for d in api.diagnoses(run.id, "sensitivity"))
-        st.fragment(sensitivity_panel, run_every=2.0 if active else None)(run.id, values)
+        st.fragment(sensitivity_panel, run_every=2.0 if active else None)(run, values)
 with time_tab:
     profiled = [r for r in done if api.diagnosable(r, "profile")]
     if not profiled:
@@ -162,4 +186,4 @@ with time_tab:
                    "by type and by node. Runs in the worker.")
         values = setting_inputs("profile", api.settings_fields("profile"), columns=2)
         active = any(d.status in ACTIVE_STATUSES for d in api.diagnoses(run.id, "profile"))
-        st.fragment(profile_panel, run_every=2.0 if active else None)(run.id, values)
+        st.fragment(profile_panel, run_every=2.0 if active else None)(run, values)

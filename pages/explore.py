@@ -10,7 +10,7 @@ from core.models import DEFAULT_MODEL
 from core.store import ACTIVE_STATUSES
 from core.tasks import DEFAULT_TASK, TASKS
 from pages.common import get_api, upload_time
-from pages.forms import setting_inputs, split_values, whole_numbers
+from pages.forms import setting_inputs, whole_numbers
 from pages.targets_view import show_targets
 
 st.title("Explore")
@@ -77,11 +77,11 @@ threads_text = t1.text_input("Threads", value="1, all", key="x_threads",
 batch_text = t2.text_input("Batch sizes", value="1", key="x_batch", help="values separated by commas")
 problems = []
 try:
-    threads = tuple(None if v.lower() == "all" else int(v) for v in split_values(threads_text) if v)
-    space = SearchSpace(tuple(axes), threads or (None,), tuple(b for b in whole_numbers(batch_text, "batch") if b)
-                        or (1,), tuple(model_axes))
-except (ValueError, InferScopeError) as exc:
-    problems.append(f"threads and batch take whole numbers separated by commas ({exc})")
+    threads = whole_numbers(threads_text, "Threads", all_word="all")
+    space = SearchSpace(tuple(axes), threads, tuple(b for b in whole_numbers(batch_text, "Batch sizes") if b) or (1,),
+                        tuple(model_axes))
+except InferScopeError as exc:
+    problems.append(str(exc))
     space = offered
 if st.toggle("Edit the space as YAML (option values and ranges)", key="x_yaml_on"):
     text = st.text_area("Space (YAML)", value=space.to_yaml(), height=260, key="x_yaml",
@@ -108,6 +108,7 @@ request = ExploreRequest(model=f"{model}:{model_options.strip()}" if model_optio
                          options=options, timing=timing, target=target)
 
 plan = None
+problems += options.problems + timing.problems
 if not problems:
     try:
         plan = api.plan_exploration(request)

@@ -11,7 +11,21 @@ from typing import Any
 import streamlit as st
 
 from core.errors import InferScopeError
-from core.options import capitalized
+from core.options import bound_problem, capitalized
+
+
+class FormValues(dict):
+    """A form's values, {field: value}, and what is wrong with them (`problems`, each naming its field): an action
+    that reads a form with problems stays disabled, so an invalid value is never replaced by the last valid one."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.problems: list[str] = []
+
+    def __ior__(self, other: Any) -> FormValues:
+        self.update(other)
+        self.problems += getattr(other, "problems", [])
+        return self
 
 
 def split_values(text: str) -> tuple[str, ...]:
@@ -19,13 +33,15 @@ def split_values(text: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in text.split(",")) if "," in text else (text.strip(),)
 
 
-def whole_numbers(text: str, label: str) -> tuple[int | None, ...]:
-    """Comma-separated whole numbers; empty means (None,), i.e. the default."""
+def whole_numbers(text: str, label: str, *, all_word: str | None = None) -> tuple[int | None, ...]:
+    """Comma-separated whole numbers; empty means (None,), i.e. the default, and so does `all_word` (Explore's
+    threads say "all"). Bounds are the planner's, in the same words as every other form."""
     parts = [p for p in split_values(text) if p]
     try:
-        return tuple(int(p) for p in parts) or (None,)
+        return tuple(None if all_word and p.lower() == all_word else int(p) for p in parts) or (None,)
     except ValueError:
-        raise InferScopeError(f"{label} takes whole numbers separated by commas, not {text!r}") from None
+        words = f", or {all_word}" if all_word else ""
+        raise InferScopeError(f"{label} takes whole numbers separated by commas{words}; not {text!r}") from None
 
 
 def _show(value: Any) -> str:
@@ -42,9 +58,26 @@ def _number(kind: str, value: Any) -> Any:
     return None if value is None else (int(value) if kind == "int" else float(value))
 
 
+def _number_input(slot: Any, field: dict[str, Any], label: str, help_text: str, start: Any, key: str,
+                  problems: list[str]) -> Any:
+    """A number field without bounds in the widget (a widget's bound silently keeps the last valid value); a value
+    outside them, or a required field left empty, is said in words under the field and added to `problems`."""
+    kind = field["kind"]
+    value = slot.number_input(label, value=_number(kind, start), key=key, step=1 if kind == "int" else None,
+                              help=help_text + (". Leave empty for none." if field["optional"] else ""),
+                              placeholder="none" if field["optional"] else None)
+    problem = ("needs a value" if not field["optional"] else None) if value is None \
+        else bound_problem(field["minimum"], field["maximum"], value)
+    if problem:
+        slot.error(f"{problem}" + ("" if value is None else f"; got {value:g}"), icon=":material/error:")
+        problems.append(f"{label} {problem}" + ("" if value is None else f" (got {value:g})"))
+    return value
+
+
 def setting_inputs(owner: str, fields: list[dict[str, Any]], *, only: tuple[str, ...] | None = None,
-                   defaults: dict[str, Any] | None = None, columns: int = 3) -> dict[str, Any]:
-    """One widget per field (in `only`'s order when given), laid out in `columns`; returns {field: value}.
+                   defaults: dict[str, Any] | None = None, columns: int = 3) -> FormValues:
+    """One widget per field (in `only`'s order when given), laid out in `columns`; returns {field: value} with the
+    problems of the values typed (`FormValues.problems`).
 
     The widget starts at `defaults[field]` when given (e.g. the last value used), else at the config's
     own default. An optional field whose default is None may be left empty (e.g. no constraint).
@@ -52,7 +85,7 @@ def setting_inputs(owner: str, fields: list[dict[str, Any]], *, only: tuple[str,
     by_name = {f["name"]: f for f in fields}
     chosen = [by_name[name] for name in only] if only is not None else fields
     slots = st.columns(columns)
-    values: dict[str, Any] = {}
+    values = FormValues()
     for i, field in enumerate(chosen):
         slot, key = slots[i % columns], f"{owner}.{field['name']}"
         start = (defaults or {}).get(field["name"], field["default"])
@@ -65,12 +98,7 @@ def setting_inputs(owner: str, fields: list[dict[str, Any]], *, only: tuple[str,
         elif field["kind"] == "bool":
             values[field["name"]] = slot.checkbox(label, value=bool(start), key=key, help=help_text)
         elif field["kind"] in ("int", "float"):
-            kind = field["kind"]
-            values[field["name"]] = slot.number_input(
-                label, min_value=_number(kind, field["minimum"]), max_value=_number(kind, field["maximum"]),
-                value=_number(kind, start), key=key, step=1 if kind == "int" else None,
-                help=help_text + (". Leave empty for none." if start is None else ""),
-                placeholder="none" if start is None else None)
+            values[field["name"]] = _number_input(slot, field, label, help_text, start, key, values.problems)
         else:
             values[field["name"]] = slot.text_input(label, value="" if start is None else str(start), key=key,
                                                     help=help_text) or None

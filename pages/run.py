@@ -127,7 +127,7 @@ if scenarios[scenario]["options"]:
 
 
 # -- grid: validate before anything is queued -----------------------------------------------------
-plan, problem = None, None
+plan, problem = None, "; ".join(timing.problems) or None
 try:
     grid = GridRequest(models=tuple(models), model_options=model_options, dataset=dataset_spec, subset=int(subset),
                        seed=int(seed),
@@ -135,7 +135,7 @@ try:
                        batch=whole_numbers(batch_text, "Batch size") if batch_text.strip() else (1,),
                        device=tuple(devices) or ("cpu",), timing=timing, provider=provider,
                        scenario=(scenario, scenario_options), targets=tuple(picked_targets) or (None,))
-    plan = api.plan_grid(grid)
+    plan = None if problem else api.plan_grid(grid)
 except InferScopeError as exc:
     problem = str(exc)
 

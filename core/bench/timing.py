@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from core.bench.percentiles import TAILS, min_samples
+from core.errors import ConfigError
 from core.options import option
 from core.progress import Progress, no_progress
 
@@ -31,6 +32,11 @@ class TimingConfig:
                                     "64 calls for p90, 662 for p99), within the timed seconds at most",
                               choices=tuple(TAILS), label="tail percentile to support",
                               none_label="none (timed calls at least)")
+
+    def __post_init__(self) -> None:
+        if self.min_seconds > self.max_seconds:
+            raise ConfigError(f"timed seconds at least ({self.min_seconds:g}) is above timed seconds at most "
+                              f"({self.max_seconds:g}): timing stops at the most, so raise it or lower the least")
 
     def warming(self, calls: int, elapsed_ns: int) -> bool:
         """True while the warm-up has made fewer than `warmup` calls or run for less than `warmup_seconds`."""

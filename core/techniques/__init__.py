@@ -18,6 +18,7 @@ from core.techniques import (
     pruning,
     pt2e_int8,
     transformer_optimize,
+    transformer_prune,
 )
 from core.techniques.base import BuildContext, Technique
 
@@ -25,7 +26,7 @@ TECHNIQUES: Registry[Technique] = Registry("technique")
 # Registration order is the canonical step order the Run page applies: shrink the model, change its
 # precision or layout, quantize or compile it in torch, or export it and transform the ONNX graph; then
 # choose the runtime that runs it (onnxruntime's session, or OpenVINO) and what serves in front.
-for _technique in (fp32.TECHNIQUE, pruning.STRUCTURED, pruning.UNSTRUCTURED, distill.TECHNIQUE,
+for _technique in (fp32.TECHNIQUE, pruning.STRUCTURED, transformer_prune.TECHNIQUE, pruning.UNSTRUCTURED, distill.TECHNIQUE,
                    distill_layers.TECHNIQUE, precision.BF16, compile.CHANNELS_LAST, dynamic_int8.TORCH_DYNAMIC,
                    pt2e_int8.TECHNIQUE, compile.TORCH_COMPILE, onnx_export.TECHNIQUE, transformer_optimize.TECHNIQUE,
                    precision.FP16, dynamic_int8.ORT_DYNAMIC, ort_static_int8.TECHNIQUE, nncf_int8.TECHNIQUE,

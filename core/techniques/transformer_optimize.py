@@ -39,7 +39,11 @@ def fused_operators(model: Any) -> dict[str, int]:
 
 
 def _heads_and_hidden(ctx: BuildContext) -> tuple[int, int]:
-    """The attention heads and hidden size the fusion needs, from the model's config (0, 0: detect them)."""
+    """The attention heads and width the fusion needs: what transformer_prune left earlier in the recipe, else the
+    model's config (0, 0: detect them)."""
+    pruned = ctx.findings.get("transformer_prune")
+    if pruned:
+        return pruned["heads"], pruned["attention_width"]
     config = getattr(getattr(ctx.reference, "model", None), "config", None)
     return (getattr(config, "num_attention_heads", 0) or 0, getattr(config, "hidden_size", 0) or 0)
 

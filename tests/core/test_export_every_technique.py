@@ -28,8 +28,9 @@ EXPORTED = {
     "cache": (("onnx_export", "cache:repeat_ratio=0.5"), "serving choice"),
     "transformer_optimize": (("onnx_export:exporter=torchscript", "transformer_optimize"), None),
     "distill_layers": (("distill_layers:layers=1,epochs=1,train_limit=64",), None),
+    "transformer_prune": (("transformer_prune:heads=0.5,ffn=0.5,recovery=none",), None),
 }
-TEXT_ONLY = {"transformer_optimize", "distill_layers"}  # run on the tiny text classifier: image models refuse them
+TEXT_ONLY = {"transformer_optimize", "distill_layers", "transformer_prune"}  # run on the tiny text classifier: image models refuse them
 # A run of each technique that has no faithful ONNX form: the recipe and the alternative offered.
 REFUSED = {
     "bf16": (("bf16",), "onnx_export → fp16"),

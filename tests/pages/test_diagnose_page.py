@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from tests.seed import seed_runs
 
 
@@ -50,6 +52,9 @@ def test_a_profile_shows_time_by_operator_type_with_its_precision_and_the_doctor
     chart = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "by operator type" in c.proto.spec)
     assert chart["data"][0]["y"] == ["QLinearConv", "Conv", "DequantizeLinear"]
     assert chart["data"][0]["marker"]["color"] == ["#16a34a", "#2563eb", "#dc2626"]
+    p50 = api.run(run_id).metrics["latency_p50_ms"]
+    assert any(f"not with the run's latency (p50 {p50:.3f} ms, measured without the profiler)" in c.value
+               for c in at.caption)
 
 
 def test_a_diagnosis_is_queued_for_the_worker(app_page, api):
@@ -71,6 +76,12 @@ def test_a_done_diagnosis_shows_nodes_and_queues_the_run_with_them_in_float(app_
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert figure["data"][0]["y"] == ["node_0", "node_1", "node_2"] and figure["data"][0]["x"] == [12.0, 0.4, -0.1]
     assert "recovered with this node alone in float" in figure["layout"]["xaxis"]["title"]["text"]
+    # the seeded run's top-1 interval is -1.7/+1.5 points: 0.4 points recovered is inside it, said and shaded grey
+    assert figure["data"][0]["marker"]["color"] == ["#16a34a", "#9ca3af", "#9ca3af"]
+    assert (figure["layout"]["shapes"][0]["x0"], figure["layout"]["shapes"][0]["x1"]) == pytest.approx((-1.6, 1.6))
+    assert any("±1.6 points, half the run's 95% interval of top-1 (one image of 1,000 is 0.10 points)" in c.value
+               for c in at.caption)
+    assert "compared on 64 images from the calibration split" in at.success[0].value
     table = at.dataframe[0].value
     assert list(table["node"]) == ["node_0", "node_1", "node_2", "node_untried"]
     assert at.dataframe[0].proto.placeholder == "not tried"

@@ -122,3 +122,22 @@ def test_a_text_model_explores_its_max_length_and_padding_on_a_subset_that_fits(
     assert not at.exception and "queued" in at.success[0].value
     (record,) = api.explorations()
     assert record.config["space"]["model"] == {"max_length": [64], "padding": ["fixed", "dynamic"]}
+
+
+def test_an_invalid_number_blocks_the_start_and_is_said_beside_its_field(app_page):
+    at = app_page("explore")
+    at.segmented_control(key="x_unit").set_value("runs").run()
+    at.number_input(key="x.budget_runs").set_value(3).run()
+    assert "about **3** run(s)" in at.info[0].value and not at.button(key="x_start").disabled
+    at.number_input(key="x.budget_runs").set_value(0).run()
+    assert at.number_input(key="x.budget_runs").value == 0, "the widget keeps what was typed"
+    assert "must be at least 1; got 0" in [e.value for e in at.error]
+    assert any("Budget (runs) must be at least 1 (got 0)" in e.value for e in at.error)
+    assert not at.info and at.button(key="x_start").disabled, "no plan is shown for a value that is not there"
+
+
+def test_threads_speak_the_forms_words_not_pythons(app_page):
+    at = app_page("explore")
+    at.text_input(key="x_threads").set_value("0, abc").run()
+    assert "Threads takes whole numbers separated by commas, or all; not '0, abc'" in [e.value for e in at.error]
+    assert not any("invalid literal" in e.value for e in at.error) and at.button(key="x_start").disabled

@@ -148,6 +148,19 @@ def test_a_bad_number_is_said_in_the_form_words_and_the_message_follows_the_valu
         assert at.button(key="submit").disabled
 
 
+def test_a_timing_value_out_of_bounds_or_against_another_blocks_the_queue(app_page):
+    at = app_page()
+    at.number_input(key="timing.max_seconds").set_value(-1.0).run()
+    assert at.number_input(key="timing.max_seconds").value == -1.0, "the widget keeps what was typed"
+    assert "must be at least 0.1; got -1" in [e.value for e in at.error]
+    assert any(e.value == "Timed seconds at most must be at least 0.1 (got -1)" for e in at.error)
+    assert at.button(key="submit").disabled
+    at.number_input(key="timing.max_seconds").set_value(60.0).run()
+    at.number_input(key="timing.min_seconds").set_value(100.0).run()
+    assert any("timed seconds at least (100) is above timed seconds at most (60)" in e.value for e in at.error)
+    assert at.button(key="submit").disabled
+
+
 def test_queue_labels_tell_grid_runs_apart(app_page, api):
     at = app_page()
     at.multiselect(key="techniques").set_value(["onnx_export"]).run()

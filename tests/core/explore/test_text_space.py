@@ -55,9 +55,10 @@ def test_the_text_default_space_offers_the_transformer_steps_and_image_models_ke
     assert "distill_layers:layers=3" in axes["distill"] and "transformer_optimize" in axes["optimize"]
     assert "onnx_export:exporter=torchscript" in axes["export"]
     assert "ort_dynamic_int8:keep_float=@attention" in axes["quantize"] and "nncf_int8" in axes["quantize"]
-    assert "prune" not in axes, "structured pruning is refused for text models"
+    assert all(spec == "none" or spec.startswith("transformer_prune:") for spec in axes["prune"]), axes["prune"]
     image = default_space("torch")
     assert image.model == () and set(dict(image.axes)) == {"prune", "export", "quantize", "engine"}
+    assert all(spec == "none" or spec.startswith("structured_prune:") for spec in dict(image.axes)["prune"])
     assert all("@attention" not in spec and "torchscript" not in spec for _, specs in image.axes for spec in specs)
     assert sum(not c.is_baseline for c in runnable(text, "torch").runnable) >= 20
 

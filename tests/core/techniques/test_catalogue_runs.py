@@ -26,8 +26,9 @@ RECIPES = {
     "cache": ("onnx_export", "ort:io_binding=true", "cache:capacity=16"),
     "transformer_optimize": ("onnx_export:exporter=torchscript", "transformer_optimize"),
     "distill_layers": ("distill_layers:layers=1,epochs=1,train_limit=64",),
+    "transformer_prune": ("transformer_prune:heads=0.5,ffn=0.5,recovery=none",),
 }
-TEXT_ONLY = {"transformer_optimize", "distill_layers"}  # image models refuse them: run on the tiny text classifier
+TEXT_ONLY = {"transformer_optimize", "distill_layers", "transformer_prune"}  # image models refuse them: run on the tiny text classifier
 
 
 def test_every_registered_technique_has_a_recipe_here():
