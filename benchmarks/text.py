@@ -27,6 +27,7 @@ from benchmarks.techniques import context, interleaved_p50, predictor_for, table
 
 FUSED = "onnx_export:exporter=torchscript"  # the export on which onnxruntime fuses attention
 STUDENT = "distill_layers:layers=3"
+PRUNE = "transformer_prune"
 PEER = "optimum CPU recipe (O2 + dynamic INT8), reproduced"
 MINILM = {
     "eager FP32": [],
@@ -45,6 +46,11 @@ MINILM = {
     "3-layer student, OpenVINO FP32": [STUDENT, "onnx_export", "openvino"],
     "3-layer student + ORT dynamic INT8 of the FFN only": [STUDENT, FUSED, "transformer_optimize",
                                                            "ort_dynamic_int8:keep_float=@attention"],
+    # a quarter / half of every layer's attention heads and FFN neurons removed, one recovery epoch (~75 s each)
+    "25% heads and FFN pruned, ORT fused": [f"{PRUNE}:heads=0.25,ffn=0.25", FUSED, "transformer_optimize"],
+    "50% heads and FFN pruned, ORT fused": [f"{PRUNE}:heads=0.5,ffn=0.5", FUSED, "transformer_optimize"],
+    "50% pruned + ORT dynamic INT8 of the FFN only": [f"{PRUNE}:heads=0.5,ffn=0.5", FUSED, "transformer_optimize",
+                                                      "ort_dynamic_int8:keep_float=@attention"],
 }
 
 

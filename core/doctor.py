@@ -9,7 +9,7 @@ A new rule is one function registered in RULES.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from core.registry import Registry
@@ -20,6 +20,8 @@ from core.techniques import TECHNIQUES
 OVERHEAD_CALL_MS = 0.2
 # A change that buys less than this against FP32 bought nothing worth its accuracy risk.
 NO_GAIN = 1.1
+# A run that lost more than this share of its FP32 baseline's top-1 is no longer the same model.
+LOST_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,8 @@ def padding_waste(run: RunRecord, peers: Peers) -> Finding | None:
         return None
     fixed = inputs.get("padding") == "fixed"
     figure = (f"{inputs['padding_pct']:.0f}% of the tokens run were padding (padded to "
-              f"{inputs['padded_length_mean']:.0f} on average, texts of {inputs['tokens_p50']:.0f} tokens at the median)")
+              f"{inputs['padded_length_mean']:.0f} on average, texts of {inputs['tokens_p50']:.0f} tokens at the "
+              "median)")
     return Finding("padding_waste", figure,
                    ("pad each call to its longest text (padding=dynamic), or " if fixed else
                     "batch texts of similar length together (a smaller batch pads less), or ")
@@ -184,6 +187,30 @@ def attention_not_fused(run: RunRecord, peers: Peers) -> Finding | None:
     fused = ", ".join(f"{name} {count}" for name, count in fusion.get("fused", {}).items()) or "nothing"
     return Finding("attention_not_fused", f"the transformer optimizer fused no Attention (it fused {fused})",
                    fusion.get("why_not") or "export the model so that its attention is a pattern onnxruntime knows")
+
+
+def _repair(run: RunRecord) -> str:
+    """What to try when a run lost accuracy, from what its steps declare."""
+    for step in run.recipe:
+        config, technique = step.get("config") or {}, TECHNIQUES.get(step["technique"])
+        if "recovery" in config or "recovery" in {f.name for f in fields(technique.config_cls)}:
+            if config.get("recovery", technique.config_cls().recovery) == "none":
+                return (f"{step['technique']} ran without recovery: set recovery to finetune or distill, or prune a "
+                        "smaller share")
+            return f"{step['technique']} removed too much: prune a smaller share, or recover for more epochs"
+        if technique.precision == "int8":
+            return (f"{step['technique']} lost it in quantization: find the nodes that lost it on Diagnose and keep "
+                    "them in float, or try another calibration method or per-channel weights")
+    return "one of its steps changes the model's answers: try its steps one at a time to find which"
+
+
+@rule("accuracy_lost")
+def accuracy_lost(run: RunRecord, peers: Peers) -> Finding | None:
+    top1, base = run.metrics.get("top1"), (peers.baseline.metrics.get("top1") if peers.baseline else None)
+    if top1 is None or base is None or peers.baseline.id == run.id or base - top1 <= LOST_SHARE * base:
+        return None
+    return Finding("accuracy_lost", f"top-1 {top1:.1f}% against {base:.1f}% in FP32 ({(base - top1) / base:.0%} of it "
+                                    f"lost, more than {LOST_SHARE:.0%})", _repair(run))
 
 
 @rule("unstructured_sparsity")

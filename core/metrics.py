@@ -25,9 +25,9 @@ class Metric:
     """One measured number.
 
     `direction`: which way is better; None for numbers that are no objective (interval bounds,
-    counts). `interval`: the two metrics that hold its 95% interval, where it has one. `label`: for axes and menus; `column`: a short table heading. `since`: the schema
-    version that added its store column. `summary`: shown in the CLI's and the Results page's
-    run tables.
+    counts). `interval`: the two metrics that hold its 95% interval, where it has one. `label`: for
+    axes and menus; `column`: a short table heading. `since`: the schema version that added its store
+    column. `summary`: shown in the CLI's and the Results page's run tables.
     """
 
     name: str
@@ -43,6 +43,11 @@ class Metric:
     summary: bool = False
     interval: tuple[str, str] | None = None  # the metrics holding its 95% interval (low, high)
     percentile: float | None = None  # for latency percentiles: which one (the engine computes it from the samples)
+
+    @property
+    def words(self) -> str:
+        """The metric named in a sentence: its label without the unit ("top-1", "agreement with FP32")."""
+        return self.label.split(" (")[0]
 
     def format(self, value: float | int | None) -> str:
         """The value as tables show it; a blank for a missing value."""
@@ -64,7 +69,8 @@ METRICS_IN_ORDER: tuple[Metric, ...] = (
            _MIN, ".3f", percentile=95.0),
     Metric("latency_p99_ms", "ms", "latency", "99th percentile latency per call, ms", "latency p99 (ms)", "p99 ms",
            _MIN, ".3f", summary=True, interval=("latency_p99_ci_low_ms", "latency_p99_ci_high_ms"), percentile=99.0),
-    Metric("latency_mean_ms", "ms", "latency", "mean latency per call, ms", "latency mean (ms)", "mean ms", _MIN, ".3f"),
+    Metric("latency_mean_ms", "ms", "latency", "mean latency per call, ms", "latency mean (ms)", "mean ms", _MIN,
+           ".3f"),
     Metric("latency_std_ms", "ms", "latency", "standard deviation of latency, ms", "latency stdev (ms)", "stdev ms"),
     Metric("latency_count", "calls", "count", "timed calls", "timed calls", "calls", fmt="d", integer=True),
     Metric("timing_seconds", "s", "timing", "wall time of the timed loop, s", "timed seconds", "timed s"),

@@ -181,6 +181,11 @@ class GridPlan:
     runs: list[PlannedRun]
     added_baselines: int
 
+    @property
+    def cautions(self) -> list[str]:
+        """What the grid's steps warn of, each once."""
+        return list(dict.fromkeys(words for run in self.runs for words in run.recipe.cautions()))
+
 
 @dataclass(frozen=True)
 class ExploreRequest:
@@ -362,8 +367,8 @@ class Planner:
         return GridPlan(baselines + planned, len(baselines))
 
     def baselines_needed(self, planned: list[PlannedRun], requests: list[RunRequest]) -> list[PlannedRun]:
-        have = {comparable.comparison_key(r) for r in self.store.list_runs() if comparable.is_baseline(r) and r.status in
-                ("done", *ACTIVE_STATUSES)}
+        have = {comparable.comparison_key(r) for r in self.store.list_runs()
+                if comparable.is_baseline(r) and r.status in ("done", *ACTIVE_STATUSES)}
         have |= {comparable.comparison_key(p.spec) for p in planned if comparable.is_baseline_recipe(p.spec.recipe)}
         extra = []
         for plan, request in zip(planned, requests):

@@ -34,6 +34,10 @@ class Recipe:
     def steps_json(self) -> list[dict[str, Any]]:
         return [step.to_dict() for step in self.steps]
 
+    def cautions(self) -> list[str]:
+        """What its steps warn of before it is queued (`Technique.caution`)."""
+        return [words for step in self.steps if (words := TECHNIQUES.get(step.technique).caution(step.config))]
+
     def calibration_size(self) -> int:
         return max((TECHNIQUES.get(s.technique).calibration_size(s.config) for s in self.steps), default=0)
 
@@ -91,8 +95,8 @@ def validate(recipe: Recipe, start: ArtifactKind) -> None:
         if kind not in technique.accepts:
             before = "the model" if i == 0 else f"after {names[i - 1]} the model"
             needs = " or ".join(RUNTIMES.get(k).words for k in sorted(technique.accepts))
-            raise RecipeError(f"{step.technique} needs {needs} model, but {before} is {RUNTIMES.get(kind).words} model; "
-                              f"{_fix(step.technique, kind, start, names[:i])}")
+            raise RecipeError(f"{step.technique} needs {needs} model, but {before} is "
+                              f"{RUNTIMES.get(kind).words} model; {_fix(step.technique, kind, start, names[:i])}")
         technique.check(step.config, kind, recipe.runtime)
         kind = technique.output_kind(kind)
     if recipe.runtime.batch < 1:

@@ -24,6 +24,7 @@ from core.metrics import (
     DEFAULT_LATENCY,
     LATENCY_METRICS,
     OBJECTIVES,
+    Metric,
 )
 from core.pareto import Direction, front_indices
 from core.store import ALL_METRICS, CurvePoint, RunRecord, hardware_words
@@ -256,6 +257,21 @@ def log_range(values: Iterable[float | None], pad: float = 0.08) -> list[float] 
     return [low - margin, high + margin]
 
 
+def log_axis(values: Iterable[float | None]) -> dict[str, Any]:
+    """A log axis's layout: its range (`log_range`) and ticks at 1, 2 and 5 of each decade (every digit when the
+    range is under half a decade), each labelled with its full value — plotly's own minor labels are bare digits
+    ("0.1, 2, 3 … 9, 1"), so 2 reads left of 1. Empty when no value is positive and finite."""
+    span = log_range(values)
+    if span is None:
+        return {}
+    low, high = span
+    digits = range(1, 10) if high - low < 0.5 else (1, 2, 5)
+    ticks = [m * 10.0 ** k for k in range(math.floor(low), math.ceil(high) + 1) for m in digits
+             if low <= math.log10(m * 10.0 ** k) <= high]
+    return {"type": "log", "range": span, "tickmode": "array", "tickvals": ticks,
+            "ticktext": [f"{round(v, 12):g}" for v in ticks]}
+
+
 @dataclass(frozen=True)
 class LogHistogram:
     """Bars on shared log-spaced bins: plotly bins linearly, which a log axis turns into a few giant bars."""
@@ -346,20 +362,53 @@ def front_line(points: Sequence[PlotPoint], x: str) -> list[tuple[float, float]]
     return sorted(((p.x, p.y) for p in points if p.on_front), reverse=reverse)
 
 
+# What a comparison shows first: the numbers a latency budget is decided on.
+KEY_METRICS = ("top1", "agreement", "latency_p50_ms", "throughput_ips", "tokens_per_s", "size_mb", "peak_mem_mb")
+
+
+def _change(metric: Metric, value: float, ref: float) -> str:
+    """A run's value against the reference's, in words: "7.7x faster", "-2.15 points", "1.3x smaller"."""
+    if metric.unit == "%":
+        return f"{value - ref:+.2f} points"
+    if not ref or not value:
+        return f"{value - ref:+{metric.fmt}}"
+    ratio = value / ref
+    if round(ratio, 2) == 1:
+        return "same"
+    words = {"latency": ("faster", "slower"), "size": ("smaller", "larger")}.get(metric.group, ("lower", "higher")) \
+        if metric.direction is Direction.MIN else ("lower", "higher")
+    return f"{1 / ratio:.1f}x {words[0]}" if ratio < 1 else f"{ratio:.1f}x {words[1]}"
+
+
+def _with_interval(metric: Metric, run: RunRecord) -> str:
+    """A run's value as a table shows it, with its 95% interval folded in: "96.90 (94.8–98.2)"."""
+    value = run.metrics.get(metric.name)
+    if value is None:
+        return ""
+    low, high = (run.metrics.get(k) for k in metric.interval) if metric.interval else (None, None)
+    interval = f" ({low:.{1 if metric.unit == '%' else 3}f}–{high:.{1 if metric.unit == '%' else 3}f})" \
+        if low is not None and high is not None else ""
+    return metric.format(value) + interval
+
+
 def metric_deltas(runs: Sequence[RunRecord], reference: RunRecord) -> list[dict[str, Any]]:
-    """One row per metric (by its label): each run's value and its change against the reference run."""
+    """The runs' metrics side by side, one row per metric that any of them has: the key metrics first (accuracy,
+    p50, throughput, size), each value with its 95% interval folded in, and each run's change against the reference
+    in words ("7.7x faster", "-2.15 points"). Interval bounds are no rows of their own."""
+    names = [*KEY_METRICS, *(n for n in ALL_METRICS if n not in KEY_METRICS)]
     rows = []
-    for name in ALL_METRICS:
-        row: dict[str, Any] = {"metric": CATALOGUE[name].label}
+    for name in names:
+        metric = CATALOGUE[name]
+        if metric.group == "interval" or all(run.metrics.get(name) is None for run in runs):
+            continue
+        row: dict[str, Any] = {"metric": metric.label}
         ref = reference.metrics.get(name)
         for run in runs:
-            value = run.metrics.get(name)
-            row[f"run {run.id}"] = value
+            row[f"run {run.id}"] = _with_interval(metric, run)
+        for run in runs:
             if run.id != reference.id:
-                delta = None if value is None or ref is None else value - ref
-                ratio = None if delta is None or not ref else value / ref
-                row[f"Δ {run.id}"] = delta
-                row[f"× {run.id}"] = ratio
+                value = run.metrics.get(name)
+                row[f"{run.id} vs {reference.id}"] = "" if value is None or ref is None else _change(metric, value, ref)
         rows.append(row)
     return rows
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Hashable
 from dataclasses import replace
 from datetime import datetime
 
@@ -12,6 +13,10 @@ from core.errors import InferScopeError
 from core.settings import load_settings
 from core.store import ACTIVE_STATUSES, JobRecord
 from pages.navigation import ensure_routed
+
+# A list of jobs polls its store this often while one of them is active, and this often otherwise (a job queued
+# from the CLI or another page shows up); reads only, and cheap ones: the dashboard must not compete with a timing.
+LIVE_ACTIVE_S, LIVE_IDLE_S = 2.0, 10.0
 
 # A page waits this long at most for a store that stopped answering, then says so; the worker waits far longer
 # (INFERSCOPE_STORE_RETRY_S), since what it holds is a measurement.
@@ -67,3 +72,21 @@ def job_state(api: InferScope, kind: str, latest: JobRecord | None, key: str) ->
         api.requeue(latest.id, kind)
         st.rerun()
     return False
+
+
+def refresh_on_change(key: str, state: Callable[[], Hashable], active: bool) -> None:
+    """Keep a list of jobs live: poll `state` (what the list shows: ids, statuses, progress) every LIVE_ACTIVE_S
+    while one of them is `active`, else every LIVE_IDLE_S, and run the page again when it changes — so a list never
+    shows a job as queued after it finished."""
+    st.session_state[key] = state()
+
+    def watch() -> None:
+        if state() != st.session_state.get(key):
+            st.rerun()
+
+    st.fragment(watch, run_every=LIVE_ACTIVE_S if active else LIVE_IDLE_S)()
+
+
+def jobs_state(records: list[JobRecord]) -> tuple:
+    """What a list of jobs shows, for `refresh_on_change`: each job's id, status, stage and progress (by percent)."""
+    return tuple((r.id, r.status, getattr(r, "stage", None), round(100 * (r.progress or 0.0))) for r in records)

@@ -1,14 +1,20 @@
-from core import comparable
-
 """Compare: runs side by side — metric deltas, settings diff, latency distributions."""
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import quoting, views
+from core import comparable, quoting, views
 from core.errors import InferScopeError
 from core.store import ACTIVE_STATUSES
-from pages.common import get_api, job_state
+from pages.common import (
+    LIVE_ACTIVE_S,
+    get_api,
+    job_state,
+    jobs_state,
+    refresh_on_change,
+)
 from pages.forms import setting_inputs
 
 st.title("Compare")
@@ -39,10 +45,11 @@ if noisy:
     st.warning(noisy)
 
 st.subheader("Metrics")
-st.caption(f"Δ = value − run {reference.id}; × = value / run {reference.id}.")
-metrics = pd.DataFrame(views.metric_deltas(runs, reference)).set_index("metric")
-st.dataframe(metrics, width="stretch", key="metrics_table", placeholder="–",
-             column_config={c: st.column_config.NumberColumn(format="%.4g") for c in metrics.columns})
+st.caption(f"Key metrics first; each value with its 95% interval in brackets where it has one, and each run against "
+           f"run {reference.id} in words (accuracy in points). Metrics no chosen run has are left out.")
+metrics = pd.DataFrame(views.metric_deltas(runs, reference))
+st.dataframe(metrics, width="stretch", key="metrics_table", hide_index=True, height=36 + 35 * min(len(metrics), 14),
+             column_config={"metric": st.column_config.TextColumn("metric", width="medium", pinned=True)})
 
 if any(r.target for r in done):  # the hardware-selection view: one configuration on every target
     st.subheader("Across targets")
@@ -113,7 +120,7 @@ def paired_panel(run_ids: tuple[int, ...], reference_id: int) -> None:
 
 
 paired_active = any(c.status in ACTIVE_STATUSES for c in api.comparisons())
-st.fragment(paired_panel, run_every=2.0 if paired_active else None)(tuple(chosen), reference.id)
+st.fragment(paired_panel, run_every=LIVE_ACTIVE_S if paired_active else None)(tuple(chosen), reference.id)
 
 st.subheader("Settings and environment")
 only_diff = st.checkbox("Only fields that differ", value=True, key="only_diff")
@@ -193,7 +200,7 @@ for k, run in enumerate(runs):
 figure.update_layout(barmode="overlay", xaxis_title="latency per call (ms)" + (", log scale" if log_x else ""),
                      yaxis_title="share of calls" if kind != "Histogram" else "calls", height=420, margin=dict(t=30))
 if log_x:
-    figure.update_xaxes(type="log", range=views.log_range(v for s in samples_by_run.values() for v in s))
+    figure.update_xaxes(**views.log_axis(v for s in samples_by_run.values() for v in s))
 st.plotly_chart(figure, key="distribution_chart")
 
 st.subheader("Latency–throughput curve")
@@ -235,7 +242,10 @@ def curve_panel(run_id: int) -> None:
             customdata=[[p.target_rate_rps, p.dropped] for p in latest.points],
             hovertemplate=name + " %{y:.3g} ms at %{x:.0f} requests/s<br>target %{customdata[0]:.0f}/s, "
                                  "dropped %{customdata[1]}<extra></extra>"))
-    figure.add_hline(y=bound, line_dash="dot", line_color="#6b7280", annotation_text=f"bound {bound:g} ms")
+    figure.add_hline(y=bound, line_dash="dot", line_color="#6b7280")
+    # an annotation on a log axis is placed in log10 units (add_hline's own label would sit a decade off)
+    figure.add_annotation(x=1, xref="paper", xanchor="right", y=math.log10(bound), yanchor="bottom",
+                          text=f"bound {bound:g} ms", showarrow=False, font=dict(color="#6b7280"))
     marks = [("saturation", summary.saturation, "star", "#dc2626")]
     if summary.best_under_bound:
         marks.append(("highest rate within the bound", summary.best_under_bound, "diamond", "#16a34a"))
@@ -244,8 +254,7 @@ def curve_panel(run_id: int) -> None:
                                     name=name, marker=dict(symbol=symbol, size=16, color=colour)))
     plotted = [getattr(p, f) for p in latest.points for f in ("latency_p50_ms", "latency_p90_ms", "latency_p99_ms")]
     figure.update_layout(xaxis_title="achieved throughput (requests/s)", yaxis_title="latency (ms), log scale",
-                         height=420, yaxis_type="log", yaxis_range=views.log_range([*plotted, bound]),
-                         margin=dict(t=30))
+                         height=420, yaxis=views.log_axis([*plotted, bound]), margin=dict(t=30))
     st.plotly_chart(figure, key="curve_chart")
     best = (f"{summary.best_under_bound.achieved_rate_rps:.0f} requests/s keep p99 under {bound:g} ms"
             if summary.best_under_bound else f"no measured rate keeps p99 under {bound:g} ms")
@@ -254,4 +263,7 @@ def curve_panel(run_id: int) -> None:
 
 
 active = any(c.status in ACTIVE_STATUSES for c in api.curves(curve_run.id))
-st.fragment(curve_panel, run_every=2.0 if active else None)(curve_run.id)
+st.fragment(curve_panel, run_every=LIVE_ACTIVE_S if active else None)(curve_run.id)
+# a comparison or curve queued from the CLI, or one that ended, shows without a reload
+refresh_on_change("compare_state", lambda: (jobs_state(api.comparisons()), jobs_state(api.curves(curve_run.id))),
+                  active or paired_active)

@@ -8,7 +8,13 @@ from core import views
 from core.doctor import profile_advice
 from core.errors import InferScopeError
 from core.store import ACTIVE_STATUSES
-from pages.common import get_api, job_state
+from pages.common import (
+    LIVE_ACTIVE_S,
+    get_api,
+    job_state,
+    jobs_state,
+    refresh_on_change,
+)
 from pages.forms import setting_inputs
 
 PRECISION_COLOURS = {"int8": "#16a34a", "float": "#2563eb", "conversion": "#dc2626", "layout": "#9ca3af"}
@@ -159,6 +165,9 @@ def show_profile(diagnosis, run) -> None:
                                 "share_pct": st.column_config.NumberColumn("share %", format="%.1f")})
 
 
+# a diagnosis queued from the CLI, or one that ended, shows without a reload
+refresh_on_change("diagnose_state", lambda: jobs_state(api.diagnoses()),
+                  any(d.status in ACTIVE_STATUSES for d in api.diagnoses()))
 accuracy_tab, time_tab = st.tabs(["Where the accuracy went", "Where the time went"])
 with accuracy_tab:
     int8 = [r for r in done if api.diagnosable(r, "sensitivity")]
@@ -174,7 +183,7 @@ with accuracy_tab:
                    "recovers is measured on the run's own subset. Runs in the worker.")
         values = setting_inputs("diagnose", api.settings_fields("diagnose"), columns=2)
         active = any(d.status in ACTIVE_STATUSES for d in api.diagnoses(run.id, "sensitivity"))
-        st.fragment(sensitivity_panel, run_every=2.0 if active else None)(run, values)
+        st.fragment(sensitivity_panel, run_every=LIVE_ACTIVE_S if active else None)(run, values)
 with time_tab:
     profiled = [r for r in done if api.diagnosable(r, "profile")]
     if not profiled:
@@ -186,4 +195,4 @@ with time_tab:
                    "by type and by node. Runs in the worker.")
         values = setting_inputs("profile", api.settings_fields("profile"), columns=2)
         active = any(d.status in ACTIVE_STATUSES for d in api.diagnoses(run.id, "profile"))
-        st.fragment(profile_panel, run_every=2.0 if active else None)(run, values)
+        st.fragment(profile_panel, run_every=LIVE_ACTIVE_S if active else None)(run, values)

@@ -9,7 +9,7 @@ from core.explore import SearchSpace, default_space, space_from_text
 from core.models import DEFAULT_MODEL
 from core.store import ACTIVE_STATUSES
 from core.tasks import DEFAULT_TASK, TASKS
-from pages.common import get_api, upload_time
+from pages.common import get_api, jobs_state, refresh_on_change, upload_time
 from pages.forms import setting_inputs, whole_numbers
 from pages.targets_view import show_targets
 
@@ -53,10 +53,10 @@ offered = default_space("onnx" if model in uploads else "torch", task)
 st.caption("Each axis picks one choice per configuration, in this order; `none` skips the axis. Orders the engine "
            "cannot run (e.g. ONNX Runtime quantization without an ONNX export) are left out.")
 axes = []
-columns = st.columns(len(offered.axes))
-for column, (axis, choices) in zip(columns, offered.axes):
-    picked = column.multiselect(axis, list(choices), default=list(choices),
-                                key=f"x_axis_{axis}_{task}_{model in uploads}")  # each task has its own axes
+# one axis per row, its chips wrapping: a step spec ("structured_prune:ratio=0.25,…") is cut off in a narrow column
+for axis, choices in offered.axes:
+    picked = st.multiselect(axis, list(choices), default=list(choices), wrap=True, select_all=False,
+                            key=f"x_axis_{axis}_{task}_{model in uploads}")  # each task has its own axes
     if picked:
         axes.append((axis, tuple(picked)))
 model_axes = []
@@ -104,7 +104,8 @@ with st.expander("Sampler, objective and the paired check"):
     options |= setting_inputs("x", explore_fields, only=("sampler_seed", "latency_metric", "paired_check"), columns=3)
 with st.expander("Timing protocol of each trial"):
     timing = setting_inputs("x_timing", api.settings_fields("timing"), columns=4)
-request = ExploreRequest(model=f"{model}:{model_options.strip()}" if model_options.strip() else model, dataset=dataset, subset=int(subset), seed=int(seed), space=space,
+request = ExploreRequest(model=f"{model}:{model_options.strip()}" if model_options.strip() else model,
+                         dataset=dataset, subset=int(subset), seed=int(seed), space=space,
                          options=options, timing=timing, target=target)
 
 plan = None
@@ -143,6 +144,8 @@ if st.button("Start exploring", type="primary", disabled=plan is None, key="x_st
 
 # -- explorations --------------------------------------------------------------------------------
 records = list(reversed(api.explorations()))
+refresh_on_change("x_list_state", lambda: jobs_state(api.explorations()),
+                  any(r.status in ACTIVE_STATUSES for r in records))
 if not records:
     st.stop()
 st.subheader("Explorations")

@@ -6,6 +6,7 @@ import streamlit as st
 
 from core import quoting, views
 from core.errors import InferScopeError
+from core.metrics import CATALOGUE
 from pages.common import get_api
 
 st.title("Export")
@@ -29,11 +30,15 @@ model = right.selectbox("Model", ["all models", *models], key="rec_model", on_ch
 include_noisy = far.checkbox("Include noisy runs", key="rec_noisy", on_change=follow_recommendation,
                              help="runs timed while other processes kept the machine busy; left out by default")
 recommendation = api.recommend(max_drop, None if model == "all models" else model, include_noisy=include_noisy)
+noisy = sum(r.noisy for r in done)
 if recommendation:
     st.success(f"Recommended: {recommendation.reason}.")
 else:
     st.info("No run meets the threshold yet (it needs a finished FP32 baseline of the same model and subset"
-            + ("" if include_noisy else ", timed on a quiet machine") + "); pick any run below.")
+            + ("" if include_noisy else ", timed on a quiet machine") + "), so none is picked for you"
+            + (f": {noisy} of the {len(done)} finished runs were timed on a busy machine — tick **Include noisy "
+               "runs** to consider them, or pick a run below." if noisy and not include_noisy
+               else "; pick a run below."))
 
 by_id = {r.id: r for r in done}
 plans = api.export_plans(done)
@@ -41,9 +46,11 @@ ids = list(reversed(by_id))
 labels = views.run_labels(done)
 # A run picked on another page wins, else the recommendation; the key follows it so a new recommendation
 # moves the picker (a fixed key would keep the first choice forever).
-preferred = st.session_state.get("export_run") or (recommendation.run.id if recommendation else ids[0])
+# Without a recommendation nothing is preselected: the newest run may be one that broke the accuracy threshold.
+preferred = st.session_state.get("export_run") or (recommendation.run.id if recommendation else None)
 run_id = st.selectbox(
-    "Run to export", ids, index=ids.index(preferred) if preferred in ids else 0, key=f"export_choice_{preferred}",
+    "Run to export", ids, index=ids.index(preferred) if preferred in ids else None, key=f"export_choice_{preferred}",
+    placeholder="pick a run",
     format_func=lambda i: (f"{i}: {labels[i]} · p50 {by_id[i].metrics['latency_p50_ms']:.3f} ms · top-1 "
                            + (f"{by_id[i].metrics['top1']:.2f}%" if by_id[i].metrics.get("top1") is not None
                               else "n/a") + ("" if plans[i].exportable else " · cannot be exported")))
@@ -55,6 +62,8 @@ with st.expander(f"Which runs can be exported ({sum(p.exportable for p in plans.
                                     plans[i].refused or " ".join(plans[i].notes)} for i in ids]),
                  hide_index=True, width="stretch")
 
+if run_id is None:
+    st.stop()
 plan = plans[run_id]
 if by_id[run_id].noisy:
     st.warning(f"Run {run_id} was timed while other processes kept the machine busy "
@@ -96,10 +105,11 @@ if exported and exported["run_id"] == run_id:
     path = Path(exported["path"])
     m1, m2, m3 = st.columns(3)
     difference = exported["measured"] - exported["stored"]
-    m1.metric(f"{exported['metric']} of the file ({exported['verified_with']})", f"{exported['measured']:.2f}%",
+    words = CATALOGUE[exported["metric"]].words
+    m1.metric(f"{words} of the file ({exported['verified_with']})", f"{exported['measured']:.2f}%",
               delta=f"{difference:+.2f} points vs the run", delta_color="normal" if round(difference, 2) else "off",
               delta_arrow="auto" if round(difference, 2) else "off")
-    m2.metric(f"{exported['metric']} stored on run {run_id}", f"{exported['stored']:.2f}%")
+    m2.metric(f"{words} stored on run {run_id}", f"{exported['stored']:.2f}%")
     st.caption(f"Verified per image: {exported['per_image']}.")
     if path.is_file():
         m3.metric("file size", f"{path.stat().st_size / 1e6:.2f} MB")

@@ -44,6 +44,21 @@ def whole_numbers(text: str, label: str, *, all_word: str | None = None) -> tupl
         raise InferScopeError(f"{label} takes whole numbers separated by commas{words}; not {text!r}") from None
 
 
+def single_choice(label: str, options: list[Any], default: Any, key: str, **kwargs: Any) -> Any:
+    """A segmented control that always holds one option: clicking the chosen one again would deselect it in
+    Streamlit (and empty what depends on it, "No options to select"), so the previous choice is put back."""
+    last = f"{key}__last"
+
+    def keep() -> None:
+        if st.session_state.get(key) is None:
+            st.session_state[key] = st.session_state.get(last, default)
+
+    value = st.segmented_control(label, options, default=default, key=key, on_change=keep, **kwargs)
+    value = value if value is not None else st.session_state.get(last, default)
+    st.session_state[last] = value
+    return value
+
+
 def _show(value: Any) -> str:
     return "" if value is None else str(value)
 
@@ -108,14 +123,18 @@ def setting_inputs(owner: str, fields: list[dict[str, Any]], *, only: tuple[str,
 def option_values(owner: str, fields: list[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
     """Render one input per field; returns {field: (raw values...)} for the grid.
 
-    A field that only matters with another (`requires`, e.g. distillation's temperature with a teacher)
-    is shown once that one is set. A field left at its default gives no value, so the run stores only
-    what the user chose (a label then reads "resnet8", not "resnet8:seed=0,temperature=4.0").
+    A field that only matters with another (`requires`, e.g. distillation's temperature with a teacher,
+    recovery epochs with a recovery) is shown once that one is set to something other than none. A field left
+    at its default gives no value, so the run stores only what the user chose (a label then reads "resnet8",
+    not "resnet8:seed=0,temperature=4.0").
     """
     values: dict[str, tuple[Any, ...]] = {}
+    defaults = {f["name"]: f["default"] for f in fields}
     for field in fields:
         needed = field.get("requires")
-        if needed and not any(v not in (None, "") for v in values.get(needed, ())):
+        # the field it needs, as picked (a field left at its default gives no value: then its default)
+        current = (values.get(needed) or (defaults.get(needed),)) if needed else ()
+        if needed and not any(v not in (None, "", "none") for v in current):
             continue
         key = f"{owner}.{field['name']}"
         label, help_text = field["label"], _help(field)

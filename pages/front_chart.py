@@ -59,25 +59,26 @@ def front_figure(points: Sequence[views.PlotPoint], x: str, y: str, *, group_of:
     figure.update_layout(xaxis_title=x_title, yaxis_title=CATALOGUE[y].label, height=520,
                          legend_title_text=legend_title, margin=dict(t=30))
     if log_x:
-        figure.update_xaxes(type="log")
+        figure.update_xaxes(**views.log_axis(p.x for p in points))
     return figure
 
 
 def hover_fields(point: views.PlotPoint, x: str, labels: dict[int, str]) -> list:
     """What a point's tooltip shows (see hover_template)."""
     run = point.run
-    status = ("" if point.comparable else "not comparable (other environment)") + (
-        " · noisy: timed on a busy machine" if run.noisy else "")
+    status = " · ".join(words for words in ("" if point.comparable else "not comparable (other environment)",
+                                            "noisy: timed on a busy machine" if run.noisy else "") if words)
     return [run.id, run.model, f"{labels[run.id]} · {run.scenario}", run.runtime.get("batch"),
             run.runtime.get("threads") or "all", run.metrics.get("agreement"), run.metrics.get("size_mb"),
-            point.reason or ("on the front" if point.on_front else ""), status, views.metric_text(run, x)]
+            " · ".join(w for w in (point.reason or ("on the front" if point.on_front else ""), status) if w), status,
+            views.metric_text(run, x)]
 
 
 def hover_template(x: str, y: str) -> str:
     return ("run %{customdata[0]} · %{customdata[1]}<br>%{customdata[2]}<br>batch %{customdata[3]}, threads "
             "%{customdata[4]}<br>" + CATALOGUE[x].label + " %{customdata[9]}<br>" + CATALOGUE[y].label
             + " %{y:.2f}<br>agreement %{customdata[5]:.2f}%<br>size %{customdata[6]:.3f} MB"
-            "<br>%{customdata[7]} %{customdata[8]}<extra></extra>")
+            "<br>%{customdata[7]}<extra></extra>")
 
 
 def _derivation_arrows(figure: go.Figure, points: Sequence[views.PlotPoint], log_x: bool) -> None:

@@ -10,7 +10,7 @@ from core.metrics import (
     LATENCY_METRICS,
     SUMMARY_METRICS,
 )
-from pages.common import get_api
+from pages.common import get_api, jobs_state, refresh_on_change
 from pages.exploration_view import show_exploration
 from pages.front_chart import front_figure
 
@@ -19,6 +19,9 @@ EVERY_CONFIGURATION = "configuration (what differs)"
 st.title("Results")
 api = get_api()
 runs = api.runs()
+# the queue's rows and the newest finished run: what changes when a run starts, moves or ends (cheap, indexed reads)
+refresh_on_change("results_state", lambda: (jobs_state(api.queue()), jobs_state(api.latest_finished(1))),
+                  any(r.status in ("queued", "running") for r in runs))
 if not runs:
     st.info("No runs yet: queue some on the **Run** page.")
     st.page_link("pages/run.py", label="Go to Run", icon=":material/play_arrow:")
@@ -142,8 +145,10 @@ event = st.dataframe(table, hide_index=True, key="runs_table", on_select="rerun"
                                              "`python -m core show`")})
 picked_rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
 from_table = [int(table.iloc[i]["id"]) for i in picked_rows if i < len(table)]  # filters may shrink the table
+run_names = views.run_labels(runs)
 selected = st.multiselect("Selected runs (select rows above, or pick here)", table["id"].tolist(),
-                          default=from_table, key=f"selected_{'_'.join(map(str, from_table))}")
+                          default=from_table, key=f"selected_{'_'.join(map(str, from_table))}",
+                          format_func=lambda i: f"#{i} {run_names.get(i, '')}".strip())
 st.session_state["selected_runs"] = selected
 
 b1, b2, b3, b4 = st.columns(4)

@@ -7,7 +7,7 @@ from core.api import GridRequest
 from core.errors import InferScopeError
 from core.tasks import DEFAULT_TASK
 from pages.common import get_api, upload_time
-from pages.forms import option_values, setting_inputs, whole_numbers
+from pages.forms import option_values, setting_inputs, single_choice, whole_numbers
 from pages.targets_view import show_targets
 
 st.title("Run")
@@ -15,23 +15,23 @@ api = get_api()
 
 # -- task, then the model ------------------------------------------------------------------------
 tasks = {t["name"]: t for t in api.tasks()}
-# Clicking the chosen task again deselects it in Streamlit: that keeps the task rather than emptying the page.
-task = st.segmented_control("Task", list(tasks), default=DEFAULT_TASK, key="task",
-                            format_func=lambda n: tasks[n]["words"]) or DEFAULT_TASK
+task = single_choice("Task", list(tasks), DEFAULT_TASK, "task", format_func=lambda n: tasks[n]["words"])
 st.subheader("Model")
 catalogue = pd.DataFrame(api.models())
 sources = api.model_sources(task)
 default_source = catalogue[catalogue["name"] == tasks[task]["default_model"]]["source"].iloc[0]
-source = st.segmented_control("Source", list(sources), default=default_source, key=f"source_{task}",
-                              help=" · ".join(f"{k}: {v}" for k, v in sources.items())) or default_source
+source = single_choice("Source", list(sources), default_source, f"source_{task}",
+                       help=" · ".join(f"{k}: {v}" for k, v in sources.items()))
 if source == "onnx":
     upload = st.file_uploader("Upload an ONNX image classifier", type=["onnx"], max_upload_size=200,
                               help="one float (N, C, H, W) input with fixed C, H, W; an (N, classes) output")
     if upload is not None and st.session_state.get("uploaded_name") != upload.file_id:
         try:
-            api.save_upload(upload.name, upload.getvalue())
+            saved = api.save_upload(upload.name, upload.getvalue())
             st.session_state["uploaded_name"] = upload.file_id
-            st.success(f"{upload.name} is a valid classifier")
+            # the model just uploaded is the one the user means to run: select it (the grid is never left empty)
+            st.session_state["onnx_models"] = [*st.session_state.get("onnx_models", []), str(saved)]
+            st.success(f"{upload.name} is a valid classifier, selected below")
         except InferScopeError as exc:
             st.error(f"{upload.name} cannot be used: {exc}")
     uploads = api.uploads()
@@ -47,9 +47,13 @@ else:
     if models:
         details = catalogue[catalogue["name"].isin(models)][
             ["name", "params", "gflops", "input", "weights_offline", "weights", "reference_top1"]]
+        if details["reference_top1"].isna().all():  # models trained here on first use have no reference figure
+            details = details.drop(columns="reference_top1")
         st.dataframe(details, hide_index=True, width="stretch",
                      column_config={"gflops": st.column_config.NumberColumn("GFLOPs", format="%.3f"),
-                                    "reference_top1": st.column_config.NumberColumn("published top-1 %"),
+                                    "reference_top1": st.column_config.NumberColumn(
+                                        "reference top-1 %", help="published with downloaded weights (ImageNet); "
+                                        "measured on the held-out split for a model fine-tuned here"),
                                     "weights_offline": st.column_config.CheckboxColumn("weights here")})
     with st.expander("Model options", expanded=False):
         model_options = option_values(f"model_{source}", api.model_option_fields(source))
@@ -75,7 +79,7 @@ seed = right.number_input("Seed", value=0, step=1, key="seed", help="the subset'
 # -- techniques ----------------------------------------------------------------------------------
 st.subheader("Techniques")
 techniques = {t["name"]: t for t in api.techniques()}
-chosen = st.multiselect("Steps (applied in this order)", list(techniques), key="techniques",
+chosen = st.multiselect("Steps (applied in this order)", list(techniques), key="techniques", select_all=False,
                         format_func=lambda n: f"{n} — {techniques[n]['summary']}",
                         help="no steps = the eager FP32 baseline")
 steps = []
@@ -145,6 +149,8 @@ else:
     st.info(f"This grid expands to **{len(plan.runs)} run(s)**"
             + (f", including {plan.added_baselines} FP32 baseline(s) added because none exists yet."
                if plan.added_baselines else "."))
+    for caution in plan.cautions:
+        st.warning(f"{caution}.", icon=":material/warning:")
 if st.button("Queue runs", type="primary", disabled=bool(problem), key="submit"):
     try:
         ids = api.submit_grid(grid)
@@ -168,7 +174,10 @@ def live_queue() -> None:
         st.rerun()  # the queue started or emptied since the page ran: run it again for the other poll interval
     if not queue:
         st.caption("Nothing queued or running.")
-    labels = views.run_labels(queue)  # grid runs differ only in a few fields: show those
+    finished = api.latest_finished(5)
+    # grid runs differ only in a few fields: show those, against the grid's finished runs too, so the last one left
+    # in the queue keeps its "threads 2"
+    labels = views.run_labels([*finished, *queue])
     for run in queue:
         cols = st.columns([5, 3, 1])
         cols[0].markdown(f"**#{run.id}** · {labels[run.id]}")
@@ -178,10 +187,9 @@ def live_queue() -> None:
         if cols[2].button("Cancel", key=f"cancel_{run.id}"):
             api.cancel(run.id)
             st.rerun(scope="fragment")
-    finished = api.latest_finished(5)
     if finished:
-        st.caption("Latest finished: " + " · ".join(
-            f"{r.id} {r.status}" + (f" ({r.error})" if r.error and r.status != "done" else "")
+        st.caption("Latest finished, newest first: " + " · ".join(
+            f"#{r.id} {labels[r.id]}: {r.status}" + (f" ({r.error})" if r.error and r.status != "done" else "")
             for r in reversed(finished)))
 
 

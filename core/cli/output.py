@@ -127,7 +127,7 @@ def add_measured_arguments(p: argparse.ArgumentParser, default_model: str) -> No
     """What is measured: the model, the data and the seeded subset (run and explore)."""
     p.add_argument("--model", default=default_model, help="model name[:key=value,...] or path/to/model.onnx")
     p.add_argument("--dataset", default="fashion-mnist", help="dataset name, or NAME:PATH")
-    p.add_argument("--subset", type=int, default=1000, help="evaluation images (seeded, stratified)")
+    p.add_argument("--subset", type=int, default=1000, help="evaluation inputs, images or texts (seeded, stratified)")
     p.add_argument("--seed", type=int, default=0)
 
 

@@ -63,6 +63,8 @@ def cmd_run(args) -> int:
                          timing=given(args, SETTINGS["timing"]), scenario=args.scenario,
                          target=args.target, **given(args, SETTINGS["runtime"]))
     api = open_api(args)
+    for caution in api.plan(request).recipe.cautions():
+        print(f"caution: {caution}", file=sys.stderr)
     run_id = api.submit(request)
     print(f"run {run_id} queued: {args.model} on {args.dataset}"
           + (f" for target {args.target} ({live_words(api, args.target)})" if args.target else ""), file=sys.stderr)

@@ -84,7 +84,8 @@ class Technique:
     `position`: "alone" (must be the only step), "last" (configures the runtime), or "any".
     `calibration_size` tells the UI and the validator how many calibration images a config needs, and
     `validation_size` how many validation images (disjoint from both) an accuracy-aware config decides on;
-    `check` refuses configurations the run's device or settings cannot honour, with the reason;
+    `check` refuses configurations the run's device or settings cannot honour, with the reason; `caution` warns,
+    before queueing, of a configuration that runs but is likely to disappoint;
     `needs_train_split` says when a config trains (recovery, distillation) and so needs a train split;
     `export(kind)` is how an ONNX export treats the step when it is applied to a `kind` artifact;
     `fixes_batch` says when a config leaves a graph that takes one batch size only;
@@ -115,6 +116,8 @@ class Technique:
     export: Callable[[ArtifactKind], ExportRule] = lambda kind: CARRIED
     fixes_batch: Callable[[Any], bool] = lambda config: False  # the result takes only the run's batch size
     recommendable: bool = True  # False: its runs are never recommended (their speed is not the model's)
+    # a config that runs but is likely to disappoint (pruning with no recovery), in words said before it is queued
+    caution: Callable[[Any], str | None] = lambda config: None
     lossless: Callable[[dict], bool] = lambda config: False
     precision: str | None = None
     quantization: Literal["static", "dynamic"] | None = None

@@ -6,7 +6,12 @@ from dataclasses import dataclass
 from core.artifacts import TorchArtifact
 from core.options import option
 from core.techniques.base import BuildContext, Explored, Technique
-from core.techniques.recovery import RECOVERY_CHOICES, needs_train_split, recover
+from core.techniques.recovery import (
+    RECOVERY_CHOICES,
+    needs_train_split,
+    recover,
+    recovery_caution,
+)
 
 IMPORTANCE = ("l1", "l2", "lamp", "random")
 
@@ -16,8 +21,9 @@ class UnstructuredPruneConfig:
     ratio: float = option(0.5, "share of conv/linear weights set to zero (smallest |w| across the model)",
                           minimum=0.01, maximum=0.99)
     recovery: str = option("none", "recover accuracy after pruning", choices=RECOVERY_CHOICES)
-    recovery_epochs: int = option(1, "epochs of recovery training", minimum=1, maximum=50)
-    recovery_limit: int | None = option(None, "recovery trains on this many train examples; empty = all", minimum=64)
+    recovery_epochs: int = option(1, "epochs of recovery training", minimum=1, maximum=50, requires="recovery")
+    recovery_limit: int | None = option(None, "recovery trains on this many train examples; empty = all", minimum=64,
+                                        requires="recovery")
 
 
 @dataclass(frozen=True)
@@ -25,8 +31,9 @@ class StructuredPruneConfig:
     ratio: float = option(0.3, "share of channels removed from each prunable layer", minimum=0.01, maximum=0.9)
     importance: str = option("l2", "how channels are ranked before removal", choices=IMPORTANCE)
     recovery: str = option("none", "recover accuracy after pruning", choices=RECOVERY_CHOICES)
-    recovery_epochs: int = option(1, "epochs of recovery training", minimum=1, maximum=50)
-    recovery_limit: int | None = option(None, "recovery trains on this many train examples; empty = all", minimum=64)
+    recovery_epochs: int = option(1, "epochs of recovery training", minimum=1, maximum=50, requires="recovery")
+    recovery_limit: int | None = option(None, "recovery trains on this many train examples; empty = all", minimum=64,
+                                        requires="recovery")
 
 
 def _prunable(module):
@@ -103,10 +110,10 @@ RECOVERY = "recovery=finetune,recovery_epochs=1,recovery_limit=10000"
 UNSTRUCTURED = Technique(
     name="unstructured_prune", summary="L1 magnitude pruning to a sparsity (no speedup on dense kernels)",
     config_cls=UnstructuredPruneConfig, accepts=frozenset({"torch"}), apply=apply_unstructured,
-    needs_train_split=needs_train_split)
+    needs_train_split=needs_train_split, caution=recovery_caution("unstructured_prune"))
 STRUCTURED = Technique(
     name="structured_prune", summary="channel pruning with torch-pruning: a smaller dense model",
     config_cls=StructuredPruneConfig, accepts=frozenset({"torch"}), apply=apply_structured,
-    needs_train_split=needs_train_split,
+    needs_train_split=needs_train_split, caution=recovery_caution("structured_prune"),
     explore=Explored("prune", (f"structured_prune:ratio=0.25,{RECOVERY}", f"structured_prune:ratio=0.5,{RECOVERY}"),
                      starts=frozenset({"torch"})))

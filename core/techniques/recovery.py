@@ -13,6 +13,18 @@ def needs_train_split(config: Any) -> bool:
     return config.recovery != "none"
 
 
+def recovery_caution(name: str) -> Any:
+    """The caution of a pruning step that does not recover: pruned weights without training cost most of the
+    accuracy (structured_prune at ratio 0.3 on resnet8: 22.2% top-1 against 92.0% in FP32, measured)."""
+    def caution(config: Any) -> str | None:
+        if config.recovery != "none":
+            return None
+        return (f"{name} without recovery: pruning alone usually costs most of the accuracy (structured_prune at "
+                "ratio 0.3 left resnet8 at 22.2% top-1 against 92.0% in FP32); set recovery to finetune or distill "
+                "to keep the model useful")
+    return caution
+
+
 def recover(module, config: Any, ctx: BuildContext, name: str) -> str | None:
     """Train the pruned `module` in place for `config.recovery_epochs` on the train split; returns a note."""
     import torch

@@ -18,7 +18,12 @@ from core.errors import InferScopeError, RecipeError
 from core.options import option
 from core.techniques.base import BuildContext, Explored, Technique
 from core.techniques.distill_layers import layer_stack
-from core.techniques.recovery import RECOVERY_CHOICES, needs_train_split, recover
+from core.techniques.recovery import (
+    RECOVERY_CHOICES,
+    needs_train_split,
+    recover,
+    recovery_caution,
+)
 
 LAYOUT = "attention.self.query/key/value, attention.output.dense, intermediate.dense and output.dense"
 
@@ -30,8 +35,9 @@ class TransformerPruneConfig:
     ffn: float = option(0.25, "share of feed-forward neurons removed from each layer (0: keep them all)",
                         minimum=0.0, maximum=0.9)
     recovery: str = option("finetune", "recover accuracy after pruning", choices=RECOVERY_CHOICES)
-    recovery_epochs: int = option(1, "epochs of recovery training", minimum=1, maximum=50)
-    recovery_limit: int | None = option(None, "recovery trains on this many train examples; empty = all", minimum=64)
+    recovery_epochs: int = option(1, "epochs of recovery training", minimum=1, maximum=50, requires="recovery")
+    recovery_limit: int | None = option(None, "recovery trains on this many train examples; empty = all", minimum=64,
+                                        requires="recovery")
 
 
 @dataclass(frozen=True)
@@ -116,8 +122,8 @@ def prune(model: Any, heads: float, ffn: float) -> PrunedShape:
         if ffn:
             kept_ffn = _prune_ffn(layer, ffn)
     model.config.intermediate_size = kept_ffn
-    return PrunedShape(kept_heads, heads_before, first.attention.self.attention_head_size, kept_ffn, ffn_before, params_before,
-                       sum(p.numel() for p in model.parameters()))
+    return PrunedShape(kept_heads, heads_before, first.attention.self.attention_head_size, kept_ffn, ffn_before,
+                       params_before, sum(p.numel() for p in model.parameters()))
 
 
 def check(config: TransformerPruneConfig, kind: str, runtime: Any) -> None:
@@ -150,6 +156,7 @@ RECOVERY = "recovery=finetune,recovery_epochs=1"
 TECHNIQUE = Technique(
     name="transformer_prune",
     summary="structured pruning of a transformer: whole attention heads and FFN neurons, a smaller dense model",
-    config_cls=TransformerPruneConfig, accepts=frozenset({"torch"}), apply=apply, check=check, needs_train_split=needs_train_split,
+    config_cls=TransformerPruneConfig, accepts=frozenset({"torch"}), apply=apply, check=check,
+    needs_train_split=needs_train_split, caution=recovery_caution("transformer_prune"),
     explore=Explored("prune", (f"transformer_prune:heads=0.25,ffn=0.25,{RECOVERY}",
                                f"transformer_prune:heads=0.5,ffn=0.5,{RECOVERY}"), starts=frozenset({"torch"})))

@@ -53,7 +53,24 @@ CASES = [
                                                                                     "padding_pct": 85.0}})),
     ("attention_not_fused", lambda r: replace(r, environment={**r.environment, "steps": {"transformer_optimize": {
         "fused": {"SkipLayerNormalization": 12}, "attention_fused": False, "why_not": "export it otherwise"}}})),
+    ("accuracy_lost", lambda r: replace(r, recipe=steps("structured_prune"), metrics={**r.metrics, "top1": 22.2})),
 ]
+
+
+@pytest.mark.parametrize("recipe, words", [
+    (steps("structured_prune"), "structured_prune ran without recovery: set recovery to finetune or distill"),
+    ([{"technique": "structured_prune", "config": {"recovery": "finetune"}}], "structured_prune removed too much"),
+    (steps("onnx_export", "ort_static_int8"), "ort_static_int8 lost it in quantization: find the nodes"),
+    (steps("onnx_export", "fp16"), "try its steps one at a time"),
+])
+def test_a_run_that_lost_accuracy_is_told_what_to_try_from_its_steps(pair, recipe, words):
+    base, clean = pair
+    top1 = base.metrics["top1"]
+    lost = replace(clean, recipe=recipe, metrics={**clean.metrics, "top1": top1 * 0.9})
+    (finding,) = [f for f in doctor.advise(lost, base) if f.rule == "accuracy_lost"]
+    assert words in finding.advice and f"against {top1:.1f}% in FP32 (10% of it lost, more than 5%)" in finding.figure
+    slight = replace(lost, metrics={**clean.metrics, "top1": top1 * 0.96})
+    assert "accuracy_lost" not in fired(slight, base), "4% of it is within the stated share"
 
 
 def test_dynamic_int8_on_a_transformer_is_not_blamed_on_convolutions(pair):

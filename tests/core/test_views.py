@@ -73,8 +73,17 @@ def test_settings_diff_and_deltas(runs):
     a, b = runs[0], runs[5]
     rows = views.settings_diff([a, b])
     assert all(set(r) >= {"field", f"run {a.id}", f"run {b.id}", "differs"} for r in rows)
-    deltas = {r["metric"]: r for r in views.metric_deltas([a, b], a)}
-    assert deltas["latency p50 (ms)"][f"Δ {b.id}"] == pytest.approx(b.metrics["latency_p50_ms"] - a.metrics["latency_p50_ms"])
+    rows = views.metric_deltas([a, b], a)
+    deltas = {r["metric"]: r for r in rows}
+    assert [r["metric"] for r in rows[:3]] == ["top-1 (%)", "agreement with FP32 (%)", "latency p50 (ms)"]
+    speedup = a.metrics["latency_p50_ms"] / b.metrics["latency_p50_ms"]
+    assert deltas["latency p50 (ms)"][f"{b.id} vs {a.id}"] == f"{speedup:.1f}x faster"
+    top1 = deltas["top-1 (%)"]
+    low, high = a.metrics["top1_ci_low"], a.metrics["top1_ci_high"]
+    assert top1[f"run {a.id}"] == f"{a.metrics['top1']:.2f} ({low:.1f}–{high:.1f})"
+    assert top1[f"{b.id} vs {a.id}"] == f"{b.metrics['top1'] - a.metrics['top1']:+.2f} points"
+    assert not any("CI" in name or "interval" in name for name in deltas), "intervals are folded into their metric"
+    assert "target rate (requests/s)" not in deltas, "a metric no run has is no row"
     xs, ys = views.ecdf([3.0, 1.0, 2.0])
     assert xs == [1.0, 2.0, 3.0] and ys[-1] == 1.0
 
@@ -116,6 +125,13 @@ def test_log_axis_rules():
     assert views.needs_log_axis([[0.1, 0.12], [1.5, 2.0]]) and not views.needs_log_axis([[1.0, 2.0], [3.0]])
     low, high = views.log_range([0.1, None, float("nan"), 0.0, -1.0, 100.0])
     assert low < -1 < 2 < high < 2.5 and views.log_range([None, float("inf")]) is None
+    wide = views.log_axis([0.11, 0.3, 2.5, None])
+    assert wide["tickvals"] == pytest.approx([0.1, 0.2, 0.5, 1, 2])
+    assert wide["ticktext"] == ["0.1", "0.2", "0.5", "1", "2"]
+    narrow = views.log_axis([3.0, 7.0])  # under half a decade: every digit, still read left to right
+    assert narrow["ticktext"] == ["3", "4", "5", "6", "7"] and views.log_axis([None, -1.0]) == {}
+    for axis in (wide, narrow):
+        assert axis["tickvals"] == sorted(axis["tickvals"]) and axis["type"] == "log"
     bars = views.log_histogram([[0.1, 0.2], [10.0]], bins=4)
     assert len(bars.centers) == len(bars.widths) == 4 and [sum(c) for c in bars.counts] == [2, 1]
     assert bars.centers[0] - bars.widths[0] < 0.1 < bars.centers[0]  # the first bin starts at the smallest sample

@@ -30,6 +30,8 @@ def test_distributions_spanning_more_than_10x_get_a_log_axis_and_fp32_is_the_ref
         low, high = layout["xaxis"]["range"]
         assert layout["xaxis"]["type"] == "log" and not at.exception
         assert low <= math.log10(min(samples)) and high >= math.log10(max(samples))
+        ticks = [float(t) for t in layout["xaxis"]["ticktext"]]
+        assert ticks == sorted(ticks) and all(low <= math.log10(t) <= high for t in ticks)
 
 
 def test_needs_two_runs(app_page):
@@ -40,7 +42,9 @@ def test_side_by_side_with_deltas_diff_and_distributions(app_page, api):
     ids = seed_runs(api.store, 4)
     at = app_page("compare")
     metrics = at.dataframe[0].value
-    assert f"Δ {ids[-1]}" in metrics.columns and "latency p50 (ms)" in metrics.index
+    (against,) = [c for c in metrics.columns if c.startswith(f"{ids[-1]} vs ")]
+    assert metrics["metric"].iloc[0] == "top-1 (%)" and "latency p50 (ms)" in set(metrics["metric"])
+    assert metrics[against].str.contains(r"x (faster|slower)").any() and metrics[against].str.endswith("points").any()
     diff = at.dataframe[1].value
     assert len(diff) >= 1
     for _, row in diff.iterrows():  # only fields whose values differ are listed
@@ -69,8 +73,13 @@ def test_curve_is_plotted_with_saturation_and_the_rate_within_the_bound(app_page
     low, high = layout["yaxis"]["range"]  # log10 units, from the data and the bound: never 1e-3 to 1e53
     assert layout["yaxis"]["type"] == "log"
     assert low <= math.log10(min(plotted)) and high >= math.log10(max(plotted)) and high - low < 4
+    ticks = [float(t) for t in layout["yaxis"]["ticktext"]]
+    assert ticks == sorted(ticks) and len(ticks) >= 2
+    (label,) = [a for a in layout["annotations"] if a["text"] == "bound 5 ms"]
+    assert label["y"] == pytest.approx(math.log10(5.0)), "the bound's label sits on its line, in log10 units"
     at.number_input(key=f"curve_{ids[-1]}.latency_bound_ms").set_value(0.5).run()
-    assert "no measured rate keeps p99 under 0.5 ms" in next(c.value for c in at.caption if c.value.startswith("Curve "))
+    caption = next(c.value for c in at.caption if c.value.startswith("Curve "))
+    assert "no measured rate keeps p99 under 0.5 ms" in caption
 
 
 def test_measure_curve_queues_a_sweep_for_the_worker(app_page, api):

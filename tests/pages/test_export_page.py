@@ -17,7 +17,7 @@ def test_export_flow_recommends_builds_verifies_and_offers_download(app_page, ap
     at.button(key="build").click().run()
     assert not at.exception
     labels = [m.label for m in at.metric]
-    assert any(label.startswith("top1 of the file") for label in labels)
+    assert any(label.startswith("top-1 of the file") for label in labels), labels
     download = at.get("download_button")[0]
     assert download.proto.label == "Download ONNX"
     exported = Path(at.session_state["exported"]["path"])
@@ -34,6 +34,7 @@ def test_a_run_without_an_onnx_form_is_marked_before_the_button_and_its_alternat
 
     run_id = seed_recipe_run(api, run_request, ("bf16",))
     at = app_page("export")
+    at.selectbox(key="export_choice_None").set_value(run_id).run()
     assert f"run {run_id} cannot be exported: bf16" in at.warning[0].value
     assert at.button(key="build").disabled
     assert "1 of 1" not in at.expander[0].label and "0 of 1" in at.expander[0].label
@@ -46,8 +47,9 @@ def test_a_run_without_an_onnx_form_is_marked_before_the_button_and_its_alternat
 def test_a_runtime_choice_is_named_as_not_carried_before_the_build(app_page, api, run_request):
     from tests.seed import seed_recipe_run
 
-    seed_recipe_run(api, run_request, ("torch_compile",))
+    run_id = seed_recipe_run(api, run_request, ("torch_compile",))
     at = app_page("export")
+    at.selectbox(key="export_choice_None").set_value(run_id).run()
     assert not at.button(key="build").disabled and not at.warning
     assert any("torch_compile is a PyTorch runtime choice" in i.value for i in at.info)
 
@@ -69,3 +71,16 @@ def test_noisy_runs_are_left_out_of_the_recommendation_unless_included(app_page,
     at.run()
     assert re.search(rf"; paired: run {run_id} is (3\.9\d|4\.0\d)x faster \(.+, paired\) than run {ids[0]}",
                      at.success[0].value)
+
+
+def test_when_every_run_is_noisy_nothing_is_preselected_and_the_box_is_pointed_at(app_page, api):
+    ids = seed_runs(api.store, 4, models=("resnet8",), noisy=tuple(range(4)))
+    at = app_page("export")
+    assert not at.success
+    assert "none is picked for you: 4 of the 4 finished runs were timed on a busy machine — tick **Include noisy " \
+           "runs**" in at.info[0].value
+    picker = at.selectbox(key="export_choice_None")
+    assert picker.value is None
+    assert not [b for b in at.button if b.key == "build"], "no run, no build button"
+    picker.set_value(ids[-1]).run()
+    assert not at.button(key="build").disabled

@@ -84,7 +84,12 @@ def test_runs_timed_on_a_busy_machine_are_outlined_and_said(app_page, api):
     assert f"run {ids[3]} (140% of a core)" in warning and "never recommended unless you include them" in warning
     table = at.dataframe[0].value
     assert table.set_index("id").loc[ids[3], "noisy"] and table["noisy"].sum() == 1
-
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    lines = {d[0]: d[7] for trace in figure["data"] for d in trace.get("customdata") or []}
+    assert "noisy: timed on a busy machine" in lines[ids[3]] and not lines[ids[3]].startswith(("·", " "))
+    assert all(not line.startswith(("·", " ")) for line in lines.values())
+    at.multiselect(key="selected_").set_value([ids[3]]).run()
+    assert at.multiselect(key="selected_").format_func(ids[3]).startswith(f"#{ids[3]} ")
 
 def test_table_puts_key_columns_first_and_blanks_missing_values(app_page, api):
     from tests.seed import seed_queued
@@ -147,6 +152,10 @@ def test_a_derived_run_gets_an_arrow_from_its_parent(app_page, api):
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     (arrow,) = [a for a in figure["layout"].get("annotations", []) if a.get("showarrow")]
     assert arrow["x"] == pytest.approx(math.log10(child.metrics["latency_p50_ms"]))  # a log axis takes log10
+    # ticks labelled with their full values, in order: never plotly's bare minor digits ("0.1, 2, 3 … 9, 1")
+    ticks = figure["layout"]["xaxis"]["ticktext"]
+    assert [float(t) for t in ticks] == sorted(float(t) for t in ticks) and len(ticks) >= 2
+    assert all(float(t) == pytest.approx(v) for t, v in zip(ticks, figure["layout"]["xaxis"]["tickvals"]))
 
 
 def test_runs_of_two_targets_get_a_front_each_unless_one_is_asked_for(app_page, api):

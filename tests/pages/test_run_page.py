@@ -78,6 +78,18 @@ def test_every_technique_gets_a_generated_form(app_page):
     assert not at.exception and at.multiselect(key="openvino.cpu_pinning").value == [None]
 
 
+def test_pruning_without_recovery_is_cautioned_and_recovery_epochs_show_only_with_a_recovery(app_page):
+    at = app_page()
+    at.multiselect(key="techniques").set_value(["structured_prune"]).run()
+    keys = {t.key for t in at.text_input}
+    assert "structured_prune.ratio" in keys and "structured_prune.recovery_epochs" not in keys
+    assert any("structured_prune without recovery: pruning alone usually costs most of the accuracy" in w.value
+               for w in at.warning) and not at.button(key="submit").disabled
+    at.multiselect(key="structured_prune.recovery").set_value(["finetune"]).run()
+    assert "structured_prune.recovery_epochs" in {t.key for t in at.text_input}
+    assert not any("without recovery" in w.value for w in at.warning)
+
+
 def test_an_optional_choice_can_stay_unset_or_form_a_grid_with_values(app_page, api):
     at = app_page()
     choose_tiny_model(at)
@@ -122,6 +134,50 @@ def test_uploaded_models_are_listed_newest_first_with_their_upload_time(app_page
     stamp = r" · uploaded \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"
     assert re.fullmatch("second\\.onnx" + stamp, picker.options[0]), picker.options
     assert re.fullmatch("first\\.onnx" + stamp, picker.options[1]), picker.options
+
+
+def test_a_valid_upload_is_selected_for_the_grid(app_page, tmp_path):
+    from tests.helpers import TinyClassifier, export_onnx
+
+    data = export_onnx(tmp_path / "mine.onnx", TinyClassifier(), (1, 3, 16, 16), {"x": {0: "n"}}).read_bytes()
+    at = app_page()
+    at.segmented_control(key="source_image-classification").set_value("onnx").run()
+    at.file_uploader[0].set_value(("mine.onnx", data, "application/octet-stream")).run()
+    assert "mine.onnx is a valid classifier, selected below" in at.success[0].value
+    (chosen,) = at.multiselect(key="onnx_models").value
+    assert chosen.endswith(".onnx") and "grid is empty" not in " ".join(e.value for e in at.error)
+
+
+def test_clicking_the_chosen_task_or_source_again_keeps_it(app_page):
+    at = app_page()
+    at.segmented_control(key="task").set_value("text-classification").run()
+    at.segmented_control(key="task").set_value(None).run()  # what a second click on the chosen option sends
+    assert at.segmented_control(key="task").value == "text-classification"
+    at.segmented_control(key="source_text-classification").set_value(None).run()
+    assert at.segmented_control(key="source_text-classification").value is not None
+    assert at.multiselect(key="models_fine-tuned").options and not at.exception
+
+
+def test_the_steps_picker_has_no_select_all_and_local_models_no_published_figure(app_page):
+    at = app_page()
+    assert at.multiselect(key="techniques").proto.select_all == 0
+    assert "reference_top1" not in at.dataframe[0].value.columns  # resnet8 is trained here: there is no such figure
+
+
+def test_the_last_run_of_a_grid_keeps_its_label_in_the_queue(app_page, api):
+    at = app_page()
+    at.multiselect(key="techniques").set_value(["onnx_export"]).run()
+    at.text_input(key="threads").set_value("1, 2").run()
+    at.button(key="submit").click().run()
+    for run_id in (1, 2):  # the baseline and threads 1 finish; threads 2 is left alone in the queue
+        api.store.start("run", run_id)
+        api.store.finish(run_id, metrics={"latency_p50_ms": 1.0}, samples_ms=[1.0], notes=[], environment={},
+                         fingerprint="f", engine="onnxruntime")
+    at.run()
+    assert [m.value for m in at.markdown if m.value.startswith("**#")] == ["**#3** · resnet8 · onnx_export · threads 2"]
+    (latest,) = [c.value for c in at.caption if c.value.startswith("Latest finished")]
+    assert latest == ("Latest finished, newest first: #2 resnet8 · onnx_export · threads 1: done · "
+                      "#1 resnet8 · fp32: done")
 
 
 def test_distillation_options_show_only_with_a_teacher_and_defaults_are_not_stored(app_page, api):
