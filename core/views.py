@@ -258,16 +258,23 @@ def log_range(values: Iterable[float | None], pad: float = 0.08) -> list[float] 
 
 
 def log_axis(values: Iterable[float | None]) -> dict[str, Any]:
-    """A log axis's layout: its range (`log_range`) and ticks at 1, 2 and 5 of each decade (every digit when the
-    range is under half a decade), each labelled with its full value — plotly's own minor labels are bare digits
-    ("0.1, 2, 3 … 9, 1"), so 2 reads left of 1. Empty when no value is positive and finite."""
+    """A log axis's layout: its range (`log_range`) and ticks at 1, 2 and 5 of each decade (decades only
+    over more than three) — every digit, or values
+    rounded to two significant digits, where that leaves fewer than three — each labelled with its full value:
+    plotly's own minor labels are bare digits ("0.1, 2, 3 … 9, 1"), so 2 reads left of 1. Empty when no value is
+    positive and finite."""
     span = log_range(values)
     if span is None:
         return {}
     low, high = span
-    digits = range(1, 10) if high - low < 0.5 else (1, 2, 5)
-    ticks = [m * 10.0 ** k for k in range(math.floor(low), math.ceil(high) + 1) for m in digits
-             if low <= math.log10(m * 10.0 ** k) <= high]
+    ticks: list[float] = []
+    for digits in (((1,) if high - low > 3 else (1, 2, 5)), range(1, 10)):
+        ticks = [m * 10.0 ** k for k in range(math.floor(low), math.ceil(high) + 1) for m in digits
+                 if low <= math.log10(m * 10.0 ** k) <= high]
+        if len(ticks) >= 3:
+            break
+    else:  # narrower than one digit step: five evenly spaced values, rounded
+        ticks = sorted({float(f"{10 ** (low + (high - low) * (i + 0.5) / 5):.2g}") for i in range(5)})
     return {"type": "log", "range": span, "tickmode": "array", "tickvals": ticks,
             "ticktext": [f"{round(v, 12):g}" for v in ticks]}
 
@@ -375,8 +382,10 @@ def _change(metric: Metric, value: float, ref: float) -> str:
     ratio = value / ref
     if round(ratio, 2) == 1:
         return "same"
-    words = {"latency": ("faster", "slower"), "size": ("smaller", "larger")}.get(metric.group, ("lower", "higher")) \
-        if metric.direction is Direction.MIN else ("lower", "higher")
+    if metric.group == "latency" and metric.name != "latency_std_ms":  # every latency figure, percentile or not
+        words = ("faster", "slower")
+    else:
+        words = ("smaller", "larger") if metric.group == "size" else ("lower", "higher")
     return f"{1 / ratio:.1f}x {words[0]}" if ratio < 1 else f"{ratio:.1f}x {words[1]}"
 
 

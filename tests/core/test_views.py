@@ -130,6 +130,8 @@ def test_log_axis_rules():
     assert wide["ticktext"] == ["0.1", "0.2", "0.5", "1", "2"]
     narrow = views.log_axis([3.0, 7.0])  # under half a decade: every digit, still read left to right
     assert narrow["ticktext"] == ["3", "4", "5", "6", "7"] and views.log_axis([None, -1.0]) == {}
+    assert views.log_axis([0.13, 0.27])["ticktext"] == ["0.13", "0.15", "0.19", "0.23", "0.28"]  # within one digit
+    assert views.log_axis([0.01, 500.0])["ticktext"] == ["0.01", "0.1", "1", "10", "100", "1000"]  # decades only
     for axis in (wide, narrow):
         assert axis["tickvals"] == sorted(axis["tickvals"]) and axis["type"] == "log"
     bars = views.log_histogram([[0.1, 0.2], [10.0]], bins=4)
