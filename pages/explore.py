@@ -158,9 +158,13 @@ st.dataframe(pd.DataFrame([{"id": r.id, "status": r.status, "model": r.config.ge
 by_id = {r.id: r for r in records}
 if st.session_state.get("x_pick") not in by_id:
     st.session_state.pop("x_pick", None)
+# The status is said beside the picker, not in its options: a keyed selectbox keeps showing the label it was
+# picked with when only the label changes, so "queued" would stay on screen after the exploration ended.
 picked = st.selectbox("Exploration", list(by_id), key="x_pick",
-                      format_func=lambda i: f"{i}: {by_id[i].config.get('model')} · {by_id[i].status}")
+                      format_func=lambda i: f"{i}: {by_id[i].config.get('model')} on {by_id[i].config.get('dataset')}")
 record = by_id[picked]
+st.caption(f"Exploration {record.id}: {record.status} · {record.trials} trial(s) · strategy "
+           f"{record.strategy or 'not chosen yet'} · {min(1.0, record.progress or 0.0):.0%} of the budget")
 a1, a2, a3 = st.columns(3)
 if a1.button("Show in Results", key="x_results", type="primary"):
     st.session_state["f_exploration"] = record.id

@@ -161,8 +161,9 @@ def test_database_locked_past_the_busy_timeout_retries_then_says_so(api, run_req
 
 
 def test_exported_file_deleted_before_download_says_build_again(app_page, api, run_request):
-    api.execute(api.submit(run_request("onnx_export")))
+    run = api.execute(api.submit(run_request("onnx_export")))
     at = app_page("export")
+    at.selectbox(key="export_choice_None").set_value(run.id).run()  # no baseline, no recommendation: pick it
     at.button(key="build").click().run()
     exported = Path(at.session_state["exported"]["path"])
     assert exported.is_file()
