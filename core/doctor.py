@@ -193,7 +193,7 @@ def _repair(run: RunRecord) -> str:
     """What to try when a run lost accuracy, from what its steps declare."""
     for step in run.recipe:
         config, technique = step.get("config") or {}, TECHNIQUES.get(step["technique"])
-        if "recovery" in config or "recovery" in {f.name for f in fields(technique.config_cls)}:
+        if "recovery" in {f.name for f in fields(technique.config_cls)}:
             if config.get("recovery", technique.config_cls().recovery) == "none":
                 return (f"{step['technique']} ran without recovery: set recovery to finetune or distill, or prune a "
                         "smaller share")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from core import comparable, views
+from core import comparable, metric_rows, views
 from core.store import DiagnosisRecord, RunRecord
 
 STYLE = """body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#111827}
@@ -79,7 +79,7 @@ def report_html(runs: Sequence[RunRecord], diagnoses: Sequence[DiagnosisRecord] 
                               + (" <i>(timed on a busy machine)</i>" if r.noisy else "") + "</li>" for r in runs)
              + "</ul>",
              "<h2>Latency and accuracy</h2>", _chart(runs, labels),
-             f"<h2>Metrics against run {reference.id}</h2>", _table(views.metric_deltas(runs, reference)),
+             f"<h2>Metrics against run {reference.id}</h2>", _table(metric_rows.metric_deltas(runs, reference)),
              "<h2>Settings that differ</h2>",
              _table([{k: v for k, v in row.items() if k != "differs"} for row in views.settings_diff(runs)
                      if row["differs"]])]

@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import comparable, quoting, views
+from core import comparable, metric_rows, quoting, views
 from core.errors import InferScopeError
 from core.store import ACTIVE_STATUSES
 from pages.common import (
@@ -47,7 +47,7 @@ if noisy:
 st.subheader("Metrics")
 st.caption(f"Key metrics first; each value with its 95% interval in brackets where it has one, and each run against "
            f"run {reference.id} in words (accuracy in points). Metrics no chosen run has are left out.")
-metrics = pd.DataFrame(views.metric_deltas(runs, reference))
+metrics = pd.DataFrame(metric_rows.metric_deltas(runs, reference))
 st.dataframe(metrics, width="stretch", key="metrics_table", hide_index=True, height=36 + 35 * min(len(metrics), 14),
              column_config={"metric": st.column_config.TextColumn("metric", width="medium", pinned=True)})
 

@@ -10,6 +10,7 @@ from core.metrics import (
     LATENCY_METRICS,
     SUMMARY_METRICS,
 )
+from core.store import ACTIVE_STATUSES
 from pages.common import get_api, jobs_state, refresh_on_change
 from pages.exploration_view import show_exploration
 from pages.front_chart import front_figure
@@ -21,7 +22,7 @@ api = get_api()
 runs = api.runs()
 # the queue's rows and the newest finished run: what changes when a run starts, moves or ends (cheap, indexed reads)
 refresh_on_change("results_state", lambda: (jobs_state(api.queue()), jobs_state(api.latest_finished(1))),
-                  any(r.status in ("queued", "running") for r in runs))
+                  any(r.status in ACTIVE_STATUSES for r in runs))
 if not runs:
     st.info("No runs yet: queue some on the **Run** page.")
     st.page_link("pages/run.py", label="Go to Run", icon=":material/play_arrow:")

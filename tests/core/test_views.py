@@ -1,6 +1,6 @@
 import pytest
 
-from core import comparable, views
+from core import comparable, metric_rows, views
 from core.planning import GridRequest, StepSpec, expand_grid
 from core.store import RunStore
 from tests.seed import seed_runs
@@ -73,7 +73,7 @@ def test_settings_diff_and_deltas(runs):
     a, b = runs[0], runs[5]
     rows = views.settings_diff([a, b])
     assert all(set(r) >= {"field", f"run {a.id}", f"run {b.id}", "differs"} for r in rows)
-    rows = views.metric_deltas([a, b], a)
+    rows = metric_rows.metric_deltas([a, b], a)
     deltas = {r["metric"]: r for r in rows}
     assert [r["metric"] for r in rows[:3]] == ["top-1 (%)", "agreement with FP32 (%)", "latency p50 (ms)"]
     speedup = a.metrics["latency_p50_ms"] / b.metrics["latency_p50_ms"]
