@@ -27,6 +27,8 @@ FORBIDDEN = {
     "core.tasks": ("core.models", "core.datasets", "core.text", "core.techniques", "core.runtimes", "core.store",
                    *ABOVE_TECHNIQUES),
     "core.text": (*ABOVE_TECHNIQUES, "core.techniques", "core.runtimes", "core.store", "core.models", "core.datasets"),
+    # text generation's models, decoders, quality and timing: below the engine, beside the techniques
+    "core.generation": (*ABOVE_TECHNIQUES, "core.techniques", "core.store"),
     "core.datasets": (*ABOVE_TECHNIQUES, "core.techniques", "core.runtimes", "core.store", "core.models"),
     "core.pareto": ("core.store", "core.engine", "core.api"),
     "core.engine": ("core.jobs", "core.api", "core.planning", "core.cli"),
