@@ -1,10 +1,11 @@
 """Text generation, measured in one process, interleaved: the offline default language model (`gpt2-bbc`, a small
 GPT-2 trained here on BBC News) and a GPT-2-small-sized model with random weights (124M parameters; latency only),
-prompt 128 tokens, 64 new tokens, greedy, batch 1: eager PyTorch without and with its KV cache, torch.compile over a static cache, ONNX Runtime and
-OpenVINO (one exported graph with the cache as inputs and outputs; OpenVINO keeps it in a stateful request), and the
-weight-only formats (MatMulNBits INT4/INT8 in ONNX Runtime, NNCF INT4/INT8 in OpenVINO, torchao INT8 and BF16 in
-PyTorch). Quality on the default model's held-out articles: perplexity (first 256 tokens of each), the mean KL
-divergence from FP32's next-token distribution, and the share of FP32's 64 greedy tokens each repeats.
+prompt 128 tokens, 64 new tokens, greedy, batch 1: eager PyTorch without and with its KV cache, torch.compile over
+a static cache, ONNX Runtime and OpenVINO (one exported graph with the cache as inputs and outputs; OpenVINO keeps
+it in a stateful request), and the weight-only formats (MatMulNBits INT4/INT8 in ONNX Runtime, NNCF INT4/INT8 in
+OpenVINO, torchao INT8 and BF16 in PyTorch). Quality on the default model's held-out articles: perplexity (first
+256 tokens of each), the mean KL divergence from FP32's next-token distribution, and the share of FP32's 64 greedy
+tokens each repeats.
 
 Target: the best configuration within 5% of FP32 perplexity reaches at least 2x the tokens/s of eager PyTorch with
 its KV cache. Variants are timed in shuffled rounds; the median over rounds is reported.
