@@ -11,6 +11,7 @@ Target: the best configuration within 5% of FP32 perplexity reaches at least 2x 
 its KV cache. Variants are timed in shuffled rounds; the median over rounds is reported.
 
     .venv/bin/python benchmarks/generate.py [--rounds 5] [--seconds 2] [--prompt 128] [--new 64] [--skip-large]
+        [--model distilgpt2|FOLDER] [--corpus bbc-news|wikitext-2]
 """
 from __future__ import annotations
 
@@ -32,9 +33,10 @@ BASE = "eager, KV cache"
 PPL_BUDGET_PCT = 5.0
 
 
-def variants(model, folder: Path, include_slow: bool) -> dict:
+def variants(model, folder: Path) -> dict:
     """Each configuration's decoder, built by core.generation's code."""
     import torch
+    from torchao.quantization import Int8WeightOnlyConfig, quantize_
 
     from core.generation import graphs
     from core.generation.decoding import CompiledDecoder, TorchDecoder
@@ -46,19 +48,15 @@ def variants(model, folder: Path, include_slow: bool) -> dict:
     as_linear(linear)
     built = {"eager, no KV cache": TorchDecoder(model, kv_cache=False), BASE: TorchDecoder(model),
              "torch.compile, static cache": CompiledDecoder(copy.deepcopy(model))}
-    if include_slow:
-        from torchao.quantization import Int8WeightOnlyConfig, quantize_
-
-        int8 = copy.deepcopy(linear)
-        quantize_(int8, Int8WeightOnlyConfig())
-        built["eager, torchao INT8 weight-only"] = TorchDecoder(int8)
-        built["eager, BF16"] = TorchDecoder(copy.deepcopy(linear).to(torch.bfloat16))
+    int8 = copy.deepcopy(linear)
+    quantize_(int8, Int8WeightOnlyConfig())
+    built["eager, torchao INT8 weight-only"] = TorchDecoder(int8)
+    built["eager, BF16"] = TorchDecoder(copy.deepcopy(linear).to(torch.bfloat16))
     built["ONNX Runtime FP32"] = graphs.ort_decoder(fp32, config)
-    built["ONNX Runtime INT4 (MatMulNBits, block 32)"] = graphs.ort_decoder(
+    built["ONNX Runtime INT4 (MatMulNBits, block 32, INT8 compute)"] = graphs.ort_decoder(
         graphs.matmul_nbits(fp32, folder / "int4.onnx", bits=4), config)
-    if include_slow:
-        built["ONNX Runtime INT8 (MatMulNBits, block 32)"] = graphs.ort_decoder(
-            graphs.matmul_nbits(fp32, folder / "int8.onnx", bits=8), config)
+    built["ONNX Runtime INT8 (MatMulNBits, block 32, INT8 compute)"] = graphs.ort_decoder(
+        graphs.matmul_nbits(fp32, folder / "int8.onnx", bits=8), config)
     built["OpenVINO FP32 (stateful)"] = graphs.openvino_decoder(graphs.openvino_model(fp32), config)
     built["OpenVINO, NNCF INT8 weights"] = graphs.openvino_decoder(
         graphs.nncf_compress(graphs.openvino_model(fp32), "int8_asym"), config)
@@ -101,6 +99,14 @@ def quality(decoders: dict, windows: list, prompts: np.ndarray, new: int) -> dic
     return out
 
 
+def bound_words(model, speed: dict) -> str:
+    """What bounds eager FP32's decode step on this machine (`core.generation.bound`)."""
+    from core.generation.bound import decode_bound, measure_bandwidth
+
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())
+    return decode_bound(weights, speed[BASE]["itl_ms"], measure_bandwidth()).words()
+
+
 def table(title: str, speed: dict, scores: dict | None) -> str | None:
     """Print the results table; return the recommended configuration (None without scores)."""
     base = speed[BASE]["tokens_per_s"]
@@ -117,7 +123,7 @@ def table(title: str, speed: dict, scores: dict | None) -> str | None:
         if scores:
             s = scores[name]
             row += (f" {s['perplexity']:.2f} | {100 * (s['perplexity'] / ppl0 - 1):+.2f}% | "
-                    f"{s['greedy_agreement']:.1f}% | {s['kl_mean']:.4f} |")
+                    f"{s['greedy_agreement']:.1f}% | {s['kl_mean']:.1e} |")
         print(row)
     if not scores:
         return None
@@ -129,54 +135,55 @@ def table(title: str, speed: dict, scores: dict | None) -> str | None:
     return best
 
 
-def held_out(folder: Path, prompt: int, count: int = 100) -> tuple[list, np.ndarray]:
-    from transformers import AutoTokenizer
-
-    from core.datasets import load_dataset
-    from core.settings import load_settings
-
-    tokenizer = AutoTokenizer.from_pretrained(str(folder))
-    split = load_dataset("bbc-news", load_settings(), None).evaluation
-    ids = tokenizer(split.texts(np.arange(len(split))), add_special_tokens=False)["input_ids"]
-    windows = [np.asarray(i[:256]) for i in ids[:count] if len(i) > 1]
-    prompts = np.asarray([i[:prompt] for i in ids if len(i) >= prompt][:20])
-    return windows, prompts
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--prompt", type=int, default=128)
     parser.add_argument("--new", type=int, default=64)
+    parser.add_argument("--model", default=None, help="a causal LM by hub name or saved folder (e.g. distilgpt2) in "
+                        "place of the offline default gpt2-bbc")
+    parser.add_argument("--corpus", default="bbc-news", choices=("bbc-news", "wikitext-2"),
+                        help="held-out text for perplexity and prompts")
     parser.add_argument("--skip-large", action="store_true", help="leave out the GPT-2-small-sized model")
     args = parser.parse_args()
 
     import torch
-    from transformers import AutoModelForCausalLM, GPT2Config, GPT2LMHeadModel
+    from transformers import GPT2Config, GPT2LMHeadModel
 
-    from core.generation.lm import LMOptions, trained_folder
+    from core.generation import corpus
+    from core.generation.lm import LMOptions, load_causal_lm, trained_folder
     from core.progress import TqdmProgress
     from core.settings import load_settings
 
+    settings = load_settings()
     print(f"torch threads {torch.get_num_threads()}", file=sys.stderr)
-    folder, record = trained_folder(LMOptions(), load_settings(), TqdmProgress())
-    model = AutoModelForCausalLM.from_pretrained(str(folder)).eval()
-    windows, prompts = held_out(folder, args.prompt)
+    if args.model:
+        name = args.model
+        model, tokenizer = load_causal_lm(args.model, settings)
+    else:
+        folder, record = trained_folder(LMOptions(), settings, TqdmProgress())
+        model, tokenizer = load_causal_lm(str(folder), settings)
+        name = f"gpt2-bbc ({record['params'] / 1e6:.1f}M parameters, trained here)"
+    texts = corpus.CORPORA[args.corpus].texts(None, settings)
+    windows = corpus.windows(tokenizer, texts, 256, 100)
+    prompts = corpus.prompts(tokenizer, texts, args.prompt, 20)
     with tempfile.TemporaryDirectory() as work:
-        decoders = variants(model, Path(work) / "default", include_slow=True)
+        decoders = variants(model, Path(work) / "default")
         scores = quality(decoders, windows, prompts, args.new)
         speed = interleaved(decoders, prompts, args.new, args.rounds, args.seconds)
-        table(f"gpt2-bbc ({record['params'] / 1e6:.1f}M parameters, trained here), prompt {args.prompt}, "
-              f"{args.new} new tokens, batch 1, {args.rounds} interleaved rounds", speed, scores)
+        table(f"{name} on {args.corpus}, prompt {args.prompt}, {args.new} new tokens, batch 1, {args.rounds} "
+              "interleaved rounds", speed, scores)
+        print(f"\nEager FP32 with its KV cache: {bound_words(model, speed)}")
         if not args.skip_large:
             torch.manual_seed(0)
             large = GPT2LMHeadModel(GPT2Config()).eval()
-            decoders = variants(large, Path(work) / "large", include_slow=True)
+            decoders = variants(large, Path(work) / "large")
             random_prompts = np.random.default_rng(0).integers(0, large.config.vocab_size, (4, args.prompt))
             speed = interleaved(decoders, random_prompts, args.new, args.rounds, args.seconds)
             table(f"GPT-2-small-sized, random weights (124M parameters; latency only), prompt {args.prompt}, "
                   f"{args.new} new tokens, batch 1", speed, None)
+            print(f"\nEager FP32 with its KV cache: {bound_words(large, speed)}")
     return 0
 
 

@@ -40,17 +40,22 @@ def measure_peaks(size: int = SIZE, seconds: float = SECONDS) -> dict[str, float
 
 def peaks(folder: Path, fingerprint: str) -> dict[str, float | None]:
     """This machine's peaks for `fingerprint`, measured once and kept as JSON in `folder`."""
-    path = folder / f"peaks-{fingerprint}.json"
+    return measured_once(folder / f"peaks-{fingerprint}.json", measure_peaks)
+
+
+def measured_once(path: Path, measure) -> dict:
+    """The JSON at `path`, or `measure()` written there first (atomically: a second process reads either nothing or
+    the whole file; a damaged file is measured again)."""
     if path.is_file():
         try:
             return json.loads(path.read_text())
         except (OSError, ValueError):
-            pass  # a damaged file is measured again
-    found = measure_peaks()
-    folder.mkdir(parents=True, exist_ok=True)
+            pass
+    found = measure()
+    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.tmp")
     partial.write_text(json.dumps(found))
-    partial.replace(path)  # atomic: a second process reads either nothing or the whole file
+    partial.replace(path)
     return found
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import shutil
 import time
 from dataclasses import asdict, dataclass
@@ -14,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from core.errors import ConfigError
 from core.models.local import _atomic_write
 from core.options import option
 from core.progress import Progress, no_progress, time_left, with_detail
@@ -50,15 +52,19 @@ def cache_key(options: LMOptions, texts: list[str]) -> str:
 
 
 def train_tokenizer(texts: list[str], vocab: int, folder: Path):
-    """A byte-level BPE tokenizer (GPT-2's scheme) trained on `texts`, saved into `folder` as transformers loads it."""
-    from tokenizers import ByteLevelBPETokenizer
+    """A byte-level BPE tokenizer (GPT-2's scheme: any text encodes, nothing is unknown) trained on `texts`, saved
+    into `folder` as transformers loads it."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
-    bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(texts, vocab_size=vocab, min_frequency=2, special_tokens=[END_OF_TEXT],
-                            show_progress=False)
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe._tokenizer, bos_token=END_OF_TEXT,
-                                        eos_token=END_OF_TEXT, unk_token=END_OF_TEXT, pad_token=END_OF_TEXT)
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    bpe.train_from_iterator(texts, trainers.BpeTrainer(
+        vocab_size=vocab, min_frequency=2, special_tokens=[END_OF_TEXT], show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token=END_OF_TEXT, eos_token=END_OF_TEXT,
+                                        unk_token=END_OF_TEXT, pad_token=END_OF_TEXT)
     tokenizer.save_pretrained(str(folder))
     return tokenizer
 
@@ -75,8 +81,6 @@ def new_model(options: LMOptions, tokenizer: Any):
     from transformers import GPT2Config, GPT2LMHeadModel
 
     if options.width % options.heads:
-        from core.errors import ConfigError
-
         raise ConfigError(f"width ({options.width}) must be a multiple of heads ({options.heads})")
     config = GPT2Config(vocab_size=len(tokenizer), n_positions=options.context, n_embd=options.width,
                         n_layer=options.layers, n_head=options.heads, bos_token_id=tokenizer.eos_token_id,
@@ -150,7 +154,7 @@ def trained_folder(options: LMOptions, settings: Settings, progress: Progress = 
     record_path = folder / "inferscope.json"
     if record_path.is_file():
         return folder, json.loads(record_path.read_text())
-    building = folder.with_name(f".{folder.name}.building")
+    building = folder.with_name(f".{folder.name}.{os.getpid()}.building")  # one per process: two may train at once
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
     progress(with_detail("train", "tokenizer"), 0.0)
@@ -165,8 +169,11 @@ def trained_folder(options: LMOptions, settings: Settings, progress: Progress = 
     model.generation_config.pad_token_id = tokenizer.eos_token_id
     model.save_pretrained(str(building))
     _atomic_write(building / "inferscope.json", lambda p: p.write_text(json.dumps(record, indent=2)))
-    shutil.rmtree(folder, ignore_errors=True)
-    building.rename(folder)
+    try:
+        building.rename(folder)
+    except OSError:  # another process finished first: keep its folder, drop this one
+        shutil.rmtree(building, ignore_errors=True)
+        return folder, json.loads(record_path.read_text())
     return folder, record
 
 

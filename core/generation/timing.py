@@ -84,7 +84,7 @@ def time_generation(decoder: Decoder, prompts: np.ndarray, new_tokens: int, conf
         itl.extend(np.diff(stamps).tolist())
         e2e.append(total_ms)
         elapsed = clock() - loop_start
-        progress(stage, min(1.0, max(len(e2e) / required, elapsed / max(min_ns, 1))))
+        progress(stage, min(1.0, len(e2e) / required, elapsed / min_ns if min_ns else 1.0))  # done when both are
         if elapsed >= max_ns:
             break
     return GenerationTiming(first_ms, tuple(ttft), tuple(itl), tuple(e2e), elapsed / 1e9, batch, new_tokens)

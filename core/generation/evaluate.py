@@ -1,0 +1,78 @@
+"""One configuration of a language model measured end to end, as a generation run will be: quality on held-out
+windows against the FP32 reference, greedy continuations against FP32's, then the timed generations (under the
+contention meter) and the peak memory — one metrics dict, the continuations, and the notes that explain it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from core.bench.machine import ContentionMeter
+from core.bench.memory import PeakMemory
+from core.bench.timing import TimingConfig
+from core.generation import corpus
+from core.generation.decoding import Decoder
+from core.generation.quality import greedy_agreement, quality_metrics, score
+from core.generation.timing import time_generation
+from core.options import option
+from core.progress import Progress, no_progress
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """What a generation run reads and generates."""
+
+    prompt_length: int = option(128, "tokens in each prompt (the first tokens of a held-out text)", minimum=1,
+                                maximum=4096, label="prompt tokens")
+    new_tokens: int = option(64, "tokens generated after each prompt, greedy and fixed (no end-of-text stops it)",
+                             minimum=2, maximum=4096, label="new tokens")
+    batch: int = option(1, "prompts generated together (equal lengths, no padding)", minimum=1, maximum=256)
+    prompts: int = option(8, "distinct prompts, cycled by the timing and compared with FP32", minimum=1,
+                          maximum=1024)
+    window: int = option(256, "tokens of each held-out text scored for perplexity", minimum=2, maximum=8192,
+                         label="perplexity window")
+
+
+@dataclass
+class Evaluation:
+    metrics: dict[str, Any]
+    continuations: np.ndarray          # (prompts, new tokens): the configuration's greedy tokens
+    notes: list[str] = field(default_factory=list)
+
+
+def check_fits(settings: GenerationSettings, positions: int | None) -> None:
+    """Refuse a prompt and continuation longer than the model reads, before anything is loaded."""
+    from core.errors import RecipeError
+
+    if settings.prompts < settings.batch:
+        raise RecipeError(f"prompts ({settings.prompts}) must be at least the batch ({settings.batch}): a batch is "
+                          "made of distinct prompts")
+    total = settings.prompt_length + settings.new_tokens
+    if positions is not None and total > positions:
+        raise RecipeError(f"prompt tokens ({settings.prompt_length}) plus new tokens ({settings.new_tokens}) is "
+                          f"{total}, beyond the {positions} positions the model reads; shorten one of them")
+
+
+def evaluate(decoder: Decoder, reference: Decoder, tokenizer: Any, texts: list[str], settings: GenerationSettings,
+             timing: TimingConfig, progress: Progress = no_progress, windows: int = 100) -> Evaluation:
+    """Measure `decoder` against `reference` (the FP32 model, eager with its KV cache) on `texts`."""
+    prompts = corpus.prompts(tokenizer, texts, settings.prompt_length, settings.prompts)
+    scored = corpus.windows(tokenizer, texts, settings.window, windows)
+    expected = reference.generate(prompts, settings.new_tokens).tokens
+    # memory is sampled here, where the configuration scores and generates, never beside the timing loop
+    with PeakMemory() as peak:
+        quality = quality_metrics(score(decoder.logits, scored, reference_of=reference.logits, progress=progress,
+                                        stage="evaluate"))
+        tokens = decoder.generate(prompts, settings.new_tokens).tokens
+    progress("continuations", 1.0)
+    with ContentionMeter() as meter:
+        timed = time_generation(decoder, prompts, settings.new_tokens, timing, settings.batch, progress)
+    contention = meter.result.metrics() if meter.result else {}
+    metrics = {**timed.metrics(), **quality, **greedy_agreement(tokens, expected), **contention,
+               "peak_mem_mb": peak.mb, "prompt_tokens": settings.prompt_length}
+    notes = []
+    if not timed.e2e_ms or len(timed.e2e_ms) < timing.required_calls:
+        notes.append(f"the timing protocol's max seconds ended the timing after {len(timed.e2e_ms)} generation(s) of "
+                     f"the {timing.required_calls} asked for")
+    return Evaluation(metrics, tokens, notes)
