@@ -10,8 +10,8 @@ tokens each repeats.
 Target: the best configuration within 5% of FP32 perplexity reaches at least 2x the tokens/s of eager PyTorch with
 its KV cache. Variants are timed in shuffled rounds; the median over rounds is reported.
 
-    .venv/bin/python benchmarks/generate.py [--rounds 5] [--seconds 2] [--prompt 128] [--new 64] [--skip-large]
-        [--model distilgpt2|FOLDER] [--corpus bbc-news|wikitext-2]
+    .venv/bin/python benchmarks/generate.py [--rounds 5] [--seconds 2] [--prompt 128] [--new 64] [--batch 1]
+        [--skip-large] [--model distilgpt2|FOLDER] [--corpus bbc-news|wikitext-2]
 """
 from __future__ import annotations
 
@@ -65,7 +65,8 @@ def variants(model, folder: Path) -> dict:
     return built
 
 
-def interleaved(decoders: dict, prompts: np.ndarray, new: int, rounds: int, seconds: float) -> dict[str, dict]:
+def interleaved(decoders: dict, prompts: np.ndarray, new: int, rounds: int, seconds: float,
+                batch: int = 1) -> dict[str, dict]:
     """Median over shuffled rounds of each decoder's tokens/s, inter-token p50 and time to first token p50."""
     from core.bench.timing import TimingConfig
     from core.generation.timing import time_generation
@@ -77,7 +78,7 @@ def interleaved(decoders: dict, prompts: np.ndarray, new: int, rounds: int, seco
         order = list(decoders)
         random.Random(r).shuffle(order)
         for name in order:
-            metrics = time_generation(decoders[name], prompts, new, config).metrics()
+            metrics = time_generation(decoders[name], prompts, new, config, batch).metrics()
             per_round[name].append((metrics["tokens_per_s"], metrics["itl_p50_ms"], metrics["ttft_p50_ms"]))
         print(f"  round {r + 1}/{rounds} done", file=sys.stderr, flush=True)
     return {name: {"tokens_per_s": statistics.median(v[0] for v in values),
@@ -141,6 +142,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--prompt", type=int, default=128)
     parser.add_argument("--new", type=int, default=64)
+    parser.add_argument("--batch", type=int, default=1, help="prompts generated together (at most 20)")
     parser.add_argument("--model", default=None, help="a causal LM by hub name or saved folder (e.g. distilgpt2) in "
                         "place of the offline default gpt2-bbc")
     parser.add_argument("--corpus", default="bbc-news", choices=("bbc-news", "wikitext-2"),
@@ -171,18 +173,19 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as work:
         decoders = variants(model, Path(work) / "default")
         scores = quality(decoders, windows, prompts, args.new)
-        speed = interleaved(decoders, prompts, args.new, args.rounds, args.seconds)
-        table(f"{name} on {args.corpus}, prompt {args.prompt}, {args.new} new tokens, batch 1, {args.rounds} "
-              "interleaved rounds", speed, scores)
+        speed = interleaved(decoders, prompts, args.new, args.rounds, args.seconds, args.batch)
+        table(f"{name} on {args.corpus}, prompt {args.prompt}, {args.new} new tokens, batch {args.batch}, "
+              f"{args.rounds} interleaved rounds", speed, scores)
         print(f"\nEager FP32 with its KV cache: {bound_words(model, speed)}")
         if not args.skip_large:
             torch.manual_seed(0)
             large = GPT2LMHeadModel(GPT2Config()).eval()
             decoders = variants(large, Path(work) / "large")
-            random_prompts = np.random.default_rng(0).integers(0, large.config.vocab_size, (4, args.prompt))
-            speed = interleaved(decoders, random_prompts, args.new, args.rounds, args.seconds)
+            random_prompts = np.random.default_rng(0).integers(0, large.config.vocab_size,
+                                                               (max(4, args.batch), args.prompt))
+            speed = interleaved(decoders, random_prompts, args.new, args.rounds, args.seconds, args.batch)
             table(f"GPT-2-small-sized, random weights (124M parameters; latency only), prompt {args.prompt}, "
-                  f"{args.new} new tokens, batch 1", speed, None)
+                  f"{args.new} new tokens, batch {args.batch}", speed, None)
             print(f"\nEager FP32 with its KV cache: {bound_words(large, speed)}")
     return 0
 

@@ -89,6 +89,9 @@ class CompiledDecoder:
         self._cache_key: tuple[int, int] | None = None
 
     def logits(self, ids: np.ndarray) -> np.ndarray:
+        """The eager forward's logits: compiling every window length would compile a graph per length. The compiler
+        keeps the arithmetic (its fused kernels may differ in the last bits), and the greedy continuations, which
+        are compared with FP32's, do run compiled."""
         import torch
 
         with torch.inference_mode():
