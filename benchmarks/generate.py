@@ -11,7 +11,7 @@ Target: the best configuration within 5% of FP32 perplexity reaches at least 2x 
 its KV cache. Variants are timed in shuffled rounds; the median over rounds is reported.
 
     .venv/bin/python benchmarks/generate.py [--rounds 5] [--seconds 2] [--prompt 128] [--new 64] [--batch 1]
-        [--skip-large] [--model distilgpt2|FOLDER] [--corpus bbc-news|wikitext-2]
+        [--skip-large] [--model distilgpt2|FOLDER] [--corpus bbc-news-articles|wikitext-2]
 """
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def interleaved(decoders: dict, prompts: np.ndarray, new: int, rounds: int, seco
         random.Random(r).shuffle(order)
         for name in order:
             metrics = time_generation(decoders[name], prompts, new, config, batch).metrics()
-            per_round[name].append((metrics["tokens_per_s"], metrics["itl_p50_ms"], metrics["ttft_p50_ms"]))
+            per_round[name].append((metrics["generated_tokens_per_s"], metrics["itl_p50_ms"], metrics["ttft_p50_ms"]))
         print(f"  round {r + 1}/{rounds} done", file=sys.stderr, flush=True)
     return {name: {"tokens_per_s": statistics.median(v[0] for v in values),
                    "itl_ms": statistics.median(v[1] for v in values),
@@ -145,7 +145,7 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=1, help="prompts generated together (at most 20)")
     parser.add_argument("--model", default=None, help="a causal LM by hub name or saved folder (e.g. distilgpt2) in "
                         "place of the offline default gpt2-bbc")
-    parser.add_argument("--corpus", default="bbc-news", choices=("bbc-news", "wikitext-2"),
+    parser.add_argument("--corpus", default="bbc-news-articles", choices=("bbc-news-articles", "wikitext-2"),
                         help="held-out text for perplexity and prompts")
     parser.add_argument("--skip-large", action="store_true", help="leave out the GPT-2-small-sized model")
     args = parser.parse_args()
@@ -167,7 +167,7 @@ def main() -> int:
         folder, record = trained_folder(LMOptions(), settings, TqdmProgress())
         model, tokenizer = load_causal_lm(str(folder), settings)
         name = f"gpt2-bbc ({record['params'] / 1e6:.1f}M parameters, trained here)"
-    texts = corpus.CORPORA[args.corpus].texts(None, settings)
+    texts = corpus.held_out_texts(args.corpus, settings)
     windows = corpus.windows(tokenizer, texts, 256, 100)
     prompts = corpus.prompts(tokenizer, texts, args.prompt, 20)
     with tempfile.TemporaryDirectory() as work:

@@ -187,10 +187,15 @@ class InferScope:
     def _here(self, kind: str, job_id: int, progress: Progress) -> JobRecord:
         return jobs.execute_here(self.store, kind, job_id, self.settings, progress)
 
+    def recommendation_metric(self, model: str | None = None) -> str:
+        """The quality a recommendation of `model`'s runs (None: every model's) is held to: top-1 where the data
+        has labels, a language model's perplexity, else agreement with FP32 (`explore.analysis.accuracy_metric`)."""
+        return accuracy_metric([r for r in self.runs("done") if model is None or r.model == model])
+
     def recommend(self, max_drop: float = 1.0, model: str | None = None, *, include_noisy: bool = False) -> Pick | None:
-        """The fastest done run within `max_drop` points of its FP32 baseline, with the reason: the same
-        rule and wording as an exploration's "fastest within the constraints" (`explore.analysis`).
-        Runs timed on a busy machine are left out unless `include_noisy`."""
+        """The fastest done run within `max_drop` of its FP32 baseline's quality (points of top-1; per cent of a
+        language model's perplexity), with the reason: the same rule and wording as an exploration's "fastest within
+        the constraints" (`explore.analysis`). Runs timed on a busy machine are left out unless `include_noisy`."""
         runs = [r for r in self.runs("done") if model is None or r.model == model]
         constraints = Constraints(max_drop=max_drop, accuracy=accuracy_metric(runs))
         pick = recommend(runs, constraints, include_noisy=include_noisy).fastest
@@ -282,12 +287,19 @@ class InferScope:
 
     def request_curve(self, run_id: int, values: dict[str, Any] | None = None) -> int:
         """Queue a latency-throughput sweep of a done run's configuration for the worker; returns its id."""
+        self._check_analysis("curve", run_id)
         return self._queued(self.store.create_curve(run_id, self.plan_curve(values)))
 
     def measure_curve(self, run_id: int, values: dict[str, Any] | None = None,
                       progress: Progress = no_progress) -> CurveRecord:
         """Sweep here, in this process (the CLI's `curve`); stores every point as it is measured."""
+        self._check_analysis("curve", run_id)
         return self._here("curve", self.store.create_curve(run_id, self.plan_curve(values)), progress)
+
+    def _check_analysis(self, analysis: str, *run_ids: int) -> None:
+        """Refuse an analysis of runs whose task has no form of it yet (`Task.analyses`), before anything is stored."""
+        for run_id in run_ids:
+            views.run_task(self.run(run_id)).check_analysis(analysis)
 
     def curves(self, run_id: int) -> list[CurveRecord]:
         return self.store.curves(run_id)
@@ -300,6 +312,7 @@ class InferScope:
         ids = list(dict.fromkeys(int(i) for i in run_ids))
         if len(ids) < 2:
             raise ConfigError("a paired re-measurement needs at least two different runs")
+        self._check_analysis("remeasure", *ids)
         runs = [self.run(i) for i in ids]
         if reference_id is None:
             reference_id = min((r.id for r in runs if comparable.is_baseline(r)), default=ids[0])
@@ -329,12 +342,14 @@ class InferScope:
         if kind not in ANALYSES:
             raise ConfigError(f"no diagnosis {kind!r}; valid: {', '.join(ANALYSES)}")
         config = to_dict(parse_options(ANALYSES[kind].config_cls, values, what=kind))
+        self._check_analysis(kind, run_id)
         ANALYSES[kind].check(self.run(run_id))
         return config
 
     def diagnosable(self, run: RunRecord, kind: str) -> bool:
         """Whether a diagnosis of `kind` (sensitivity, profile) can read `run` (what the Diagnose page offers)."""
         try:
+            views.run_task(run).check_analysis(kind)
             ANALYSES[kind].check(run)
         except RecipeError:
             return False
@@ -355,6 +370,7 @@ class InferScope:
 
     def flips(self, run_id: int, reference_id: int, thumbnails: int = 24) -> dict[str, Any]:
         """Where `run_id`'s top-1 differs from `reference_id`'s on their common subset (`core.flips`)."""
+        self._check_analysis("flips", run_id, reference_id)
         return run_flips(self.store, self.settings, run_id, reference_id, thumbnails)
 
     def report(self, run_ids: Sequence[int]) -> str:

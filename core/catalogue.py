@@ -10,10 +10,11 @@ from core.datasets import DATASETS
 from core.diagnose import ProfileConfig, SensitivityConfig
 from core.errors import ConfigError
 from core.explore import ExploreSettings
-from core.models import MODELS, SOURCES, source_task
+from core.models import MODELS, SOURCES, source_task, start_kind
 from core.options import describe
 from core.recipe import ORT_PROVIDERS, RuntimeSettings
 from core.remeasure import RemeasureConfig
+from core.runtimes import RUNTIMES
 from core.scenarios import SCENARIOS
 from core.tasks import TASKS
 from core.techniques import TECHNIQUES
@@ -32,7 +33,8 @@ def model_sources(task: str | None = None) -> dict[str, str]:
 def tasks() -> list[dict[str, Any]]:
     """The registered tasks, with the offline default each starts from."""
     return [{"name": name, "words": t.words, "item": t.item, "default_model": t.default_model,
-             "default_dataset": t.default_dataset, "default_subset": t.default_subset} for name, t in TASKS]
+             "default_dataset": t.default_dataset, "default_subset": t.default_subset, "subset_help": t.subset_help}
+            for name, t in TASKS]
 
 
 def model_option_fields(source: str) -> list[dict[str, Any]]:
@@ -57,14 +59,23 @@ def datasets(task: str | None = None) -> list[dict[str, Any]]:
              "location_help": e.location_help} for name, e in DATASETS if task in (None, e.task)]
 
 
-def techniques() -> list[dict[str, Any]]:
+def techniques(task: str | None = None) -> list[dict[str, Any]]:
+    """The techniques (those a model of `task` can take, when given: its family's, less what the task refuses)."""
+    family = None
+    if task is not None:
+        default = MODELS.get(TASKS.get(task).default_model)
+        family = RUNTIMES.get(start_kind(default.source)).family
     return [{"name": name, "summary": t.summary, "accepts": sorted(t.accepts), "produces": t.produces,
-             "position": t.position, "options": describe(t.config_cls)} for name, t in TECHNIQUES]
+             "position": t.position, "options": describe(t.config_cls)} for name, t in TECHNIQUES
+            if family is None or (any(RUNTIMES.get(k).family == family for k in t.accepts)
+                                  and not TASKS.get(task).refusal(name))]
 
 
-def scenarios() -> list[dict[str, Any]]:
+def scenarios(task: str | None = None) -> list[dict[str, Any]]:
+    """The load scenarios (those a run of `task` can be measured under, when given)."""
+    allowed = TASKS.get(task).scenarios if task is not None else None
     return [{"name": name, "summary": s.summary, "use_when": s.use_when, "queueing": s.queueing,
-             "options": describe(s.config_cls)} for name, s in SCENARIOS]
+             "options": describe(s.config_cls)} for name, s in SCENARIOS if allowed is None or name in allowed]
 
 
 def execution_choices() -> list[dict[str, Any]]:

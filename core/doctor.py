@@ -261,6 +261,41 @@ def per_call_overhead(run: RunRecord, peers: Peers) -> Finding | None:
                    "the server scenario's max_batch) for throughput, and compare latency per image")
 
 
+@rule("kv_cache_off")
+def kv_cache_off(run: RunRecord, peers: Peers) -> Finding | None:
+    if "no_kv_cache" not in _techniques(run):
+        return None
+    cached = peers.without(run, "no_kv_cache")
+    speedup = _speedup(run, cached)
+    figure = "generated without its KV cache" + (f": {speedup:.2f}x the speed of run {cached.id} "
+                                                 f"({cached.recipe_summary}), which keeps it" if speedup else "")
+    return Finding("kv_cache_off", figure, "every new token runs the whole sequence again: keep the cache (drop "
+                                           "no_kv_cache) — this run only shows what the cache buys")
+
+
+@rule("weights_no_gain")
+def weights_no_gain(run: RunRecord, peers: Peers) -> Finding | None:
+    """Weight-only compression that bought no speed, with what bounds the decode step (the uncompressed run's
+    measure where there is one, else the run's own) saying why."""
+    compressed = [t for t in _techniques(run) if TECHNIQUES.get(t).quantization == "weight-only"]
+    figure = _no_gain(run, peers, compressed[0]) if compressed else None
+    before = peers.without(run, compressed[0]) if compressed else None
+    bound = ((before.environment or {}).get("decode_bound") if before else None) or \
+        (run.environment or {}).get("decode_bound")
+    if figure is None or not bound:
+        return None
+    figure = (f"{compressed[0]} is {figure}; a decode step read its weights at {bound['share_pct']:.0f}% of this "
+              "machine's bandwidth")
+    if bound["memory_bound"]:
+        return Finding("weights_no_gain", figure + " (memory-bound: fewer weight bytes should have bought speed)",
+                       "the kernel likely unpacks the weights at every call instead of reading fewer bytes: compute in "
+                       "INT8 (matmul_nbits:accuracy_level=4), or compress in the engine that fuses it "
+                       "(nncf_weight_compression in OpenVINO)")
+    return Finding("weights_no_gain", figure + " (bound by per-operator overhead, not memory)",
+                   "at this model size the weights are not what a token waits for: a fused engine (lm_onnx_export, "
+                   "lm_openvino) or static_cache_compile buys the speed; keep the compression for size")
+
+
 @rule("noisy")
 def noisy(run: RunRecord, peers: Peers) -> Finding | None:
     if not run.noisy:

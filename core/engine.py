@@ -18,8 +18,7 @@ from core.bench import roofline
 from core.bench.accuracy import fidelity, predicted, top_k
 from core.bench.machine import ContentionMeter, machine_lock, noise_note
 from core.bench.memory import PeakMemory
-from core.bench.percentiles import min_samples, percentile_interval, supported
-from core.bench.timing import LatencyStats
+from core.bench.timing import LatencyStats, latency_figures, tail_notes
 from core.datasets import load_dataset
 from core.datasets.base import LoadedDataset, check_compatible
 from core.datasets.subset import (
@@ -30,14 +29,20 @@ from core.datasets.subset import (
 )
 from core.errors import InferScopeError, StoreUnavailable
 from core.lifecycle import run_job
-from core.metrics import CATALOGUE, PERCENTILE_METRICS
 from core.model_files import localized
-from core.models import MODELS, ModelRequest, build_model
+from core.models import MODELS, ModelRequest, build_model, start_kind
 from core.models.base import LoadedModel
 from core.options import format_spec, to_dict
 from core.progress import Progress, no_progress
 from core.recipe import Recipe, Step, recipe_from_json
-from core.runtimes import CachedPredictor, Predictor, RuntimeSettings, make_predictor
+from core.runtimes import (
+    RUNTIMES,
+    CachedPredictor,
+    Predictor,
+    RuntimeSettings,
+    default_threads,
+    make_predictor,
+)
 from core.scenarios import (
     SCENARIOS,
     LoadContext,
@@ -190,7 +195,89 @@ def measure_run(run: RunRecord, settings: Settings, progress: Progress = no_prog
     heavy), so no other InferScope process measures beside it.
     """
     with machine_lock(f"run {run.id}", progress), job_folder(settings, f"run-{run.id}") as folder:
+        if generates(run):
+            return _measure_generation(run, settings, progress, folder)
         return _measure_run(run, settings, progress, folder)
+
+
+def generates(run: RunRecord) -> bool:
+    """Whether the run's model is a language model, measured by generating (its kind's runtime has a decoder)."""
+    return RUNTIMES.get(start_kind(run.model_source)).decoder is not None
+
+
+@dataclass
+class PreparedGeneration:
+    """A language model's run ready to measure (or export): the FP32 model, the recipe's artifact and the texts."""
+
+    recipe: Recipe
+    model: LoadedModel
+    artifact: Any
+    texts: list[str]
+    notes: list[str]
+    ctx: BuildContext
+
+
+def prepare_generation(run: RunRecord, settings: Settings, progress: Progress = no_progress, *,
+                       work_dir: Path) -> PreparedGeneration:
+    """Build the language model, draw the subset's held-out texts and apply the recipe's steps."""
+    recipe = recipe_from_json(run.recipe, {k: v for k, v in run.runtime.items() if k != "timing"},
+                              run.runtime.get("timing"))
+    seed_everything(run.subset_seed)
+    progress("build", 0.0)
+    model = build_model(ModelRequest(run.model, run.model_options), settings, progress)
+    progress("build", 1.0)
+    dataset = load_dataset(run.dataset_spec, settings, None)
+    subset = evaluation_subset(dataset, run.subset_size, run.subset_seed)
+    runtime = recipe.runtime
+    work_dir.mkdir(parents=True, exist_ok=True)
+    ctx = BuildContext(input_spec=model.input_spec, example=np.zeros((0, 0), dtype=np.int64), batch=runtime.batch,
+                       calibration=lambda size: np.zeros((0, 0), dtype=np.int64), progress=progress,
+                       device=runtime.device, settings=settings, model_name=model_spec(run), work_dir=work_dir)
+    artifact = apply_steps(model.artifact, recipe.steps, ctx)
+    return PreparedGeneration(recipe, model, artifact, subset.split.texts(subset.indices),
+                              model.notes + dataset.notes + ctx.notes, ctx)
+
+
+def _measure_generation(run: RunRecord, settings: Settings, progress: Progress, folder: Path) -> Measurement:
+    """A language model's run: FP32 (eager, with its KV cache) is the reference; the recipe's artifact is scored on
+    the subset's held-out texts, generates after their first tokens, and is timed token by token
+    (`core.generation.evaluate`)."""
+    from core.generation import continuations
+    from core.generation.bound import bandwidth, decode_bound
+    from core.generation.evaluate import GenerationSettings, evaluate
+
+    prepared = prepare_generation(run, settings, progress, work_dir=folder)
+    recipe, model, artifact, texts, ctx = (prepared.recipe, prepared.model, prepared.artifact, prepared.texts,
+                                           prepared.ctx)
+    runtime, threads = recipe.runtime, recipe.runtime.threads or default_threads()
+    reference = RUNTIMES.get(model.artifact.kind).decoder(model.artifact, runtime, threads)
+    decoder = RUNTIMES.get(artifact.kind).decoder(artifact, runtime, threads)
+    generation = GenerationSettings(**{k: model.options[k] for k in to_dict(GenerationSettings())})
+    tokenizer = model.input_spec.tokenizer
+    result = evaluate(decoder, reference, tokenizer, texts, generation, recipe.timing, progress,
+                      windows=len(texts), batch=runtime.batch)
+    engine = RUNTIMES.get(artifact.kind).engine
+    environment = env_mod.environment(runtime.device, engine, runtime.device, {"threads": threads,
+                                                                              "decoder": decoder.engine})
+    environment["model"] = {k: v for k, v in model.options.items() if k not in run.model_options}
+    environment["continuations"] = [
+        {**asdict(continuations.continuation(tokenizer, prompt, tokens, expected)),
+         "prompt_ids": prompt.tolist(), "token_ids": tokens.tolist(), "reference_ids": expected.tolist(),
+         "reference_text": tokenizer.decode(expected.tolist())}
+        for prompt, tokens, expected in zip(result.prompts, result.continuations, result.reference, strict=True)]
+    if ctx.findings:
+        environment["steps"] = ctx.findings
+    # Still holding the machine: this machine's read bandwidth is measured here the first time it is seen.
+    machine_gbs = bandwidth(settings.models_dir / "machine", env_mod.fingerprint(environment))
+    step_ms = result.metrics.get("itl_p50_ms")
+    if step_ms:
+        bound = decode_bound(artifact.size_bytes(), step_ms, machine_gbs)
+        environment["decode_bound"] = {**asdict(bound), "share_pct": bound.share_pct,
+                                       "memory_bound": bound.memory_bound, "words": bound.words()}
+    metrics = {**result.metrics, "size_mb": artifact.size_bytes() / 1e6}
+    noisy = noise_note(result.contention, settings.noisy_cpu_pct)
+    notes = prepared.notes + result.notes + ([noisy] if noisy else [])
+    return Measurement(metrics, list(result.samples_ms), notes, environment, engine, noisy is not None)
 
 
 def _measure_run(run: RunRecord, settings: Settings, progress: Progress, folder: Path) -> Measurement:
@@ -259,12 +346,7 @@ def latency_metrics(result: ScenarioResult, batch: int) -> dict[str, Any]:
                               "timing protocol or lower the server rate")
     stats = LatencyStats(result.first_ms, tuple(result.samples_ms), result.wall_seconds, batch)
     metrics: dict[str, Any] = {
-        "latency_first_ms": stats.first_ms,
-        # a tail percentile the sample count does not support is not reported (see tail_notes)
-        **{name: stats.percentile(q) if supported(q, stats.count) else None for name, q in PERCENTILE_METRICS.items()},
-        **interval_metrics(result.samples_ms),
-        "latency_mean_ms": stats.mean_ms, "latency_std_ms": stats.std_ms, "latency_count": stats.count,
-        "timing_seconds": stats.wall_seconds, "throughput_ips": stats.throughput_ips,
+        **latency_figures(stats),
         "achieved_rate_rps": stats.count / stats.wall_seconds if stats.wall_seconds > 0 else None,
     }
     metrics.update(result.metrics)
@@ -286,28 +368,6 @@ def input_metrics(inputs: dict[str, Any], texts_per_s: float | None) -> dict[str
     return {"tokens_per_s": None if texts_per_s is None else texts_per_s * inputs["tokens_mean_run"],
             "tokens_mean": inputs["tokens_mean_run"],
             "padding_pct": inputs["padding_pct"]}
-
-
-def interval_metrics(samples_ms: Sequence[float]) -> dict[str, float | None]:
-    """The 95% intervals the catalogue stores (p50, p90, p99), None where the samples cannot give one."""
-    out: dict[str, float | None] = {}
-    for name, q in PERCENTILE_METRICS.items():
-        low, high = CATALOGUE[name].interval or (None, None)
-        if low is None:
-            continue
-        interval = percentile_interval(samples_ms, q) if supported(q, len(samples_ms)) else None
-        out[low], out[high] = interval or (None, None)
-    return out
-
-
-def tail_notes(count: int) -> list[str]:
-    """Why tail percentiles are missing: the timed calls each would need."""
-    missing = [(q, min_samples(q)) for q in PERCENTILE_METRICS.values() if not supported(q, count)]
-    if not missing:
-        return []
-    needs = ", ".join(f"p{q:g} {n}" for q, n in missing)
-    return [f"tail latency not reported: {count} timed calls are too few (MLPerf's early-stopping rule needs "
-            f"{needs}); raise the timed calls or set the timing protocol's tail percentile"]
 
 
 def _load_notes(result: ScenarioResult) -> list[str]:

@@ -15,12 +15,18 @@ import numpy as np
 from core.artifacts import OnnxArtifact
 from core.bench.accuracy import fidelity, predicted, top_k
 from core.bench.machine import machine_lock
-from core.engine import apply_steps, predict_all, prepare_run
+from core.engine import (
+    apply_steps,
+    generates,
+    predict_all,
+    prepare_generation,
+    prepare_run,
+)
 from core.errors import InferScopeError, RecipeError, VerificationError
-from core.export_plan import EXPORT_STEP, ExportPlan, plan_export
+from core.export_plan import ExportPlan, plan_export
 from core.models.onnx_file import METADATA_INPUT_SPEC, METADATA_LABEL_SPACE
 from core.progress import Progress, no_progress
-from core.recipe import RuntimeSettings, make_step
+from core.recipe import RuntimeSettings, exporter_of, make_step
 from core.runtimes import RUNTIMES
 from core.settings import Settings
 from core.store import RunRecord, RunStore
@@ -42,6 +48,8 @@ class ExportResult:
     verified_with: str = "onnxruntime"  # the engine the file was scored in: the one the run was measured in
     images: int = 0               # images the file was held to the run's predictions on (0: the run stored none)
     ties_excused: int = 0         # of those, predicted otherwise than the run on a near-tie (TIE_SHARE)
+    tokens: int = 0               # a language model's: greedy tokens the file generated as the run did (of `images`
+                                  # prompts)
 
     @property
     def difference(self) -> float:
@@ -85,11 +93,13 @@ def _export(run: RunRecord, predictions: list[int] | None, plan: ExportPlan, pat
             progress: Progress, folder: Path) -> ExportResult:
     import onnx
 
+    if generates(run):
+        return _export_generation(run, plan, path, settings, progress, folder)
     prepared = prepare_run(replace(run, recipe=list(plan.steps)), settings, progress, work_dir=folder)
     runtime = RUNTIMES.get(prepared.artifact.kind)
     artifact = runtime.exported(prepared.artifact)
     if artifact.kind == "torch":
-        artifact = apply_steps(artifact, [make_step(EXPORT_STEP)], prepared.ctx)
+        artifact = apply_steps(artifact, [make_step(exporter_of(artifact.kind))], prepared.ctx)
     model = onnx.load_from_string(artifact.model_bytes)
     del model.metadata_props[:]
     for key, value in _metadata(run, artifact, prepared.model.input_spec, prepared.model.label_space, plan).items():
@@ -113,6 +123,54 @@ def _export(run: RunRecord, predictions: list[int] | None, plan: ExportPlan, pat
     finally:
         partial.unlink(missing_ok=True)
     return replace(verified, path=path, size_bytes=path.stat().st_size, notes=plan.notes)
+
+
+def _export_generation(run: RunRecord, plan: ExportPlan, path: Path, settings: Settings, progress: Progress,
+                       folder: Path) -> ExportResult:
+    """A language model's run as one zip: the ONNX graph with its KV cache, the tokenizer and a generation config,
+    written only after the written graph generated, in ONNX Runtime, every greedy token the run generated."""
+    import zipfile
+
+    import onnx
+
+    from core.generation.package import GRAPH, write_package
+
+    continuations = (run.environment or {}).get("continuations") or []
+    if not continuations or "token_ids" not in continuations[0]:
+        raise RecipeError(f"run {run.id} stored no generated tokens to verify a file against; measure it again and "
+                          "export that run")
+    prepared = prepare_generation(replace(run, recipe=list(plan.steps)), settings, progress, work_dir=folder)
+    artifact = prepared.artifact
+    if RUNTIMES.get(artifact.kind).engine != "onnxruntime":
+        artifact = apply_steps(artifact, [make_step(exporter_of(artifact.kind))], prepared.ctx)
+    model = onnx.load_from_string(artifact.model_bytes)
+    metrics = {k: v for k, v in run.metrics.items() if v is not None}
+    for key, value in {"inferscope.run_id": str(run.id), "inferscope.model": run.model,
+                       "inferscope.dataset": run.dataset, "inferscope.recipe": json.dumps(run.recipe),
+                       "inferscope.not_carried": json.dumps(list(plan.notes)),
+                       "inferscope.metrics": json.dumps(metrics)}.items():
+        model.metadata_props.add(key=key, value=value)
+    graph = folder / GRAPH
+    onnx.save(model, str(graph))
+    progress("verify", 0.0)
+    package = write_package(graph, prepared.model.input_spec.tokenizer, artifact.config, folder / "package",
+                            np.asarray([c["prompt_ids"] for c in continuations], dtype=np.int64),
+                            np.asarray([c["token_ids"] for c in continuations], dtype=np.int64))
+    progress("verify", 1.0)
+    path = path.with_suffix(".zip")
+    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+            for name in package.files:
+                zipped.write(package.folder / name, name)
+        os.replace(partial, path)
+    except OSError as exc:
+        raise _write_error(path, exc) from None
+    finally:
+        partial.unlink(missing_ok=True)
+    agreement = float(run.metrics.get("greedy_agreement") or 0.0)
+    return ExportResult(path, path.stat().st_size, "greedy_agreement", agreement, agreement, plan.notes,
+                        "onnxruntime", images=package.prompts_checked, tokens=package.tokens_checked)
 
 
 def bundle(graph: Path, companions: list[Path], prepared, partial: Path, path: Path) -> None:

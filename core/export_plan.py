@@ -12,11 +12,9 @@ from typing import Any
 
 from core.errors import RecipeError
 from core.models import start_kind
-from core.recipe import recipe_from_json, validate
+from core.recipe import exporter_of, recipe_from_json, validate
 from core.store import RunRecord
 from core.techniques import TECHNIQUES
-
-EXPORT_STEP = "onnx_export"
 
 
 @dataclass(frozen=True)
@@ -24,8 +22,8 @@ class ExportPlan:
     """How one run exports.
 
     `steps`: the stored recipe steps the export rebuilds (JSON form); a torch result gets a final
-    onnx_export. `notes`: what the file does not carry. `refused`: why the run cannot be exported,
-    or None. `alternative`: when refused, the nearest exportable recipe (JSON steps), if one is valid.
+    onnx_export (a language model, lm_onnx_export). `notes`: what the file does not carry. `refused`: why the run
+    cannot be exported, or None. `alternative`: when refused, the nearest exportable recipe (JSON steps), if one is valid.
     """
 
     run_id: int
@@ -83,7 +81,8 @@ def _alternative(run: RunRecord, kept: list[dict[str, Any]], instead: list[str])
     None when the result would not be a valid recipe.
     """
     names = {s["technique"] for s in kept}
-    added = [{"technique": name, "config": {}} for name in (EXPORT_STEP, *instead) if name not in names]
+    exporter = exporter_of(start_kind(run.model_source))
+    added = [{"technique": name, "config": {}} for name in (exporter, *instead) if name not in names]
     order = TECHNIQUES.names()
     steps = sorted([*kept, *added], key=lambda s: order.index(s["technique"]))
     try:

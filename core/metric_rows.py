@@ -9,7 +9,9 @@ from core.metrics import CATALOGUE, Metric
 from core.store import ALL_METRICS, RunRecord
 
 # What a comparison shows first: the numbers a latency budget is decided on.
-KEY_METRICS = ("top1", "agreement", "latency_p50_ms", "throughput_ips", "tokens_per_s", "size_mb", "peak_mem_mb")
+KEY_METRICS = ("top1", "agreement", "perplexity", "greedy_agreement", "kl_mean", "latency_p50_ms",
+               "generated_tokens_per_s", "itl_p50_ms", "ttft_p50_ms", "throughput_ips", "tokens_per_s", "size_mb",
+               "peak_mem_mb")
 
 
 def _change(metric: Metric, value: float, ref: float) -> str:
@@ -23,6 +25,8 @@ def _change(metric: Metric, value: float, ref: float) -> str:
         return "same"
     if metric.group == "latency" and metric.name != "latency_std_ms":  # every latency figure, percentile or not
         words = ("faster", "slower")
+    elif metric.group == "rate":  # more per second is faster
+        return f"{ratio:.1f}x faster" if ratio > 1 else f"{1 / ratio:.1f}x slower"
     else:
         words = ("smaller", "larger") if metric.group == "size" else ("lower", "higher")
     return f"{1 / ratio:.1f}x {words[0]}" if ratio < 1 else f"{ratio:.1f}x {words[1]}"

@@ -134,6 +134,53 @@ METRICS_IN_ORDER: tuple[Metric, ...] = (
            "tokens per text (mean)", "tokens/text", fmt=".1f", since=12),
     Metric("padding_pct", "%", "count", "text runs: share of the tokens run that were padding, at the run's batch "
            "and padding", "padding (% of tokens run)", "padding %", fmt=".1f", since=12),
+    # since schema 13: text generation (a call is one greedy generation of the run's new tokens after each prompt)
+    Metric("generated_tokens_per_s", "tokens/s", "rate", "text generation: new tokens per second over the timed "
+           "generations (every prompt of a batch counted)", "generated tokens/s", "gen tokens/s", _MAX, ".0f",
+           since=13, summary=True),
+    *(Metric(f"{name}_p{q}_ms", "ms", "latency", f"text generation: {words}, p{q}, ms", f"{short} p{q} (ms)",
+             f"{short} p{q} ms", _MIN, ".3f", since=13, summary=(name, q) == ("itl", 50),
+             interval=(f"{name}_p{q}_ci_low_ms", f"{name}_p{q}_ci_high_ms"))
+      for name, words, short, qs in (("ttft", "time to first token (the prompt's prefill and one token)", "TTFT",
+                                      (50, 90)),
+                                     ("itl", "inter-token latency (each gap between new tokens)", "inter-token",
+                                      (50, 90, 99)))
+      for q in qs),
+    *(Metric(f"{name}_p{q}_ci_{end}_ms", "ms", "interval", f"{short} p{q} 95% interval {end}, ms (order statistics)",
+             f"{short} p{q} 95% interval {end} (ms)", f"{short} p{q} {end} ms", fmt=".3f", since=13)
+      for name, short, qs in (("ttft", "TTFT", (50, 90)), ("itl", "inter-token", (50, 90, 99)))
+      for q in qs for end in ("low", "high")),
+    Metric("perplexity", "", "accuracy", "text generation: perplexity on the held-out windows (lower is better)",
+           "perplexity", "ppl", _MIN, ".3f", since=13, summary=True,
+           interval=("perplexity_ci_low", "perplexity_ci_high")),
+    Metric("perplexity_ci_low", "", "interval", "perplexity 95% interval low (texts resampled)",
+           "perplexity 95% interval low", "ppl low", fmt=".3f", since=13),
+    Metric("perplexity_ci_high", "", "interval", "perplexity 95% interval high (texts resampled)",
+           "perplexity 95% interval high", "ppl high", fmt=".3f", since=13),
+    Metric("next_token_top1", "%", "accuracy", "text generation: next-token top-1 on the held-out windows, %",
+           "next-token top-1 (%)", "next top-1 %", _MAX, ".2f", since=13,
+           interval=("next_token_top1_ci_low", "next_token_top1_ci_high")),
+    Metric("next_token_top1_ci_low", "%", "interval", "next-token top-1 95% interval low, %",
+           "next-token top-1 95% interval low (%)", "next top-1 low %", fmt=".2f", since=13),
+    Metric("next_token_top1_ci_high", "%", "interval", "next-token top-1 95% interval high, %",
+           "next-token top-1 95% interval high (%)", "next top-1 high %", fmt=".2f", since=13),
+    Metric("kl_mean", "nats", "accuracy", "text generation: mean KL divergence of the next-token distribution from "
+           "FP32's, per token", "KL from FP32 (nats/token)", "KL", _MIN, ".2e", since=13),
+    Metric("greedy_agreement", "%", "accuracy", "text generation: share of FP32's greedy continuation tokens repeated "
+           "at the same positions, %", "greedy tokens as FP32 (%)", "greedy same %", _MAX, ".1f", since=13,
+           summary=True, interval=("greedy_agreement_ci_low", "greedy_agreement_ci_high")),
+    Metric("greedy_agreement_ci_low", "%", "interval", "greedy agreement 95% interval low, %",
+           "greedy agreement 95% interval low (%)", "greedy low %", fmt=".1f", since=13),
+    Metric("greedy_agreement_ci_high", "%", "interval", "greedy agreement 95% interval high, %",
+           "greedy agreement 95% interval high (%)", "greedy high %", fmt=".1f", since=13),
+    Metric("greedy_prefix_tokens", "tokens", "count", "text generation: mean tokens generated before the first that "
+           "differs from FP32's", "tokens before the first difference", "same prefix", fmt=".1f", since=13),
+    Metric("eval_tokens", "tokens", "count", "text generation: tokens scored for perplexity", "tokens scored",
+           "tokens scored", fmt="d", integer=True, since=13),
+    Metric("prompt_tokens", "tokens", "count", "text generation: tokens in each prompt", "prompt tokens", "prompt",
+           fmt="d", integer=True, since=13),
+    Metric("new_tokens", "tokens", "count", "text generation: tokens generated after each prompt", "new tokens",
+           "new", fmt="d", integer=True, since=13),
 )
 CATALOGUE: dict[str, Metric] = {m.name: m for m in METRICS_IN_ORDER}
 assert len(CATALOGUE) == len(METRICS_IN_ORDER), "a metric is listed twice"
@@ -141,7 +188,11 @@ assert len(CATALOGUE) == len(METRICS_IN_ORDER), "a metric is listed twice"
 # What the rest of the house reads from the catalogue.
 OBJECTIVES: dict[str, Metric] = {m.name: m for m in METRICS_IN_ORDER if m.direction is not None}
 LATENCY_METRICS = tuple(m.name for m in METRICS_IN_ORDER if m.group == "latency" and m.direction is not None)
+# what a front's speed axis may be: a latency, or a rate (images, texts or generated tokens per second)
+SPEED_METRICS = (*LATENCY_METRICS, *(m.name for m in METRICS_IN_ORDER if m.group == "rate"))
 ACCURACY_METRICS = tuple(m.name for m in METRICS_IN_ORDER if m.group == "accuracy" and m.unit == "%")
+# every objective of quality, percentages or not (perplexity, KL): what a front's quality axis may be
+QUALITY_METRICS = tuple(m.name for m in METRICS_IN_ORDER if m.group == "accuracy" and m.direction is not None)
 SUMMARY_METRICS = tuple(m.name for m in METRICS_IN_ORDER if m.summary)
 PERCENTILE_METRICS: dict[str, float] = {m.name: m.percentile for m in METRICS_IN_ORDER if m.percentile is not None}
 DEFAULT_LATENCY, DEFAULT_ACCURACY = "latency_p50_ms", "top1"  # the front's axes unless the user picks others

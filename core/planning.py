@@ -305,6 +305,9 @@ class Planner:
         validate(recipe, start)
         check_task_steps(task, recipe)
         scenario, scenario_options = parse_scenario(request.scenario, request.scenario_options)
+        TASKS.get(task).check_scenario(scenario)
+        if not model.is_onnx_file:
+            entry.check(parse_options(entry.options_cls, model.options, what=f"model {model.name}"), runtime)
         fixed_batch = fixed_batch or any(TECHNIQUES.get(s.technique).fixes_batch(s.config) for s in recipe.steps)
         check_scenario(scenario, scenario_options, fixed_batch)
         if runtime.device == "cuda":
@@ -386,6 +389,7 @@ class Planner:
                                     timing=dict(request.timing), target=request.target))
         start = start_kind(base.spec.model_source)
         task = DATASETS.get(base.spec.dataset).task  # the model's: planning refused a dataset of another task
+        TASKS.get(task).check_analysis("exploration")
         space = request.space or default_space(start, task)
         check_model_axes(request.model, space)
         validity = runnable(space, start)

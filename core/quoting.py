@@ -14,6 +14,8 @@ from core.store import RunRecord
 def verified_words(result) -> str:
     """How an exported file matched its run, per image: "all 1000 images predicted as the run did", or "997 of
     1000 … the other 3 are ties of the file's top logits …"."""
+    if result.tokens:
+        return f"all {result.tokens} greedy tokens of {result.images} prompts generated as the run did"
     if not result.images:
         return "held to the run's metric (the run stored no per-image predictions)"
     if not result.ties_excused:

@@ -92,6 +92,11 @@ def validate(recipe: Recipe, start: ArtifactKind) -> None:
     kind = start
     for i, step in enumerate(steps):
         technique = TECHNIQUES.get(step.technique)
+        if kind not in technique.accepts and not _same_family(technique.accepts, kind):
+            family = RUNTIMES.get(kind).family
+            fits = [n for n, t in TECHNIQUES if any(RUNTIMES.get(k).family == family for k in t.accepts)]
+            raise RecipeError(f"{step.technique} applies to a {_family_of(technique.accepts)} and this model is a "
+                              f"{family}; its techniques are {', '.join(fits)}")
         if kind not in technique.accepts:
             before = "the model" if i == 0 else f"after {names[i - 1]} the model"
             needs = " or ".join(RUNTIMES.get(k).words for k in sorted(technique.accepts))
@@ -103,12 +108,45 @@ def validate(recipe: Recipe, start: ArtifactKind) -> None:
         raise RecipeError("batch must be at least 1")
 
 
+def _family_of(kinds: frozenset[ArtifactKind]) -> str:
+    return RUNTIMES.get(sorted(kinds)[0]).family
+
+
+def _same_family(kinds: frozenset[ArtifactKind], kind: ArtifactKind) -> bool:
+    """Whether a technique taking `kinds` is one of the techniques of `kind`'s family (a classifier's, a language
+    model's): within a family a wrong kind is a matter of order, across families a wrong technique."""
+    return any(RUNTIMES.get(k).family == RUNTIMES.get(kind).family for k in kinds)
+
+
+def _bridge(kind: ArtifactKind, needs: frozenset[ArtifactKind], hops: int = 2) -> list[str]:
+    """The fewest steps (at most `hops`) that turn a `kind` model into one of `needs` (e.g. lm_onnx_export then
+    lm_openvino before nncf_weight_compression); empty when none does."""
+    paths: list[tuple[ArtifactKind, list[str]]] = [(kind, [])]
+    for _ in range(hops):
+        paths = [(t.produces, [*names, n]) for k, names in paths for n, t in TECHNIQUES
+                 if k in t.accepts and t.produces and t.produces != k]
+        done = next((names for k, names in paths if k in needs), None)
+        if done:
+            return done
+    return []
+
+
 def _fix(name: str, kind: ArtifactKind, start: ArtifactKind, earlier: list[str]) -> str:
+    needs = TECHNIQUES.get(name).accepts
     if kind == "torch":
         return f"add onnx_export before {name}"
-    if kind == "compiled":
-        compiler = next(n for n in reversed(earlier) if TECHNIQUES.get(n).produces == "compiled")
+    if kind == "compiled" or RUNTIMES.get(kind).engine == "torch-compiled":
+        compiler = next(n for n in reversed(earlier) if TECHNIQUES.get(n).produces == kind)
         return f"{compiler} compiles the model, so it must come after {name}; move {name} before {compiler}"
+    bridge = _bridge(kind, needs)
+    if bridge:
+        return f"add {' then '.join(bridge)} before {name}"
     if start == "onnx":
         return f"{name} needs a PyTorch model and this model is an ONNX file; remove {name}"
-    return f"move {name} before onnx_export"
+    return f"move {name} before {exporter_of(start)}"
+
+
+def exporter_of(kind: ArtifactKind) -> str:
+    """The technique that exports a `kind` model to ONNX (onnx_export; a language model's lm_onnx_export)."""
+    return next((n for n, t in TECHNIQUES if kind in t.accepts and t.produces
+                 and RUNTIMES.get(t.produces).engine == "onnxruntime"), "onnx_export")

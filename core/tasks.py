@@ -25,16 +25,45 @@ class Task:
     explore_model: tuple[tuple[str, tuple], ...] = ()
     # techniques a model of this task cannot take yet, and why, in the words the planner refuses them with
     refused: dict[str, str] = field(default_factory=dict)
+    subset_help: str = "seeded, stratified sample of the evaluation split (at least 1)"  # what a subset is
+    front: tuple[str, str] = ("latency_p50_ms", "top1")  # the front's default axes (catalogue metrics): speed, quality
+    scenarios: tuple[str, ...] | None = None  # the load scenarios its runs can be measured under (None: every one)
+    # the analyses of its runs there are (ANALYSIS_WORDS' names; None: every one)
+    analyses: tuple[str, ...] | None = None
 
     def refusal(self, technique: str) -> str | None:
         """Why a technique cannot apply to this task's models (None: it can)."""
         return self.refused.get(technique)
+
+    def check_scenario(self, scenario: str) -> None:
+        """Refuse a load scenario this task's runs cannot be measured under yet."""
+        from core.errors import RecipeError
+
+        if self.scenarios is not None and scenario not in self.scenarios:
+            raise RecipeError(f"{self.words} is measured {' or '.join(self.scenarios)} so far (one greedy generation "
+                              f"after another); scenario {scenario} is not available for its models")
+
+    def check_analysis(self, analysis: str) -> None:
+        """Refuse an analysis (ANALYSIS_WORDS) this task's runs have no form of yet."""
+        from core.errors import RecipeError
+
+        if not self.offers(analysis):
+            raise RecipeError(f"{ANALYSIS_WORDS[analysis]} is not available for {self.words} runs yet; they are "
+                              "measured, compared (metrics, continuations against FP32, the doctor) and exported")
+
+    def offers(self, analysis: str) -> bool:
+        """Whether this task's runs have a form of `analysis` (ANALYSIS_WORDS)."""
+        return self.analyses is None or analysis in self.analyses
 
     def items(self, count: int) -> str:
         """'1 image', '445 texts'."""
         return f"{count:,} {self.item}{'' if count == 1 else 's'}"
 
 
+# The analyses of a run beyond its measurement, in the words a refusal names them with.
+ANALYSIS_WORDS = {"exploration": "an exploration", "curve": "a latency-throughput curve",
+            "remeasure": "a paired re-measurement", "sensitivity": "a sensitivity diagnosis",
+            "profile": "an operator profile", "flips": "flips (where top-1 answers changed)"}
 TASKS: Registry[Task] = Registry("task")
 for _task in (
     Task("image-classification", "image classification", "image", "image", "resnet8", "fashion-mnist",
@@ -51,6 +80,11 @@ for _task in (
                                       "transformer_prune removes whole heads and FFN neurons instead",
                   "distill": "its students are small image CNNs; distill_layers makes a transformer student from the "
                              "first layers of this one"}),
+    # A language model's own techniques take its artifacts (core/generation/techniques.py): the classifiers' do not.
+    Task("text-generation", "text generation", "text", "text", "gpt2-bbc", "bbc-news-articles", default_subset=100,
+         retrains=False, front=("itl_p50_ms", "perplexity"), scenarios=("single-stream",), analyses=(),
+         subset_help="held-out texts scored for perplexity (a seeded sample); the prompts are the first tokens of "
+                     "the first of them"),
 ):
     TASKS.register(_task.name, _task)
 

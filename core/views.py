@@ -18,12 +18,12 @@ from core.bench.percentiles import min_samples, supported
 from core.comparable import baselines, comparison_key
 from core.datasets import DATASETS
 from core.metrics import (
-    ACCURACY_METRICS,
     CATALOGUE,
     DEFAULT_ACCURACY,
     DEFAULT_LATENCY,
     LATENCY_METRICS,
     OBJECTIVES,
+    QUALITY_METRICS,
 )
 from core.pareto import Direction, front_indices
 from core.store import CurvePoint, RunRecord, hardware_words
@@ -67,6 +67,14 @@ def facets(runs: Sequence[RunRecord], by_target: bool) -> list[tuple[str | None,
     return [(titles[k], [r for r in runs if key(r) == k]) for k in keys]
 
 
+def axes_for(runs: Sequence[RunRecord], x: str, y: str) -> tuple[str, str]:
+    """The axes one chart of `runs` (runs of one task) is drawn on: `x` and `y` when some run has both, else its
+    task's own front (`Task.front`: a language model has no top-1, a classifier no perplexity)."""
+    if not runs or any(r.metrics.get(x) is not None and r.metrics.get(y) is not None for r in runs):
+        return x, y
+    return run_task(runs[0]).front
+
+
 def targets_in_order(runs: Iterable[RunRecord]) -> list[str]:
     """The targets of `runs` in words: this machine first, then the others by name."""
     return sorted({target_of(r) for r in runs}, key=lambda t: (t != LOCAL_TARGET, t))
@@ -83,16 +91,37 @@ def filter_runs(runs: Sequence[RunRecord], *, models=(), datasets=(), recipes=()
 
 
 def accuracy_drop(run: RunRecord, base: RunRecord | None, metric: str = DEFAULT_ACCURACY) -> float | None:
-    """Points lost against the FP32 baseline (positive = worse); None when not measurable."""
+    """What the run lost against the FP32 baseline (positive = worse), in `drop_unit(metric)`: points of a
+    percentage (top-1), or per cent of FP32's value for another quality figure (perplexity: its rise); None when
+    not measurable."""
     if base is None or run.metrics.get(metric) is None or base.metrics.get(metric) is None:
         return None
-    return base.metrics[metric] - run.metrics[metric]
+    ours, theirs = run.metrics[metric], base.metrics[metric]
+    worse = theirs - ours if OBJECTIVES[metric].direction is Direction.MAX else ours - theirs
+    if OBJECTIVES[metric].unit == "%":
+        return worse
+    return 100.0 * worse / abs(theirs) if theirs else None
+
+
+def quality_words(run: RunRecord) -> str:
+    """The run's quality on its task's front, as a picker shows it: "top-1 91.20%", "perplexity 172.4"."""
+    metric = CATALOGUE[run_task(run).front[1]]
+    value = run.metrics.get(metric.name)
+    shown = "n/a" if value is None else metric.format(value) + ("%" if metric.unit == "%" else "")
+    return f"{metric.words} {shown}"
+
+
+def drop_unit(metric: str) -> str:
+    """How `accuracy_drop` measures a loss of `metric`: "points" of a percentage, else "%" of FP32's value."""
+    return "points" if OBJECTIVES[metric].unit == "%" else "%"
 
 
 # -- one wording for constraints and trades (Results, Explore, Export and the CLI all use these) -------------
-def drop_violation(drop: float, max_drop: float) -> str:
+def drop_violation(drop: float, max_drop: float, metric: str = DEFAULT_ACCURACY) -> str:
     """Why a run misses the accuracy constraint."""
-    return f"{drop:.2f} points below FP32 (> {max_drop:g})"
+    if drop_unit(metric) == "points":
+        return f"{drop:.2f} points below FP32 (> {max_drop:g})"
+    return f"{accuracy_words(metric)} {drop:.2f}% worse than FP32 (> {max_drop:g}%)"
 
 
 def limit_violation(metric: str, value: float, limit: float) -> str:
@@ -107,12 +136,19 @@ def accuracy_words(metric: str) -> str:
 
 
 def trade(run: RunRecord, other: RunRecord, latency: str, accuracy: str, other_name: str | None = None) -> str:
-    """'2.00x faster than run 3 (onnx_export) for 1.60 points less top-1', from `run`'s side."""
+    """'2.00x faster than run 3 (onnx_export) for 1.60 points less top-1' (or 'for 0.50% higher perplexity'),
+    from `run`'s side."""
     ratio = other.metrics[latency] / run.metrics[latency]
     speed = f"{ratio:.2f}x faster" if ratio >= 1 else f"{1 / ratio:.2f}x slower"
-    points, words = other.metrics[accuracy] - run.metrics[accuracy], accuracy_words(accuracy)
-    cost = (f"for {points:.2f} points less {words}" if points > 0 else
-            f"and {-points:.2f} points more {words}" if points < 0 else f"at the same {words}")
+    lost = accuracy_drop(run, other, accuracy)
+    words = accuracy_words(accuracy)
+    if drop_unit(accuracy) == "points":
+        cost = (f"for {lost:.2f} points less {words}" if lost > 0 else
+                f"and {-lost:.2f} points more {words}" if lost < 0 else f"at the same {words}")
+    else:
+        higher = OBJECTIVES[accuracy].direction is Direction.MIN  # a worse perplexity is a higher one
+        cost = (f"for {abs(lost):.2f}% {'higher' if higher else 'lower'} {words}" if lost and lost > 0 else
+                f"and {abs(lost):.2f}% {'lower' if higher else 'higher'} {words}" if lost else f"at the same {words}")
     return f"{speed} than {other_name or describe_run(other)} {cost}"
 
 
@@ -345,13 +381,13 @@ def plot_points(runs: Sequence[RunRecord], x: str, y: str, *, max_latency_ms: fl
     main = main_fingerprint(done)
     flagged = []
     for run in done:
-        drop = accuracy_drop(run, base.get(comparison_key(run)), y) if y in ACCURACY_METRICS else None
+        drop = accuracy_drop(run, base.get(comparison_key(run)), y) if y in QUALITY_METRICS else None
         reasons = []
         x_value = run.metrics[x] * x_scale(run, x, per_image)
         if max_latency_ms is not None and x in LATENCY_METRICS and x_value > max_latency_ms:
             reasons.append(limit_violation(x, x_value, max_latency_ms))
         if max_drop is not None and drop is not None and drop > max_drop:
-            reasons.append(drop_violation(drop, max_drop))
+            reasons.append(drop_violation(drop, max_drop, y))
         flagged.append((run, drop, "; ".join(reasons)))
     allowed = [i for i, (_, _, reason) in enumerate(flagged) if not reason]
     directions = [OBJECTIVES[x].direction, OBJECTIVES[y].direction]

@@ -1,11 +1,13 @@
 """Compare: runs side by side — metric deltas, settings diff, latency distributions."""
 import math
+from html import escape
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from core import comparable, metric_rows, quoting, views
+from core.continuation_rows import continuation_rows, left_out
 from core.errors import InferScopeError
 from core.store import ACTIVE_STATUSES
 from pages.common import (
@@ -85,13 +87,52 @@ st.download_button("Download a report (HTML, readable offline)", lambda: api.rep
                    key="report", help="the chart, these metrics and settings, the doctor's notes, the runs' latest "
                                       "diagnoses and environments in one file")
 
+SHOWN_PROMPTS = 4
+
+
+def show_continuations(rows, skipped) -> None:
+    """Each prompt's greedy continuations: FP32's, then each run's with its first token unlike FP32's marked."""
+    st.subheader("Continuations against FP32")
+    st.caption("Greedy continuations of the first prompts, FP32's first (the reference each run measured itself "
+               "against), then each run's: the first token where it parts from FP32 is highlighted and what follows "
+               "it is greyed (it continues from another token). Leading spaces are the tokenizer's.")
+    for k, row in enumerate(rows[:SHOWN_PROMPTS]):
+        lines = [f"<b>Prompt {k + 1}</b> <span style='color:#6b7280'>{escape(row.prompt)}</span>",
+                 f"<b>FP32</b>: {escape(row.fp32)}"]
+        for part in row.parts:
+            if part.first_difference is None:
+                text = f"{escape(part.agreed)} <i>(all {part.tokens} tokens as FP32)</i>"
+            else:
+                text = (f"{escape(part.agreed)}<mark>{escape(part.differing)}</mark><span style='color:#9ca3af'>"
+                        f"{escape(part.rest)}</span> <i>(parts at token {part.first_difference + 1} of "
+                        f"{part.tokens})</i>")
+            lines.append(f"<b>Run {part.run_id}</b>: {text}")
+        st.markdown("<br>".join(lines), unsafe_allow_html=True)
+    if len(rows) > SHOWN_PROMPTS:
+        st.caption(f"The first {SHOWN_PROMPTS} of {len(rows)} prompts.")
+    if skipped:
+        st.caption("Not shown: " + ", ".join(f"run {r.id}" for r in skipped) + " (no continuations stored, or other "
+                   "prompts: another model, prompt length, subset or seed).")
+
+
 st.subheader("Paired re-measurement")
 st.caption("Runs measured at different times differ by as much as the machine drifts. This rebuilds the chosen runs "
            "in one process and times them in interleaved rounds, so drift hits all of them alike: each run's speed "
            f"against run {reference.id} with a 95% interval, and a verdict. Runs in the worker.")
 
 
+def not_offered(analysis: str, run_ids) -> bool:
+    """Say so, and return True, when a chosen run's task has no form of `analysis` yet (text generation's runs)."""
+    lacking = sorted({views.run_task(by_id[i]).words for i in run_ids
+                      if not views.run_task(by_id[i]).offers(analysis)})
+    for words in lacking:
+        st.caption(f"Not available for {words} runs yet.")
+    return bool(lacking)
+
+
 def paired_panel(run_ids: tuple[int, ...], reference_id: int) -> None:
+    if not_offered("remeasure", run_ids):
+        return
     matching = [c for c in api.comparisons() if set(c.run_ids) == set(run_ids) and c.reference_id == reference_id]
     latest = matching[-1] if matching else None
     busy = latest is not None and latest.status in ACTIVE_STATUSES
@@ -135,48 +176,54 @@ styled = table.style.apply(lambda row: ["background-color: #fef3c7" if value != 
 st.caption(f"Highlighted: values that differ from the reference, run {reference.id}.")
 st.dataframe(styled, width="stretch", key="diff_table")
 
-st.subheader(f"Flips against run {reference.id}")
-same_images = [r for r in runs if r.id != reference.id and comparable.images_key(r) == comparable.images_key(reference)]
-if not same_images:
-    st.caption(f"No other chosen run was scored on run {reference.id}'s images.")
+continuations = continuation_rows(runs)
+if continuations:  # language models: what they generate, against FP32's tokens
+    show_continuations(continuations, left_out(runs))
 else:
-    other = by_id[st.selectbox("Run", [r.id for r in same_images], format_func=label, key="flips_run")]
-    try:
-        found = api.flips(other.id, reference.id)
-    except InferScopeError as exc:
-        st.info(str(exc))
+    st.subheader(f"Flips against run {reference.id}")
+    same_images = [r for r in runs
+                   if r.id != reference.id and comparable.images_key(r) == comparable.images_key(reference)]
+    if not same_images:
+        st.caption(f"No other chosen run was scored on run {reference.id}'s images.")
     else:
-        flipped, classes = found["flips"], found["classes"]
-        name = lambda c: "?" if c is None else classes[c]  # noqa: E731
-        item = "texts" if found["texts"] else "images"
-        st.caption(f"{len(flipped.indices)} of {other.subset_size} {item} changed their top-1 between run "
-                   f"{reference.id} and run {other.id}"
-                   + (f": {flipped.fixed} to the true class, {flipped.broken} away from it" if flipped.truth
-                      and flipped.truth[0] is not None else "") + ".")
-        if found["images"]:
-            shown = len(found["images"])  # the first few of the flips
-            st.image(found["images"], width=72, caption=[
-                f"true {name(t)} · {name(a)} → {name(b)}" for t, a, b in
-                zip(flipped.truth[:shown], flipped.reference[:shown], flipped.run[:shown])])
-            if shown < len(flipped.indices):
-                st.caption(f"The first {shown} of {len(flipped.indices)}: true class · run {reference.id} → "
-                           f"run {other.id}.")
-        if found["texts"]:
-            shown = len(found["texts"])
-            st.dataframe(pd.DataFrame({"text": found["texts"], "true": [name(t) for t in flipped.truth[:shown]],
-                                       f"run {reference.id}": [name(a) for a in flipped.reference[:shown]],
-                                       f"run {other.id}": [name(b) for b in flipped.run[:shown]]}),
-                         hide_index=True, width="stretch", key="flipped_texts")
-            if shown < len(flipped.indices):
-                st.caption(f"The first {shown} of {len(flipped.indices)}.")
-        if any(v for row in flipped.confusion_change for v in row):
-            change = go.Figure(go.Heatmap(z=flipped.confusion_change, x=classes, y=classes, colorscale="RdBu",
-                                          zmid=0, hovertemplate="true %{y}, predicted %{x}: %{z:+d}<extra></extra>"))
-            change.update_layout(xaxis_title=f"predicted by run {other.id}", yaxis_title="true class", height=420,
-                                 yaxis_autorange="reversed", margin=dict(t=20),
-                                 title=dict(text=f"confusion matrix of run {other.id} less run {reference.id}'s",
-                                            font=dict(size=13)))
-            st.plotly_chart(change, key="confusion_change")
+        other = by_id[st.selectbox("Run", [r.id for r in same_images], format_func=label, key="flips_run")]
+        try:
+            found = api.flips(other.id, reference.id)
+        except InferScopeError as exc:
+            st.info(str(exc))
+        else:
+            flipped, classes = found["flips"], found["classes"]
+            name = lambda c: "?" if c is None else classes[c]  # noqa: E731
+            item = "texts" if found["texts"] else "images"
+            st.caption(f"{len(flipped.indices)} of {other.subset_size} {item} changed their top-1 between run "
+                       f"{reference.id} and run {other.id}"
+                       + (f": {flipped.fixed} to the true class, {flipped.broken} away from it" if flipped.truth
+                          and flipped.truth[0] is not None else "") + ".")
+            if found["images"]:
+                shown = len(found["images"])  # the first few of the flips
+                st.image(found["images"], width=72, caption=[
+                    f"true {name(t)} · {name(a)} → {name(b)}" for t, a, b in
+                    zip(flipped.truth[:shown], flipped.reference[:shown], flipped.run[:shown])])
+                if shown < len(flipped.indices):
+                    st.caption(f"The first {shown} of {len(flipped.indices)}: true class · run {reference.id} → "
+                               f"run {other.id}.")
+            if found["texts"]:
+                shown = len(found["texts"])
+                st.dataframe(pd.DataFrame({"text": found["texts"], "true": [name(t) for t in flipped.truth[:shown]],
+                                           f"run {reference.id}": [name(a) for a in flipped.reference[:shown]],
+                                           f"run {other.id}": [name(b) for b in flipped.run[:shown]]}),
+                             hide_index=True, width="stretch", key="flipped_texts")
+                if shown < len(flipped.indices):
+                    st.caption(f"The first {shown} of {len(flipped.indices)}.")
+            if any(v for row in flipped.confusion_change for v in row):
+                change = go.Figure(go.Heatmap(
+                    z=flipped.confusion_change, x=classes, y=classes, colorscale="RdBu", zmid=0,
+                    hovertemplate="true %{y}, predicted %{x}: %{z:+d}<extra></extra>"))
+                change.update_layout(xaxis_title=f"predicted by run {other.id}", yaxis_title="true class", height=420,
+                                     yaxis_autorange="reversed", margin=dict(t=20),
+                                     title=dict(text=f"confusion matrix of run {other.id} less run {reference.id}'s",
+                                                font=dict(size=13)))
+                st.plotly_chart(change, key="confusion_change")
 
 st.subheader("Latency distribution")
 samples_by_run = {run.id: api.samples(run.id) for run in runs}
@@ -210,6 +257,8 @@ curve_run = by_id[st.selectbox("Configuration of run", chosen, format_func=label
 
 
 def curve_panel(run_id: int) -> None:
+    if not_offered("curve", (run_id,)):
+        return
     curves = api.curves(run_id)
     latest = curves[-1] if curves else None
     busy = latest is not None and latest.status in ACTIVE_STATUSES

@@ -22,7 +22,7 @@ api = get_api()
 # -- model and data ------------------------------------------------------------------------------
 left, mid, right, far = st.columns([2, 2, 1, 1])
 catalogue = api.models()
-names = [m["name"] for m in catalogue]
+names = [m["name"] for m in catalogue if TASKS.get(m["task"]).offers("exploration")]  # text generation: not yet
 uploads = {u["path"]: f"{u['name']} · uploaded {upload_time(u['uploaded_at'])}" for u in api.uploads()}
 model = left.selectbox("Model", [*names, *uploads], key="x_model",
                        index=names.index(DEFAULT_MODEL) if DEFAULT_MODEL in names else 0,

@@ -23,10 +23,15 @@ def follow_recommendation() -> None:
 
 
 left, right, far = st.columns([2, 2, 1.3])
-max_drop = left.number_input("Max top-1 drop vs the model's FP32 baseline (points)", min_value=0.0, value=1.0,
-                             step=0.5, key="rec_drop", on_change=follow_recommendation)
 models = sorted({r.model for r in done})
 model = right.selectbox("Model", ["all models", *models], key="rec_model", on_change=follow_recommendation)
+# the quality the recommendation holds to: the model's task's (top-1; a language model's perplexity)
+quality = api.recommendation_metric(None if model == "all models" else model)
+unit = views.drop_unit(quality)
+max_drop = left.number_input(f"Max {CATALOGUE[quality].words} loss vs the model's FP32 baseline "
+                             f"({'points' if unit == 'points' else '% of FP32'})", min_value=0.0,
+                             value=1.0 if unit == "points" else 5.0, step=0.5, key=f"rec_drop_{unit}",
+                             on_change=follow_recommendation)
 include_noisy = far.checkbox("Include noisy runs", key="rec_noisy", on_change=follow_recommendation,
                              help="runs timed while other processes kept the machine busy; left out by default")
 recommendation = api.recommend(max_drop, None if model == "all models" else model, include_noisy=include_noisy)
@@ -51,9 +56,8 @@ preferred = st.session_state.get("export_run") or (recommendation.run.id if reco
 run_id = st.selectbox(
     "Run to export", ids, index=ids.index(preferred) if preferred in ids else None, key=f"export_choice_{preferred}",
     placeholder="pick a run",
-    format_func=lambda i: (f"{i}: {labels[i]} · p50 {by_id[i].metrics['latency_p50_ms']:.3f} ms · top-1 "
-                           + (f"{by_id[i].metrics['top1']:.2f}%" if by_id[i].metrics.get("top1") is not None
-                              else "n/a") + ("" if plans[i].exportable else " · cannot be exported")))
+    format_func=lambda i: (f"{i}: {labels[i]} · p50 {by_id[i].metrics['latency_p50_ms']:.3f} ms · "
+                           + views.quality_words(by_id[i]) + ("" if plans[i].exportable else " · cannot be exported")))
 
 with st.expander(f"Which runs can be exported ({sum(p.exportable for p in plans.values())} of {len(plans)})"):
     st.dataframe(pd.DataFrame([{"run": i, "configuration": labels[i],

@@ -8,6 +8,8 @@ from core.metrics import (
     ACCURACY_METRICS,
     CATALOGUE,
     LATENCY_METRICS,
+    QUALITY_METRICS,
+    SPEED_METRICS,
     SUMMARY_METRICS,
 )
 from core.store import ACTIVE_STATUSES
@@ -63,8 +65,11 @@ if not shown:
 
 # -- the front -----------------------------------------------------------------------------------
 c1, c2, c3, c4, c5, c6 = st.columns([2, 2, 1.4, 1.6, 2, 2])
-x = c1.selectbox("x (latency)", list(LATENCY_METRICS), format_func=lambda m: CATALOGUE[m].label, key="x")
-y = c2.selectbox("y (accuracy)", list(ACCURACY_METRICS), format_func=lambda m: CATALOGUE[m].label, key="y")
+first_task = views.run_task(shown[0]).front  # the axes start as the task's own front (a language model: perplexity)
+st.session_state.setdefault("x", first_task[0])
+st.session_state.setdefault("y", first_task[1])
+x = c1.selectbox("x (speed)", list(SPEED_METRICS), format_func=lambda m: CATALOGUE[m].label, key="x")
+y = c2.selectbox("y (quality)", list(QUALITY_METRICS), format_func=lambda m: CATALOGUE[m].label, key="y")
 log_x = c3.checkbox("log x", key="log_x")
 per_image = c3.checkbox("per input", key="per_image",
                         help="divide each call's latency by its batch size (per image, or per text)")
@@ -91,19 +96,29 @@ front: list[int] = []
 for facet, facet_runs in facets:
     if facet is not None:
         st.markdown(f"**{facet}**")
-    points = views.plot_points(facet_runs, x, y, max_latency_ms=max_latency or None, max_drop=max_drop or None,
+    fx, fy = views.axes_for(facet_runs, x, y)
+    if (fx, fy) != (x, y):
+        st.caption(f"Drawn on {views.run_task(facet_runs[0]).words}'s own axes ({CATALOGUE[fx].label}, "
+                   f"{CATALOGUE[fy].label}): none of its runs has {CATALOGUE[x].label} and {CATALOGUE[y].label}.")
+    unapplied = [words for value, applies, words in (
+        (max_latency, fx in LATENCY_METRICS, f"max latency (the x axis, {CATALOGUE[fx].label}, is no latency)"),
+        (max_drop, fy in ACCURACY_METRICS, f"max drop (points of a percentage; {CATALOGUE[fy].label} is none)"))
+        if value and not applies]
+    if unapplied:
+        st.caption("Not applied to this chart: " + "; ".join(unapplied) + ".")
+    points = views.plot_points(facet_runs, fx, fy, max_latency_ms=max_latency or None, max_drop=max_drop or None,
                                per_image=per_image)
     facet_front = [p.run.id for p in points if p.on_front]
     front += facet_front
     if points:
         group_of = (lambda run: labels[run.id]) if colour_by == EVERY_CONFIGURATION else (
             lambda run: configs[run.id].get(colour_by, "–"))
-        figure = front_figure(points, x, y, group_of=group_of, legend_title=f"{colour_by} (symbol = model)",
+        figure = front_figure(points, fx, fy, group_of=group_of, legend_title=f"{colour_by} (symbol = model)",
                               labels=labels, per_image=per_image, log_x=log_x)
         st.plotly_chart(figure, key=f"front_chart_{facet}" if facet else "front_chart")
         st.caption(f"{len(points)} runs plotted, {len(facet_front)} on the front ({', '.join(map(str, facet_front))});"
-                   " error bars: 95% intervals of the accuracy"
-                   + (" and of the latency percentile" if CATALOGUE[x].interval else "")
+                   f" error bars: 95% intervals of the {CATALOGUE[fy].words}"
+                   + (" and of the latency percentile" if CATALOGUE[fx].interval else "")
                    + ". Grey points break a constraint and are left out of the front.")
         noisy = views.noisy_summary([p.run for p in points])
         if noisy:
@@ -117,8 +132,8 @@ for facet, facet_runs in facets:
                        "they are drawn hollow and are not comparable with the others.")
     else:  # an empty chart would show made-up axes and "0 on the front ()"
         waiting = sum(r.status != "done" for r in facet_runs)
-        st.info(f"None of the {len(facet_runs)} shown runs has both a {CATALOGUE[x].label} and a "
-                f"{CATALOGUE[y].label} yet" + (f": {waiting} of them are queued, running or failed." if waiting
+        st.info(f"None of the {len(facet_runs)} shown runs has both a {CATALOGUE[fx].label} and a "
+                f"{CATALOGUE[fy].label} yet" + (f": {waiting} of them are queued, running or failed." if waiting
                                                else ": pick other axes above."))
 
 

@@ -46,14 +46,19 @@ else:
     models = st.multiselect("Models", names, default=default, key=f"models_{source}")
     if models:
         details = catalogue[catalogue["name"].isin(models)][
-            ["name", "params", "gflops", "input", "weights_offline", "weights", "reference_top1"]]
-        if details["reference_top1"].isna().all():  # models trained here on first use have no reference figure
-            details = details.drop(columns="reference_top1")
+            ["name", "params", "gflops", "input", "weights_offline", "weights", "reference_top1",
+             "reference_perplexity"]]
+        # models trained here on first use have no reference figure yet; a classifier no perplexity, an LM no top-1
+        details = details.drop(columns=[c for c in ("reference_top1", "reference_perplexity")
+                                        if details[c].isna().all()])
         st.dataframe(details, hide_index=True, width="stretch",
                      column_config={"gflops": st.column_config.NumberColumn("GFLOPs", format="%.3f"),
                                     "reference_top1": st.column_config.NumberColumn(
                                         "reference top-1 %", help="published with downloaded weights (ImageNet); "
                                         "measured on the held-out split for a model fine-tuned here"),
+                                    "reference_perplexity": st.column_config.NumberColumn(
+                                        "held-out perplexity", help="of a language model trained here, on the "
+                                        "articles it never saw"),
                                     "weights_offline": st.column_config.CheckboxColumn("weights here")})
     with st.expander("Model options", expanded=False):
         model_options = option_values(f"model_{source}", api.model_option_fields(source))
@@ -73,13 +78,13 @@ else:
 # message); the planner refuses it in words instead.
 # Each task keeps its own subset size: BBC News holds 419 evaluation articles, Fashion-MNIST 10,000 test images.
 subset = mid.number_input("Subset size", value=tasks[task]["default_subset"], step=100, key=f"subset_{task}",
-                          help="seeded, stratified sample of the evaluation split (at least 1)")
+                          help=tasks[task]["subset_help"])
 seed = right.number_input("Seed", value=0, step=1, key="seed", help="the subset's sampling seed (at least 0)")
 
 # -- techniques ----------------------------------------------------------------------------------
 st.subheader("Techniques")
-techniques = {t["name"]: t for t in api.techniques()}
-chosen = st.multiselect("Steps (applied in this order)", list(techniques), key="techniques", select_all=False,
+techniques = {t["name"]: t for t in api.techniques(task)}
+chosen = st.multiselect("Steps (applied in this order)", list(techniques), key=f"techniques_{task}", select_all=False,
                         format_func=lambda n: f"{n} — {techniques[n]['summary']}",
                         help="no steps = the eager FP32 baseline")
 steps = []
@@ -120,8 +125,8 @@ picked_targets = st.multiselect("Targets (each one is a grid axis: this recipe o
 
 # -- scenario ------------------------------------------------------------------------------------
 st.subheader("Scenario")
-scenarios = {s["name"]: s for s in api.scenarios()}
-scenario = st.selectbox("How load is applied while timing", list(scenarios), key="scenario",
+scenarios = {s["name"]: s for s in api.scenarios(task)}
+scenario = st.selectbox("How load is applied while timing", list(scenarios), key=f"scenario_{task}",
                         format_func=lambda n: f"{n} — {scenarios[n]['summary']}")
 st.caption(f"Use it for {scenarios[scenario]['use_when']}.")
 scenario_options = {}

@@ -124,3 +124,16 @@ def tiny_text_model(tmp_path_factory) -> str:
     dataset = load_dataset("bbc-news-headlines", load_settings(), None)
     folder = save_tiny_text_classifier(tmp_path_factory.mktemp("tiny-bert"), dataset.train.items)
     return f"huggingface:id={folder}"
+
+
+@pytest.fixture(scope="session")
+def tiny_causal_lm(tmp_path_factory) -> str:
+    """A tiny GPT-2 with random weights and its trained BPE tokenizer saved in a folder; its model spec for runs
+    (short prompts and continuations)."""
+    from core.datasets import load_dataset
+    from core.settings import load_settings
+    from tests.fakes.tiny_lm import GENERATION, save_tiny_causal_lm
+
+    dataset = load_dataset("bbc-news-articles", load_settings(), None)
+    folder = save_tiny_causal_lm(tmp_path_factory.mktemp("tiny-gpt2"), dataset.evaluation.items[:50])
+    return f"causal-lm:id={folder},{GENERATION}"

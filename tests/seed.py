@@ -95,11 +95,12 @@ def seed_exploration(store: RunStore, count: int, *, status: str = "done", seed:
     return exploration_id
 
 
-def seed_recipe_run(api, run_request, specs) -> int:
-    """A done run of the technique `specs` with made-up metrics, for what is decided from the recipe alone."""
+def seed_recipe_run(api, run_request, specs, **request) -> int:
+    """A done run of the technique `specs` with made-up metrics, for what is decided from the recipe alone
+    (`request`: the run request's fields other than its techniques)."""
     from core.recipe import parse_step
 
-    planned = api.plan(run_request()).spec
+    planned = api.plan(run_request(**request)).spec
     run_id = api.store.create_run(replace(planned, recipe=[parse_step(spec).to_dict() for spec in specs]))
     api.store.start("run", run_id)
     api.store.finish(run_id, metrics={"latency_p50_ms": 1.0, "top1": 80.0}, samples_ms=[1.0], notes=[],

@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from core.bench.percentiles import TAILS, min_samples
+from core.bench.percentiles import TAILS, min_samples, percentile_interval, supported
 from core.errors import ConfigError
+from core.metrics import CATALOGUE, PERCENTILE_METRICS
 from core.options import option
 from core.progress import Progress, no_progress
 
@@ -147,3 +148,37 @@ def time_block(call: Callable[[Any], Any], natives: Sequence[Any], block_ms: flo
         call(native)
         samples.append(clock() - start)
     return float(np.median(samples)) / 1e6
+
+
+def latency_figures(stats: LatencyStats) -> dict[str, Any]:
+    """The catalogue's latency metrics of timed calls: the cold first call, each percentile the sample count supports
+    (a tail it does not support is None: `tail_notes` says why) with its 95% interval, mean, spread, count, wall time
+    and throughput."""
+    return {"latency_first_ms": stats.first_ms,
+            **{name: stats.percentile(q) if supported(q, stats.count) else None
+               for name, q in PERCENTILE_METRICS.items()},
+            **interval_metrics(stats.samples_ms),
+            "latency_mean_ms": stats.mean_ms, "latency_std_ms": stats.std_ms, "latency_count": stats.count,
+            "timing_seconds": stats.wall_seconds, "throughput_ips": stats.throughput_ips}
+
+
+def interval_metrics(samples_ms: Sequence[float]) -> dict[str, float | None]:
+    """The 95% intervals the catalogue stores (p50, p90, p99), None where the samples cannot give one."""
+    out: dict[str, float | None] = {}
+    for name, q in PERCENTILE_METRICS.items():
+        low, high = CATALOGUE[name].interval or (None, None)
+        if low is None:
+            continue
+        interval = percentile_interval(samples_ms, q) if supported(q, len(samples_ms)) else None
+        out[low], out[high] = interval or (None, None)
+    return out
+
+
+def tail_notes(count: int, calls: str = "timed calls") -> list[str]:
+    """Why tail percentiles are missing: the timed calls each would need."""
+    missing = [(q, min_samples(q)) for q in PERCENTILE_METRICS.values() if not supported(q, count)]
+    if not missing:
+        return []
+    needs = ", ".join(f"p{q:g} {n}" for q, n in missing)
+    return [f"tail latency not reported: {count} {calls} are too few (MLPerf's early-stopping rule needs "
+            f"{needs}); raise the timed calls or set the timing protocol's tail percentile"]

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from core import quoting
+from core import quoting, views
 from core.cli.output import (
     EXIT_CANCELLED,
     add_measured_arguments,
@@ -22,8 +22,9 @@ from core.cli.output import (
     run_row,
 )
 from core.errors import RunCancelled
-from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY, OBJECTIVES
+from core.metrics import OBJECTIVES
 from core.options import add_arguments, given
+from core.tasks import DEFAULT_TASK, TASKS
 
 TITLE = "Runs and the catalogue"  # how docs/cli.md heads this group
 
@@ -112,16 +113,18 @@ def cmd_show(args) -> int:
 
 def cmd_front(args) -> int:
     api = open_api(args)
-    front = api.front(args.x, args.y)
+    task = TASKS.get(args.task)
+    x, y = args.x or task.front[0], args.y or task.front[1]
+    front = api.front(x, y, [r for r in api.runs("done") if views.run_task(r) is task])
     if args.json:
         print(json.dumps([r.to_json() for r in front], indent=2))
         return 0
     if not front:
-        print(f"no done runs have both {args.x} and {args.y}")
+        print(f"no done {task.words} runs have both {x} and {y}")
         return 0
     fingerprints = {r.env_fingerprint for r in front}
-    rows = [{**run_row(r), args.x: r.metrics.get(args.x), args.y: r.metrics.get(args.y)} for r in front]
-    print_table(rows, ["id", "model", "recipe", "batch", args.x, args.y, "agreement", "size_mb"])
+    rows = [{**run_row(r), x: r.metrics.get(x), y: r.metrics.get(y)} for r in front]
+    print_table(rows, ["id", "model", "recipe", "batch", x, y, "size_mb"])
     if len(fingerprints) > 1:
         print(f"warning: these runs come from {len(fingerprints)} different environments and are not comparable")
     return 0
@@ -180,9 +183,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     group.add_argument("--csv", action="store_true")
     p.set_defaults(func=cmd_runs)
     add_run_command(sub, "show", "one run in full", cmd_show)
-    p = sub.add_parser("front", help="the Pareto front of done runs")
-    p.add_argument("--x", default=DEFAULT_LATENCY, choices=list(OBJECTIVES), help="the front's first axis")
-    p.add_argument("--y", default=DEFAULT_ACCURACY, choices=list(OBJECTIVES), help="the front's second axis")
+    p = sub.add_parser("front", help="the Pareto front of one task's done runs")
+    p.add_argument("--task", default=DEFAULT_TASK, choices=TASKS.names(), help="whose runs")
+    p.add_argument("--x", choices=list(OBJECTIVES), help="the front's first axis (default: the task's speed axis: "
+                                                         "latency p50; inter-token p50 for text generation)")
+    p.add_argument("--y", choices=list(OBJECTIVES), help="the front's second axis (default: the task's quality axis: "
+                                                         "top-1; perplexity for text generation)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_front)
     p = sub.add_parser("export", help="write a run's configuration as a verified ONNX file")

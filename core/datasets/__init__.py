@@ -6,6 +6,7 @@ from pathlib import PurePath
 from core.datasets import (
     bbc_news,
     fashion_mnist,
+    held_out_text,
     hub_text,
     imagenet_folder,
     imagenette,
@@ -22,7 +23,8 @@ from core.tasks import TASKS
 
 DATASETS: Registry[DatasetEntry] = Registry("dataset")
 for _entry in (fashion_mnist.ENTRY, imagenet_folder.ENTRY, imagenette.ENTRY, synthetic.ENTRY, *bbc_news.ENTRIES,
-               text.ENTRY, *hub_text.ENTRIES):
+               text.ENTRY, *hub_text.ENTRIES,
+               *held_out_text.ENTRIES):
     DATASETS.register(_entry.name, _entry)
 
 

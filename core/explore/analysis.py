@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from core.comparable import baselines, comparison_key, is_lossless_recipe, recommendable
-from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY
+from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY, OBJECTIVES
 from core.pareto import Direction, front_indices
 from core.quoting import paired_words
 from core.store import RunRecord
@@ -18,6 +18,7 @@ from core.views import (
     accuracy_drop,
     accuracy_words,
     describe_run,
+    drop_unit,
     drop_violation,
     engine_words,
     limit_violation,
@@ -50,7 +51,7 @@ class Constraints:
 
     def violations(self, run: RunRecord, baseline: RunRecord | None) -> list[str]:
         """Why a done run misses the constraints, in words (empty when it meets them)."""
-        words = {"drop": lambda v: drop_violation(v + self.max_drop, self.max_drop),
+        words = {"drop": lambda v: drop_violation(v + self.max_drop, self.max_drop, self.accuracy),
                  "latency": lambda v: limit_violation(self.latency, v + self.max_latency_ms, self.max_latency_ms),
                  "size": lambda v: limit_violation("size_mb", v + self.max_size_mb, self.max_size_mb)}
         return [words[k](v) if math.isfinite(v) else f"{k} not measurable"
@@ -58,8 +59,9 @@ class Constraints:
 
 
 def accuracy_metric(runs: Sequence[RunRecord]) -> str:
-    """top1 when the data has labels, else agreement with the FP32 model."""
-    return "top1" if any(r.metrics.get("top1") is not None for r in runs if r.status == "done") else "agreement"
+    """top1 when the data has labels, else perplexity for language models, else agreement with the FP32 model."""
+    done = [r for r in runs if r.status == "done"]
+    return next((m for m in ("top1", "perplexity") if any(r.metrics.get(m) is not None for r in done)), "agreement")
 
 
 def scored(runs: Sequence[RunRecord], constraints: Constraints) -> list[RunRecord]:
@@ -78,7 +80,7 @@ def front(runs: Sequence[RunRecord], constraints: Constraints) -> list[RunRecord
     """The feasible runs no other feasible run dominates, fastest first."""
     ok = feasible(runs, constraints)
     points = [(r.metrics[constraints.latency], r.metrics[constraints.accuracy]) for r in ok]
-    chosen = [ok[i] for i in front_indices(points, [Direction.MIN, Direction.MAX])]
+    chosen = [ok[i] for i in front_indices(points, [Direction.MIN, OBJECTIVES[constraints.accuracy].direction])]
     return sorted(chosen, key=lambda r: (r.metrics[constraints.latency], r.id))
 
 
@@ -225,7 +227,8 @@ def _knee(line: list[RunRecord], c: Constraints) -> int | None:
 
 def _knee_reason(line: list[RunRecord], i: int, c: Constraints) -> str:
     knee, faster, slower = line[i], line[i - 1], line[i + 1]
-    points = knee.metrics[c.accuracy] - faster.metrics[c.accuracy]
+    gain = -accuracy_drop(knee, faster, c.accuracy)
     slowdown = knee.metrics[c.latency] / faster.metrics[c.latency]
-    return (f"{describe_run(knee)} is {_trade(knee, slower, c)}; it gives {points:.2f} points more "
+    better = f"{gain:.2f} points more" if drop_unit(c.accuracy) == "points" else f"{gain:.2f}% better"
+    return (f"{describe_run(knee)} is {_trade(knee, slower, c)}; it gives {better} "
             f"{accuracy_words(c.accuracy)} for {slowdown:.2f}x the latency of {describe_run(faster)}")

@@ -10,7 +10,7 @@ import numpy as np
 
 from core.bench.machine import ContentionMeter
 from core.bench.memory import PeakMemory
-from core.bench.timing import TimingConfig
+from core.bench.timing import TimingConfig, latency_figures, tail_notes
 from core.generation import corpus
 from core.generation.decoding import Decoder
 from core.generation.quality import greedy_agreement, quality_metrics, score
@@ -27,7 +27,6 @@ class GenerationSettings:
                                 maximum=4096, label="prompt tokens")
     new_tokens: int = option(64, "tokens generated after each prompt, greedy and fixed (no end-of-text stops it)",
                              minimum=2, maximum=4096, label="new tokens")
-    batch: int = option(1, "prompts generated together (equal lengths, no padding)", minimum=1, maximum=256)
     prompts: int = option(8, "distinct prompts, cycled by the timing and compared with FP32", minimum=1,
                           maximum=1024)
     window: int = option(256, "tokens of each held-out text scored for perplexity", minimum=2, maximum=8192,
@@ -37,17 +36,22 @@ class GenerationSettings:
 @dataclass
 class Evaluation:
     metrics: dict[str, Any]
+    prompts: np.ndarray                # (prompts, prompt tokens)
     continuations: np.ndarray          # (prompts, new tokens): the configuration's greedy tokens
+    reference: np.ndarray              # (prompts, new tokens): FP32's
+    samples_ms: tuple[float, ...]      # each timed generation, end to end
+    contention: Any = None             # the contention meter's reading while timing (core.bench.machine)
     notes: list[str] = field(default_factory=list)
 
 
-def check_fits(settings: GenerationSettings, positions: int | None) -> None:
-    """Refuse a prompt and continuation longer than the model reads, before anything is loaded."""
+def check_fits(settings: GenerationSettings, positions: int | None, batch: int = 1) -> None:
+    """Refuse a prompt and continuation longer than the model reads, or a batch of more prompts than there are,
+    before anything is measured."""
     from core.errors import RecipeError
 
-    if settings.prompts < settings.batch:
-        raise RecipeError(f"prompts ({settings.prompts}) must be at least the batch ({settings.batch}): a batch is "
-                          "made of distinct prompts")
+    if settings.prompts < batch:
+        raise RecipeError(f"prompts ({settings.prompts}) must be at least the batch ({batch}): a batch is made of "
+                          "distinct prompts")
     total = settings.prompt_length + settings.new_tokens
     if positions is not None and total > positions:
         raise RecipeError(f"prompt tokens ({settings.prompt_length}) plus new tokens ({settings.new_tokens}) is "
@@ -55,7 +59,7 @@ def check_fits(settings: GenerationSettings, positions: int | None) -> None:
 
 
 def evaluate(decoder: Decoder, reference: Decoder, tokenizer: Any, texts: list[str], settings: GenerationSettings,
-             timing: TimingConfig, progress: Progress = no_progress, windows: int = 100) -> Evaluation:
+             timing: TimingConfig, progress: Progress = no_progress, windows: int = 100, batch: int = 1) -> Evaluation:
     """Measure `decoder` against `reference` (the FP32 model, eager with its KV cache) on `texts`."""
     prompts = corpus.prompts(tokenizer, texts, settings.prompt_length, settings.prompts)
     scored = corpus.windows(tokenizer, texts, settings.window, windows)
@@ -67,12 +71,12 @@ def evaluate(decoder: Decoder, reference: Decoder, tokenizer: Any, texts: list[s
         tokens = decoder.generate(prompts, settings.new_tokens).tokens
     progress("continuations", 1.0)
     with ContentionMeter() as meter:
-        timed = time_generation(decoder, prompts, settings.new_tokens, timing, settings.batch, progress)
+        timed = time_generation(decoder, prompts, settings.new_tokens, timing, batch, progress)
     contention = meter.result.metrics() if meter.result else {}
-    metrics = {**timed.metrics(), **quality, **greedy_agreement(tokens, expected), **contention,
-               "peak_mem_mb": peak.mb, "prompt_tokens": settings.prompt_length}
-    notes = []
-    if not timed.e2e_ms or len(timed.e2e_ms) < timing.required_calls:
-        notes.append(f"the timing protocol's max seconds ended the timing after {len(timed.e2e_ms)} generation(s) of "
+    metrics = {**latency_figures(timed.stats), **timed.metrics(), **quality, **greedy_agreement(tokens, expected),
+               **contention, "peak_mem_mb": peak.mb, "prompt_tokens": settings.prompt_length}
+    notes = tail_notes(timed.stats.count, "timed generations")
+    if timed.stats.count < timing.required_calls:
+        notes.append(f"the timing protocol's max seconds ended the timing after {timed.stats.count} generation(s) of "
                      f"the {timing.required_calls} asked for")
-    return Evaluation(metrics, tokens, notes)
+    return Evaluation(metrics, prompts, tokens, expected, timed.e2e_ms, meter.result, notes)

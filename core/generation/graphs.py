@@ -152,14 +152,16 @@ class GraphDecoder:
         return Generated(np.concatenate(chosen, axis=1), tuple(stamps))
 
 
-def ort_decoder(path: Path, config: Any, threads: int | None = None, label: str = "onnxruntime") -> GraphDecoder:
-    """The graph in an ONNX Runtime CPU session."""
+def ort_decoder(graph: Path | bytes, config: Any, threads: int | None = None,
+                label: str = "onnxruntime") -> GraphDecoder:
+    """The graph (a file, or its bytes) in an ONNX Runtime CPU session."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     if threads:
         options.intra_op_num_threads = threads
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(graph if isinstance(graph, bytes) else str(graph), options,
+                                   providers=["CPUExecutionProvider"])
     return GraphDecoder(lambda feeds: session.run(None, feeds), *cache_shape(config), engine=label)
 
 
@@ -233,3 +235,8 @@ class StatefulDecoder:
                 break
             logits = self._run(token)
         return Generated(np.concatenate(chosen, axis=1), tuple(stamps))
+
+
+def weight_bytes(model: Any) -> int:
+    """The bytes of an OpenVINO model's constants (its weights, in whatever format they are stored)."""
+    return sum(op.get_byte_size() for op in model.get_ops() if op.get_type_name() == "Constant")

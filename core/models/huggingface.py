@@ -11,10 +11,11 @@ from core.artifacts import TorchArtifact
 from core.downloads import hub_offline
 from core.errors import ModelError
 from core.models.base import LoadedModel, ModelEntry
-from core.models.text import input_names_of, load_quietly, packed_classifier
+from core.models.text import input_names_of, packed_classifier
 from core.options import option, to_dict
 from core.progress import Progress
 from core.settings import Settings
+from core.text.pretrained import load_quietly
 from core.text.spec import TextInputSpec
 from core.text.tokens import MAX_LENGTHS, PADDINGS, TextShape
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ import numpy as np
 
 from core.artifacts import TorchArtifact
 from core.errors import ModelError
+from core.files import atomic_write
 from core.inputs import InputSpec
 from core.models.base import LoadedModel, ModelEntry
 from core.models.local_archs import ARCHITECTURES
@@ -66,16 +66,6 @@ def weights_digest(module) -> str:
 def cache_paths(settings: Settings, arch: str, key: str) -> tuple[Path, Path]:
     folder = settings.models_dir / "local"
     return folder / f"{arch}-{key}.pt", folder / f"{arch}-{key}.json"
-
-
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def test_accuracy(module, dataset) -> float:
@@ -139,8 +129,8 @@ def train_or_load(arch: str, options: LocalOptions, settings: Settings, progress
               "teacher": options.teacher, "teacher_weights": teacher and teacher["weights"],
               "train_seconds": round(result.seconds, 2), "final_loss": result.final_loss,
               "test_top1": round(test_accuracy(module, dataset), 2), "threads": torch.get_num_threads()}
-    _atomic_write(weights_path, lambda p: torch.save(module.state_dict(), p))
-    _atomic_write(record_path, lambda p: p.write_text(json.dumps(record, indent=2)))
+    atomic_write(weights_path, lambda p: torch.save(module.state_dict(), p))
+    atomic_write(record_path, lambda p: p.write_text(json.dumps(record, indent=2)))
     return module.eval(), record
 
 

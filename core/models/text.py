@@ -7,7 +7,6 @@ import functools
 import hashlib
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,12 +14,12 @@ from typing import Any
 import numpy as np
 
 from core.artifacts import TorchArtifact
+from core.files import atomic_write
 from core.models.base import LoadedModel, ModelEntry
-from core.models.local import _atomic_write
 from core.options import option, to_dict
 from core.progress import Progress, time_left, with_detail
 from core.settings import Settings
-from core.text.pretrained import MINILM_FOLDER, minilm_folder
+from core.text.pretrained import MINILM_FOLDER, load_quietly, minilm_folder
 from core.text.spec import TextInputSpec, encoder
 from core.text.tokens import (
     MAX_LENGTHS,
@@ -89,16 +88,6 @@ def cache_key(options: TextModelOptions, texts: list[str], labels: np.ndarray) -
     fields = {"epochs": options.epochs, "seed": options.seed, "limit": options.train_limit,
               "data": digest.hexdigest()[:16], "length": TRAIN_MAX_LENGTH, "version": FINE_TUNE_VERSION}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def load_quietly(load: Callable[[], Any]) -> Any:
-    """Run a transformers loader without its console reports (a new head's "newly initialized" weights are
-    expected here; the run's notes say what was loaded)."""
-    import transformers
-
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    return load()
 
 
 def _load_pretrained(folder: Path, num_labels: int):
@@ -182,8 +171,8 @@ def fine_tuned(options: TextModelOptions, settings: Settings, progress: Progress
     record = {"key": key, "epochs": options.epochs, "seed": options.seed, "train_limit": options.train_limit,
               **fine_tune(model, texts, labels, folder, options, progress)}
     record["test_top1"] = round(held_out_top1(model, dataset.evaluation, folder), 2)
-    _atomic_write(weights_path, lambda p: torch.save(model.state_dict(), p))
-    _atomic_write(record_path, lambda p: p.write_text(json.dumps(record, indent=2)))
+    atomic_write(weights_path, lambda p: torch.save(model.state_dict(), p))
+    atomic_write(record_path, lambda p: p.write_text(json.dumps(record, indent=2)))
     return model, record, folder
 
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from core.artifacts import Artifact
 from core.registry import Registry
+from core.runtimes import language_models
 from core.runtimes.base import Predictor, Runtime, default_threads
 from core.runtimes.cache import CachedPredictor, ResponseCache
 from core.runtimes.openvino_runtime import OPENVINO_RUNTIME
@@ -16,7 +17,7 @@ from core.runtimes.settings import RuntimeSettings
 from core.runtimes.torch_runtime import COMPILED_RUNTIME, TORCH_RUNTIME
 
 RUNTIMES: Registry[Runtime] = Registry("runtime")
-for _runtime in (TORCH_RUNTIME, COMPILED_RUNTIME, ONNX_RUNTIME, OPENVINO_RUNTIME):
+for _runtime in (TORCH_RUNTIME, COMPILED_RUNTIME, ONNX_RUNTIME, OPENVINO_RUNTIME, *language_models.ENTRIES):
     RUNTIMES.register(_runtime.kind, _runtime)
 
 

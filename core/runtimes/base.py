@@ -56,6 +56,10 @@ class Runtime:
     # Its own profiler, for a profile of where a run's time goes (core/diagnose/profile.py): (prepared run,
     # batches, calls, progress) -> (events, wall ms per call); None: its runs cannot be profiled.
     profiler: Callable[..., tuple[Events, float]] | None = None
+    # A language model's kinds (core/runtimes/language_models.py): (artifact, RuntimeSettings, threads) -> the decoder
+    # that generates with it (core.generation.decoding.Decoder); None for a classifier's kinds.
+    decoder: Callable[..., Any] | None = None
+    family: str = "classifier"          # which techniques apply: a classifier's or a language model's
 
 
 def _onnx_in_onnxruntime(data: bytes, artifact: Any) -> Any:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from core.metrics import METRICS_IN_ORDER, added_in
 
-SCHEMA_VERSION = 12  # the Alembic head revision, as a number (core/store/migrations)
+SCHEMA_VERSION = 13  # the Alembic head revision, as a number (core/store/migrations)
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 FINAL_STATUSES = ("done", "failed", "cancelled", "interrupted")
 ACTIVE_STATUSES = ("queued", "running")  # a job that is waiting or being worked on

@@ -9,6 +9,7 @@ from core.techniques import (
     distill_layers,
     dynamic_int8,
     fp32,
+    generation,
     nncf_int8,
     onnx_export,
     openvino,
@@ -30,7 +31,7 @@ for _technique in (fp32.TECHNIQUE, pruning.STRUCTURED, transformer_prune.TECHNIQ
                    distill_layers.TECHNIQUE, precision.BF16, compile.CHANNELS_LAST, dynamic_int8.TORCH_DYNAMIC,
                    pt2e_int8.TECHNIQUE, compile.TORCH_COMPILE, onnx_export.TECHNIQUE, transformer_optimize.TECHNIQUE,
                    precision.FP16, dynamic_int8.ORT_DYNAMIC, ort_static_int8.TECHNIQUE, nncf_int8.TECHNIQUE,
-                   ort.TECHNIQUE, openvino.TECHNIQUE, cache.TECHNIQUE):
+                   ort.TECHNIQUE, openvino.TECHNIQUE, cache.TECHNIQUE, *generation.TECHNIQUES):
     TECHNIQUES.register(_technique.name, _technique)
 
 # Pairs that cannot share a recipe, with the reason shown to the user.
@@ -51,6 +52,14 @@ CONFLICTS: dict[frozenset[str], str] = {
     frozenset({"bf16", "openvino"}): "OpenVINO converts float32 modules; ask for openvino:precision=bf16 instead",
     frozenset({"ort", "openvino"}): "ort sets up an onnxruntime session and openvino runs the model in OpenVINO "
                                     "instead; pick one runtime",
+    frozenset({"no_kv_cache", "static_cache_compile"}): "the compiled decoder runs over a static KV cache",
+    frozenset({"no_kv_cache", "lm_onnx_export"}): "the exported graph takes and gives the KV cache",
+    frozenset({"lm_bf16", "lm_onnx_export"}): "the graph is exported in float32; compress its weights with "
+                                              "matmul_nbits instead",
+    frozenset({"torchao_int8_weight_only", "lm_onnx_export"}): "torchao's INT8 tensors do not export; compress the "
+                                                               "graph's weights with matmul_nbits instead",
+    frozenset({"matmul_nbits", "lm_openvino"}): "OpenVINO compresses its own weights: use nncf_weight_compression "
+                                                "after lm_openvino",
 }
 
 

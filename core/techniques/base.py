@@ -96,7 +96,8 @@ class Technique:
     What the step does to the arithmetic, for every place that reasons about it (the exploration's default space,
     the doctor, the roofline, a profile, a diagnosis) — they ask these fields, never the name:
     `precision` the precision the step leaves the model computing in ("int8", "bf16", "fp16"; None: unchanged);
-    `quantization` how it quantizes ("static": calibrated activations, "dynamic": activations at run time);
+    `quantization` how it quantizes ("static": calibrated activations, "dynamic": activations at run time,
+    "weight-only": weights stored in fewer bits, activations in float — what a memory-bound decode step gains from);
     `keep_float` the config field naming nodes it leaves in float (what a sensitivity diagnosis fills in);
     `explore` the default exploration axis it is offered on, with the step specs offered and the kinds of model
     ("torch", "onnx") they are offered for (`Explored`).
@@ -120,7 +121,7 @@ class Technique:
     caution: Callable[[Any], str | None] = lambda config: None
     lossless: Callable[[dict], bool] = lambda config: False
     precision: str | None = None
-    quantization: Literal["static", "dynamic"] | None = None
+    quantization: Literal["static", "dynamic", "weight-only"] | None = None
     keep_float: str | None = None
     diagnosable: bool = False  # a sensitivity diagnosis can score its nodes (onnxruntime's QDQ debugger reads them)
     explore: Explored | None = None

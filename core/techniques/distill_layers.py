@@ -16,7 +16,8 @@ import numpy as np
 
 from core.artifacts import TorchArtifact
 from core.errors import InferScopeError
-from core.models.local import _atomic_write, weights_digest
+from core.files import atomic_write
+from core.models.local import weights_digest
 from core.options import option
 from core.techniques.base import BuildContext, Explored, Technique
 
@@ -110,7 +111,7 @@ def apply(artifact: TorchArtifact, config: DistillLayersConfig, ctx: BuildContex
                      lr=config.lr, distill=Distillation(teacher, config.temperature, config.alpha),
                      fit_batch=ctx.input_spec.retrain_fit)
     if path is not None:
-        _atomic_write(path, lambda p: torch.save(student_model.state_dict(), p))
+        atomic_write(path, lambda p: torch.save(student_model.state_dict(), p))
     student_params = sum(p.numel() for p in student.parameters())
     ctx.notes.append(f"distill_layers: first {config.layers} of {len(layer_stack(inner)[1])} encoder layers "
                      f"({student_params:,} of {teacher_params:,} parameters) trained on {len(x):,} train "

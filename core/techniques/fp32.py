@@ -17,6 +17,7 @@ def apply(artifact: Artifact, config: Fp32Config, ctx: BuildContext) -> Artifact
 
 
 TECHNIQUE = Technique(
-    name="fp32", summary="FP32 baseline: eager PyTorch for torch models, onnxruntime for ONNX files",
-    config_cls=Fp32Config, accepts=frozenset({"torch", "onnx"}), apply=apply, position="alone",
+    name="fp32", summary="FP32 baseline: eager PyTorch for torch models (a language model with its KV cache), "
+    "onnxruntime for ONNX files",
+    config_cls=Fp32Config, accepts=frozenset({"torch", "onnx", "lm"}), apply=apply, position="alone",
     lossless=lambda config: True)

@@ -9,7 +9,9 @@ import importlib.util
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from core.errors import ModelError
 from core.settings import Settings
@@ -60,3 +62,13 @@ def tokenizer_encoder(folder: Path) -> tuple[Encoder, int, bool]:
         return tokenizer(texts, add_special_tokens=True, verbose=False, **cut)["input_ids"]
 
     return encode, int(tokenizer.pad_token_id or 0), "token_type_ids" in tokenizer.model_input_names
+
+
+def load_quietly(load: Callable[[], Any]) -> Any:
+    """Run a transformers loader without its console reports (a new head's "newly initialized" weights are
+    expected here; the run's notes say what was loaded)."""
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    return load()

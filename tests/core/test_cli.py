@@ -26,7 +26,9 @@ def cli(*args, check=None, env=None):
 def test_catalogue_json():
     models = json.loads(cli("models", "--json", check=0).stdout)
     assert {"resnet8", "efficientnet_lite0", "resnet18"} <= {m["name"] for m in models}
-    assert {m["source"] for m in models} == {"local", "bundled", "torchvision", "fine-tuned", "huggingface"}
+    assert {m["source"] for m in models} == {"local", "bundled", "torchvision", "fine-tuned", "huggingface",
+                                             "trained-lm", "huggingface-lm"}
+    assert {m["task"] for m in models if m["source"].endswith("-lm")} == {"text-generation"}
     assert {m["task"] for m in models if m["source"] in ("fine-tuned", "huggingface")} == {"text-classification"}
     datasets = json.loads(cli("datasets", "--json", check=0).stdout)
     assert "imagenet-folder" in {d["name"] for d in datasets}

@@ -54,6 +54,11 @@ CASES = [
     ("attention_not_fused", lambda r: replace(r, environment={**r.environment, "steps": {"transformer_optimize": {
         "fused": {"SkipLayerNormalization": 12}, "attention_fused": False, "why_not": "export it otherwise"}}})),
     ("accuracy_lost", lambda r: replace(r, recipe=steps("structured_prune"), metrics={**r.metrics, "top1": 22.2})),
+    ("kv_cache_off", lambda r: replace(r, recipe=steps("no_kv_cache"))),
+    ("weights_no_gain", lambda r: replace(r, recipe=steps("lm_onnx_export", "matmul_nbits"),
+                                         metrics={**r.metrics, "latency_p50_ms": 1.9},
+                                         environment={**r.environment, "decode_bound": {"share_pct": 70.0,
+                                                                                        "memory_bound": True}})),
 ]
 
 

@@ -29,14 +29,35 @@ EXPORTED = {
     "transformer_optimize": (("onnx_export:exporter=torchscript", "transformer_optimize"), None),
     "distill_layers": (("distill_layers:layers=1,epochs=1,train_limit=64",), None),
     "transformer_prune": (("transformer_prune:heads=0.5,ffn=0.5,recovery=none",), None),
+    "no_kv_cache": (("no_kv_cache",), "keeps its cache"),
+    "static_cache_compile": (("static_cache_compile",), "torch.compile"),
+    "lm_onnx_export": (("lm_onnx_export",), None),
+    "matmul_nbits": (("lm_onnx_export", "matmul_nbits"), None),
+    "lm_openvino": (("lm_onnx_export", "lm_openvino"), "OpenVINO reads it"),
 }
 TEXT_ONLY = {"transformer_optimize", "distill_layers", "transformer_prune"}  # run on the tiny text classifier: image models refuse them
+GENERATION = {"no_kv_cache", "static_cache_compile", "lm_onnx_export", "matmul_nbits", "lm_openvino",
+              "lm_bf16", "torchao_int8_weight_only", "nncf_weight_compression"}  # run on the tiny language model
 # A run of each technique that has no faithful ONNX form: the recipe and the alternative offered.
 REFUSED = {
     "bf16": (("bf16",), "onnx_export → fp16"),
     "torch_dynamic_int8": (("torch_dynamic_int8",), "onnx_export → ort_dynamic_int8"),
     "pt2e_static_int8": (("pt2e_static_int8:calibration_size=32",), "onnx_export → ort_static_int8"),
+    "lm_bf16": (("lm_bf16",), "lm_onnx_export → matmul_nbits"),
+    "torchao_int8_weight_only": (("torchao_int8_weight_only",), "lm_onnx_export → matmul_nbits"),
+    "nncf_weight_compression": (("lm_onnx_export", "lm_openvino", "nncf_weight_compression"),
+                                "lm_onnx_export → matmul_nbits"),
 }
+
+
+def model_of(name: str, request) -> dict:
+    """The model a technique's run is measured on: the tiny text classifier, the tiny language model, or (the
+    default) the tiny image classifier."""
+    if name in TEXT_ONLY:
+        return {"model": request.getfixturevalue("tiny_text_model"), "dataset": "bbc-news-headlines", "subset": 48}
+    if name in GENERATION:
+        return {"model": request.getfixturevalue("tiny_causal_lm"), "dataset": "bbc-news-articles", "subset": 10}
+    return {}
 
 
 def test_every_technique_in_the_catalogue_has_an_export_case():
@@ -49,14 +70,12 @@ def test_a_run_of_each_exportable_technique_exports_a_verified_file(name, api, r
     import zipfile
 
     specs, note_word = EXPORTED[name]
-    text = {"model": request.getfixturevalue("tiny_text_model"), "dataset": "bbc-news-headlines", "subset": 48} \
-        if name in TEXT_ONLY else {}
-    run = api.execute(api.submit(run_request(*specs, **text)))
+    run = api.execute(api.submit(run_request(*specs, **model_of(name, request))))
     assert run.status == "done", run.error
     assert api.export_plan(run.id).exportable
     result = api.export(run.id, tmp_path / f"{name}.onnx")
     assert result.path.is_file() and abs(result.difference) <= 100 * result.ties_excused / result.images + 1e-9
-    graph = zipfile.ZipFile(result.path).read("model.onnx") if text else result.path.read_bytes()
+    graph = zipfile.ZipFile(result.path).read("model.onnx") if model_of(name, request) else result.path.read_bytes()
     meta = {p.key: p.value for p in onnx.load_from_string(graph).metadata_props}
     not_carried = json.loads(meta["inferscope.not_carried"])
     assert not_carried == list(result.notes)
@@ -67,9 +86,10 @@ def test_a_run_of_each_exportable_technique_exports_a_verified_file(name, api, r
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
-def test_a_run_without_an_onnx_form_is_refused_before_any_rebuild(name, api, run_request, tmp_path, monkeypatch):
+def test_a_run_without_an_onnx_form_is_refused_before_any_rebuild(name, api, run_request, tmp_path, monkeypatch,
+                                                                  request):
     specs, alternative = REFUSED[name]
-    run_id = seed_recipe_run(api, run_request, specs)
+    run_id = seed_recipe_run(api, run_request, specs, **model_of(name, request))
     monkeypatch.setattr(export_module, "prepare_run", lambda *a, **k: pytest.fail("the run was rebuilt"))
     with pytest.raises(RecipeError, match=f"run {run_id} cannot be exported: {name} .*nearest exportable "
                                           f"configuration is {alternative}"):

@@ -23,7 +23,7 @@ def test_defaults_render_with_model_details(app_page):
 
 def test_impossible_recipe_is_explained_and_blocks_submit(app_page):
     at = app_page()
-    at.multiselect(key="techniques").set_value(["ort_static_int8"]).run()
+    at.multiselect(key="techniques_image-classification").set_value(["ort_static_int8"]).run()
     assert "add onnx_export before ort_static_int8" in at.error[0].value
     assert at.button(key="submit").disabled
 
@@ -36,7 +36,7 @@ def test_bad_option_value_is_explained(app_page):
 
 def test_grid_counts_runs_and_adds_the_baseline(app_page):
     at = app_page()
-    at.multiselect(key="techniques").set_value(["onnx_export", "ort_static_int8"]).run()
+    at.multiselect(key="techniques_image-classification").set_value(["onnx_export", "ort_static_int8"]).run()
     at.multiselect(key="ort_static_int8.calibration_method").set_value(["MinMax", "Entropy"]).run()
     at.text_input(key="batch").set_value("1, 8").run()
     assert "5 run(s)" in at.info[0].value and "1 FP32 baseline" in at.info[0].value
@@ -45,7 +45,7 @@ def test_grid_counts_runs_and_adds_the_baseline(app_page):
 def test_submit_flow_queues_then_the_worker_finishes(app_page, api):
     at = app_page()
     choose_tiny_model(at)
-    at.multiselect(key="techniques").set_value(["onnx_export"]).run()
+    at.multiselect(key="techniques_image-classification").set_value(["onnx_export"]).run()
     at.button(key="submit").click().run()
     assert "Queued runs" in at.success[0].value
     queued = api.queue()
@@ -66,21 +66,24 @@ def test_cancel_a_queued_run_from_the_page(app_page, api):
 
 
 def test_every_technique_gets_a_generated_form(app_page):
-    from core.techniques import TECHNIQUES
+    from core.catalogue import techniques
 
     at = app_page()
-    assert {o.split(" — ")[0] for o in at.multiselect(key="techniques").options} == set(TECHNIQUES.names())
-    at.multiselect(key="techniques").set_value(["structured_prune", "onnx_export"]).run()
+    offered = {o.split(" — ")[0] for o in at.multiselect(key="techniques_image-classification").options}
+    assert offered == {t["name"] for t in techniques("image-classification")}
+    assert {"onnx_export", "ort_static_int8", "openvino"} <= offered and "lm_onnx_export" not in offered
+    at.multiselect(key="techniques_image-classification").set_value(["structured_prune", "onnx_export"]).run()
     assert at.text_input(key="structured_prune.ratio").value == "0.3"
     assert at.multiselect(key="structured_prune.importance").options == ["l1", "l2", "lamp", "random"]
     assert "1 FP32 baseline" in at.info[0].value
-    at.multiselect(key="techniques").set_value(TECHNIQUES.names()).run()  # an impossible recipe, every form shown
+    # an impossible recipe, every form shown
+    at.multiselect(key="techniques_image-classification").set_value(sorted(offered)).run()
     assert not at.exception and at.multiselect(key="openvino.cpu_pinning").value == [None]
 
 
 def test_pruning_without_recovery_is_cautioned_and_recovery_epochs_show_only_with_a_recovery(app_page):
     at = app_page()
-    at.multiselect(key="techniques").set_value(["structured_prune"]).run()
+    at.multiselect(key="techniques_image-classification").set_value(["structured_prune"]).run()
     keys = {t.key for t in at.text_input}
     assert "structured_prune.ratio" in keys and "structured_prune.recovery_epochs" not in keys
     assert any("structured_prune without recovery: pruning alone usually costs most of the accuracy" in w.value
@@ -93,7 +96,7 @@ def test_pruning_without_recovery_is_cautioned_and_recovery_epochs_show_only_wit
 def test_an_optional_choice_can_stay_unset_or_form_a_grid_with_values(app_page, api):
     at = app_page()
     choose_tiny_model(at)
-    at.multiselect(key="techniques").set_value(["onnx_export", "openvino"]).run()
+    at.multiselect(key="techniques_image-classification").set_value(["onnx_export", "openvino"]).run()
     pinning = at.multiselect(key="openvino.cpu_pinning")
     assert pinning.options[0] == "OpenVINO's default" and pinning.value == [None]
     pinning.set_value([None, False]).run()
@@ -107,9 +110,9 @@ def test_scenario_form_is_generated_and_its_options_form_a_grid(app_page, api):
     from core.scenarios import SCENARIOS
 
     at = app_page()
-    assert [o.split(" — ")[0] for o in at.selectbox(key="scenario").options] == SCENARIOS.names()
+    assert [o.split(" — ")[0] for o in at.selectbox(key="scenario_image-classification").options] == SCENARIOS.names()
     choose_tiny_model(at)
-    at.selectbox(key="scenario").set_value("server").run()
+    at.selectbox(key="scenario_image-classification").set_value("server").run()
     assert "latency budget" in " ".join(c.value for c in at.caption)
     at.text_input(key="scenario_server.rate").set_value("50, 100").run()
     at.text_input(key="scenario_server.requests").set_value("20").run()
@@ -160,13 +163,13 @@ def test_clicking_the_chosen_task_or_source_again_keeps_it(app_page):
 
 def test_the_steps_picker_has_no_select_all_and_local_models_no_published_figure(app_page):
     at = app_page()
-    assert at.multiselect(key="techniques").proto.select_all == 0
+    assert at.multiselect(key="techniques_image-classification").proto.select_all == 0
     assert "reference_top1" not in at.dataframe[0].value.columns  # resnet8 is trained here: there is no such figure
 
 
 def test_the_last_run_of_a_grid_keeps_its_label_in_the_queue(app_page, api):
     at = app_page()
-    at.multiselect(key="techniques").set_value(["onnx_export"]).run()
+    at.multiselect(key="techniques_image-classification").set_value(["onnx_export"]).run()
     at.text_input(key="threads").set_value("1, 2").run()
     at.button(key="submit").click().run()
     for run_id in (1, 2):  # the baseline and threads 1 finish; threads 2 is left alone in the queue
@@ -219,7 +222,7 @@ def test_a_timing_value_out_of_bounds_or_against_another_blocks_the_queue(app_pa
 
 def test_queue_labels_tell_grid_runs_apart(app_page, api):
     at = app_page()
-    at.multiselect(key="techniques").set_value(["onnx_export"]).run()
+    at.multiselect(key="techniques_image-classification").set_value(["onnx_export"]).run()
     at.text_input(key="threads").set_value("1, 2").run()
     at.button(key="submit").click().run()
     assert at.success[0].value.startswith("Queued runs #1, #2, #3.")

@@ -18,7 +18,7 @@ def tokenizer(tmp_path):
 
 
 def test_bbc_news_held_out_articles_are_the_evaluation_split():
-    texts = corpus.CORPORA["bbc-news"].texts(None, load_settings())
+    texts = corpus.held_out_texts("bbc-news-articles", load_settings())
     assert len(texts) > 400 and all(text.strip() for text in texts)
 
 
@@ -41,14 +41,14 @@ def test_wikitext_is_read_from_a_placed_hub_cache_as_articles(tmp_path):
     lines = ["", " = Robert Boulter = \n", "", " Robert Boulter is an English actor . \n", " = = Career = = \n",
              " He appeared in 2000 . \n", " = Du Fu = \n", " Du Fu was a poet . \n"]
     place_wikitext(str(tmp_path), lines)
-    articles = corpus.CORPORA["wikitext-2"].texts(str(tmp_path), load_settings())
+    articles = corpus.held_out_texts(f"wikitext-2:{tmp_path}", load_settings())
     assert articles == ["= Robert Boulter = Robert Boulter is an English actor . = = Career = = He appeared in 2000 .",
                         "= Du Fu = Du Fu was a poet ."]
 
 
 def test_wikitext_offline_and_absent_says_what_to_do(tmp_path):
     with pytest.raises(DataError, match="not in the Hugging Face cache"):
-        corpus.CORPORA["wikitext-2"].texts(str(tmp_path), load_settings())
+        corpus.held_out_texts(f"wikitext-2:{tmp_path}", load_settings())
 
 
 def test_windows_and_prompts(tokenizer):

@@ -23,7 +23,7 @@ def lm(tmp_path):
 
     tokenizer = train_tokenizer(TEXTS, 300, tmp_path / "tok")
     torch.manual_seed(0)
-    return new_model(LMOptions(layers=1, width=32, heads=2, context=64), tokenizer).eval(), tokenizer
+    return new_model(LMOptions(layers=1, width=32, heads=2, context=64, block=32), tokenizer).eval(), tokenizer
 
 
 def test_fp32_against_itself_is_faithful_and_timed(lm):
@@ -32,7 +32,7 @@ def test_fp32_against_itself_is_faithful_and_timed(lm):
     m = result.metrics
     assert m["greedy_agreement"] == 100.0 and m["kl_mean"] == pytest.approx(0.0, abs=1e-6)
     assert m["perplexity"] > 1 and m["eval_samples"] == len(TEXTS)
-    assert m["generations"] >= 3 and m["tokens_per_s"] > 0 and m["peak_mem_mb"] > 0 and "other_cpu_pct" in m
+    assert m["latency_count"] >= 3 and m["generated_tokens_per_s"] > 0 and m["peak_mem_mb"] > 0 and "other_cpu_pct" in m
     assert result.continuations.shape == (4, 5)
 
 
@@ -52,4 +52,4 @@ def test_settings_that_cannot_fit_are_refused_in_their_words():
     with pytest.raises(RecipeError, match="prompt tokens \\(200\\) plus new tokens \\(64\\) is 264, beyond the 256"):
         check_fits(GenerationSettings(prompt_length=200, new_tokens=64), 256)
     with pytest.raises(RecipeError, match="prompts \\(2\\) must be at least the batch \\(4\\)"):
-        check_fits(GenerationSettings(prompts=2, batch=4), None)
+        check_fits(GenerationSettings(prompts=2), None, batch=4)

@@ -124,6 +124,9 @@ def test_missing_run(store):
 def _downgrade(path, version: int) -> None:
     """Turn a current database back into what schema `version` looked like."""
     with sqlite3.connect(path) as conn:
+        if version < 13:
+            for column in added_in(13):
+                conn.execute(f"ALTER TABLE runs DROP COLUMN {column}")
         if version < 12:
             for column in added_in(12):
                 conn.execute(f"ALTER TABLE runs DROP COLUMN {column}")
@@ -177,7 +180,7 @@ def _downgrade(path, version: int) -> None:
         conn.execute("DROP TABLE alembic_version")  # stores from before Alembic have only schema_info
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
 def test_an_old_database_is_upgraded_in_place(tmp_path, version):
     path = tmp_path / f"v{version}.db"
     store = RunStore(f"sqlite:///{path}")

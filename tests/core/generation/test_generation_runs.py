@@ -1,0 +1,124 @@
+"""Text generation as a task: runs of a language model planned, measured against FP32, stored with their
+continuations, charted on their own front and diagnosed by the doctor; refused in words where they cannot apply."""
+from dataclasses import replace
+
+import pytest
+
+from core import doctor, views
+from core.catalogue import scenarios, techniques
+from core.continuation_rows import continuation_rows, left_out
+from core.errors import DataError, RecipeError
+
+GENERATION = {"dataset": "bbc-news-articles", "subset": 10}
+
+
+def lm_request(run_request, model, *specs, **overrides):
+    return run_request(*specs, model=model, **{**GENERATION, **overrides})
+
+
+def test_a_language_model_run_is_measured_against_fp32_and_stored(api, run_request, tiny_causal_lm):
+    base = api.execute(api.submit(lm_request(run_request, tiny_causal_lm)))
+    int4 = api.execute(api.submit(lm_request(run_request, tiny_causal_lm, "lm_onnx_export", "matmul_nbits")))
+    assert base.status == "done" and int4.status == "done", (base.error, int4.error)
+    m = base.metrics
+    assert m["greedy_agreement"] == 100.0 and m["kl_mean"] == pytest.approx(0.0, abs=1e-9)
+    assert m["perplexity_ci_low"] <= m["perplexity"] <= m["perplexity_ci_high"]
+    assert m["generated_tokens_per_s"] > 0 and m["itl_p50_ms"] > 0 and m["ttft_p50_ms"] > 0
+    assert m["new_tokens"] == 4 and m["prompt_tokens"] == 8 and m["latency_count"] >= 5
+    assert base.engine == "torch-eager" and int4.engine == "onnxruntime"
+    assert int4.metrics["kl_mean"] > 0 and int4.metrics["size_mb"] != m["size_mb"]
+    stored = int4.environment["continuations"]
+    assert len(stored) == 2 and all(len(c["token_ids"]) == 4 for c in stored)
+    assert int4.environment["decode_bound"]["machine_gbs"] > 0
+    assert any("matmul_nbits: INT4 weights" in note for note in int4.notes)
+    front = api.front("itl_p50_ms", "perplexity", [base, int4])
+    assert front and {r.id for r in front} <= {base.id, int4.id}
+
+
+def test_continuations_are_shown_against_fp32_with_the_first_difference(api, run_request, tiny_causal_lm):
+    base = api.execute(api.submit(lm_request(run_request, tiny_causal_lm)))
+    other = replace(base, id=base.id + 100, environment={**base.environment, "continuations": [
+        {**c, "agreed": "", "differing": " x", "rest": " y", "first_difference": 0}
+        for c in base.environment["continuations"]]})
+    elsewhere = replace(base, id=base.id + 200, environment={"continuations": [{"prompt_ids": [1]}]})
+    rows = continuation_rows([base, other, elsewhere])
+    assert len(rows) == 2 and [p.run_id for p in rows[0].parts] == [base.id, other.id]
+    assert rows[0].parts[0].first_difference is None and rows[0].parts[1].differing == " x"
+    assert rows[0].fp32 == base.environment["continuations"][0]["reference_text"]
+    assert [r.id for r in left_out([base, other, elsewhere])] == [elsewhere.id]
+
+
+def test_the_offline_default_language_model_is_trained_and_measured(api, run_request):
+    model = ("gpt2-bbc:layers=1,width=32,heads=2,vocab=300,context=64,block=32,epochs=1,train_limit=16,"
+             "prompt_length=8,new_tokens=4,prompts=2,window=16")
+    run = api.execute(api.submit(lm_request(run_request, model, "no_kv_cache")))
+    assert run.status == "done", run.error
+    assert any("GPT-2 trained here" in note and "16 BBC News articles" in note for note in run.notes)
+    assert {f["rule"] for f in run.advice} >= {"kv_cache_off"}
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ({"techniques": ("onnx_export",)}, "onnx_export applies to a classifier and this model is a language model; its "
+                                       "techniques are fp32, no_kv_cache"),
+    ({"techniques": ("matmul_nbits",)}, "add lm_onnx_export before matmul_nbits"),
+    ({"techniques": ("nncf_weight_compression",)}, "add lm_onnx_export then lm_openvino before"),
+    ({"techniques": ("lm_onnx_export", "no_kv_cache")}, "the exported graph takes and gives the KV cache"),
+    ({"scenario": "server"}, "text generation is measured single-stream so far"),
+    ({"batch": 4}, r"prompts \(2\) must be at least the batch \(4\)"),
+])
+def test_what_a_language_model_cannot_do_is_refused_before_anything_runs(api, run_request, tiny_causal_lm, change, words):
+    request = lm_request(run_request, tiny_causal_lm, **{k: v for k, v in change.items() if k != "techniques"})
+    request = replace(request, techniques=change.get("techniques", ()))
+    with pytest.raises(RecipeError, match=words):
+        api.plan(request)
+
+
+def test_a_prompt_longer_than_the_offline_model_reads_is_refused_in_its_words(api, run_request):
+    with pytest.raises(RecipeError, match=r"prompt tokens \(200\) plus new tokens \(64\) is 264, beyond the 256"):
+        api.plan(lm_request(run_request, "gpt2-bbc:prompt_length=200"))
+
+
+def test_datasets_and_models_of_other_tasks_are_refused(api, run_request, tiny_causal_lm):
+    with pytest.raises(DataError, match="does text generation and dataset fashion-mnist is for image classification"):
+        api.plan(lm_request(run_request, tiny_causal_lm, dataset="fashion-mnist"))
+    with pytest.raises(DataError, match="does image classification and dataset bbc-news-articles is for text "
+                                        "generation"):
+        api.plan(run_request(**GENERATION))
+    with pytest.raises(RecipeError, match="no_kv_cache applies to a language model and this model is a classifier"):
+        api.plan(run_request("no_kv_cache"))
+
+
+def test_the_run_page_offers_a_task_only_its_techniques_and_scenarios():
+    generation = {t["name"] for t in techniques("text-generation")}
+    assert generation == {"fp32", "no_kv_cache", "lm_bf16", "torchao_int8_weight_only", "static_cache_compile",
+                          "lm_onnx_export", "matmul_nbits", "lm_openvino", "nncf_weight_compression"}
+    image = {t["name"] for t in techniques("image-classification")}
+    assert "onnx_export" in image and not image & (generation - {"fp32"}) and "transformer_prune" not in image
+    assert [s["name"] for s in scenarios("text-generation")] == ["single-stream"]
+    assert len(scenarios("image-classification")) == len(scenarios())
+
+
+def test_a_chart_of_language_models_is_drawn_on_their_own_front(api, run_request, tiny_causal_lm):
+    run = api.execute(api.submit(lm_request(run_request, tiny_causal_lm)))
+    assert views.axes_for([run], "latency_p50_ms", "top1") == ("itl_p50_ms", "perplexity")
+    assert views.axes_for([run], "ttft_p50_ms", "greedy_agreement") == ("ttft_p50_ms", "greedy_agreement")
+
+
+def lm_record(run, recipe, p50_ms, memory_bound, run_id):
+    bound = {"share_pct": 80.0 if memory_bound else 20.0, "memory_bound": memory_bound}
+    return replace(run, id=run_id, recipe=[{"technique": t, "config": {}} for t in recipe],
+                   metrics={**run.metrics, "latency_p50_ms": p50_ms},
+                   environment={**run.environment, "decode_bound": bound})
+
+
+@pytest.mark.parametrize(("memory_bound", "advice"), [(True, "unpacks the weights at every call"),
+                                                      (False, "a fused engine")])
+def test_the_doctor_says_why_weight_compression_bought_no_speed(api, run_request, tiny_causal_lm, memory_bound, advice):
+    run = api.execute(api.submit(lm_request(run_request, tiny_causal_lm)))
+    graph = lm_record(run, ["lm_onnx_export"], 10.2, memory_bound, 501)
+    int4 = lm_record(run, ["lm_onnx_export", "matmul_nbits"], 10.0, memory_bound, 502)
+    found = {f.rule: f for f in doctor.advise(int4, run, [run, graph, int4])}
+    assert "matmul_nbits is 1.02x the speed of run 501 (lm_onnx_export)" in found["weights_no_gain"].figure
+    assert advice in found["weights_no_gain"].advice
+    faster = lm_record(run, ["lm_onnx_export", "matmul_nbits"], 5.0, memory_bound, 503)
+    assert "weights_no_gain" not in {f.rule for f in doctor.advise(faster, run, [run, graph, faster])}
