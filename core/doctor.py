@@ -129,8 +129,16 @@ def _inputs(run: RunRecord) -> dict[str, Any]:
     return (run.environment or {}).get("inputs") or {}
 
 
+def _generates(run: RunRecord) -> bool:
+    """A language model's run (it stored its continuations): the classifiers' advice does not apply to it."""
+    return "continuations" in (run.environment or {})
+
+
 def _dynamic_int8_no_gain(run: RunRecord, peers: Peers) -> tuple[str, str] | None:
-    """The run's dynamic quantizer and "0.95x the speed of run 7 (…)" when it bought less than NO_GAIN."""
+    """The run's dynamic quantizer and "0.95x the speed of run 7 (…)" when it bought less than NO_GAIN (a
+    classifier's: a language model's decode step is judged by what bounds it, `weights_no_gain`)."""
+    if _generates(run):
+        return None
     dynamic = [t for t in _techniques(run) if TECHNIQUES.get(t).quantization == "dynamic"]
     figure = _no_gain(run, peers, dynamic[0]) if dynamic else None
     return None if figure is None else (dynamic[0], figure)

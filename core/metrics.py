@@ -188,6 +188,9 @@ assert len(CATALOGUE) == len(METRICS_IN_ORDER), "a metric is listed twice"
 # What the rest of the house reads from the catalogue.
 OBJECTIVES: dict[str, Metric] = {m.name: m for m in METRICS_IN_ORDER if m.direction is not None}
 LATENCY_METRICS = tuple(m.name for m in METRICS_IN_ORDER if m.group == "latency" and m.direction is not None)
+# the latencies of a whole call (per image when divided by its batch); text generation's TTFT and inter-token latency
+# time parts of a call (its first token, the gaps between tokens), so they are neither
+PER_CALL_METRICS = tuple(name for name in LATENCY_METRICS if name.startswith("latency_"))
 # what a front's speed axis may be: a latency, or a rate (images, texts or generated tokens per second)
 SPEED_METRICS = (*LATENCY_METRICS, *(m.name for m in METRICS_IN_ORDER if m.group == "rate"))
 ACCURACY_METRICS = tuple(m.name for m in METRICS_IN_ORDER if m.group == "accuracy" and m.unit == "%")

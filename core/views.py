@@ -23,6 +23,7 @@ from core.metrics import (
     DEFAULT_LATENCY,
     LATENCY_METRICS,
     OBJECTIVES,
+    PER_CALL_METRICS,
     QUALITY_METRICS,
 )
 from core.pareto import Direction, front_indices
@@ -365,7 +366,7 @@ class PlotPoint:
 def x_scale(run: RunRecord, x: str, per_image: bool) -> float:
     """1/batch when latency per call should be shown per image, else 1."""
     batch = run.runtime.get("batch") or 1
-    return 1.0 / batch if per_image and x in LATENCY_METRICS else 1.0
+    return 1.0 / batch if per_image and x in PER_CALL_METRICS else 1.0
 
 
 def plot_points(runs: Sequence[RunRecord], x: str, y: str, *, max_latency_ms: float | None = None,

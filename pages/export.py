@@ -114,7 +114,7 @@ if exported and exported["run_id"] == run_id:
               delta=f"{difference:+.2f} points vs the run", delta_color="normal" if round(difference, 2) else "off",
               delta_arrow="auto" if round(difference, 2) else "off")
     m2.metric(f"{words} stored on run {run_id}", f"{exported['stored']:.2f}%")
-    st.caption(f"Verified per image: {exported['per_image']}.")
+    st.caption(f"Verified: {exported['per_image']}.")
     if path.is_file():
         m3.metric("file size", f"{path.stat().st_size / 1e6:.2f} MB")
         what = "ONNX and tokenizer (zip)" if path.suffix == ".zip" else "ONNX"

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import plotly.graph_objects as go
 
 from core import views
-from core.metrics import CATALOGUE
+from core.metrics import CATALOGUE, PER_CALL_METRICS
 from core.store import RunRecord
 
 NOISY_OUTLINE = "#f59e0b"  # amber: timed while other processes kept the machine busy
@@ -55,7 +55,8 @@ def front_figure(points: Sequence[views.PlotPoint], x: str, y: str, *, group_of:
     if line:
         figure.add_trace(go.Scatter(x=[p[0] for p in line], y=[p[1] for p in line], mode="lines", name="front",
                                     line=dict(shape="hv", color="#111827", width=2, dash="dot"), hoverinfo="skip"))
-    x_title = CATALOGUE[x].label.replace("(ms)", "per input (ms)") if per_image else CATALOGUE[x].label + " per call"
+    x_title = CATALOGUE[x].label if x not in PER_CALL_METRICS else \
+        CATALOGUE[x].label.replace("(ms)", "per input (ms)") if per_image else CATALOGUE[x].label + " per call"
     figure.update_layout(xaxis_title=x_title, yaxis_title=CATALOGUE[y].label, height=520,
                          legend_title_text=legend_title, margin=dict(t=30))
     if log_x:

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.bench.percentiles import bootstrap_interval
+
 BOOTSTRAP_SAMPLES = 2000
 
 
@@ -36,10 +38,8 @@ class Paired:
 def bootstrap_ratio(reference: np.ndarray, other: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
     """Median per-round ratio reference/other and its bootstrap 95% interval over rounds."""
     ratios = np.asarray(reference) / np.asarray(other)
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(ratios), size=(BOOTSTRAP_SAMPLES, len(ratios)))
-    medians = np.median(ratios[picks], axis=1)
-    return float(np.median(ratios)), float(np.percentile(medians, 2.5)), float(np.percentile(medians, 97.5))
+    low, high = bootstrap_interval(len(ratios), lambda picks: np.median(ratios[picks], axis=1), BOOTSTRAP_SAMPLES, seed)
+    return float(np.median(ratios)), low, high
 
 
 def verdict(ci_low: float, ci_high: float, noise_pct: float) -> str:

@@ -6,6 +6,7 @@
 - `min_samples`: how many timed calls a tail percentile needs before it is reported, by MLPerf
   LoadGen's early-stopping rule (99% confidence, one call over the estimate allowed): 64 for p90,
   662 for p99. Below that, the tail is "insufficient", not a number.
+- `bootstrap_interval`: the 95% interval of any statistic by resampling (paired ratios, perplexity over texts).
 """
 from __future__ import annotations
 
@@ -59,3 +60,11 @@ def min_samples(q: float, confidence: float = EARLY_STOP_CONFIDENCE) -> int:
 def supported(q: float, count: int) -> bool:
     """True when `count` timed calls support reporting the q-th percentile."""
     return count >= min_samples(q)
+
+
+def bootstrap_interval(count: int, statistic, samples: int, seed: int = 0) -> tuple[float, float]:
+    """The 95% bootstrap interval of a statistic of `count` items: `statistic(picks)` takes a (samples, count)
+    array of resampled indices and returns one value per row (vectorised)."""
+    picks = np.random.default_rng(seed).integers(0, count, size=(samples, count))
+    low, high = np.percentile(statistic(picks), [2.5, 97.5])
+    return float(low), float(high)

@@ -16,6 +16,7 @@ from core.cli.output import (
     open_api,
     print_table,
     run_row,
+    subset_of,
 )
 from core.errors import RunCancelled
 from core.metrics import SUMMARY_METRICS
@@ -55,7 +56,7 @@ def cmd_explore(args) -> int:
             print(f"continuing exploration {record.id} ({record.trials} trial(s) so far)", file=sys.stderr)
             record = api.continue_exploration(args.resume, progress, on_trial)
         else:
-            request = ExploreRequest(model=args.model, dataset=args.dataset, subset=args.subset, seed=args.seed,
+            request = ExploreRequest(model=args.model, dataset=args.dataset, subset=subset_of(args), seed=args.seed,
                                      space=load_space(args.space) if args.space else None,
                                      options=given(args, SETTINGS["explore"]), timing=given(args, SETTINGS["timing"]),
                                      target=args.target)

@@ -127,8 +127,22 @@ def add_measured_arguments(p: argparse.ArgumentParser, default_model: str) -> No
     """What is measured: the model, the data and the seeded subset (run and explore)."""
     p.add_argument("--model", default=default_model, help="model name[:key=value,...] or path/to/model.onnx")
     p.add_argument("--dataset", default="fashion-mnist", help="dataset name, or NAME:PATH")
-    p.add_argument("--subset", type=int, default=1000, help="evaluation inputs, images or texts (seeded, stratified)")
+    p.add_argument("--subset", type=int, help="evaluation inputs, images or texts (seeded, stratified; default: the "
+                                               "dataset's task's: 1000 images, 400 texts, 100 held-out texts for text "
+                                               "generation)")
     p.add_argument("--seed", type=int, default=0)
+
+
+def subset_of(args: argparse.Namespace) -> int:
+    """The subset asked for, else the default of the dataset's task (what fits its offline default dataset)."""
+    from core.datasets import DATASETS
+    from core.options import split_spec
+    from core.tasks import DEFAULT_TASK, TASKS
+
+    if args.subset is not None:
+        return args.subset
+    name = split_spec(args.dataset)[0]
+    return TASKS.get(DATASETS.get(name).task if name in DATASETS else DEFAULT_TASK).default_subset
 
 
 def add_target_flag(p: argparse.ArgumentParser, what: str) -> None:

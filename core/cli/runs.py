@@ -20,6 +20,7 @@ from core.cli.output import (
     print_run,
     print_table,
     run_row,
+    subset_of,
 )
 from core.errors import RunCancelled
 from core.metrics import OBJECTIVES
@@ -59,7 +60,7 @@ def cmd_run(args) -> int:
     from core.api import SETTINGS, RunRequest
     from core.progress import TqdmProgress
 
-    request = RunRequest(model=args.model, dataset=args.dataset, subset=args.subset, seed=args.seed,
+    request = RunRequest(model=args.model, dataset=args.dataset, subset=subset_of(args), seed=args.seed,
                          techniques=tuple(args.technique or ()), random_weights=args.random_weights,
                          timing=given(args, SETTINGS["timing"]), scenario=args.scenario,
                          target=args.target, **given(args, SETTINGS["runtime"]))

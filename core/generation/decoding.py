@@ -22,6 +22,34 @@ class Generated:
     stamps_ns: tuple[int, ...]
 
 
+def greedy(prefill: Callable[[], Any], advance: Callable[[Any, int], Any], new_tokens: int,
+           clock: Clock) -> tuple[list[Any], tuple[int, ...]]:
+    """The loop every decoder shares: `prefill()` runs the prompt and returns the first new token (batch, 1);
+    `advance(token, step)` feeds the token chosen at `step` and returns the next. Each token is stamped (clock ns
+    from the call's start) as it is chosen, and nothing runs after the last one. Returns the tokens and stamps."""
+    stamps, chosen = [], []
+    start = clock()
+    token = prefill()
+    for step in range(new_tokens):
+        chosen.append(token)
+        stamps.append(clock() - start)
+        if step == new_tokens - 1:
+            break
+        token = advance(token, step)
+    return chosen, tuple(stamps)
+
+
+def _next_torch_token(logits: Any) -> Any:
+    """The argmax of the last position (the first of tied logits, as numpy's argmax); on a GPU, waited for, so its
+    stamp is when it exists."""
+    import torch
+
+    token = logits[:, -1].argmax(-1, keepdim=True)
+    if token.is_cuda:
+        torch.cuda.synchronize()
+    return token
+
+
 class Decoder(Protocol):
     """What quality and timing ask of a language model run one way."""
 
@@ -49,29 +77,31 @@ class TorchDecoder:
         import torch
 
         with torch.inference_mode():
-            return self.model(input_ids=torch.from_numpy(np.ascontiguousarray(ids, dtype=np.int64)),
-                              use_cache=False).logits.float().numpy()
+            ids = torch.from_numpy(np.ascontiguousarray(ids, dtype=np.int64)).to(self.model.device)
+            return self.model(input_ids=ids, use_cache=False).logits.float().cpu().numpy()
 
     def generate(self, prompt: np.ndarray, new_tokens: int, clock: Clock = time.perf_counter_ns) -> Generated:
         import torch
 
-        model, stamps, chosen = self.model, [], []
+        model = self.model
+        state: dict[str, Any] = {}
+
+        def prefill() -> Any:
+            state["out"] = model(input_ids=state["sequence"], use_cache=self.kv_cache)
+            return _next_torch_token(state["out"].logits)
+
+        def advance(token: Any, step: int) -> Any:
+            if self.kv_cache:
+                state["out"] = model(input_ids=token, cache=state["out"].cache, use_cache=True)
+            else:
+                state["sequence"] = torch.cat([state["sequence"], token], dim=1)
+                state["out"] = model(input_ids=state["sequence"], use_cache=False)
+            return _next_torch_token(state["out"].logits)
+
         with torch.inference_mode():
-            sequence = torch.from_numpy(np.ascontiguousarray(prompt, dtype=np.int64))
-            start = clock()
-            out = model(input_ids=sequence, use_cache=self.kv_cache)
-            for step in range(new_tokens):
-                token = out.logits[:, -1].argmax(-1, keepdim=True)  # the first of tied logits, as numpy's argmax
-                chosen.append(token)
-                stamps.append(clock() - start)
-                if step == new_tokens - 1:
-                    break
-                if self.kv_cache:
-                    out = model(input_ids=token, cache=out.cache, use_cache=True)
-                else:
-                    sequence = torch.cat([sequence, token], dim=1)
-                    out = model(input_ids=sequence, use_cache=False)
-        return Generated(torch.cat(chosen, dim=1).numpy(), tuple(stamps))
+            state["sequence"] = torch.from_numpy(np.ascontiguousarray(prompt, dtype=np.int64)).to(model.device)
+            chosen, stamps = greedy(prefill, advance, new_tokens, clock)
+        return Generated(torch.cat(chosen, dim=1).cpu().numpy(), stamps)
 
 
 class CompiledDecoder:
@@ -110,19 +140,21 @@ class CompiledDecoder:
     def generate(self, prompt: np.ndarray, new_tokens: int, clock: Clock = time.perf_counter_ns) -> Generated:
         import torch
 
-        stamps, chosen = [], []
         length = prompt.shape[1]
+        state: dict[str, Any] = {}
+
+        def prefill() -> Any:
+            state["cache"] = self._static_cache(len(prompt), length + new_tokens)
+            out = self.forward(input_ids=state["ids"], cache=state["cache"], cache_position=torch.arange(length),
+                               use_cache=True)
+            return _next_torch_token(out.logits)
+
+        def advance(token: Any, step: int) -> Any:
+            out = self.forward(input_ids=token, cache=state["cache"], cache_position=torch.tensor([length + step]),
+                               use_cache=True)
+            return _next_torch_token(out.logits)
+
         with torch.inference_mode():
-            ids = torch.from_numpy(np.ascontiguousarray(prompt, dtype=np.int64))
-            start = clock()
-            cache = self._static_cache(len(prompt), length + new_tokens)
-            out = self.forward(input_ids=ids, cache=cache, cache_position=torch.arange(length), use_cache=True)
-            for step in range(new_tokens):
-                token = out.logits[:, -1].argmax(-1, keepdim=True)
-                chosen.append(token)
-                stamps.append(clock() - start)
-                if step == new_tokens - 1:
-                    break
-                out = self.forward(input_ids=token, cache=cache, cache_position=torch.tensor([length + step]),
-                                   use_cache=True)
-        return Generated(torch.cat(chosen, dim=1).numpy(), tuple(stamps))
+            state["ids"] = torch.from_numpy(np.ascontiguousarray(prompt, dtype=np.int64))
+            chosen, stamps = greedy(prefill, advance, new_tokens, clock)
+        return Generated(torch.cat(chosen, dim=1).numpy(), stamps)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from core.generation.decoding import Clock, Generated
+from core.generation.decoding import Clock, Generated, greedy
 
 IDS = "input_ids"
 
@@ -120,6 +120,11 @@ def gemm_as_matmul(model: Any) -> int:
     return rewritten
 
 
+def _next_token(logits: np.ndarray) -> np.ndarray:
+    """The argmax of the last position, (batch, 1) int64 (the first of tied logits)."""
+    return logits[:, -1].argmax(-1)[:, None].astype(np.int64)
+
+
 class GraphDecoder:
     """A decoder over an exported graph in one engine: `run(feeds) -> outputs` in the graph's output order."""
 
@@ -139,17 +144,16 @@ class GraphDecoder:
 
     def generate(self, prompt: np.ndarray, new_tokens: int, clock: Clock = time.perf_counter_ns) -> Generated:
         ids = np.ascontiguousarray(prompt, dtype=np.int64)
-        stamps, chosen = [], []
-        start = clock()
-        out = self._run({IDS: ids, **self._empty(len(ids))})
-        for step in range(new_tokens):
-            token = out[0][:, -1].argmax(-1)[:, None].astype(np.int64)
-            chosen.append(token)
-            stamps.append(clock() - start)
-            if step == new_tokens - 1:
-                break
-            out = self._run({IDS: token, **dict(zip(self._past, out[1:]))})
-        return Generated(np.concatenate(chosen, axis=1), tuple(stamps))
+        state: dict[str, Any] = {}
+
+        def feed(feeds: dict[str, np.ndarray]) -> np.ndarray:
+            state["out"] = self._run(feeds)
+            return _next_token(state["out"][0])
+
+        chosen, stamps = greedy(lambda: feed({IDS: ids, **self._empty(len(ids))}),
+                                lambda token, step: feed({IDS: token, **dict(zip(self._past, state["out"][1:]))}),
+                                new_tokens, clock)
+        return Generated(np.concatenate(chosen, axis=1), stamps)
 
 
 def ort_decoder(graph: Path | bytes, config: Any, threads: int | None = None,
@@ -223,18 +227,13 @@ class StatefulDecoder:
 
     def generate(self, prompt: np.ndarray, new_tokens: int, clock: Clock = time.perf_counter_ns) -> Generated:
         ids = np.ascontiguousarray(prompt, dtype=np.int64)
-        stamps, chosen = [], []
-        start = clock()
-        self._start(len(ids))
-        logits = self._run(ids)
-        for step in range(new_tokens):
-            token = logits[:, -1].argmax(-1)[:, None].astype(np.int64)
-            chosen.append(token)
-            stamps.append(clock() - start)
-            if step == new_tokens - 1:
-                break
-            logits = self._run(token)
-        return Generated(np.concatenate(chosen, axis=1), tuple(stamps))
+
+        def prefill() -> np.ndarray:
+            self._start(len(ids))
+            return _next_token(self._run(ids))
+
+        chosen, stamps = greedy(prefill, lambda token, step: _next_token(self._run(token)), new_tokens, clock)
+        return Generated(np.concatenate(chosen, axis=1), stamps)
 
 
 def weight_bytes(model: Any) -> int:

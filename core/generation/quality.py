@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.bench.percentiles import bootstrap_interval
 from core.progress import Progress, no_progress
 
 BOOTSTRAP = 1000
@@ -53,11 +54,10 @@ def score(logits_of, windows: list[np.ndarray], reference_of=None, progress: Pro
 def _resampled(numerator: np.ndarray, denominator: np.ndarray, transform=lambda x: x) -> tuple[float, float, float]:
     """A ratio of sums and its 95% bootstrap interval, resampling whole windows."""
     value = transform(numerator.sum() / denominator.sum())
-    rng = np.random.default_rng(SEED)
-    picks = rng.integers(0, len(numerator), size=(BOOTSTRAP, len(numerator)))
-    draws = transform(numerator[picks].sum(axis=1) / denominator[picks].sum(axis=1))
-    low, high = np.percentile(draws, [2.5, 97.5])
-    return float(value), float(low), float(high)
+    low, high = bootstrap_interval(
+        len(numerator), lambda picks: transform(numerator[picks].sum(axis=1) / denominator[picks].sum(axis=1)),
+        BOOTSTRAP, SEED)
+    return float(value), low, high
 
 
 def quality_metrics(scores: WindowScores) -> dict[str, float | int]:

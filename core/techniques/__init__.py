@@ -58,6 +58,11 @@ CONFLICTS: dict[frozenset[str], str] = {
                                               "matmul_nbits instead",
     frozenset({"torchao_int8_weight_only", "lm_onnx_export"}): "torchao's INT8 tensors do not export; compress the "
                                                                "graph's weights with matmul_nbits instead",
+    frozenset({"lm_dynamic_int8", "lm_onnx_export"}): "torchao's INT8 tensors do not export; compress the graph's "
+                                                      "weights with matmul_nbits instead",
+    frozenset({"lm_dynamic_int8", "torchao_int8_weight_only"}): "a model is quantized once",
+    frozenset({"lm_dynamic_int8", "lm_bf16"}): "dynamic INT8 quantizes a float32 model",
+    frozenset({"torchao_int8_weight_only", "lm_bf16"}): "INT8 weight-only quantizes a float32 model",
     frozenset({"matmul_nbits", "lm_openvino"}): "OpenVINO compresses its own weights: use nncf_weight_compression "
                                                 "after lm_openvino",
 }

@@ -1,6 +1,7 @@
 """A language model's techniques (text generation): what its KV cache buys, the engines that run it (a static cache
 under `torch.compile`; one ONNX graph with the cache in ONNX Runtime or as a stateful OpenVINO request) and its
-weight formats (BF16; weight-only INT8 and INT4: torchao, ONNX Runtime's MatMulNBits, NNCF `compress_weights`).
+weight formats (BF16; dynamic INT8; weight-only INT8 and INT4: torchao, ONNX Runtime's MatMulNBits, NNCF
+`compress_weights`).
 Each takes and gives the artifacts of `core/runtimes/language_models.py`; the classifiers' techniques take none of
 them, nor these a classifier."""
 from __future__ import annotations
@@ -8,7 +9,6 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-from core.errors import RecipeError
 from core.options import option
 from core.runtimes.language_models import (
     CompiledLanguageModel,
@@ -17,6 +17,7 @@ from core.runtimes.language_models import (
     OpenVINOLanguageModel,
 )
 from core.techniques.base import BuildContext, ExportRule, Technique
+from core.techniques.precision import check_bf16
 
 LM, COMPILED, GRAPH, OPENVINO = "lm", "lm-compiled", "lm-onnx", "lm-openvino"
 NOT_EXPORTED = ExportRule("refused", "its weights have no ONNX form here", instead=("matmul_nbits",))
@@ -58,17 +59,31 @@ def to_bf16(artifact: LanguageModel, config: NoOptions, ctx: BuildContext) -> La
     return copied
 
 
-def torchao_int8(artifact: LanguageModel, config: NoOptions, ctx: BuildContext) -> LanguageModel:
-    from torchao.quantization import Int8WeightOnlyConfig, quantize_
+def _torchao(artifact: LanguageModel, ctx: BuildContext, name: str, quantizer: object, words: str) -> LanguageModel:
+    """A copy of the model with every Linear quantized by a torchao config (GPT-2's Conv1D made Linear first)."""
+    from torchao.quantization import quantize_
 
     from core.generation.weights import as_linear
 
     copied = _copy(artifact)
     swapped = as_linear(copied.model)
-    quantize_(copied.model, Int8WeightOnlyConfig())
-    ctx.notes.append("torchao_int8_weight_only: INT8 weights in every Linear"
+    quantize_(copied.model, quantizer)
+    ctx.notes.append(f"{name}: {words} in every Linear"
                      + (f" ({swapped} GPT-2 Conv1D projections turned into Linear first)" if swapped else ""))
     return copied
+
+
+def torchao_int8(artifact: LanguageModel, config: NoOptions, ctx: BuildContext) -> LanguageModel:
+    from torchao.quantization import Int8WeightOnlyConfig
+
+    return _torchao(artifact, ctx, "torchao_int8_weight_only", Int8WeightOnlyConfig(), "INT8 weights")
+
+
+def dynamic_int8(artifact: LanguageModel, config: NoOptions, ctx: BuildContext) -> LanguageModel:
+    from torchao.quantization import Int8DynamicActivationInt8WeightConfig
+
+    return _torchao(artifact, ctx, "lm_dynamic_int8", Int8DynamicActivationInt8WeightConfig(),
+                    "INT8 weights and activations quantized per call")
 
 
 def static_cache_compile(artifact: LanguageModel, config: NoOptions, ctx: BuildContext) -> CompiledLanguageModel:
@@ -103,7 +118,8 @@ def to_openvino(artifact: LanguageGraph, config: NoOptions, ctx: BuildContext) -
     return OpenVINOLanguageModel(model, artifact.config, weight_bytes(model))
 
 
-def nncf_weights(artifact: OpenVINOLanguageModel, config: NncfWeightsConfig, ctx: BuildContext) -> OpenVINOLanguageModel:
+def nncf_weights(artifact: OpenVINOLanguageModel, config: NncfWeightsConfig,
+                 ctx: BuildContext) -> OpenVINOLanguageModel:
     from core.generation.graphs import nncf_compress, weight_bytes
 
     compressed = nncf_compress(artifact.model, config.mode, config.group_size)
@@ -112,10 +128,11 @@ def nncf_weights(artifact: OpenVINOLanguageModel, config: NncfWeightsConfig, ctx
     return OpenVINOLanguageModel(compressed, artifact.config, weight_bytes(compressed))
 
 
-def check_matmul_nbits(config: MatMulNBitsConfig, kind: str, runtime) -> None:
-    if config.bits == 8 and config.accuracy_level != 4:
-        raise RecipeError("matmul_nbits:bits=8 without accuracy_level=4 dequantizes every weight at every call "
-                          "(0.31x eager measured here); keep accuracy_level=4")
+def matmul_nbits_caution(config: MatMulNBitsConfig) -> str | None:
+    if config.accuracy_level == 4:
+        return None
+    return (f"matmul_nbits:accuracy_level={config.accuracy_level} keeps activations in float, so the CPU kernel "
+            "dequantizes the weights at every call (INT8 weights ran 0.31x eager here, 2.08x with accuracy_level=4)")
 
 
 NO_KV_CACHE = Technique(
@@ -124,13 +141,19 @@ NO_KV_CACHE = Technique(
     recommendable=False, export=lambda kind: ExportRule("runtime", note="the exported graph always keeps its cache"))
 LM_BF16 = Technique(
     name="lm_bf16", summary="a language model's weights and activations in bfloat16 (eager PyTorch)",
-    config_cls=NoOptions, accepts=frozenset({LM}), apply=to_bf16, precision="bf16", export=lambda kind: NOT_EXPORTED)
+    config_cls=NoOptions, accepts=frozenset({LM}), apply=to_bf16, check=check_bf16, precision="bf16",
+    export=lambda kind: NOT_EXPORTED)
 TORCHAO_INT8 = Technique(
     name="torchao_int8_weight_only", summary="torchao INT8 weight-only quantization of every Linear (eager PyTorch)",
     config_cls=NoOptions, accepts=frozenset({LM}), apply=torchao_int8, quantization="weight-only",
     export=lambda kind: NOT_EXPORTED)
+LM_DYNAMIC_INT8 = Technique(
+    name="lm_dynamic_int8", summary="torchao dynamic INT8 of every Linear: INT8 weights, activations quantized at "
+    "each call (eager PyTorch)", config_cls=NoOptions, accepts=frozenset({LM}), apply=dynamic_int8, precision="int8",
+    quantization="dynamic", export=lambda kind: NOT_EXPORTED)
 STATIC_CACHE_COMPILE = Technique(
-    name="static_cache_compile", summary="torch.compile over a static KV cache (one graph for the prompt, one per step)",
+    name="static_cache_compile", summary="torch.compile over a static KV cache (one graph for the prompt, one per "
+    "step)",
     config_cls=NoOptions, accepts=frozenset({LM}), produces=COMPILED, apply=static_cache_compile,
     lossless=lambda config: True, export=lambda kind: ExportRule("runtime", note="the file is the eager graph; "
                                                                                  "torch.compile is not exported"))
@@ -140,7 +163,7 @@ LM_ONNX_EXPORT = Technique(
     lossless=lambda config: True)
 MATMUL_NBITS = Technique(
     name="matmul_nbits", summary="ONNX Runtime weight-only INT4/INT8 (MatMulNBits, round to nearest)",
-    config_cls=MatMulNBitsConfig, accepts=frozenset({GRAPH}), apply=matmul_nbits, check=check_matmul_nbits,
+    config_cls=MatMulNBitsConfig, accepts=frozenset({GRAPH}), apply=matmul_nbits, caution=matmul_nbits_caution,
     quantization="weight-only")
 LM_OPENVINO = Technique(
     name="lm_openvino", summary="run the exported graph in OpenVINO as a stateful request (the KV cache kept inside)",
@@ -152,5 +175,5 @@ NNCF_WEIGHTS = Technique(
     config_cls=NncfWeightsConfig, accepts=frozenset({OPENVINO}), apply=nncf_weights, quantization="weight-only",
     export=lambda kind: ExportRule("refused", "NNCF's compressed weights are OpenVINO's; ONNX Runtime's are "
                                               "matmul_nbits'", instead=("matmul_nbits",)))
-TECHNIQUES = (NO_KV_CACHE, LM_BF16, TORCHAO_INT8, STATIC_CACHE_COMPILE, LM_ONNX_EXPORT, MATMUL_NBITS, LM_OPENVINO,
-              NNCF_WEIGHTS)
+TECHNIQUES = (NO_KV_CACHE, LM_BF16, TORCHAO_INT8, LM_DYNAMIC_INT8, STATIC_CACHE_COMPILE, LM_ONNX_EXPORT, MATMUL_NBITS,
+              LM_OPENVINO, NNCF_WEIGHTS)

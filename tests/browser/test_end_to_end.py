@@ -45,6 +45,14 @@ def pick(page, label: str, option: str) -> None:
     widget.get_by_text(re.compile("^" + re.escape(option) + " —")).wait_for()
 
 
+def open_task(page, app_server: str, task: str, source: str) -> None:
+    """The Run page on `task`, once its own model sources (`source` among them) show."""
+    page.goto(app_server)
+    page.get_by_role("heading", name="Run").wait_for()
+    page.get_by_text(task, exact=True).click()
+    page.get_by_text(source, exact=True).wait_for()
+
+
 def wait_until_done(api, count: int, timeout: float = 600) -> list:
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -174,10 +182,7 @@ def test_a_text_classifier_from_run_to_a_verified_zip_in_the_browser(app_server,
     from core.api import InferScope
 
     page = browser_page
-    page.goto(app_server)
-    page.get_by_role("heading", name="Run").wait_for()
-    page.get_by_text("text classification", exact=True).click()
-    page.get_by_text("huggingface", exact=True).wait_for()  # the task's own model sources
+    open_task(page, app_server, "text classification", "huggingface")
     open_expander(page, "Model options", "epochs")
     fill(page, "epochs", "1")
     fill(page, "train limit", "32")  # a brief fine-tune: the test is about the journey, not the accuracy
@@ -213,3 +218,74 @@ def test_a_text_classifier_from_run_to_a_verified_zip_in_the_browser(app_server,
     info.value.save_as(target)
     names = set(zipfile.ZipFile(target).namelist())
     assert {"model.onnx", "inferscope.json", "tokenizer.json"} <= names
+
+
+def queue(page, steps: tuple[str, ...], expands: str, queued: str) -> None:
+    """Pick `steps` (clearing the last submission's), check what the grid expands to, queue it."""
+    widget = page.get_by_test_id("stMultiSelect").filter(has=page.get_by_text("Steps (applied in this order)",
+                                                                             exact=True))
+    clear = widget.get_by_role("button", name=re.compile("Clear all", re.I))
+    if clear.count():
+        clear.first.click()
+    for step in steps:
+        pick(page, "Steps (applied in this order)", step)
+    page.get_by_text(re.compile(expands)).wait_for()
+    page.get_by_role("button", name="Queue runs").click()
+    page.get_by_text(queued).wait_for()
+
+
+def test_a_language_model_from_run_to_a_verified_zip_in_the_browser(app_server, browser_page, tmp_path):
+    """Issue 30's journey: the offline language model, its KV cache on and off, ONNX Runtime INT4 and OpenVINO INT4,
+    the front of inter-token latency against perplexity, the continuations against FP32, the recommended export."""
+    import zipfile
+
+    from core.api import InferScope
+
+    page = browser_page
+    open_task(page, app_server, "text generation", "trained-lm")
+    open_expander(page, "Model options", "epochs")
+    fill(page, "epochs", "1")
+    fill(page, "train limit", "16")  # a brief training: the test is about the journey, not the perplexity
+    fill(page, "prompt tokens", "8")
+    fill(page, "new tokens", "4")
+    fill(page, "prompts", "2")
+    fill(page, "Subset size", "10")
+    open_expander(page, "Timing protocol", "Timed seconds at least")
+    fill(page, "Timed seconds at least", "0.2")
+    queue(page, ("no_kv_cache",), r"expands to 2 run\(s\), including 1 FP32 baseline", "Queued runs #1, #2.")
+    queue(page, ("lm_onnx_export", "matmul_nbits"), r"expands to 1 run\(s\)\.", "Queued run #3.")
+    queue(page, ("lm_onnx_export", "lm_openvino", "nncf_weight_compression"), r"expands to 1 run\(s\)\.",
+          "Queued run #4.")
+
+    runs = wait_until_done(InferScope(), 4)
+    assert [r.status for r in runs] == ["done"] * 4, [r.error for r in runs]
+    assert [r.engine for r in runs] == ["torch-eager", "torch-eager", "onnxruntime", "openvino"]
+    assert runs[0].metrics["generated_tokens_per_s"] > runs[1].metrics["generated_tokens_per_s"]  # the cache buys
+
+    page.get_by_role("link", name="Results").click()
+    page.get_by_role("heading", name="Results").wait_for()
+    page.locator(".js-plotly-plot").first.wait_for()
+    page.get_by_text("4 runs plotted").wait_for()
+    expect(page.get_by_role("combobox", name="y (quality)")).to_have_value("perplexity")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(ARTIFACTS / "generation-results.png"), full_page=True)
+
+    page.get_by_role("link", name="Compare").click()
+    page.get_by_role("heading", name="Compare").wait_for()
+    page.get_by_role("heading", name="Continuations against FP32").wait_for()
+    page.get_by_text(re.compile(r"^Prompt 1")).first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "generation-compare.png"), full_page=True)
+
+    page.get_by_role("link", name="Export").click()
+    page.get_by_role("heading", name="Export").wait_for()
+    page.get_by_text(re.compile(r"^Recommended: run \d+")).wait_for()
+    page.get_by_role("button", name="Build verified ONNX").click()
+    download_button = page.get_by_role("button", name="Download ONNX and tokenizer (zip)")
+    download_button.wait_for(timeout=300_000)
+    page.get_by_text(re.compile(r"greedy tokens of 2 prompts generated as the run did")).wait_for()
+    with page.expect_download() as info:
+        download_button.click()
+    target = tmp_path / "downloaded.zip"
+    info.value.save_as(target)
+    assert {"model.onnx", "tokenizer.json", "generation_config.json"} <= set(zipfile.ZipFile(target).namelist())

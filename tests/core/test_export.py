@@ -98,7 +98,9 @@ def test_ties_of_the_files_own_logits_are_excused_and_counted():
     # row 0: an exact tie the file orders 1, the run 2; row 1: a near-tie; row 3: a real difference
     assert disagreements(logits, [2, 2, 0, 1]) == ([3], 2)
     assert disagreements(logits, [1, 1, 0, 2]) == ([], 0)
-    assert verified_words(SimpleNamespace(images=1000, ties_excused=3)) == (
+    assert verified_words(SimpleNamespace(images=1000, ties_excused=3, tokens=0)) == (
         "997 of 1000 images predicted as the run did; the other 3 are ties of the file's top logits, which float "
         "rounding may order either way")
-    assert verified_words(SimpleNamespace(images=1000, ties_excused=0)) == "all 1000 images predicted as the run did"
+    assert verified_words(SimpleNamespace(images=1000, ties_excused=0, tokens=0)) == "all 1000 images predicted as the run did"
+    assert verified_words(SimpleNamespace(images=8, ties_excused=0, tokens=512)) == (
+        "all 512 greedy tokens of 8 prompts generated as the run did")  # a language model's export

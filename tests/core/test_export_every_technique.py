@@ -37,7 +37,7 @@ EXPORTED = {
 }
 TEXT_ONLY = {"transformer_optimize", "distill_layers", "transformer_prune"}  # run on the tiny text classifier: image models refuse them
 GENERATION = {"no_kv_cache", "static_cache_compile", "lm_onnx_export", "matmul_nbits", "lm_openvino",
-              "lm_bf16", "torchao_int8_weight_only", "nncf_weight_compression"}  # run on the tiny language model
+              "lm_bf16", "torchao_int8_weight_only", "lm_dynamic_int8", "nncf_weight_compression"}  # run on the tiny language model
 # A run of each technique that has no faithful ONNX form: the recipe and the alternative offered.
 REFUSED = {
     "bf16": (("bf16",), "onnx_export → fp16"),
@@ -45,6 +45,7 @@ REFUSED = {
     "pt2e_static_int8": (("pt2e_static_int8:calibration_size=32",), "onnx_export → ort_static_int8"),
     "lm_bf16": (("lm_bf16",), "lm_onnx_export → matmul_nbits"),
     "torchao_int8_weight_only": (("torchao_int8_weight_only",), "lm_onnx_export → matmul_nbits"),
+    "lm_dynamic_int8": (("lm_dynamic_int8",), "lm_onnx_export → matmul_nbits"),
     "nncf_weight_compression": (("lm_onnx_export", "lm_openvino", "nncf_weight_compression"),
                                 "lm_onnx_export → matmul_nbits"),
 }

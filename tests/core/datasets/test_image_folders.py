@@ -64,5 +64,5 @@ def test_synthetic_has_no_labels_and_model_shape(settings):
 
 
 def test_unknown_dataset_lists_names(settings):
-    with pytest.raises(UnknownNameError, match="valid datasets: ag-news, bbc-news, bbc-news-headlines, fashion-mnist, imagenet-folder, imagenette, sst2, synthetic, texts"):
+    with pytest.raises(UnknownNameError, match="valid datasets: ag-news, bbc-news, bbc-news-articles, bbc-news-headlines, fashion-mnist, imagenet-folder, imagenette, sst2, synthetic, texts, wikitext-2"):
         load_dataset("cifar", settings, SPEC)

@@ -66,7 +66,8 @@ def test_the_offline_default_language_model_is_trained_and_measured(api, run_req
     ({"scenario": "server"}, "text generation is measured single-stream so far"),
     ({"batch": 4}, r"prompts \(2\) must be at least the batch \(4\)"),
 ])
-def test_what_a_language_model_cannot_do_is_refused_before_anything_runs(api, run_request, tiny_causal_lm, change, words):
+def test_what_a_language_model_cannot_do_is_refused_before_anything_runs(api, run_request, tiny_causal_lm, change,
+                                                                         words):
     request = lm_request(run_request, tiny_causal_lm, **{k: v for k, v in change.items() if k != "techniques"})
     request = replace(request, techniques=change.get("techniques", ()))
     with pytest.raises(RecipeError, match=words):
@@ -90,8 +91,9 @@ def test_datasets_and_models_of_other_tasks_are_refused(api, run_request, tiny_c
 
 def test_the_run_page_offers_a_task_only_its_techniques_and_scenarios():
     generation = {t["name"] for t in techniques("text-generation")}
-    assert generation == {"fp32", "no_kv_cache", "lm_bf16", "torchao_int8_weight_only", "static_cache_compile",
-                          "lm_onnx_export", "matmul_nbits", "lm_openvino", "nncf_weight_compression"}
+    assert generation == {"fp32", "no_kv_cache", "lm_bf16", "torchao_int8_weight_only", "lm_dynamic_int8",
+                          "static_cache_compile", "lm_onnx_export", "matmul_nbits", "lm_openvino",
+                          "nncf_weight_compression"}
     image = {t["name"] for t in techniques("image-classification")}
     assert "onnx_export" in image and not image & (generation - {"fp32"}) and "transformer_prune" not in image
     assert [s["name"] for s in scenarios("text-generation")] == ["single-stream"]
@@ -122,3 +124,11 @@ def test_the_doctor_says_why_weight_compression_bought_no_speed(api, run_request
     assert advice in found["weights_no_gain"].advice
     faster = lm_record(run, ["lm_onnx_export", "matmul_nbits"], 5.0, memory_bound, 503)
     assert "weights_no_gain" not in {f.rule for f in doctor.advise(faster, run, [run, graph, faster])}
+
+
+def test_matmul_nbits_with_float_activations_is_cautioned_before_it_is_queued(api, run_request, tiny_causal_lm):
+    planned = api.plan(lm_request(run_request, tiny_causal_lm, "lm_onnx_export",
+                                  "matmul_nbits:bits=8,accuracy_level=0"))
+    (caution,) = planned.recipe.cautions()
+    assert "accuracy_level=0 keeps activations in float" in caution and "0.31x eager" in caution
+    assert api.plan(lm_request(run_request, tiny_causal_lm, "lm_onnx_export", "matmul_nbits")).recipe.cautions() == []

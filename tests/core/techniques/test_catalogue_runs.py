@@ -27,8 +27,20 @@ RECIPES = {
     "transformer_optimize": ("onnx_export:exporter=torchscript", "transformer_optimize"),
     "distill_layers": ("distill_layers:layers=1,epochs=1,train_limit=64",),
     "transformer_prune": ("transformer_prune:heads=0.5,ffn=0.5,recovery=none",),
+    "no_kv_cache": ("no_kv_cache",),
+    "lm_bf16": ("lm_bf16",),
+    "torchao_int8_weight_only": ("torchao_int8_weight_only",),
+    "lm_dynamic_int8": ("lm_dynamic_int8",),
+    "static_cache_compile": ("static_cache_compile",),
+    "lm_onnx_export": ("lm_onnx_export",),
+    "matmul_nbits": ("lm_onnx_export", "matmul_nbits:bits=4,block_size=16"),
+    "lm_openvino": ("lm_onnx_export", "lm_openvino"),
+    "nncf_weight_compression": ("lm_onnx_export", "lm_openvino", "nncf_weight_compression:mode=int4_asym"),
 }
 TEXT_ONLY = {"transformer_optimize", "distill_layers", "transformer_prune"}  # image models refuse them: run on the tiny text classifier
+# a language model's techniques: run on the tiny causal LM, scored by perplexity
+GENERATION = {"no_kv_cache", "lm_bf16", "torchao_int8_weight_only", "lm_dynamic_int8", "static_cache_compile",
+              "lm_onnx_export", "matmul_nbits", "lm_openvino", "nncf_weight_compression"}
 
 
 def test_every_registered_technique_has_a_recipe_here():
@@ -37,13 +49,15 @@ def test_every_registered_technique_has_a_recipe_here():
 
 @pytest.mark.parametrize("name", sorted(RECIPES))
 def test_technique_runs_and_is_stored(api, run_request, name, request):
-    if name == "bf16" and not {"avx512_bf16", "amx_bf16"} & set(cpu_info()["isa"]):
+    if name in ("bf16", "lm_bf16") and not {"avx512_bf16", "amx_bf16"} & set(cpu_info()["isa"]):
         pytest.skip("CPU without bfloat16")
-    where = {"model": request.getfixturevalue("tiny_text_model"), "dataset": "bbc-news-headlines"} \
-        if name in TEXT_ONLY else {"model": TINY}
-    run = api.execute(api.submit(run_request(*RECIPES[name], subset=100, **where)))
+    where = {"model": request.getfixturevalue("tiny_text_model"), "dataset": "bbc-news-headlines", "subset": 100} \
+        if name in TEXT_ONLY else {"model": request.getfixturevalue("tiny_causal_lm"), "dataset": "bbc-news-articles",
+                                   "subset": 10} if name in GENERATION else {"model": TINY, "subset": 100}
+    run = api.execute(api.submit(run_request(*RECIPES[name], **where)))
     assert run.status == "done", run.error
-    assert run.metrics["latency_p50_ms"] > 0 and run.metrics["top1"] is not None
+    quality = "perplexity" if name in GENERATION else "top1"
+    assert run.metrics["latency_p50_ms"] > 0 and run.metrics[quality] is not None
     assert [s["technique"] for s in run.recipe] == [s.split(":")[0] for s in RECIPES[name]]
 
 

@@ -30,7 +30,8 @@ def test_impossible_orders_say_what_to_change(specs, start, message):
 
 def test_unknown_technique_and_option():
     with pytest.raises(UnknownNameError, match="valid techniques: bf16, cache, channels_last, distill, distill_layers, fp16, fp32, "
-                                             "nncf_int8, onnx_export"):
+                                             "lm_bf16, lm_dynamic_int8, lm_onnx_export, lm_openvino, matmul_nbits, "
+                                             "nncf_int8, nncf_weight_compression, no_kv_cache, onnx_export"):
         parse_step("tensorrt")
     with pytest.raises(InferScopeError, match="must be one of MinMax, Entropy, Percentile"):
         parse_step("ort_static_int8:calibration_method=Distribution")
