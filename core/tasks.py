@@ -40,16 +40,16 @@ class Task:
         from core.errors import RecipeError
 
         if self.scenarios is not None and scenario not in self.scenarios:
-            raise RecipeError(f"{self.words} is measured {' or '.join(self.scenarios)} so far (one greedy generation "
-                              f"after another); scenario {scenario} is not available for its models")
+            raise RecipeError(f"{self.words} is measured {' or '.join(self.scenarios)} so far; scenario {scenario} is "
+                              "not available for its models")
 
     def check_analysis(self, analysis: str) -> None:
         """Refuse an analysis (ANALYSIS_WORDS) this task's runs have no form of yet."""
         from core.errors import RecipeError
 
         if not self.offers(analysis):
-            raise RecipeError(f"{ANALYSIS_WORDS[analysis]} is not available for {self.words} runs yet; they are "
-                              "measured, compared (metrics, continuations against FP32, the doctor) and exported")
+            raise RecipeError(f"{ANALYSIS_WORDS[analysis]} is not available for {self.words} runs yet: compare them on "
+                              "the Compare page (or python -m core report) and export them")
 
     def offers(self, analysis: str) -> bool:
         """Whether this task's runs have a form of `analysis` (ANALYSIS_WORDS)."""
@@ -62,8 +62,8 @@ class Task:
 
 # The analyses of a run beyond its measurement, in the words a refusal names them with.
 ANALYSIS_WORDS = {"exploration": "an exploration", "curve": "a latency-throughput curve",
-            "remeasure": "a paired re-measurement", "sensitivity": "a sensitivity diagnosis",
-            "profile": "an operator profile", "flips": "flips (where top-1 answers changed)"}
+                  "remeasure": "a paired re-measurement", "sensitivity": "a sensitivity diagnosis",
+                  "profile": "an operator profile", "flips": "flips (where top-1 answers changed)"}
 TASKS: Registry[Task] = Registry("task")
 for _task in (
     Task("image-classification", "image classification", "image", "image", "resnet8", "fashion-mnist",

@@ -89,6 +89,23 @@ def test_datasets_and_models_of_other_tasks_are_refused(api, run_request, tiny_c
         api.plan(run_request("no_kv_cache"))
 
 
+def test_analyses_without_a_form_for_language_models_yet_are_refused_in_words(api, run_request, tiny_causal_lm):
+    from core.api import ExploreRequest
+
+    run = api.execute(api.submit(lm_request(run_request, tiny_causal_lm)))
+    other = api.execute(api.submit(lm_request(run_request, tiny_causal_lm, "no_kv_cache")))
+    refusals = {"a latency-throughput curve": lambda: api.request_curve(run.id),
+                "a paired re-measurement": lambda: api.request_comparison([run.id, other.id]),
+                "an operator profile": lambda: api.request_diagnosis(run.id, kind="profile"),
+                "flips": lambda: api.flips(other.id, run.id),
+                "an exploration": lambda: api.plan_exploration(ExploreRequest(
+                    model=tiny_causal_lm, options={"budget_runs": 4}, **GENERATION))}
+    for words, ask in refusals.items():
+        with pytest.raises(RecipeError, match=f"{words}.* is not available for text generation runs yet"):
+            ask()
+    assert not api.diagnosable(run, "profile") and api.curves(run.id) == [] and api.comparisons() == []
+
+
 def test_the_run_page_offers_a_task_only_its_techniques_and_scenarios():
     generation = {t["name"] for t in techniques("text-generation")}
     assert generation == {"fp32", "no_kv_cache", "lm_bf16", "torchao_int8_weight_only", "lm_dynamic_int8",
