@@ -301,6 +301,12 @@ class InferScope:
         for run_id in run_ids:
             views.run_task(self.run(run_id)).check_analysis(analysis)
 
+    def lacking(self, analysis: str, run_ids: Sequence[int]) -> list[str]:
+        """The tasks, in words, of those runs whose task has no form of `analysis` yet (what a page says instead of
+        offering it); empty when every run has."""
+        tasks = [views.run_task(self.run(run_id)) for run_id in run_ids]
+        return sorted({task.words for task in tasks if not task.offers(analysis)})
+
     def curves(self, run_id: int) -> list[CurveRecord]:
         return self.store.curves(run_id)
 
@@ -314,6 +320,10 @@ class InferScope:
             raise ConfigError("a paired re-measurement needs at least two different runs")
         self._check_analysis("remeasure", *ids)
         runs = [self.run(i) for i in ids]
+        tasks = sorted({views.task_of(r) for r in runs})
+        if len(tasks) > 1:  # a generation's speed (per token) and a classification's (per call) share no ratio
+            raise ConfigError(f"a paired re-measurement times runs of one task side by side; these runs are of "
+                              f"{' and '.join(tasks)}: re-measure each task's runs apart")
         if reference_id is None:
             reference_id = min((r.id for r in runs if comparable.is_baseline(r)), default=ids[0])
         if reference_id not in ids:

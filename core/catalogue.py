@@ -17,7 +17,7 @@ from core.remeasure import RemeasureConfig
 from core.runtimes import RUNTIMES
 from core.scenarios import SCENARIOS
 from core.tasks import TASKS
-from core.techniques import TECHNIQUES
+from core.techniques import TECHNIQUES, family_techniques
 
 # The settings forms and flag groups: each page form and CLI flag is generated from these (option() fields).
 SETTINGS: dict[str, type] = {"runtime": RuntimeSettings, "timing": TimingConfig, "explore": ExploreSettings,
@@ -61,14 +61,12 @@ def datasets(task: str | None = None) -> list[dict[str, Any]]:
 
 def techniques(task: str | None = None) -> list[dict[str, Any]]:
     """The techniques (those a model of `task` can take, when given: its family's, less what the task refuses)."""
-    family = None
+    offered = [name for name, _ in TECHNIQUES]
     if task is not None:
-        default = MODELS.get(TASKS.get(task).default_model)
-        family = RUNTIMES.get(start_kind(default.source)).family
+        family = RUNTIMES.get(start_kind(MODELS.get(TASKS.get(task).default_model).source)).family
+        offered = [name for name in family_techniques(family) if not TASKS.get(task).refusal(name)]
     return [{"name": name, "summary": t.summary, "accepts": sorted(t.accepts), "produces": t.produces,
-             "position": t.position, "options": describe(t.config_cls)} for name, t in TECHNIQUES
-            if family is None or (any(RUNTIMES.get(k).family == family for k in t.accepts)
-                                  and not TASKS.get(task).refusal(name))]
+             "position": t.position, "options": describe(t.config_cls)} for name, t in TECHNIQUES if name in offered]
 
 
 def scenarios(task: str | None = None) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from core.models import generates
 from core.registry import Registry
 from core.store import RunRecord
 from core.techniques import TECHNIQUES
@@ -129,15 +130,10 @@ def _inputs(run: RunRecord) -> dict[str, Any]:
     return (run.environment or {}).get("inputs") or {}
 
 
-def _generates(run: RunRecord) -> bool:
-    """A language model's run (it stored its continuations): the classifiers' advice does not apply to it."""
-    return "continuations" in (run.environment or {})
-
-
 def _dynamic_int8_no_gain(run: RunRecord, peers: Peers) -> tuple[str, str] | None:
     """The run's dynamic quantizer and "0.95x the speed of run 7 (…)" when it bought less than NO_GAIN (a
     classifier's: a language model's decode step is judged by what bounds it, `weights_no_gain`)."""
-    if _generates(run):
+    if generates(run.model_source):  # a language model's: judged by what bounds its decode step
         return None
     dynamic = [t for t in _techniques(run) if TECHNIQUES.get(t).quantization == "dynamic"]
     figure = _no_gain(run, peers, dynamic[0]) if dynamic else None

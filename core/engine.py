@@ -30,7 +30,7 @@ from core.datasets.subset import (
 from core.errors import InferScopeError, StoreUnavailable
 from core.lifecycle import run_job
 from core.model_files import localized
-from core.models import MODELS, ModelRequest, build_model, start_kind
+from core.models import MODELS, ModelRequest, build_model, generates
 from core.models.base import LoadedModel
 from core.options import format_spec, to_dict
 from core.progress import Progress, no_progress
@@ -195,14 +195,9 @@ def measure_run(run: RunRecord, settings: Settings, progress: Progress = no_prog
     heavy), so no other InferScope process measures beside it.
     """
     with machine_lock(f"run {run.id}", progress), job_folder(settings, f"run-{run.id}") as folder:
-        if generates(run):
+        if generates(run.model_source):
             return _measure_generation(run, settings, progress, folder)
         return _measure_run(run, settings, progress, folder)
-
-
-def generates(run: RunRecord) -> bool:
-    """Whether the run's model is a language model, measured by generating (its kind's runtime has a decoder)."""
-    return RUNTIMES.get(start_kind(run.model_source)).decoder is not None
 
 
 @dataclass

@@ -17,13 +17,13 @@ from core.bench.accuracy import fidelity, predicted, top_k
 from core.bench.machine import machine_lock
 from core.engine import (
     apply_steps,
-    generates,
     predict_all,
     prepare_generation,
     prepare_run,
 )
 from core.errors import InferScopeError, RecipeError, VerificationError
 from core.export_plan import ExportPlan, plan_export
+from core.models import generates
 from core.models.onnx_file import METADATA_INPUT_SPEC, METADATA_LABEL_SPACE
 from core.progress import Progress, no_progress
 from core.recipe import RuntimeSettings, exporter_of, make_step
@@ -93,7 +93,7 @@ def _export(run: RunRecord, predictions: list[int] | None, plan: ExportPlan, pat
             progress: Progress, folder: Path) -> ExportResult:
     import onnx
 
-    if generates(run):
+    if generates(run.model_source):
         return _export_generation(run, plan, path, settings, progress, folder)
     prepared = prepare_run(replace(run, recipe=list(plan.steps)), settings, progress, work_dir=folder)
     runtime = RUNTIMES.get(prepared.artifact.kind)

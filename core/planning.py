@@ -305,7 +305,7 @@ class Planner:
         validate(recipe, start)
         check_task_steps(task, recipe)
         scenario, scenario_options = parse_scenario(request.scenario, request.scenario_options)
-        TASKS.get(task).check_scenario(scenario)
+        TASKS.get(task).check_task_scenario(scenario)
         if not model.is_onnx_file:
             entry.check(parse_options(entry.options_cls, model.options, what=f"model {model.name}"), runtime)
         fixed_batch = fixed_batch or any(TECHNIQUES.get(s.technique).fixes_batch(s.config) for s in recipe.steps)

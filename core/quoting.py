@@ -24,15 +24,23 @@ def verified_words(result) -> str:
             f"{result.ties_excused} are ties of the file's top logits, which float rounding may order either way")
 
 
+def per_call(run: RunRecord) -> int:
+    """What one timed call's latency is divided by in a speed ratio: a generation's tokens (batch × new tokens: a
+    language model's speed is per generated token), else 1 (a classifier's is per call)."""
+    new_tokens = run.metrics.get("new_tokens")
+    return (run.runtime.get("batch") or 1) * int(new_tokens) if new_tokens else 1
+
+
 def paired_rows(comparison, runs: dict[int, RunRecord] | None = None) -> list[dict[str, Any]]:
-    """A done comparison as table rows: run, median of block medians, speed against the reference (paired, and
-    unpaired from the runs' own p50 where `runs` has them), verdict."""
+    """A done comparison as table rows: run, median of block medians (per generated token for a language model),
+    speed against the reference (paired, and unpaired from the runs' own p50 where `runs` has them), verdict."""
     noise, runs = comparison.config.get("noise_pct", 2.0), runs or {}
     reference = runs.get(comparison.reference_id)
+    per_token = any(per_call(run) > 1 for run in runs.values())
     rows = []
     for r in comparison.results:
         unpaired = unpaired_ratio(runs[r["run_id"]], reference) if r["run_id"] in runs and reference else None
-        rows.append({"run": r["run_id"], "p50 (ms, paired)": round(r["p50_ms"], 4),
+        rows.append({"run": r["run_id"], f"p50 (ms{' per token' if per_token else ''}, paired)": round(r["p50_ms"], 4),
                      "speed vs reference": "reference" if r["verdict"] == "reference" else
                      f"{r['ratio']:.3f}x ({r['ci_low']:.3f}–{r['ci_high']:.3f})",
                      "unpaired (runs' own p50)": "reference" if r["verdict"] == "reference" else
@@ -47,17 +55,18 @@ def _ratio_text(ratio: float, low: float | None, high: float | None) -> str:
 
 def unpaired_ratio(run: RunRecord, reference: RunRecord,
                    latency: str = "latency_p50_ms") -> tuple[float, float | None, float | None] | None:
-    """The reference's p50 over the run's, from their separate timings, with the interval their p50 intervals
-    allow (None where a run has none); None when either lacks a p50."""
+    """The reference's p50 over the run's (each `per_call`), from their separate timings, with the interval their
+    p50 intervals allow (None where a run has none); None when either lacks a p50."""
     mine, theirs = run.metrics.get(latency), reference.metrics.get(latency)
     if not mine or not theirs:
         return None
+    scale = per_call(run) / per_call(reference)  # tokens per generation may differ between two runs
     names = CATALOGUE[latency].interval if latency in CATALOGUE else None
     bounds = [m.get(k) for m in (run.metrics, reference.metrics) for k in names] if names else [None]
     if any(b is None or b <= 0 for b in bounds):
-        return theirs / mine, None, None
+        return scale * theirs / mine, None, None
     run_low, run_high, ref_low, ref_high = bounds
-    return theirs / mine, ref_low / run_high, ref_high / run_low
+    return scale * theirs / mine, scale * ref_low / run_high, scale * ref_high / run_low
 
 
 def contention_words(comparison) -> str:

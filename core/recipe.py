@@ -10,7 +10,7 @@ from core.errors import RecipeError
 from core.options import parse_key_values, parse_options, split_spec, to_dict
 from core.runtimes import RUNTIMES
 from core.runtimes.settings import ORT_PROVIDERS, RuntimeSettings
-from core.techniques import CONFLICTS, TECHNIQUES
+from core.techniques import CONFLICTS, TECHNIQUES, families, family_techniques
 
 __all__ = ["ORT_PROVIDERS", "Recipe", "RuntimeSettings", "Step", "make_step", "parse_step",
            "recipe_from_json", "validate"]
@@ -92,11 +92,10 @@ def validate(recipe: Recipe, start: ArtifactKind) -> None:
     kind = start
     for i, step in enumerate(steps):
         technique = TECHNIQUES.get(step.technique)
-        if kind not in technique.accepts and not _same_family(technique.accepts, kind):
-            family = RUNTIMES.get(kind).family
-            fits = [n for n, t in TECHNIQUES if any(RUNTIMES.get(k).family == family for k in t.accepts)]
-            raise RecipeError(f"{step.technique} applies to a {_family_of(technique.accepts)} and this model is a "
-                              f"{family}; its techniques are {', '.join(fits)}")
+        family = RUNTIMES.get(kind).family
+        if family not in families(technique):  # across families a wrong technique; within one, a matter of order
+            raise RecipeError(f"{step.technique} applies to a {min(families(technique))} and this model is a "
+                              f"{family}; its techniques are {', '.join(family_techniques(family))}")
         if kind not in technique.accepts:
             before = "the model" if i == 0 else f"after {names[i - 1]} the model"
             needs = " or ".join(RUNTIMES.get(k).words for k in sorted(technique.accepts))
@@ -106,16 +105,6 @@ def validate(recipe: Recipe, start: ArtifactKind) -> None:
         kind = technique.output_kind(kind)
     if recipe.runtime.batch < 1:
         raise RecipeError("batch must be at least 1")
-
-
-def _family_of(kinds: frozenset[ArtifactKind]) -> str:
-    return RUNTIMES.get(sorted(kinds)[0]).family
-
-
-def _same_family(kinds: frozenset[ArtifactKind], kind: ArtifactKind) -> bool:
-    """Whether a technique taking `kinds` is one of the techniques of `kind`'s family (a classifier's, a language
-    model's): within a family a wrong kind is a matter of order, across families a wrong technique."""
-    return any(RUNTIMES.get(k).family == RUNTIMES.get(kind).family for k in kinds)
 
 
 def _bridge(kind: ArtifactKind, needs: frozenset[ArtifactKind], hops: int = 2) -> list[str]:

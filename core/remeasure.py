@@ -7,23 +7,33 @@ order each round, after a warm-up by time before each block — so slow drifts h
 speed ratio to the reference is the reference's block median over its own, per round; the figure is
 the median over rounds with a bootstrap 95% interval (resampling rounds), and a verdict: faster,
 slower, or no difference beyond the noise threshold.
+
+A language model's call is one greedy generation of its run's new tokens after a prompt (prompts prepared outside
+the clock), and its block figure is per generated token, so the ratio is one of generated tokens/s even between runs
+that generate a different number of tokens or prompts per call.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from core.bench.machine import ContentionMeter, machine_lock, noise_note
 from core.bench.paired import paired_results
-from core.bench.timing import time_block
-from core.engine import prepare_run
+from core.bench.timing import MIN_BLOCK_CALLS, time_block
+from core.engine import prepare_generation, prepare_run
 from core.lifecycle import run_job
+from core.models import generates
 from core.options import option, parse_options
 from core.progress import Progress, no_progress
+from core.quoting import per_call
+from core.runtimes import RUNTIMES, default_threads
 from core.scenarios.load import request_pool
 from core.settings import Settings
-from core.store import ComparisonRecord, RunStore
+from core.store import ComparisonRecord, RunRecord, RunStore
 from core.workdirs import job_folder
 
 
@@ -44,30 +54,69 @@ class RemeasureConfig:
     seed: int = option(0, "seed of the bootstrap", minimum=0)
 
 
+@dataclass(frozen=True)
+class Contender:
+    """One rebuilt configuration ready to be timed in blocks: its call, the prepared inputs it cycles, the fewest
+    calls a block holds, and what a call's latency is divided by (a generation's tokens: its figure is per token)."""
+
+    call: Callable[[Any], Any]
+    inputs: list[Any]
+    min_calls: int = MIN_BLOCK_CALLS
+    per_call: int = 1
+
+    def block(self, config: RemeasureConfig) -> float:
+        return time_block(self.call, self.inputs, config.block_ms, config.warmup_ms, self.min_calls) / self.per_call
+
+
+def classifier(run: RunRecord, settings: Settings, progress: Progress, work_dir: Path) -> Contender:
+    """A classifier's configuration: its predictor over the first batches of its evaluation inputs."""
+    prepared = prepare_run(run, settings, progress, work_dir=work_dir)
+    predictor = prepared.predictor()
+    natives = [predictor.prepare(batch) for batch in request_pool(prepared.images, prepared.recipe.runtime.batch)[:32]]
+    predictor.run(natives[0])  # the cold first call, outside every block
+    return Contender(predictor.run, natives)
+
+
+def generator(run: RunRecord, settings: Settings, progress: Progress, work_dir: Path) -> Contender:
+    """A language model's configuration: greedy generations of the run's new tokens after its prompts; a block may
+    hold one generation (a generation is already thousands of a classifier's calls long)."""
+    from core.generation import corpus
+    from core.generation.timing import prompt_batches
+
+    prepared = prepare_generation(run, settings, progress, work_dir=work_dir)
+    runtime, options = prepared.recipe.runtime, prepared.model.options
+    decoder = RUNTIMES.get(prepared.artifact.kind).decoder(prepared.artifact, runtime,
+                                                           runtime.threads or default_threads())
+    prompts = corpus.prompts(prepared.model.input_spec.tokenizer, prepared.texts, options["prompt_length"],
+                             options["prompts"])
+    batches = prompt_batches(prompts, runtime.batch)
+
+    def generate(batch: np.ndarray) -> None:
+        decoder.generate(batch, options["new_tokens"])
+
+    generate(batches[0])  # the cold first generation, outside every block
+    return Contender(generate, batches, min_calls=1, per_call=per_call(run))
+
+
 def remeasure(store: RunStore, comparison_id: int, settings: Settings, progress: Progress = no_progress) -> None:
     """Rebuild every run of a claimed comparison and time them in interleaved rounds; stores the results."""
     record = store.comparison(comparison_id)
     config = parse_options(RemeasureConfig, record.config, what="remeasure")
     with machine_lock(f"comparison {comparison_id}", progress), \
             job_folder(settings, f"comparison-{comparison_id}") as folder:
-        predictors, natives = {}, {}
+        contenders: dict[int, Contender] = {}
         for k, run_id in enumerate(record.run_ids):
             run = store.get(run_id)
-            prepared = prepare_run(run, settings, lambda stage, f, k=k, run_id=run_id: progress(
-                f"rebuild {run_id}: {stage}"[:32], (k + f) / len(record.run_ids)), work_dir=folder / str(run_id))
-            predictor = prepared.predictor()
-            pool = request_pool(prepared.images, prepared.recipe.runtime.batch)[:32]
-            predictors[run_id] = predictor
-            natives[run_id] = [predictor.prepare(batch) for batch in pool]
-            predictor.run(natives[run_id][0])  # the cold first call, outside every block
+            rebuild = generator if generates(run.model_source) else classifier
+            contenders[run_id] = rebuild(run, settings, lambda stage, f, k=k, run_id=run_id: progress(
+                f"rebuild {run_id}: {stage}"[:32], (k + f) / len(record.run_ids)), folder / str(run_id))
         blocks: dict[int, list[float]] = {run_id: [] for run_id in record.run_ids}
         shuffle = np.random.default_rng(config.seed)
         with ContentionMeter() as meter:
             for round_index in range(config.rounds):
                 # a fresh order every round: nobody always goes first, nor always follows the same neighbour
                 for run_id in shuffle.permutation(record.run_ids).tolist():
-                    blocks[run_id].append(time_block(predictors[run_id].run, natives[run_id], config.block_ms,
-                                                     config.warmup_ms))
+                    blocks[run_id].append(contenders[run_id].block(config))
                 progress("paired rounds", (round_index + 1) / config.rounds)
     results = paired_results(blocks, record.reference_id, config.noise_pct, config.seed)
     noisy = noise_note(meter.result, settings.noisy_cpu_pct)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core import comparable, metric_rows, views
+from core.metrics import CATALOGUE
 from core.store import DiagnosisRecord, RunRecord
 
 STYLE = """body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#111827}
@@ -39,18 +40,32 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _chart(runs: Sequence[RunRecord], labels: dict[int, str]) -> str:
+def _charts(runs: Sequence[RunRecord], labels: dict[int, str]) -> str:
+    """One front per task, on the task's own axes (a language model has no top-1, a classifier no perplexity);
+    runs without the task's quality figure (timed on made-up inputs) are drawn on their agreement with FP32."""
     import plotly.graph_objects as go
 
-    accuracy = "top1" if all(r.metrics.get("top1") is not None for r in runs) else "agreement"
-    points = views.plot_points(runs, "latency_p50_ms", accuracy)
-    figure = go.Figure(go.Scatter(x=[p.x for p in points], y=[p.y for p in points], mode="markers+text",
-                                  text=[f"run {p.run.id}" for p in points], textposition="top center",
-                                  hovertext=[labels[p.run.id] for p in points],
-                                  marker=dict(size=11, color=["#111827" if p.on_front else "#9ca3af" for p in points])))
-    figure.update_layout(xaxis_title="latency p50 per call (ms)", yaxis_title=f"{views.accuracy_words(accuracy)} (%)",
-                         height=420, margin=dict(t=20))
-    return figure.to_html(include_plotlyjs=True, full_html=False)  # plotly.js inline: readable offline
+    charts = []
+    for title, group in views.facets(runs, by_target=False):
+        x, y = views.run_task(group[0]).front
+        y = y if all(r.metrics.get(y) is not None for r in group) else "agreement"
+        points = views.plot_points(group, x, y)
+        figure = go.Figure(go.Scatter(
+            x=[p.x for p in points], y=[p.y for p in points], mode="markers+text",
+            text=[f"run {p.run.id}" for p in points], textposition="top center",
+            hovertext=[labels[p.run.id] for p in points],
+            marker=dict(size=11, color=["#111827" if p.on_front else "#9ca3af" for p in points])))
+        figure.update_layout(xaxis_title=CATALOGUE[x].label, yaxis_title=CATALOGUE[y].label, height=420,
+                             margin=dict(t=20))
+        charts.append((f"<h3>{html.escape(title)}</h3>" if title else "")
+                      + figure.to_html(include_plotlyjs=not charts, full_html=False))  # plotly.js inline: offline
+    return "".join(charts)
+
+
+def _summary(run: RunRecord) -> str:
+    """"latency p50 (ms) 3.1 ms, top-1 91.20%": the run on its task's front."""
+    x, _ = views.run_task(run).front
+    return f"{CATALOGUE[x].label.split(' (')[0]} {views.metric_text(run, x)}, {views.quality_words(run)}"
 
 
 def _diagnosis(record: DiagnosisRecord) -> str:
@@ -73,12 +88,11 @@ def report_html(runs: Sequence[RunRecord], diagnoses: Sequence[DiagnosisRecord] 
     reference = next((r for r in runs if comparable.is_baseline(r)), runs[0])
     parts = [f"<h1>InferScope report: runs {', '.join(str(r.id) for r in runs)}</h1>",
              f"<p class='note'>Made {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Reference: run {reference.id}.</p>",
-             "<ul>" + "".join(f"<li><b>run {r.id}</b>: {html.escape(labels[r.id])} — p50 "
-                              f"{html.escape(views.metric_text(r, 'latency_p50_ms'))}, top-1 "
-                              f"{html.escape(views.metric_text(r, 'top1'))}"
+             "<ul>" + "".join(f"<li><b>run {r.id}</b>: {html.escape(labels[r.id])} — "
+                              f"{html.escape(_summary(r))}"
                               + (" <i>(timed on a busy machine)</i>" if r.noisy else "") + "</li>" for r in runs)
              + "</ul>",
-             "<h2>Latency and accuracy</h2>", _chart(runs, labels),
+             "<h2>Speed and quality</h2>", _charts(runs, labels),
              f"<h2>Metrics against run {reference.id}</h2>", _table(metric_rows.metric_deltas(runs, reference)),
              "<h2>Settings that differ</h2>",
              _table([{k: v for k, v in row.items() if k != "differs"} for row in views.settings_diff(runs)

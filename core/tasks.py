@@ -35,7 +35,7 @@ class Task:
         """Why a technique cannot apply to this task's models (None: it can)."""
         return self.refused.get(technique)
 
-    def check_scenario(self, scenario: str) -> None:
+    def check_task_scenario(self, scenario: str) -> None:
         """Refuse a load scenario this task's runs cannot be measured under yet."""
         from core.errors import RecipeError
 
@@ -82,7 +82,7 @@ for _task in (
                              "first layers of this one"}),
     # A language model's own techniques take its artifacts (core/generation/techniques.py): the classifiers' do not.
     Task("text-generation", "text generation", "text", "text", "gpt2-bbc", "bbc-news-articles", default_subset=100,
-         retrains=False, front=("itl_p50_ms", "perplexity"), scenarios=("single-stream",), analyses=(),
+         retrains=False, front=("itl_p50_ms", "perplexity"), scenarios=("single-stream",), analyses=("remeasure",),
          subset_help="held-out texts scored for perplexity (a seeded sample); the prompts are the first tokens of "
                      "the first of them"),
 ):

@@ -1,4 +1,5 @@
-"""Pure functions the pages use to look at runs: baselines, constraint and trade wording, plot points, diffs.
+"""Pure functions the pages use to look at runs: baselines, labels, plot points, diffs (the wording of a drop
+and a trade is core.wording's).
 
 No I/O and no streamlit: everything here takes plain RunRecords and returns plain data, so it is
 unit-tested directly and the pages stay free of logic.
@@ -19,7 +20,6 @@ from core.comparable import baselines, comparison_key
 from core.datasets import DATASETS
 from core.metrics import (
     CATALOGUE,
-    DEFAULT_ACCURACY,
     DEFAULT_LATENCY,
     LATENCY_METRICS,
     OBJECTIVES,
@@ -30,6 +30,7 @@ from core.pareto import Direction, front_indices
 from core.store import CurvePoint, RunRecord, hardware_words
 from core.tasks import DEFAULT_TASK, TASKS, Task
 from core.techniques import recipe_precision
+from core.wording import accuracy_drop, drop_violation, limit_violation
 
 LOCAL_TARGET = "this machine"  # how work addressed to no target reads: the local worker takes it
 def target_words(name: str | None) -> str:
@@ -91,66 +92,12 @@ def filter_runs(runs: Sequence[RunRecord], *, models=(), datasets=(), recipes=()
             and (run_ids is None or r.id in run_ids) and (not targets or target_of(r) in targets)]
 
 
-def accuracy_drop(run: RunRecord, base: RunRecord | None, metric: str = DEFAULT_ACCURACY) -> float | None:
-    """What the run lost against the FP32 baseline (positive = worse), in `drop_unit(metric)`: points of a
-    percentage (top-1), or per cent of FP32's value for another quality figure (perplexity: its rise); None when
-    not measurable."""
-    if base is None or run.metrics.get(metric) is None or base.metrics.get(metric) is None:
-        return None
-    ours, theirs = run.metrics[metric], base.metrics[metric]
-    worse = theirs - ours if OBJECTIVES[metric].direction is Direction.MAX else ours - theirs
-    if OBJECTIVES[metric].unit == "%":
-        return worse
-    return 100.0 * worse / abs(theirs) if theirs else None
-
-
 def quality_words(run: RunRecord) -> str:
     """The run's quality on its task's front, as a picker shows it: "top-1 91.20%", "perplexity 172.4"."""
     metric = CATALOGUE[run_task(run).front[1]]
     value = run.metrics.get(metric.name)
     shown = "n/a" if value is None else metric.format(value) + ("%" if metric.unit == "%" else "")
     return f"{metric.words} {shown}"
-
-
-def drop_unit(metric: str) -> str:
-    """How `accuracy_drop` measures a loss of `metric`: "points" of a percentage, else "%" of FP32's value."""
-    return "points" if OBJECTIVES[metric].unit == "%" else "%"
-
-
-# -- one wording for constraints and trades (Results, Explore, Export and the CLI all use these) -------------
-def drop_violation(drop: float, max_drop: float, metric: str = DEFAULT_ACCURACY) -> str:
-    """Why a run misses the accuracy constraint."""
-    if drop_unit(metric) == "points":
-        return f"{drop:.2f} points below FP32 (> {max_drop:g})"
-    return f"{accuracy_words(metric)} {drop:.2f}% worse than FP32 (> {max_drop:g}%)"
-
-
-def limit_violation(metric: str, value: float, limit: float) -> str:
-    """Why a run misses a latency or size limit, in the metric's own unit."""
-    unit = OBJECTIVES[metric].unit
-    return f"{metric} {value:.3g} {unit} > {limit:g} {unit}"
-
-
-def accuracy_words(metric: str) -> str:
-    """`top1` -> "top-1": the catalogue's label without its unit."""
-    return OBJECTIVES[metric].label.split(" (")[0]
-
-
-def trade(run: RunRecord, other: RunRecord, latency: str, accuracy: str, other_name: str | None = None) -> str:
-    """'2.00x faster than run 3 (onnx_export) for 1.60 points less top-1' (or 'for 0.50% higher perplexity'),
-    from `run`'s side."""
-    ratio = other.metrics[latency] / run.metrics[latency]
-    speed = f"{ratio:.2f}x faster" if ratio >= 1 else f"{1 / ratio:.2f}x slower"
-    lost = accuracy_drop(run, other, accuracy)
-    words = accuracy_words(accuracy)
-    if drop_unit(accuracy) == "points":
-        cost = (f"for {lost:.2f} points less {words}" if lost > 0 else
-                f"and {-lost:.2f} points more {words}" if lost < 0 else f"at the same {words}")
-    else:
-        higher = OBJECTIVES[accuracy].direction is Direction.MIN  # a worse perplexity is a higher one
-        cost = (f"for {abs(lost):.2f}% {'higher' if higher else 'lower'} {words}" if lost and lost > 0 else
-                f"and {abs(lost):.2f}% {'lower' if higher else 'higher'} {words}" if lost else f"at the same {words}")
-    return f"{speed} than {other_name or describe_run(other)} {cost}"
 
 
 # -- what a run is, in readable fields: labels, colours and the Compare diff all read these --------------

@@ -118,13 +118,13 @@ def show_continuations(rows, skipped) -> None:
 st.subheader("Paired re-measurement")
 st.caption("Runs measured at different times differ by as much as the machine drifts. This rebuilds the chosen runs "
            "in one process and times them in interleaved rounds, so drift hits all of them alike: each run's speed "
-           f"against run {reference.id} with a 95% interval, and a verdict. Runs in the worker.")
+           f"against run {reference.id} with a 95% interval (a language model's per generated token), and a verdict. "
+           "Runs in the worker.")
 
 
 def not_offered(analysis: str, run_ids) -> bool:
     """Say so, and return True, when a chosen run's task has no form of `analysis` yet (text generation's runs)."""
-    lacking = sorted({views.run_task(by_id[i]).words for i in run_ids
-                      if not views.run_task(by_id[i]).offers(analysis)})
+    lacking = api.lacking(analysis, run_ids)
     for words in lacking:
         st.caption(f"Not available for {words} runs yet.")
     return bool(lacking)

@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core import quoting, views
+from core import quoting, views, wording
 from core.errors import InferScopeError
 from core.metrics import CATALOGUE
 from pages.common import get_api
@@ -27,7 +27,7 @@ models = sorted({r.model for r in done})
 model = right.selectbox("Model", ["all models", *models], key="rec_model", on_change=follow_recommendation)
 # the quality the recommendation holds to: the model's task's (top-1; a language model's perplexity)
 quality = api.recommendation_metric(None if model == "all models" else model)
-unit = views.drop_unit(quality)
+unit = wording.drop_unit(quality)
 max_drop = left.number_input(f"Max {CATALOGUE[quality].words} loss vs the model's FP32 baseline "
                              f"({'points' if unit == 'points' else '% of FP32'})", min_value=0.0,
                              value=1.0 if unit == "points" else 5.0, step=0.5, key=f"rec_drop_{unit}",

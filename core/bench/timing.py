@@ -132,9 +132,10 @@ def measure(call: Callable[[Any], Any], native: Any, config: TimingConfig, batch
 MIN_BLOCK_CALLS = 10
 
 
-def time_block(call: Callable[[Any], Any], natives: Sequence[Any], block_ms: float, warmup_ms: float) -> float:
+def time_block(call: Callable[[Any], Any], natives: Sequence[Any], block_ms: float, warmup_ms: float,
+               min_calls: int = MIN_BLOCK_CALLS) -> float:
     """One block of a paired re-measurement: `warmup_ms` of untimed calls, then timed calls for `block_ms`
-    (at least MIN_BLOCK_CALLS), cycling the prepared inputs; returns the block's median latency, ms."""
+    (at least `min_calls`), cycling the prepared inputs; returns the block's median latency, ms."""
     clock = time.perf_counter_ns
     until, i = clock() + int(warmup_ms * 1e6), 0
     while clock() < until:  # by time, not count: what settles (thread pools, caches, clocks) is time-bound
@@ -142,7 +143,7 @@ def time_block(call: Callable[[Any], Any], natives: Sequence[Any], block_ms: flo
         i += 1
     samples: list[int] = []
     until = clock() + int(block_ms * 1e6)
-    while len(samples) < MIN_BLOCK_CALLS or clock() < until:
+    while len(samples) < min_calls or clock() < until:
         native = natives[len(samples) % len(natives)]
         start = clock()
         call(native)

@@ -60,12 +60,12 @@ def cmd_remeasure(args) -> int:
         return ended(f"comparison {record.id}", record.status, record.error)
     print(f"comparison {record.id}: {record.status}")
     if record.status == "done":
-        config = record.config
+        config, reference = record.config, api.run(record.reference_id)
+        per_token = " per generated token" if quoting.per_call(reference) > 1 else ""
         print(f"{config['rounds']} interleaved rounds of {config['block_ms']:g} ms per run; reference run "
-              f"{record.reference_id}; ratio = reference latency / run latency (> 1 is faster)")
+              f"{record.reference_id}; ratio = reference latency / run latency{per_token} (> 1 is faster)")
         print_table([{**r, "ci": f"{r['ci_low']:.3f}–{r['ci_high']:.3f}"} for r in record.results],
                     ["run_id", "p50_ms", "ratio", "ci", "verdict"])
-        reference = api.run(record.reference_id)
         for result in record.results:
             if result["verdict"] != "reference":
                 print(quoting.paired_quote(record, api.run(result["run_id"]), reference))

@@ -14,13 +14,12 @@ from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY, OBJECTIVES
 from core.pareto import Direction, front_indices
 from core.quoting import paired_words
 from core.store import RunRecord
-from core.views import (
+from core.views import describe_run, engine_words
+from core.wording import (
     accuracy_drop,
     accuracy_words,
-    describe_run,
     drop_unit,
     drop_violation,
-    engine_words,
     limit_violation,
     trade,
 )
@@ -177,7 +176,7 @@ def quote_paired(pick: Pick | None, runs: Sequence[RunRecord], comparisons: Sequ
 
 
 def _trade(run: RunRecord, other: RunRecord, c: Constraints, name: str | None = None) -> str:
-    return trade(run, other, c.latency, c.accuracy, name)
+    return trade(run, other, c.latency, c.accuracy, name or describe_run(other))
 
 
 def fastest_lossless(runs: Sequence[RunRecord], like: RunRecord, c: Constraints) -> RunRecord | None:

@@ -51,13 +51,19 @@ class GenerationTiming:
         return out
 
 
+def prompt_batches(prompts: np.ndarray, batch: int) -> list[np.ndarray]:
+    """The prompts in whole batches of `batch` rows (a last partial batch left out: every call does the same work)."""
+    batches = [np.ascontiguousarray(prompts[i:i + batch]) for i in range(0, len(prompts) - batch + 1, batch)]
+    if not batches:
+        raise ValueError(f"{len(prompts)} prompt(s) cannot fill a batch of {batch}")
+    return batches
+
+
 def time_generation(decoder: Decoder, prompts: np.ndarray, new_tokens: int, config: TimingConfig,
                     batch: int = 1, progress: Progress = no_progress) -> GenerationTiming:
     """Time greedy generations of `new_tokens` after batches of `prompts` (rows of equal length, cycled in order)
     with the run's protocol (`core.bench.timing.measure`); preparing each batch stays outside the clock."""
-    batches = [np.ascontiguousarray(prompts[i:i + batch]) for i in range(0, len(prompts) - batch + 1, batch)]
-    if not batches:
-        raise ValueError(f"{len(prompts)} prompt(s) cannot fill a batch of {batch}")
+    batches = prompt_batches(prompts, batch)
     stamps: list[tuple[int, ...]] = []  # every generation's, the cold one and the warm-up's included
 
     def generate(prompt: np.ndarray) -> None:

@@ -19,6 +19,7 @@ from core.models.base import LoadedModel, ModelEntry
 from core.options import parse_key_values, parse_options, split_spec
 from core.progress import Progress, no_progress
 from core.registry import Registry
+from core.runtimes import RUNTIMES
 from core.settings import Settings
 from core.tasks import DEFAULT_TASK
 
@@ -48,6 +49,12 @@ def source_task(source: str) -> str:
 def start_kind(source: str) -> str:
     """The artifact kind a model from `source` starts as, before any technique."""
     return SOURCE_KINDS.get(source, "torch")
+
+
+def generates(source: str) -> bool:
+    """Whether a model from `source` is a language model, measured by generating (its kind's runtime has a
+    decoder): the engine measures such a run by generating, the doctor keeps the classifiers' advice off it."""
+    return RUNTIMES.get(start_kind(source)).decoder is not None
 
 
 @dataclass(frozen=True)

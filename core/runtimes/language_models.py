@@ -15,38 +15,40 @@ from core.runtimes.settings import RuntimeSettings
 FAMILY = "language model"
 
 
+class _LanguageArtifact:
+    """What every language model's artifact has alike: no response cache (the `cache` step is a classifier's: each
+    prompt of a generation is new), and its size from its torch weights unless it says otherwise."""
+
+    response_cache = None
+    model: Any
+
+    def size_bytes(self) -> int:
+        return state_dict_bytes(self.model)
+
+
 @dataclass
-class LanguageModel:
+class LanguageModel(_LanguageArtifact):
     """A Hugging Face causal LM in eager PyTorch; `kv_cache` False re-reads the whole sequence at every step."""
 
     model: Any
     kv_cache: bool = True
-    response_cache: None = None
     kind: ArtifactKind = "lm"
-
-    def size_bytes(self) -> int:
-        return state_dict_bytes(self.model)
 
 
 @dataclass
-class CompiledLanguageModel:
+class CompiledLanguageModel(_LanguageArtifact):
     """A causal LM whose forward `torch.compile` runs over a static KV cache."""
 
     model: Any
-    response_cache: None = None
     kind: ArtifactKind = "lm-compiled"
-
-    def size_bytes(self) -> int:
-        return state_dict_bytes(self.model)
 
 
 @dataclass
-class LanguageGraph:
+class LanguageGraph(_LanguageArtifact):
     """One ONNX graph of a causal LM with its KV cache as inputs and outputs (`core.generation.graphs`)."""
 
     model_bytes: bytes
     config: Any             # the model's transformers config: the cache's shape
-    response_cache: None = None
     kind: ArtifactKind = "lm-onnx"
 
     def size_bytes(self) -> int:
@@ -54,13 +56,12 @@ class LanguageGraph:
 
 
 @dataclass
-class OpenVINOLanguageModel:
+class OpenVINOLanguageModel(_LanguageArtifact):
     """The graph read by OpenVINO (made stateful when it is compiled); `size` is its weights' bytes."""
 
     model: Any
     config: Any
     size: int
-    response_cache: None = None
     kind: ArtifactKind = "lm-openvino"
 
     def size_bytes(self) -> int:

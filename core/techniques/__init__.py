@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from core.registry import Registry
+from core.runtimes import RUNTIMES
 from core.techniques import (
     cache,
     compile,
@@ -77,3 +78,13 @@ def recipe_precision(recipe: list[dict]) -> str:
 
 
 __all__ = ["TECHNIQUES", "CONFLICTS", "Technique", "BuildContext", "recipe_precision"]
+
+
+def families(technique: Technique) -> frozenset[str]:
+    """The families of model (a classifier's, a language model's: `Runtime.family`) `technique` applies to."""
+    return frozenset(RUNTIMES.get(kind).family for kind in technique.accepts)
+
+
+def family_techniques(family: str) -> list[str]:
+    """The techniques of one family of model, in step order: what a model of that family can take."""
+    return [name for name, technique in TECHNIQUES if family in families(technique)]

@@ -14,7 +14,7 @@ def test_a_report_holds_every_section_and_needs_no_network(api, tmp_path):
                                                   "op_types": [{"op_type": "Conv", "precision": "float",
                                                                 "ms_per_call": 0.1, "share_pct": 100.0}]})
     text = api.report(ids)
-    for section in ("Latency and accuracy", f"Metrics against run {ids[0]}", "Settings that differ",
+    for section in ("Speed and quality", f"Metrics against run {ids[0]}", "Settings that differ",
                     "The doctor's notes", "Diagnoses", "Where the time went (profile", "Environments"):
         assert section in text, section
     assert all(f"<b>run {i}</b>" in text for i in ids) and "(timed on a busy machine)" in text

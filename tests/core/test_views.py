@@ -1,6 +1,6 @@
 import pytest
 
-from core import comparable, metric_rows, views
+from core import comparable, metric_rows, views, wording
 from core.planning import GridRequest, StepSpec, expand_grid
 from core.store import RunStore
 from tests.seed import seed_runs
@@ -41,7 +41,7 @@ def test_recommendation_is_the_fastest_within_the_drop(tmp_path):
     runs = api.runs("done")
     rec = api.recommend(max_drop=1.0)
     base = comparable.baselines(runs)
-    eligible = [r for r in runs if (d := views.accuracy_drop(r, base.get(comparable.comparison_key(r)))) is not None
+    eligible = [r for r in runs if (d := wording.accuracy_drop(r, base.get(comparable.comparison_key(r)))) is not None
                 and d <= 1.0 and comparable.recommendable(r)]
     assert rec.run.metrics["latency_p50_ms"] == min(r.metrics["latency_p50_ms"] for r in eligible)
     assert f"run {rec.run.id} (" in rec.reason and "faster than the FP32 baseline, run" in rec.reason
@@ -52,9 +52,9 @@ def test_a_trade_states_a_loss_as_a_loss(runs):
     from tests.core.explore.test_analysis import run
 
     fast, slow = run(2, 1.0, 91.8), run(1, 104.0, 92.0)
-    assert views.trade(fast, slow, "latency_p50_ms", "top1") == \
+    assert wording.trade(fast, slow, "latency_p50_ms", "top1", views.describe_run(slow)) == \
         "104.00x faster than run 1 (fp16) for 0.20 points less top-1"
-    assert views.trade(slow, fast, "latency_p50_ms", "top1") == \
+    assert wording.trade(slow, fast, "latency_p50_ms", "top1", views.describe_run(fast)) == \
         "104.00x slower than run 2 (fp16) and 0.20 points more top-1"
 
 

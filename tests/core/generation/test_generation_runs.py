@@ -95,7 +95,6 @@ def test_analyses_without_a_form_for_language_models_yet_are_refused_in_words(ap
     run = api.execute(api.submit(lm_request(run_request, tiny_causal_lm)))
     other = api.execute(api.submit(lm_request(run_request, tiny_causal_lm, "no_kv_cache")))
     refusals = {"a latency-throughput curve": lambda: api.request_curve(run.id),
-                "a paired re-measurement": lambda: api.request_comparison([run.id, other.id]),
                 "an operator profile": lambda: api.request_diagnosis(run.id, kind="profile"),
                 "flips": lambda: api.flips(other.id, run.id),
                 "an exploration": lambda: api.plan_exploration(ExploreRequest(
@@ -103,7 +102,30 @@ def test_analyses_without_a_form_for_language_models_yet_are_refused_in_words(ap
     for words, ask in refusals.items():
         with pytest.raises(RecipeError, match=f"{words}.* is not available for text generation runs yet"):
             ask()
-    assert not api.diagnosable(run, "profile") and api.curves(run.id) == [] and api.comparisons() == []
+    assert not api.diagnosable(run, "profile") and api.curves(run.id) == []
+
+
+def test_language_models_are_re_measured_side_by_side_per_generated_token(api, run_request, tiny_causal_lm):
+    from core import quoting
+    from core.errors import ConfigError
+
+    base = api.execute(api.submit(lm_request(run_request, tiny_causal_lm)))
+    uncached = api.execute(api.submit(lm_request(run_request, tiny_causal_lm, "no_kv_cache")))
+    longer = api.execute(api.submit(lm_request(run_request, tiny_causal_lm.replace("new_tokens=4", "new_tokens=8"))))
+    record = api.remeasure([uncached.id, longer.id, base.id], values={"rounds": 5, "block_ms": 1.0, "warmup_ms": 0.0})
+    assert record.status == "done" and record.reference_id == base.id, record.error
+    assert all(len(medians) == 5 for medians in record.blocks.values())
+    results = {r["run_id"]: r for r in record.results}
+    # per generated token: twice the tokens per generation is not twice as slow
+    assert 0.5 < results[longer.id]["ratio"] < 2.0 and results[uncached.id]["ci_low"] <= results[uncached.id]["ratio"]
+    rows = quoting.paired_rows(record, {r.id: r for r in (base, uncached, longer)})
+    assert "p50 (ms per token, paired)" in rows[0]
+    ratio, _, _ = quoting.unpaired_ratio(longer, base)
+    assert ratio == pytest.approx(2 * base.metrics["latency_p50_ms"] / longer.metrics["latency_p50_ms"])
+    image = api.execute(api.submit(run_request()))
+    with pytest.raises(ConfigError, match="runs of one task side by side; these runs are of image classification "
+                                          "and text generation"):
+        api.request_comparison([base.id, image.id])
 
 
 def test_the_run_page_offers_a_task_only_its_techniques_and_scenarios():
@@ -121,6 +143,11 @@ def test_a_chart_of_language_models_is_drawn_on_their_own_front(api, run_request
     run = api.execute(api.submit(lm_request(run_request, tiny_causal_lm)))
     assert views.axes_for([run], "latency_p50_ms", "top1") == ("itl_p50_ms", "perplexity")
     assert views.axes_for([run], "ttft_p50_ms", "greedy_agreement") == ("ttft_p50_ms", "greedy_agreement")
+    from core.report import report_html
+
+    report = report_html([run])  # the shareable report draws it on the same axes, and quotes the same figures
+    assert '"text":"inter-token p50 (ms)"' in report and '"text":"perplexity"' in report
+    assert f"inter-token p50 {views.metric_text(run, 'itl_p50_ms')}, {views.quality_words(run)}" in report
 
 
 def lm_record(run, recipe, p50_ms, memory_bound, run_id):

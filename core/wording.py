@@ -1,0 +1,60 @@
+"""One wording for what a run lost and what it traded (Results, Explore, Export, the report and the CLI all use
+these): a quality drop against FP32 in its own unit, why a run misses a constraint, and a speed-for-quality trade."""
+from __future__ import annotations
+
+from core.metrics import DEFAULT_ACCURACY, OBJECTIVES
+from core.pareto import Direction
+from core.store import RunRecord
+
+
+def accuracy_drop(run: RunRecord, base: RunRecord | None, metric: str = DEFAULT_ACCURACY) -> float | None:
+    """What the run lost against the FP32 baseline (positive = worse), in `drop_unit(metric)`: points of a
+    percentage (top-1), or per cent of FP32's value for another quality figure (perplexity: its rise); None when
+    not measurable."""
+    if base is None or run.metrics.get(metric) is None or base.metrics.get(metric) is None:
+        return None
+    ours, theirs = run.metrics[metric], base.metrics[metric]
+    worse = theirs - ours if OBJECTIVES[metric].direction is Direction.MAX else ours - theirs
+    if OBJECTIVES[metric].unit == "%":
+        return worse
+    return 100.0 * worse / abs(theirs) if theirs else None
+
+
+def drop_unit(metric: str) -> str:
+    """How `accuracy_drop` measures a loss of `metric`: "points" of a percentage, else "%" of FP32's value."""
+    return "points" if OBJECTIVES[metric].unit == "%" else "%"
+
+
+def drop_violation(drop: float, max_drop: float, metric: str = DEFAULT_ACCURACY) -> str:
+    """Why a run misses the accuracy constraint."""
+    if drop_unit(metric) == "points":
+        return f"{drop:.2f} points below FP32 (> {max_drop:g})"
+    return f"{accuracy_words(metric)} {drop:.2f}% worse than FP32 (> {max_drop:g}%)"
+
+
+def limit_violation(metric: str, value: float, limit: float) -> str:
+    """Why a run misses a latency or size limit, in the metric's own unit."""
+    unit = OBJECTIVES[metric].unit
+    return f"{metric} {value:.3g} {unit} > {limit:g} {unit}"
+
+
+def accuracy_words(metric: str) -> str:
+    """`top1` -> "top-1": the catalogue's label without its unit."""
+    return OBJECTIVES[metric].label.split(" (")[0]
+
+
+def trade(run: RunRecord, other: RunRecord, latency: str, accuracy: str, other_name: str) -> str:
+    """'2.00x faster than run 3 (onnx_export) for 1.60 points less top-1' (or 'for 0.50% higher perplexity'),
+    from `run`'s side; `other_name` is how the other run is named ("run 3 (onnx_export)", "the FP32 baseline")."""
+    ratio = other.metrics[latency] / run.metrics[latency]
+    speed = f"{ratio:.2f}x faster" if ratio >= 1 else f"{1 / ratio:.2f}x slower"
+    lost = accuracy_drop(run, other, accuracy)
+    words = accuracy_words(accuracy)
+    if drop_unit(accuracy) == "points":
+        cost = (f"for {lost:.2f} points less {words}" if lost > 0 else
+                f"and {-lost:.2f} points more {words}" if lost < 0 else f"at the same {words}")
+    else:
+        higher = OBJECTIVES[accuracy].direction is Direction.MIN  # a worse perplexity is a higher one
+        cost = (f"for {abs(lost):.2f}% {'higher' if higher else 'lower'} {words}" if lost and lost > 0 else
+                f"and {abs(lost):.2f}% {'lower' if higher else 'higher'} {words}" if lost else f"at the same {words}")
+    return f"{speed} than {other_name} {cost}"
