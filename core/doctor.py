@@ -89,13 +89,30 @@ def _speedup(run: RunRecord, baseline: RunRecord | None) -> float | None:
 
 # A profile's share of time that makes an INT8 model slow for a reason worth saying.
 FLOAT_SHARE_PCT, CONVERSION_SHARE_PCT = 50.0, 15.0
+# A language model's decode: data movement worth fusing away, and weight-only matmuls too small a share to pay.
+DECODE_LAYOUT_SHARE_PCT, WEIGHT_ONLY_SHARE_PCT = 30.0, 50.0
 
 
 def profile_advice(summary: dict[str, Any]) -> list[Finding]:
-    """What an operator profile of a quantized model says about its speed (Diagnose and `core profile`)."""
-    if not summary.get("quantized"):
-        return []
+    """What an operator profile says about a model's speed (Diagnose and `core profile`): a quantized model's time
+    in float or in conversions; a language model's decode step moving data, or its weight-only matmuls too small a
+    share of it for fewer bits to pay."""
     found = []
+    if summary.get("call") == "token" and summary["layout_share_pct"] > DECODE_LAYOUT_SHARE_PCT:
+        found.append(Finding("decode_moves_data", f"{summary['layout_share_pct']:.0f}% of a token's operator time "
+                                                  "moves data (the KV cache's Concat, attention's Reshape/Transpose)",
+                             "a larger batch spreads it over more tokens per step" if summary["engine"] == "lm-openvino"
+                             else "a runtime that keeps the cache in place does less of it: compare lm_openvino (a "
+                                  "stateful request) on the front"))
+    if summary.get("weight_only") and summary["weight_only_share_pct"] < WEIGHT_ONLY_SHARE_PCT:
+        share = summary["weight_only_share_pct"]
+        found.append(Finding("weights_not_the_time", f"{share:.0f}% of a token's operator time is in the weight-only "
+                                                     "matmuls",
+                             f"fewer weight bits can shorten only that share: even free matmuls would make a token "
+                             f"at most {100.0 / (100.0 - share):.2f}x faster; the rest of the step (attention, data "
+                             "movement) bounds it"))
+    if not summary.get("quantized"):
+        return found
     if summary["float_share_pct"] > FLOAT_SHARE_PCT:
         found.append(Finding("time_in_float",
                              f"{summary['float_share_pct']:.0f}% of the operator time is in operators still in float",

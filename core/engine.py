@@ -211,6 +211,21 @@ class PreparedGeneration:
     notes: list[str]
     ctx: BuildContext
 
+    def decoder(self) -> Any:
+        """The recipe's artifact as its runtime generates with it, with the run's device and threads."""
+        runtime = self.recipe.runtime
+        return RUNTIMES.get(self.artifact.kind).decoder(self.artifact, runtime, runtime.threads or default_threads())
+
+    def prompt_batches(self) -> list[np.ndarray]:
+        """The run's prompts (the first tokens of its held-out texts) in batches of its batch size, as it timed them."""
+        from core.generation import corpus
+        from core.generation.timing import prompt_batches
+
+        options = self.model.options
+        prompts = corpus.prompts(self.model.input_spec.tokenizer, self.texts, options["prompt_length"],
+                                 options["prompts"])
+        return prompt_batches(prompts, self.recipe.runtime.batch)
+
 
 def prepare_generation(run: RunRecord, settings: Settings, progress: Progress = no_progress, *,
                        work_dir: Path) -> PreparedGeneration:
@@ -246,7 +261,7 @@ def _measure_generation(run: RunRecord, settings: Settings, progress: Progress, 
                                            prepared.ctx)
     runtime, threads = recipe.runtime, recipe.runtime.threads or default_threads()
     reference = RUNTIMES.get(model.artifact.kind).decoder(model.artifact, runtime, threads)
-    decoder = RUNTIMES.get(artifact.kind).decoder(artifact, runtime, threads)
+    decoder = prepared.decoder()
     generation = GenerationSettings(**{k: model.options[k] for k in to_dict(GenerationSettings())})
     tokenizer = model.input_spec.tokenizer
     result = evaluate(decoder, reference, tokenizer, texts, generation, recipe.timing, progress,

@@ -30,7 +30,6 @@ from core.models import generates
 from core.options import option, parse_options
 from core.progress import Progress, no_progress
 from core.quoting import per_call
-from core.runtimes import RUNTIMES, default_threads
 from core.scenarios.load import request_pool
 from core.settings import Settings
 from core.store import ComparisonRecord, RunRecord, RunStore
@@ -80,19 +79,11 @@ def classifier(run: RunRecord, settings: Settings, progress: Progress, work_dir:
 def generator(run: RunRecord, settings: Settings, progress: Progress, work_dir: Path) -> Contender:
     """A language model's configuration: greedy generations of the run's new tokens after its prompts; a block may
     hold one generation (a generation is already thousands of a classifier's calls long)."""
-    from core.generation import corpus
-    from core.generation.timing import prompt_batches
-
     prepared = prepare_generation(run, settings, progress, work_dir=work_dir)
-    runtime, options = prepared.recipe.runtime, prepared.model.options
-    decoder = RUNTIMES.get(prepared.artifact.kind).decoder(prepared.artifact, runtime,
-                                                           runtime.threads or default_threads())
-    prompts = corpus.prompts(prepared.model.input_spec.tokenizer, prepared.texts, options["prompt_length"],
-                             options["prompts"])
-    batches = prompt_batches(prompts, runtime.batch)
+    decoder, batches, new_tokens = prepared.decoder(), prepared.prompt_batches(), prepared.model.options["new_tokens"]
 
     def generate(batch: np.ndarray) -> None:
-        decoder.generate(batch, options["new_tokens"])
+        decoder.generate(batch, new_tokens)
 
     generate(batches[0])  # the cold first generation, outside every block
     return Contender(generate, batches, min_calls=1, per_call=per_call(run))

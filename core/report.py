@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from core import comparable, metric_rows, views
+from core import comparable, metric_rows, views, wording
 from core.metrics import CATALOGUE
 from core.store import DiagnosisRecord, RunRecord
 
@@ -74,8 +74,7 @@ def _diagnosis(record: DiagnosisRecord) -> str:
         head = (f"<p>Where the accuracy went (diagnosis {record.id}): {s['metric']} {s['int8']:.2f}% in INT8 against "
                 f"{s['float']:.2f}% in FP32, {s['quantized_nodes']} quantized nodes.</p>")
         return head + _table(record.nodes[:10], ["node", "op_type", "sqnr_db", "noise_added_pct", "recovered"])
-    head = (f"<p>Where the time went (profile {record.id}, {s['engine']}, batch {s['batch']}): operators "
-            f"{s['operators_ms_per_call']:.3f} ms of {s['wall_ms_per_call']:.3f} ms per call.</p>")
+    head = f"<p>Where the time went (profile {record.id}): {html.escape(wording.profile_words(s))}.</p>"
     return head + _table(s.get("op_types", [])[:12], ["op_type", "precision", "ms_per_call", "share_pct"])
 
 

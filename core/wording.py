@@ -1,6 +1,9 @@
 """One wording for what a run lost and what it traded (Results, Explore, Export, the report and the CLI all use
-these): a quality drop against FP32 in its own unit, why a run misses a constraint, and a speed-for-quality trade."""
+these): a quality drop against FP32 in its own unit, why a run misses a constraint, a speed-for-quality trade; and
+where a profile says the time went."""
 from __future__ import annotations
+
+from typing import Any
 
 from core.metrics import DEFAULT_ACCURACY, OBJECTIVES
 from core.pareto import Direction
@@ -58,3 +61,21 @@ def trade(run: RunRecord, other: RunRecord, latency: str, accuracy: str, other_n
         cost = (f"for {abs(lost):.2f}% {'higher' if higher else 'lower'} {words}" if lost and lost > 0 else
                 f"and {abs(lost):.2f}% {'lower' if higher else 'higher'} {words}" if lost else f"at the same {words}")
     return f"{speed} than {other_name} {cost}"
+
+
+def profile_words(summary: dict[str, Any]) -> str:
+    """How an operator profile's summary is said (Diagnose, the report, the CLI): "the operators take 0.845 ms of
+    1.020 ms per call (onnx, batch 1, 200 calls)", per token for a language model, with where a quantized model's
+    time went."""
+    call = summary.get("call", "call")
+    words = (f"the operators take {summary['operators_ms_per_call']:.3f} ms of {summary['wall_ms_per_call']:.3f} ms "
+             f"per {call} ({summary['engine']}, batch {summary['batch']}, {summary['calls']} {call}s)")
+    if summary.get("quantized"):
+        words += (f"; {summary['int8_share_pct']:.0f}% of it in INT8, {summary['float_share_pct']:.0f}% in float, "
+                  f"{summary['conversion_share_pct']:.0f}% in conversions (Q/DQ, Cast, FakeQuantize), "
+                  f"{summary['layout_share_pct']:.0f}% moving data")
+    elif summary.get("weight_only"):
+        words += (f"; {summary['weight_only_share_pct']:.0f}% of it in the weight-only matmuls (MatMulNBits, "
+                  f"FullyConnectedCompressed: weights unpacked as they are read), {summary['float_share_pct']:.0f}% in "
+                  f"float, {summary['layout_share_pct']:.0f}% moving data")
+    return words

@@ -4,7 +4,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import views
+from core import views, wording
 from core.doctor import profile_advice
 from core.errors import InferScopeError
 from core.store import ACTIVE_STATUSES
@@ -17,7 +17,10 @@ from pages.common import (
 )
 from pages.forms import setting_inputs
 
-PRECISION_COLOURS = {"int8": "#16a34a", "float": "#2563eb", "conversion": "#dc2626", "layout": "#9ca3af"}
+PRECISION_COLOURS = {"int8": "#16a34a", "weight-only": "#7c3aed", "float": "#2563eb", "conversion": "#dc2626",
+                     "layout": "#9ca3af"}
+# What a profile's times are compared with, measured without the profiler: a classifier's call, a generation's token.
+UNPROFILED = {"call": ("latency_p50_ms", "p50"), "token": ("itl_p50_ms", "inter-token p50")}
 
 st.title("Diagnose")
 api = get_api()
@@ -137,15 +140,12 @@ def profile_panel(run, values: dict) -> None:
 
 def show_profile(diagnosis, run) -> None:
     s = diagnosis.summary
-    st.success(f"Profile {diagnosis.id} ({s['engine']}, batch {s['batch']}, {s['calls']} calls): the operators take "
-               f"{s['operators_ms_per_call']:.3f} ms of {s['wall_ms_per_call']:.3f} ms per call"
-               + (f"; {s['int8_share_pct']:.0f}% of it in INT8, {s['float_share_pct']:.0f}% in float, "
-                  f"{s['conversion_share_pct']:.0f}% in conversions (Q/DQ, Cast, FakeQuantize), "
-                  f"{s['layout_share_pct']:.0f}% moving data"
-                  if s["quantized"] else "") + ".")
-    p50 = run.metrics.get("latency_p50_ms")
+    st.success(f"Profile {diagnosis.id}: {wording.profile_words(s)}.")
+    call = s.get("call", "call")
+    metric, words = UNPROFILED[call]
+    p50 = run.metrics.get(metric)
     st.caption("A profiler records every operator, which costs time of its own: compare these times with each other, "
-               "not with the run's latency" + (f" (p50 {p50:.3f} ms, measured without the profiler)" if p50 else "")
+               "not with the run's latency" + (f" ({words} {p50:.3f} ms, measured without the profiler)" if p50 else "")
                + ".")
     for finding in profile_advice(s):
         st.warning(f"{finding.figure}: {finding.advice}.")
@@ -153,15 +153,16 @@ def show_profile(diagnosis, run) -> None:
     figure = go.Figure(go.Bar(x=[t["ms_per_call"] for t in types], y=[t["op_type"] for t in types], orientation="h",
                               marker_color=[PRECISION_COLOURS.get(t["precision"], "#6b7280") for t in types],
                               customdata=[[t["precision"], t["share_pct"]] for t in types],
-                              hovertemplate="%{y}: %{x:.4f} ms per call (%{customdata[1]:.1f}%), "
+                              hovertemplate=f"%{{y}}: %{{x:.4f}} ms per {call} (%{{customdata[1]:.1f}}%), "
                                             "%{customdata[0]}<extra></extra>"))
-    figure.update_layout(xaxis_title="time per call (ms), by operator type", height=120 + 26 * len(types),
+    figure.update_layout(xaxis_title=f"time per {call} (ms), by operator type", height=120 + 26 * len(types),
                          yaxis=dict(autorange="reversed", title=None), margin=dict(t=20))
     st.plotly_chart(figure, key="profile_chart")
-    st.caption("Colour: green runs in INT8, blue in float, red converts (QuantizeLinear/DequantizeLinear/Cast, or "
-               "OpenVINO's FakeQuantize/Convert), grey moves data (layout changes).")
+    st.caption("Colour: green runs in INT8, purple multiplies by weights stored in fewer bits (weight-only: "
+               "MatMulNBits, FullyConnectedCompressed), blue in float, red converts (QuantizeLinear/DequantizeLinear/"
+               "Cast, or OpenVINO's FakeQuantize/Convert), grey moves data (layout changes).")
     st.dataframe(pd.DataFrame(diagnosis.nodes), hide_index=True, width="stretch", key="profile_nodes",
-                 column_config={"ms_per_call": st.column_config.NumberColumn("ms per call", format="%.4f"),
+                 column_config={"ms_per_call": st.column_config.NumberColumn(f"ms per {call}", format="%.4f"),
                                 "share_pct": st.column_config.NumberColumn("share %", format="%.1f")})
 
 
@@ -187,12 +188,13 @@ with accuracy_tab:
 with time_tab:
     profiled = [r for r in done if api.diagnosable(r, "profile")]
     if not profiled:
-        st.info("This reads a done onnxruntime, OpenVINO or eager PyTorch run.")
+        st.info("This reads a done onnxruntime, OpenVINO or eager PyTorch run, of a classifier or a language model.")
     else:
         run = pick_run(profiled, "profile_choice", "Run", "profile")
         st.caption("The run's configuration is rebuilt as it was timed and called under its engine's profiler "
                    "(onnxruntime's, OpenVINO's performance counters, or torch.profiler): the time of every operator, "
-                   "by type and by node. Runs in the worker.")
+                   "by type and by node (a language model's per token, over whole generations of its prompts). Runs "
+                   "in the worker.")
         values = setting_inputs("profile", api.settings_fields("profile"), columns=2)
         active = any(d.status in ACTIVE_STATUSES for d in api.diagnoses(run.id, "profile"))
         st.fragment(profile_panel, run_every=LIVE_ACTIVE_S if active else None)(run, values)

@@ -34,7 +34,7 @@ def cmd_diagnose(args) -> int:
 
 
 def cmd_profile(args) -> int:
-    from core import doctor
+    from core import doctor, wording
     from core.api import SETTINGS
     from core.progress import TqdmProgress
 
@@ -45,8 +45,7 @@ def cmd_profile(args) -> int:
         print(json.dumps(record.to_json(), indent=2))
     elif record.status == "done":
         s = record.summary
-        print(f"run {record.run_id} ({s['engine']}, batch {s['batch']}): operators {s['operators_ms_per_call']:.3f} "
-              f"ms of {s['wall_ms_per_call']:.3f} ms per call over {s['calls']} calls")
+        print(f"run {record.run_id}: {wording.profile_words(s)}")
         print_table(s["op_types"], ["op_type", "precision", "ms_per_call", "share_pct"])
         print("\nslowest nodes:")
         print_table(record.nodes, ["node", "op_type", "ms_per_call", "share_pct"])

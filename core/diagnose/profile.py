@@ -9,6 +9,7 @@ OpenVINO's FakeQuantize/Convert), the two reasons an INT8 model is not faster.
 """
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,13 +29,25 @@ TOP_NODES = 15
 class ProfileConfig:
     """How long a profile runs (stored with it)."""
 
-    calls: int = option(200, "profiled calls at the run's batch (after 10 unprofiled warm-up calls)", minimum=10,
+    calls: int = option(200, "profiled calls at the run's batch, after 10 unprofiled warm-up calls (a language "
+                             "model's call is one token's step: whole generations, one unprofiled first)", minimum=10,
                         maximum=100_000, label="profiled calls")
 
 
 def profiled_engines() -> tuple[str, ...]:
     """The engines whose runs can be profiled: those of the runtimes that declare a profiler."""
-    return tuple(runtime.engine for _, runtime in RUNTIMES if runtime.profiler is not None)
+    return tuple(dict.fromkeys(runtime.engine for _, runtime in RUNTIMES if runtime.profiler is not None))
+
+
+def final_kind(run: RunRecord) -> str:
+    """The kind of model the run's recipe left (what its runtime ran)."""
+    from core.models import start_kind
+    from core.techniques import TECHNIQUES
+
+    kind = start_kind(run.model_source)
+    for step in run.recipe:
+        kind = TECHNIQUES.get(step["technique"]).output_kind(kind)
+    return kind
 
 
 def profiled_engines_words() -> str:
@@ -46,27 +59,32 @@ def profilable(run: RunRecord) -> None:
     """Refuse a run whose profile cannot be taken: not done, or run by an engine without a profiler."""
     if run.status != "done":
         raise RecipeError(f"run {run.id} is {run.status}; profile a done run")
-    if run.engine not in profiled_engines():
-        raise RecipeError(f"run {run.id} ran on {run.engine}; profiles are taken of {profiled_engines_words()} runs")
+    runtime = RUNTIMES.get(final_kind(run))
+    if runtime.profiler is None:
+        raise RecipeError(f"run {run.id} ran {runtime.words} model on {run.engine}, which has no profiler here; "
+                          f"profiles are taken of {profiled_engines_words()} runs")
 
 
 def profile(run: RunRecord, settings: Settings, config: ProfileConfig, progress: Progress,
             work_dir: Path) -> dict[str, Any]:
-    """Operator times of a done run's configuration: by type and by node (per call, ms) and a summary."""
-    from core.engine import prepare_run
+    """Operator times of a done run's configuration: by type and by node (per call, ms: a language model's call is
+    one step of its decode, one token) and a summary."""
+    from core.engine import prepare_generation, prepare_run
+    from core.models import generates
     from core.scenarios.load import request_pool
 
-    if run.status != "done":
-        raise RecipeError(f"run {run.id} is {run.status}; profile a done run")
-    prepared = prepare_run(replace(run), settings, lambda stage, f: progress(f"rebuild: {stage}"[:60], 0.3 * f),
-                           work_dir=work_dir)
-    batches = request_pool(prepared.images, prepared.recipe.runtime.batch)[:32]
+    profilable(run)
+    rebuild = lambda stage, f: progress(f"rebuild: {stage}"[:60], 0.3 * f)  # noqa: E731
+    calls = config.calls
+    if generates(run.model_source):
+        prepared = prepare_generation(replace(run), settings, rebuild, work_dir=work_dir)
+        new_tokens = prepared.model.options["new_tokens"]
+        batches, call, calls = prepared.prompt_batches(), "token", new_tokens * math.ceil(calls / new_tokens)
+    else:
+        prepared = prepare_run(replace(run), settings, rebuild, work_dir=work_dir)
+        batches, call = request_pool(prepared.images, prepared.recipe.runtime.batch)[:32], "call"
     kind = prepared.artifact.kind
-    profiler = RUNTIMES.get(kind).profiler
-    if profiler is None:
-        raise RecipeError(f"run {run.id} runs {RUNTIMES.get(kind).words} model, which has no profiler; profiles are "
-                          f"taken of {profiled_engines_words()} runs")
-    events, wall_ms = profiler(prepared, batches, config.calls, progress)
+    events, wall_ms = RUNTIMES.get(kind).profiler(prepared, batches, calls, progress)
     # By type and precision: OpenVINO names an INT8 and a float convolution alike, its kernels tell them apart.
     by_type: dict[tuple[str, str], float] = defaultdict(float)
     by_node: dict[tuple[str, str], float] = defaultdict(float)
@@ -74,7 +92,7 @@ def profile(run: RunRecord, settings: Settings, config: ProfileConfig, progress:
         by_type[(op_type, precision)] += micros
         by_node[(name, op_type)] += micros
     total = sum(by_type.values()) or 1.0
-    per_call = lambda micros: micros / 1000.0 / config.calls  # noqa: E731
+    per_call = lambda micros: micros / 1000.0 / calls  # noqa: E731
     types = sorted(({"op_type": op, "precision": precision, "ms_per_call": per_call(us),
                      "share_pct": 100.0 * us / total} for (op, precision), us in by_type.items()),
                    key=lambda r: -r["ms_per_call"])
@@ -85,10 +103,12 @@ def profile(run: RunRecord, settings: Settings, config: ProfileConfig, progress:
         shares[row["precision"]] += row["share_pct"]
     from core.techniques import TECHNIQUES
 
-    quantized = any(TECHNIQUES.get(step["technique"]).quantization for step in run.recipe)
+    quantization = {TECHNIQUES.get(step["technique"]).quantization for step in run.recipe}
     return {"op_types": types, "nodes": nodes,
-            "summary": {"engine": kind, "calls": config.calls, "batch": prepared.recipe.runtime.batch,
+            "summary": {"engine": kind, "calls": calls, "call": call, "batch": prepared.recipe.runtime.batch,
                         "operators_ms_per_call": per_call(total), "wall_ms_per_call": wall_ms,
-                        "quantized": quantized, "float_share_pct": shares["float"],
+                        # activations quantized (static, dynamic): what the INT8 advice is about
+                        "quantized": bool(quantization & {"static", "dynamic"}),
+                        "weight_only": "weight-only" in quantization, "float_share_pct": shares["float"],
                         "conversion_share_pct": shares["conversion"], "int8_share_pct": shares["int8"],
-                        "layout_share_pct": shares["layout"]}}
+                        "weight_only_share_pct": shares["weight-only"], "layout_share_pct": shares["layout"]}}

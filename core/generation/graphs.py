@@ -156,16 +156,25 @@ class GraphDecoder:
         return Generated(np.concatenate(chosen, axis=1), stamps)
 
 
-def ort_decoder(graph: Path | bytes, config: Any, threads: int | None = None,
-                label: str = "onnxruntime") -> GraphDecoder:
-    """The graph (a file, or its bytes) in an ONNX Runtime CPU session."""
+def ort_session(graph: Path | bytes, threads: int | None = None, profile_prefix: str | None = None) -> Any:
+    """The graph (a file, or its bytes) in an ONNX Runtime CPU session; with its profiler on when `profile_prefix`
+    (where its trace is written) is given."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     if threads:
         options.intra_op_num_threads = threads
-    session = ort.InferenceSession(graph if isinstance(graph, bytes) else str(graph), options,
-                                   providers=["CPUExecutionProvider"])
+    if profile_prefix:
+        options.enable_profiling, options.profile_file_prefix = True, profile_prefix
+    return ort.InferenceSession(graph if isinstance(graph, bytes) else str(graph), options,
+                                providers=["CPUExecutionProvider"])
+
+
+def ort_decoder(graph: Path | bytes | Any, config: Any, threads: int | None = None,
+                label: str = "onnxruntime") -> GraphDecoder:
+    """The graph (a file, its bytes, or a session of it: `ort_session`) as a decoder in ONNX Runtime's CPU
+    provider."""
+    session = graph if hasattr(graph, "run") else ort_session(graph, threads)
     return GraphDecoder(lambda feeds: session.run(None, feeds), *cache_shape(config), engine=label)
 
 
@@ -185,10 +194,12 @@ def nncf_compress(model: Any, mode: str = "int4_sym", group_size: int = 32):
     return nncf.compress_weights(model, mode=nncf.CompressWeightsMode(mode), **kwargs)
 
 
-def openvino_decoder(model: Any, config: Any, threads: int | None = None, label: str = "openvino") -> "StatefulDecoder":
+def openvino_decoder(model: Any, config: Any, threads: int | None = None, label: str = "openvino",
+                     counters: bool = False) -> "StatefulDecoder":
     """An OpenVINO model (read or compressed) made stateful — its KV cache kept inside the request between steps,
     as optimum-intel and OpenVINO GenAI run a language model — and compiled for the CPU, one stream at a time, in
-    FP32 (the CPU plugin would otherwise run BF16 where the CPU has it)."""
+    FP32 (the CPU plugin would otherwise run BF16 where the CPU has it); `counters` turns on its performance
+    counters (a profile)."""
     import openvino as ov
     from openvino._offline_transformations import apply_make_stateful_transformation
 
@@ -198,6 +209,8 @@ def openvino_decoder(model: Any, config: Any, threads: int | None = None, label:
     properties = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"}
     if threads:
         properties["INFERENCE_NUM_THREADS"] = threads
+    if counters:
+        properties["PERF_COUNT"] = True
     request = ov.Core().compile_model(model, "CPU", properties).create_infer_request()
     return StatefulDecoder(request, heads, head_size, label)
 
@@ -207,6 +220,7 @@ class StatefulDecoder:
 
     def __init__(self, request: Any, heads: int, head_size: int, engine: str) -> None:
         self.request, self.heads, self.head_size, self.engine = request, heads, head_size, engine
+        self.after_step: Any = None  # called with the request after each step (a profile reads its counters)
 
     def _start(self, batch: int) -> None:
         import openvino as ov
@@ -218,7 +232,10 @@ class StatefulDecoder:
             state.state = ov.Tensor(empty)
 
     def _run(self, ids: np.ndarray) -> np.ndarray:
-        return self.request.infer({IDS: ids})[0]
+        logits = self.request.infer({IDS: ids})[0]
+        if self.after_step is not None:
+            self.after_step(self.request)
+        return logits
 
     def logits(self, ids: np.ndarray) -> np.ndarray:
         ids = np.ascontiguousarray(ids, dtype=np.int64)

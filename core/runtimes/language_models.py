@@ -121,16 +121,26 @@ def openvino_decoder(artifact: OpenVINOLanguageModel, runtime: RuntimeSettings, 
     return stateful(artifact.model, artifact.config, threads)
 
 
+def _profiler(kind: str):
+    """The profiler of a language model's `kind` (`core.generation.profiling`), imported when a profile is taken."""
+    def profile(prepared: Any, batches: Any, calls: int, progress: Any) -> Any:
+        from core.generation.profiling import PROFILERS
+
+        return PROFILERS[kind](prepared, batches, calls, progress)
+    return profile
+
+
 LM_RUNTIME = Runtime("lm", "an eager PyTorch language", _no_predictor, libraries=("transformers",),
                      fingerprint_libraries=("torch",), check=_eager_check, engine="torch-eager",
-                     decoder=eager_decoder, family=FAMILY)
+                     decoder=eager_decoder, family=FAMILY, profiler=_profiler("lm"))
 LM_COMPILED_RUNTIME = Runtime("lm-compiled", "a compiled PyTorch language", _no_predictor,
                               fingerprint_libraries=("torch",), check=_cpu_only("a compiled language model"),
                               engine="torch-compiled", decoder=compiled_decoder, family=FAMILY)
 LM_ONNX_RUNTIME = Runtime("lm-onnx", "an ONNX language", _no_predictor, fingerprint_libraries=("onnxruntime",),
                           check=_cpu_only("an ONNX language model"), engine="onnxruntime", decoder=graph_decoder,
-                          family=FAMILY)
+                          family=FAMILY, profiler=_profiler("lm-onnx"))
 LM_OPENVINO_RUNTIME = Runtime("lm-openvino", "an OpenVINO language", _no_predictor,
                               fingerprint_libraries=("openvino",), check=_cpu_only("an OpenVINO language model"),
-                              engine="openvino", decoder=openvino_decoder, family=FAMILY)
+                              engine="openvino", decoder=openvino_decoder, family=FAMILY,
+                              profiler=_profiler("lm-openvino"))
 ENTRIES = (LM_RUNTIME, LM_COMPILED_RUNTIME, LM_ONNX_RUNTIME, LM_OPENVINO_RUNTIME)

@@ -162,12 +162,15 @@ OPENVINO_CONVERSION = ("FakeQuantize", "Convert")
 OPENVINO_LAYOUT = ("Reorder", "Reshape", "Transpose", "Concat", "Squeeze", "Unsqueeze")
 
 
-def _openvino_precision(node_type: str, exec_type: str) -> str:
-    """int8, float, conversion or layout for a node OpenVINO ran, from its type and its kernel's name."""
+def openvino_precision(node_type: str, exec_type: str) -> str:
+    """int8, weight-only, float, conversion or layout for a node OpenVINO ran, from its type and its kernel's name
+    (NNCF's compressed weights run in `FullyConnectedCompressed`: float arithmetic over INT4/INT8 weights)."""
     if node_type in OPENVINO_CONVERSION:
         return "conversion"
     if node_type in OPENVINO_LAYOUT:
         return "layout"
+    if node_type.endswith("Compressed"):
+        return "weight-only"
     return "int8" if exec_type.lower().endswith(("_i8", "_u8")) else "float"
 
 
@@ -192,7 +195,7 @@ def profile_openvino(prepared, batches, calls: int, progress: Progress) -> tuple
         request.infer(tensors[k % len(tensors)])
         wall_s += time.perf_counter() - start
         events += [(p.node_name, p.node_type, p.real_time.total_seconds() * 1e6,
-                    _openvino_precision(p.node_type, p.exec_type))
+                    openvino_precision(p.node_type, p.exec_type))
                    for p in request.profiling_info if p.status == ov.ProfilingInfo.Status.EXECUTED]
         if k % 50 == 0:
             progress("profile", 0.3 + 0.7 * k / calls)

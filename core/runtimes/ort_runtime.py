@@ -101,13 +101,17 @@ def check_provider(runtime: RuntimeSettings) -> None:
 # How ONNX Runtime names the operators of a quantized graph once it has fused the Q/DQ pairs around them.
 INTEGER_OPS = ("QLinear", "ConvInteger", "MatMulInteger", "DynamicQuantize", "QGemm", "QAttention")
 CONVERSION_OPS = ("QuantizeLinear", "DequantizeLinear", "Cast")
+WEIGHT_ONLY_OPS = ("MatMulNBits",)  # INT4/INT8 weights unpacked in the kernel (a language model's weight-only step)
 # Operators that move data rather than compute (layout changes onnxruntime inserts around NCHWc/NHWC kernels).
 LAYOUT_OPS = ("Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "ReorderInput", "ReorderOutput",
               "NhwcMaxPool", "Concat", "Identity")
 
 
-def _precision(op_type: str) -> str:
-    """int8, float, conversion (Q/DQ/Cast) or layout (data movement, in whichever type flows through)."""
+def operator_precision(op_type: str) -> str:
+    """int8, weight-only (float arithmetic over weights stored in fewer bits), float, conversion (Q/DQ/Cast) or
+    layout (data movement, in whichever type flows through)."""
+    if op_type in WEIGHT_ONLY_OPS:
+        return "weight-only"
     if op_type in CONVERSION_OPS:
         return "conversion"
     if op_type in LAYOUT_OPS:
@@ -139,7 +143,7 @@ def profile_onnx(prepared, batches, calls: int, progress: Progress) -> tuple[Eve
     runs = [e for e in trace if e.get("cat") == "Session" and e.get("name") == "model_run"]
     cutoff = runs[9]["ts"] + runs[9]["dur"] if len(runs) > 10 else 0  # after the warm-up calls
     events = [(e["name"].removesuffix("_kernel_time"), e["args"].get("op_name", "?"), float(e["dur"]),
-               _precision(e["args"].get("op_name", "?")))
+               operator_precision(e["args"].get("op_name", "?")))
               for e in trace if e.get("cat") == "Node" and e["name"].endswith("_kernel_time") and e["ts"] >= cutoff]
     return events, wall_ms
 

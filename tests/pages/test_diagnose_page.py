@@ -45,7 +45,8 @@ def test_a_profile_shows_time_by_operator_type_with_its_precision_and_the_doctor
                                 "op_types": types})
     at = app_page("diagnose")
     at.selectbox(key="profile_choice").set_value(run_id).run()
-    assert any("the operators take 1.000 ms of 1.100 ms per call; 20% of it in INT8, 60% in float" in s.value
+    assert any("the operators take 1.000 ms of 1.100 ms per call (onnx, batch 1, 100 calls); 20% of it in INT8, "
+               "60% in float" in s.value
                for s in at.success)
     warnings = " ".join(w.value for w in at.warning)
     assert "60% of the operator time is in operators still in float" in warnings and "left unfused" in warnings
@@ -93,3 +94,21 @@ def test_a_done_diagnosis_shows_nodes_and_queues_the_run_with_them_in_float(app_
     assert not at.exception and at.success[-1].value == f"Queued run #{child.id} (from run {run_id})."
     assert child.parent_run_id == run_id
     assert next(s for s in child.recipe if s["technique"] == "ort_static_int8")["config"]["keep_float"] == ["node_0"]
+
+
+def test_a_language_models_profile_is_read_per_token(app_page, api, run_request, tiny_causal_lm):
+    run = api.execute(api.submit(run_request("lm_onnx_export", "matmul_nbits", model=tiny_causal_lm,
+                                             dataset="bbc-news-articles", subset=10)))
+    assert run.status == "done", run.error
+    profile = api.diagnose(run.id, {"calls": 10}, kind="profile")
+    at = app_page("diagnose")
+    at.selectbox(key="profile_choice").set_value(run.id).run()
+    assert not at.exception
+    assert any(f"Profile {profile.id}: the operators take" in s.value and "per token (lm-onnx, batch 1, 12 tokens)"
+               in s.value and "in the weight-only matmuls" in s.value for s in at.success)
+    itl = run.metrics["itl_p50_ms"]
+    assert any(f"(inter-token p50 {itl:.3f} ms, measured without the profiler)" in c.value for c in at.caption)
+    chart = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "by operator type" in c.proto.spec)
+    assert chart["layout"]["xaxis"]["title"]["text"] == "time per token (ms), by operator type"
+    kinds = dict(zip(chart["data"][0]["y"], chart["data"][0]["marker"]["color"], strict=True))
+    assert kinds["MatMulNBits"] == "#7c3aed"

@@ -56,8 +56,9 @@ def test_a_compiled_run_is_refused_before_any_work(api):
 
     (run_id,) = seed_runs(api.store, 1, models=("resnet8",))
     with api.store.engine.begin() as conn:
-        conn.execute(text("UPDATE runs SET engine = 'torch-compiled' WHERE id = :i"), {"i": run_id})
-    with pytest.raises(RecipeError, match="ran on torch-compiled; profiles are taken of torch-eager, onnxruntime "
-                                          "and openvino runs"):
+        conn.execute(text("UPDATE runs SET engine = 'torch-compiled', recipe = :r WHERE id = :i"),
+                     {"i": run_id, "r": '[{"technique": "torch_compile", "config": {}}]'})
+    with pytest.raises(RecipeError, match="ran a compiled PyTorch model on torch-compiled, which has no profiler "
+                                          "here; profiles are taken of torch-eager, onnxruntime and openvino runs"):
         api.request_diagnosis(run_id, kind="profile")
     assert api.diagnoses() == []

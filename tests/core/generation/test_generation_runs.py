@@ -95,14 +95,42 @@ def test_analyses_without_a_form_for_language_models_yet_are_refused_in_words(ap
     run = api.execute(api.submit(lm_request(run_request, tiny_causal_lm)))
     other = api.execute(api.submit(lm_request(run_request, tiny_causal_lm, "no_kv_cache")))
     refusals = {"a latency-throughput curve": lambda: api.request_curve(run.id),
-                "an operator profile": lambda: api.request_diagnosis(run.id, kind="profile"),
                 "flips": lambda: api.flips(other.id, run.id),
                 "an exploration": lambda: api.plan_exploration(ExploreRequest(
                     model=tiny_causal_lm, options={"budget_runs": 4}, **GENERATION))}
     for words, ask in refusals.items():
         with pytest.raises(RecipeError, match=f"{words}.* is not available for text generation runs yet"):
             ask()
-    assert not api.diagnosable(run, "profile") and api.curves(run.id) == []
+    assert not api.diagnosable(run, "sensitivity") and api.curves(run.id) == []
+
+
+def test_a_language_model_is_profiled_by_operator_per_token(api, run_request, tiny_causal_lm):
+    from core.doctor import profile_advice
+
+    runs = {name: api.execute(api.submit(lm_request(run_request, tiny_causal_lm, *steps))) for name, steps in {
+        "eager": (), "int4": ("lm_onnx_export", "matmul_nbits"),
+        "openvino": ("lm_onnx_export", "lm_openvino", "nncf_weight_compression"),
+        "compiled": ("static_cache_compile",)}.items()}
+    assert all(r.status == "done" for r in runs.values()), {n: r.error for n, r in runs.items()}
+    profiles = {name: api.diagnose(runs[name].id, {"calls": 10}, kind="profile") for name in ("eager", "int4",
+                                                                                              "openvino")}
+    for name, profile in profiles.items():
+        s = profile.summary
+        assert profile.status == "done", (name, profile.error)
+        # whole generations of 4 new tokens hold the 10 calls asked: 3 of them, 12 steps
+        assert s["call"] == "token" and s["calls"] == 12 and 0 < s["operators_ms_per_call"], (name, s)
+        assert profile.nodes and abs(sum(t["share_pct"] for t in s["op_types"]) - 100.0) < 1e-6
+    kernels = {name: {t["op_type"]: t["precision"] for t in p.summary["op_types"]} for name, p in profiles.items()}
+    assert kernels["int4"]["MatMulNBits"] == "weight-only" and profiles["int4"].summary["weight_only"]
+    assert kernels["openvino"]["FullyConnectedCompressed"] == "weight-only"
+    assert profiles["int4"].summary["weight_only_share_pct"] > 0 and not profiles["int4"].summary["quantized"]
+    with pytest.raises(RecipeError, match="compiled PyTorch language model on torch-compiled, which has no profiler"):
+        api.request_diagnosis(runs["compiled"].id, kind="profile")
+    moving = {**profiles["int4"].summary, "layout_share_pct": 45.0, "weight_only_share_pct": 20.0}
+    found = {f.rule: f for f in profile_advice(moving)}
+    assert set(found) == {"decode_moves_data", "weights_not_the_time"}
+    assert "at most 1.25x faster" in found["weights_not_the_time"].advice
+    assert "compare lm_openvino" in found["decode_moves_data"].advice
 
 
 def test_language_models_are_re_measured_side_by_side_per_generated_token(api, run_request, tiny_causal_lm):
