@@ -48,15 +48,21 @@ class Peers:
     runs: Sequence[RunRecord] = ()
 
     def without(self, run: RunRecord, technique: str) -> RunRecord | None:
-        """The newest peer with the run's recipe less `technique` and the same runtime, else the baseline: what
-        that one step should be judged against (dynamic INT8 against ONNX Runtime FP32, not eager FP32)."""
+        """The newest peer with the run's recipe less `technique`, the same runtime and the same load, else the
+        baseline under the same load: what that one step should be judged against (dynamic INT8 against ONNX
+        Runtime FP32, not eager FP32; two concurrent streams against two, not one)."""
         recipe = [step for step in run.recipe if step["technique"] != technique]
         runtime = {k: v for k, v in run.runtime.items() if k != "timing"}
         for peer in reversed(self.runs):
             if peer.id != run.id and [s["technique"] for s in peer.recipe] == [s["technique"] for s in recipe] \
-                    and {k: v for k, v in peer.runtime.items() if k != "timing"} == runtime:
+                    and {k: v for k, v in peer.runtime.items() if k != "timing"} == runtime and _same_load(peer, run):
                 return peer
-        return self.baseline
+        return self.baseline if self.baseline is not None and _same_load(self.baseline, run) else None
+
+
+def _same_load(a: RunRecord, b: RunRecord) -> bool:
+    """Whether two runs were timed under the same load (scenario and its settings): only then do speeds compare."""
+    return a.scenario == b.scenario and (a.scenario_config or {}) == (b.scenario_config or {})
 
 
 Rule = Callable[[RunRecord, Peers], Finding | None]

@@ -255,6 +255,7 @@ def _measure_generation(run: RunRecord, settings: Settings, progress: Progress, 
     from core.generation import continuations
     from core.generation.bound import bandwidth, decode_bound
     from core.generation.evaluate import GenerationSettings, evaluate
+    from core.generation.timing import Streams
 
     prepared = prepare_generation(run, settings, progress, work_dir=folder)
     recipe, model, artifact, texts, ctx = (prepared.recipe, prepared.model, prepared.artifact, prepared.texts,
@@ -264,8 +265,10 @@ def _measure_generation(run: RunRecord, settings: Settings, progress: Progress, 
     decoder = prepared.decoder()
     generation = GenerationSettings(**{k: model.options[k] for k in to_dict(GenerationSettings())})
     tokenizer = model.input_spec.tokenizer
+    load = scenario_config(run.scenario, run.scenario_config)
+    streams = Streams(load.clients, load.sessions, load.requests) if hasattr(load, "clients") else None
     result = evaluate(decoder, reference, tokenizer, texts, generation, recipe.timing, progress,
-                      windows=len(texts), batch=runtime.batch)
+                      windows=len(texts), batch=runtime.batch, streams=streams, fresh=prepared.decoder)
     engine = RUNTIMES.get(artifact.kind).engine
     environment = env_mod.environment(runtime.device, engine, runtime.device, {"threads": threads,
                                                                               "decoder": decoder.engine})
@@ -275,12 +278,13 @@ def _measure_generation(run: RunRecord, settings: Settings, progress: Progress, 
          "prompt_ids": prompt.tolist(), "token_ids": tokens.tolist(), "reference_ids": expected.tolist(),
          "reference_text": tokenizer.decode(expected.tolist())}
         for prompt, tokens, expected in zip(result.prompts, result.continuations, result.reference, strict=True)]
+    environment["load"] = {**result.load, "config": to_dict(load), "prompts_per_request": runtime.batch}
     if ctx.findings:
         environment["steps"] = ctx.findings
     # Still holding the machine: this machine's read bandwidth is measured here the first time it is seen.
     machine_gbs = bandwidth(settings.models_dir / "machine", env_mod.fingerprint(environment))
     step_ms = result.metrics.get("itl_p50_ms")
-    if step_ms:
+    if step_ms and streams is None:  # one stream's step: concurrent streams share the weights they read
         bound = decode_bound(artifact.size_bytes(), step_ms, machine_gbs)
         environment["decode_bound"] = {**asdict(bound), "share_pct": bound.share_pct,
                                        "memory_bound": bound.memory_bound, "words": bound.words()}

@@ -47,7 +47,7 @@ from core.options import (
     to_dict,
 )
 from core.recipe import Recipe, RuntimeSettings, make_step, validate
-from core.runtimes import check_runtime
+from core.runtimes import RUNTIMES, check_runtime
 from core.scenarios import DEFAULT_SCENARIO, SCENARIOS, parse_scenario
 from core.settings import Settings
 from core.store import ACTIVE_STATUSES, RunRecord, RunSpec, RunStore, hardware_words
@@ -244,6 +244,16 @@ def check_scenario(name: str, config: Any, fixed_batch: bool) -> None:
                           "batch; set max_batch=1, or export with onnx_export:dynamic_batch=true")
 
 
+def check_streams(kind: str, config: Any) -> None:
+    """Refuse concurrent clients sharing one instance of a language model that holds one generation's state (a
+    stateful OpenVINO request, a static cache): each client needs its own."""
+    runtime = RUNTIMES.get(kind)
+    clients, sessions = getattr(config, "clients", 1), getattr(config, "sessions", 1)
+    if runtime.decoder is not None and not runtime.shares_generations and clients > sessions:
+        raise RecipeError(f"{runtime.words} model holds one generation's state per instance, so {clients} clients "
+                          f"cannot share {sessions}; give each its own: sessions={clients}")
+
+
 def check_model_axes(model: str, space: SearchSpace) -> None:
     """Refuse, before anything is queued, a model-option axis value the model does not take."""
     for name, values in space.model:
@@ -313,6 +323,7 @@ class Planner:
         if runtime.device == "cuda":
             check_cuda(target, target_environment)
         check_runtime(recipe.final_kind(start), runtime)
+        check_streams(recipe.final_kind(start), scenario_options)
         entry, location = parse_dataset(request.dataset)
         check_task(model_name, task, entry)
         dataset = entry.load(location, self.settings, SIZE_PROBE_SPEC)

@@ -82,7 +82,7 @@ for _task in (
                              "first layers of this one"}),
     # A language model's own techniques take its artifacts (core/generation/techniques.py): the classifiers' do not.
     Task("text-generation", "text generation", "text", "text", "gpt2-bbc", "bbc-news-articles", default_subset=100,
-         retrains=False, front=("itl_p50_ms", "perplexity"), scenarios=("single-stream",),
+         retrains=False, front=("itl_p50_ms", "perplexity"), scenarios=("single-stream", "concurrent"),
          analyses=("remeasure", "profile"),
          subset_help="held-out texts scored for perplexity (a seeded sample); the prompts are the first tokens of "
                      "the first of them"),

@@ -3,6 +3,7 @@ windows against the FP32 reference, greedy continuations against FP32's, then th
 contention meter) and the peak memory — one metrics dict, the continuations, and the notes that explain it."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,7 @@ from core.bench.timing import TimingConfig, latency_figures, tail_notes
 from core.generation import corpus
 from core.generation.decoding import Decoder
 from core.generation.quality import greedy_agreement, quality_metrics, score
-from core.generation.timing import time_generation
+from core.generation.timing import Streams, time_generation, time_streams
 from core.options import option
 from core.progress import Progress, no_progress
 
@@ -42,6 +43,7 @@ class Evaluation:
     samples_ms: tuple[float, ...]      # each timed generation, end to end
     contention: Any = None             # the contention meter's reading while timing (core.bench.machine)
     notes: list[str] = field(default_factory=list)
+    load: dict[str, Any] = field(default_factory=dict)  # what the load did: the scenario, its streams' requests
 
 
 def check_fits(settings: GenerationSettings, positions: int | None, batch: int = 1) -> None:
@@ -59,8 +61,10 @@ def check_fits(settings: GenerationSettings, positions: int | None, batch: int =
 
 
 def evaluate(decoder: Decoder, reference: Decoder, tokenizer: Any, texts: list[str], settings: GenerationSettings,
-             timing: TimingConfig, progress: Progress = no_progress, windows: int = 100, batch: int = 1) -> Evaluation:
-    """Measure `decoder` against `reference` (the FP32 model, eager with its KV cache) on `texts`."""
+             timing: TimingConfig, progress: Progress = no_progress, windows: int = 100, batch: int = 1,
+             streams: Streams | None = None, fresh: Callable[[], Decoder] | None = None) -> Evaluation:
+    """Measure `decoder` against `reference` (the FP32 model, eager with its KV cache) on `texts`; one stream after
+    another, or `streams` concurrent clients (`fresh()` makes each further instance of the configuration)."""
     prompts = corpus.prompts(tokenizer, texts, settings.prompt_length, settings.prompts)
     scored = corpus.windows(tokenizer, texts, settings.window, windows)
     expected = reference.generate(prompts, settings.new_tokens).tokens
@@ -70,13 +74,20 @@ def evaluate(decoder: Decoder, reference: Decoder, tokenizer: Any, texts: list[s
                                         stage="evaluate"))
         tokens = decoder.generate(prompts, settings.new_tokens).tokens
     progress("continuations", 1.0)
+    load: dict[str, Any] = {"scenario": "single-stream"}
     with ContentionMeter() as meter:
-        timed = time_generation(decoder, prompts, settings.new_tokens, timing, batch, progress)
+        if streams is None:
+            timed = time_generation(decoder, prompts, settings.new_tokens, timing, batch, progress)
+        else:
+            timed, load = time_streams(decoder, fresh or (lambda: decoder), prompts, settings.new_tokens, timing,
+                                       streams, batch, progress)
     contention = meter.result.metrics() if meter.result else {}
     metrics = {**latency_figures(timed.stats), **timed.metrics(), **quality, **greedy_agreement(tokens, expected),
                **contention, "peak_mem_mb": peak.mb, "prompt_tokens": settings.prompt_length}
     notes = tail_notes(timed.stats.count, "timed generations")
-    if timed.stats.count < timing.required_calls:
+    if load.get("stopped_by_time"):
+        notes.append(f"the timing protocol's max seconds ended the streams after {timed.stats.count} generation(s)")
+    elif streams is None and timed.stats.count < timing.required_calls:
         notes.append(f"the timing protocol's max seconds ended the timing after {timed.stats.count} generation(s) of "
                      f"the {timing.required_calls} asked for")
-    return Evaluation(metrics, prompts, tokens, expected, timed.e2e_ms, meter.result, notes)
+    return Evaluation(metrics, prompts, tokens, expected, timed.e2e_ms, meter.result, notes, load)

@@ -1,11 +1,18 @@
 """Generation timed with the run's protocol (`core.bench.timing.TimingConfig`): a cold first generation apart,
 warm-up, then timed generations until a count and a duration are both met. Each generation is stamped token by
 token: time to first token (the prompt's prefill and one token), the gaps between the tokens after it
-(inter-token latency, every gap of every timed generation), end-to-end latency and tokens per second."""
+(inter-token latency, every gap of every timed generation), end-to-end latency and tokens per second.
+
+Concurrent streams (`Streams`) are the concurrent scenario's clients (`core.scenarios`), each generating back to back
+on one shared instance of the configuration or on its own: every stream's tokens count in tokens/s, and every
+stream's stamps in TTFT and inter-token latency, so what one stream pays for the others' shows."""
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -73,3 +80,56 @@ def time_generation(decoder: Decoder, prompts: np.ndarray, new_tokens: int, conf
     timed = [np.asarray(s, dtype=np.float64) / 1e6 for s in stamps[len(stamps) - stats.count:]]
     return GenerationTiming(stats, tuple(float(s[0]) for s in timed),
                             tuple(float(gap) for s in timed for gap in np.diff(s)), new_tokens)
+
+
+@dataclass(frozen=True)
+class Streams:
+    """Concurrent streams: `clients` callers each generating back to back, sharing `sessions` instances of the
+    configuration round-robin, for at most `requests` generations in all (the concurrent scenario's settings)."""
+
+    clients: int
+    sessions: int
+    requests: int
+
+
+class _Generating:
+    """A decoder as a load scenario's predictor: a request is a batch of prompts and a call one greedy generation,
+    whose token stamps are kept (in the order the generations ended)."""
+
+    def __init__(self, decoder: Decoder, new_tokens: int, stamps: list[tuple[int, ...]], lock: threading.Lock) -> None:
+        self.decoder, self.new_tokens, self.stamps, self.lock = decoder, new_tokens, stamps, lock
+        self.engine, self.notes, self.settings = decoder.engine, [], {}
+
+    def prepare(self, batch: np.ndarray) -> np.ndarray:
+        return batch
+
+    def run(self, batch: np.ndarray) -> None:
+        stamps = self.decoder.generate(batch, self.new_tokens, time.perf_counter_ns).stamps_ns
+        with self.lock:
+            self.stamps.append(stamps)
+
+
+def time_streams(decoder: Decoder, fresh: Callable[[], Decoder], prompts: np.ndarray, new_tokens: int,
+                 config: TimingConfig, streams: Streams, batch: int = 1,
+                 progress: Progress = no_progress) -> tuple[GenerationTiming, dict[str, Any]]:
+    """Time `streams` concurrent clients generating (the concurrent scenario's runner, `core.scenarios`):
+    `decoder` is the first instance and `fresh()` makes each further one. Returns the timing of every timed
+    generation of every stream, and what the load did."""
+    from core.errors import MeasurementError
+    from core.scenarios import ConcurrentConfig, QueryStream
+    from core.scenarios.runners import LoadContext, run_concurrent
+
+    batches = prompt_batches(prompts, batch)
+    stamps: list[tuple[int, ...]] = []  # warm-up generations first (every instance's), then the timed ones
+    lock = threading.Lock()
+    ctx = LoadContext(_Generating(decoder, new_tokens, stamps, lock),
+                      lambda: _Generating(fresh(), new_tokens, stamps, lock), batches,
+                      QueryStream(len(batches)), config, batch, progress)
+    result = run_concurrent(ctx, ConcurrentConfig(streams.clients, streams.sessions, streams.requests))
+    if not result.completed:
+        raise MeasurementError("no generation completed within the timing protocol's max seconds; raise them")
+    timed = [np.asarray(s, dtype=np.float64) / 1e6 for s in stamps[len(stamps) - result.completed:]]
+    stats = LatencyStats(result.first_ms, tuple(result.samples_ms), result.wall_seconds, batch)
+    timing = GenerationTiming(stats, tuple(float(s[0]) for s in timed),
+                              tuple(float(gap) for s in timed for gap in np.diff(s)), new_tokens)
+    return timing, {"scenario": "concurrent", **result.load}

@@ -60,6 +60,9 @@ class Runtime:
     # that generates with it (core.generation.decoding.Decoder); None for a classifier's kinds.
     decoder: Callable[..., Any] | None = None
     family: str = "classifier"          # which techniques apply: a classifier's or a language model's
+    # A language model's: whether one instance generates for several streams at once (its cache lives in each call);
+    # False where an instance holds one generation's state (a stateful request, a static cache)
+    shares_generations: bool = True
 
 
 def _onnx_in_onnxruntime(data: bytes, artifact: Any) -> Any:

@@ -135,12 +135,13 @@ LM_RUNTIME = Runtime("lm", "an eager PyTorch language", _no_predictor, libraries
                      decoder=eager_decoder, family=FAMILY, profiler=_profiler("lm"))
 LM_COMPILED_RUNTIME = Runtime("lm-compiled", "a compiled PyTorch language", _no_predictor,
                               fingerprint_libraries=("torch",), check=_cpu_only("a compiled language model"),
-                              engine="torch-compiled", decoder=compiled_decoder, family=FAMILY)
+                              engine="torch-compiled", decoder=compiled_decoder, family=FAMILY,
+                              shares_generations=False)
 LM_ONNX_RUNTIME = Runtime("lm-onnx", "an ONNX language", _no_predictor, fingerprint_libraries=("onnxruntime",),
                           check=_cpu_only("an ONNX language model"), engine="onnxruntime", decoder=graph_decoder,
                           family=FAMILY, profiler=_profiler("lm-onnx"))
 LM_OPENVINO_RUNTIME = Runtime("lm-openvino", "an OpenVINO language", _no_predictor,
                               fingerprint_libraries=("openvino",), check=_cpu_only("an OpenVINO language model"),
                               engine="openvino", decoder=openvino_decoder, family=FAMILY,
-                              profiler=_profiler("lm-openvino"))
+                              profiler=_profiler("lm-openvino"), shares_generations=False)
 ENTRIES = (LM_RUNTIME, LM_COMPILED_RUNTIME, LM_ONNX_RUNTIME, LM_OPENVINO_RUNTIME)

@@ -63,7 +63,11 @@ def test_the_offline_default_language_model_is_trained_and_measured(api, run_req
     ({"techniques": ("matmul_nbits",)}, "add lm_onnx_export before matmul_nbits"),
     ({"techniques": ("nncf_weight_compression",)}, "add lm_onnx_export then lm_openvino before"),
     ({"techniques": ("lm_onnx_export", "no_kv_cache")}, "the exported graph takes and gives the KV cache"),
-    ({"scenario": "server"}, "text generation is measured single-stream so far"),
+    ({"scenario": "server"}, "text generation is measured single-stream or concurrent so far"),
+    ({"techniques": ("lm_onnx_export", "lm_openvino"), "scenario": "concurrent",
+      "scenario_options": {"clients": 3, "sessions": 2}},
+     "an OpenVINO language model holds one generation's state per instance, so 3 clients cannot share 2; give each "
+     "its own: sessions=3"),
     ({"batch": 4}, r"prompts \(2\) must be at least the batch \(4\)"),
 ])
 def test_what_a_language_model_cannot_do_is_refused_before_anything_runs(api, run_request, tiny_causal_lm, change,
@@ -163,7 +167,7 @@ def test_the_run_page_offers_a_task_only_its_techniques_and_scenarios():
                           "nncf_weight_compression"}
     image = {t["name"] for t in techniques("image-classification")}
     assert "onnx_export" in image and not image & (generation - {"fp32"}) and "transformer_prune" not in image
-    assert [s["name"] for s in scenarios("text-generation")] == ["single-stream"]
+    assert [s["name"] for s in scenarios("text-generation")] == ["single-stream", "concurrent"]
     assert len(scenarios("image-classification")) == len(scenarios())
 
 
@@ -204,3 +208,19 @@ def test_matmul_nbits_with_float_activations_is_cautioned_before_it_is_queued(ap
     (caution,) = planned.recipe.cautions()
     assert "accuracy_level=0 keeps activations in float" in caution and "0.31x eager" in caution
     assert api.plan(lm_request(run_request, tiny_causal_lm, "lm_onnx_export", "matmul_nbits")).recipe.cautions() == []
+
+
+@pytest.mark.parametrize("steps", [(), ("lm_onnx_export", "lm_openvino")])
+def test_concurrent_streams_generate_side_by_side_and_count_every_streams_tokens(api, run_request, tiny_causal_lm,
+                                                                                  steps):
+    streams = {"clients": 2, "sessions": 2 if steps else 1, "requests": 12}
+    run = api.execute(api.submit(lm_request(run_request, tiny_causal_lm, *steps, scenario="concurrent",
+                                            scenario_options=streams)))
+    assert run.status == "done", run.error
+    m, load = run.metrics, run.environment["load"]
+    assert load["scenario"] == "concurrent" and load["clients"] == 2 and load["sessions"] == streams["sessions"]
+    assert m["latency_count"] == load["requests_sent"] <= 12
+    # tokens/s counts every stream's tokens over the wall time they shared
+    assert m["generated_tokens_per_s"] == pytest.approx(4 * m["latency_count"] / m["timing_seconds"])
+    assert m["itl_p50_ms"] > 0 and m["ttft_p50_ms"] > 0 and m["greedy_agreement"] == 100.0
+    assert "decode_bound" not in run.environment  # one stream's bound: not what concurrent streams are bound by
