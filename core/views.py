@@ -165,7 +165,7 @@ def run_labels(runs: Sequence[RunRecord]) -> dict[int, str]:
         differing = varying_fields(group) if len(group) > 1 else []
         for run in group:
             config = configuration(run)
-            parts = [f"{k} {config.get(k, '–')}" for k in differing]
+            parts = [f"{k} {config[k]}" for k in differing if k in config]  # a field it lacks tells it apart too
             labels[run.id] = start + (" · " + ", ".join(parts) if parts else "")
     return labels
 

@@ -48,7 +48,8 @@ if noisy:
 
 st.subheader("Metrics")
 st.caption(f"Key metrics first; each value with its 95% interval in brackets where it has one, and each run against "
-           f"run {reference.id} in words (accuracy in points). Metrics no chosen run has are left out.")
+           f"run {reference.id} in words (a percentage such as top-1 in points). Metrics no chosen run has are left "
+           "out.")
 metrics = pd.DataFrame(metric_rows.metric_deltas(runs, reference))
 st.dataframe(metrics, width="stretch", key="metrics_table", hide_index=True, height=36 + 35 * min(len(metrics), 14),
              column_config={"metric": st.column_config.TextColumn("metric", width="medium", pinned=True)})

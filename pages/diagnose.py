@@ -39,7 +39,7 @@ def pick_run(runs, key: str, label: str, kind: str):
     diagnosed = [d.run_id for d in api.diagnoses(kind=kind) if d.status == "done" and d.run_id in by_id]
     wanted = st.session_state.get("diagnose_run") or max(diagnosed, default=None)
     return by_id[st.selectbox(label, ids, index=ids.index(wanted) if wanted in ids else 0, key=key,
-                              format_func=lambda i: f"{i}: {labels[i]} · {views.metric_text(by_id[i], 'top1')} top-1")]
+                              format_func=lambda i: f"{i}: {labels[i]} · {views.quality_words(by_id[i])}")]
 
 
 def latest_done(run_id: int, kind: str, values: dict, button: str, key: str):
