@@ -394,13 +394,13 @@ class Planner:
 
     def plan_exploration(self, request: ExploreRequest) -> ExplorationPlan:
         """Validate the model, data, space and budget; say how many trials the budget allows."""
-        options = parse_settings(request.options)
         base = self.plan(RunRequest(model=request.model, dataset=request.dataset, subset=request.subset,
                                     seed=request.seed, device=request.device, random_weights=request.random_weights,
                                     timing=dict(request.timing), target=request.target))
         start = start_kind(base.spec.model_source)
         task = DATASETS.get(base.spec.dataset).task  # the model's: planning refused a dataset of another task
         TASKS.get(task).check_analysis("exploration")
+        options = parse_settings({**dict(TASKS.get(task).explore_settings), **request.options})
         space = request.space or default_space(start, task)
         check_model_axes(request.model, space)
         validity = runnable(space, start)
@@ -425,7 +425,7 @@ class Planner:
         baselines = [c for c in validity.runnable if c.is_baseline]
         reused = sum(reusable_run(plan(c), done, here) is not None for c in baselines)
         seeds = seed_configurations(validity.runnable, config["start"])
-        return BudgetAdvice(budget_runs, len(baselines) - reused, reused, len(seeds))
+        return BudgetAdvice(budget_runs, len(baselines) - reused, reused, len(seeds), config["start"])
 
     def seconds_per_run(self, spec: RunSpec) -> tuple[float, str]:
         """Median wall time of finished runs of this model on this data, or a default guess."""

@@ -35,6 +35,14 @@ def drop_violation(drop: float, max_drop: float, metric: str = DEFAULT_ACCURACY)
     return f"{accuracy_words(metric)} {drop:.2f}% worse than FP32 (> {max_drop:g}%)"
 
 
+def drop_limit(max_drop: float, metric: str = DEFAULT_ACCURACY) -> str:
+    """The accuracy constraint in words: "drop ≤ 1 points", "perplexity ≤ 5% above FP32"."""
+    if drop_unit(metric) == "points":
+        return f"drop ≤ {max_drop:g} points"
+    worse = "above" if OBJECTIVES[metric].direction is Direction.MIN else "below"
+    return f"{accuracy_words(metric)} ≤ {max_drop:g}% {worse} FP32"
+
+
 def limit_violation(metric: str, value: float, limit: float) -> str:
     """Why a run misses a latency or size limit, in the metric's own unit."""
     unit = OBJECTIVES[metric].unit

@@ -6,7 +6,9 @@ import streamlit as st
 
 from core.api import InferScope
 from core.explore.report import ExplorationReport
+from core.metrics import OBJECTIVES
 from core.store import ACTIVE_STATUSES
+from core.wording import accuracy_words, drop_limit
 
 LIVE_SECONDS = 3
 
@@ -39,7 +41,7 @@ def _watch(api: InferScope, exploration_id: int, trials: int, status: str) -> No
 
 def _recommendations(result: ExplorationReport) -> None:
     c = result.constraints
-    limits = [f"drop ≤ {c.max_drop:g} points" if c.max_drop is not None else "",
+    limits = [drop_limit(c.max_drop, c.accuracy) if c.max_drop is not None else "",
               f"{c.latency} ≤ {c.max_latency_ms:g} ms" if c.max_latency_ms is not None else "",
               f"size ≤ {c.max_size_mb:g} MB" if c.max_size_mb is not None else ""]
     st.caption("Constraints: " + (", ".join(x for x in limits if x) or "none"))
@@ -52,8 +54,9 @@ def _recommendations(result: ExplorationReport) -> None:
             if pick is None:
                 st.caption(empty)
                 continue
-            st.markdown(f"Run {pick.run.id}: `{pick.run.recipe_summary}` · p50 "
-                        f"{pick.run.metrics[c.latency]:.3f} ms · {c.accuracy} {pick.run.metrics[c.accuracy]:.2f}")
+            st.markdown(f"Run {pick.run.id}: `{pick.run.recipe_summary}` · {OBJECTIVES[c.latency].label} "
+                        f"{pick.run.metrics[c.latency]:.3f} · {accuracy_words(c.accuracy)} "
+                        f"{pick.run.metrics[c.accuracy]:.2f}")
             st.caption(pick.reason)
             if st.button(f"Export run {pick.run.id}", key=f"x_export_{title}_{pick.run.id}"):
                 st.session_state["export_run"] = pick.run.id
@@ -70,6 +73,6 @@ def _hypervolume(result: ExplorationReport) -> None:
     figure.update_layout(height=260, margin=dict(t=10, b=10), xaxis_title="minutes since the first trial",
                          yaxis_title="hypervolume", yaxis_range=[0, 1.05])
     st.plotly_chart(figure, key="hypervolume_chart")
-    st.caption("Hypervolume: the share of the box (best to 1.1× worst feasible latency, lowest to best feasible "
-               "accuracy) that the feasible front dominates. A flat curve means new trials stopped improving "
-               "the front.")
+    st.caption("Hypervolume: the share of the box (best to 1.1× worst feasible latency, worst to best feasible "
+               f"{accuracy_words(result.constraints.accuracy)}) that the feasible front dominates. A flat curve means "
+               "new trials stopped improving the front.")

@@ -6,7 +6,7 @@ from core import views
 from core.api import ExploreRequest
 from core.errors import InferScopeError
 from core.explore import SearchSpace, default_space, space_from_text
-from core.models import DEFAULT_MODEL
+from core.models import DEFAULT_MODEL, start_kind
 from core.store import ACTIVE_STATUSES
 from core.tasks import DEFAULT_TASK, TASKS
 from pages.common import get_api, jobs_state, refresh_on_change, upload_time
@@ -22,7 +22,7 @@ api = get_api()
 # -- model and data ------------------------------------------------------------------------------
 left, mid, right, far = st.columns([2, 2, 1, 1])
 catalogue = api.models()
-names = [m["name"] for m in catalogue if TASKS.get(m["task"]).offers("exploration")]  # text generation: not yet
+names = [m["name"] for m in catalogue if TASKS.get(m["task"]).offers("exploration")]
 uploads = {u["path"]: f"{u['name']} · uploaded {upload_time(u['uploaded_at'])}" for u in api.uploads()}
 model = left.selectbox("Model", [*names, *uploads], key="x_model",
                        index=names.index(DEFAULT_MODEL) if DEFAULT_MODEL in names else 0,
@@ -49,7 +49,8 @@ target = st.selectbox("Target", [None, *(t.name for t in registered)], format_fu
 
 # -- the space -----------------------------------------------------------------------------------
 st.subheader("Search space")
-offered = default_space("onnx" if model in uploads else "torch", task)
+source = next((m["source"] for m in catalogue if m["name"] == model), "")
+offered = default_space("onnx" if model in uploads else start_kind(source), task)
 st.caption("Each axis picks one choice per configuration, in this order; `none` skips the axis. Orders the engine "
            "cannot run (e.g. ONNX Runtime quantization without an ONNX export) are left out.")
 axes = []
@@ -61,7 +62,6 @@ for axis, choices in offered.axes:
         axes.append((axis, tuple(picked)))
 model_axes = []
 if offered.model:  # the model's own options as axes (a text model's sequence length and padding)
-    source = next((m["source"] for m in catalogue if m["name"] == model), "")
     choices = {f["name"]: f.get("choices") or () for f in api.model_option_fields(source)}
     columns = st.columns(len(offered.model))
     for column, (name, values) in zip(columns, offered.model):
@@ -97,11 +97,15 @@ st.subheader("Budget and constraints")
 explore_fields = api.settings_fields("explore")
 unit = st.segmented_control("Budget in", ["minutes", "runs"], default="minutes", key="x_unit")
 budget = f"budget_{unit or 'minutes'}"
-# A budget has no default of its own (exactly one must be given); these are starting values.
-options = setting_inputs("x", explore_fields, only=(budget, "max_drop", "max_latency_ms", "max_size_mb", "strategy"),
-                         defaults={"budget_minutes": 10.0, "budget_runs": 20}, columns=5)
+# A budget has no default of its own (exactly one must be given); these are starting values. A task may have
+# defaults of its own (a language model's drop is per cent of its perplexity), so each task keeps its own widgets.
+defaults = {"budget_minutes": 10.0, "budget_runs": 20, **dict(TASKS.get(task).explore_settings)}
+options = setting_inputs(f"x_{task}", explore_fields,
+                         only=(budget, "max_drop", "max_latency_ms", "max_size_mb", "strategy"), defaults=defaults,
+                         columns=5)
 with st.expander("Sampler, objective and the paired check"):
-    options |= setting_inputs("x", explore_fields, only=("sampler_seed", "latency_metric", "paired_check"), columns=3)
+    options |= setting_inputs(f"x_{task}", explore_fields, only=("sampler_seed", "latency_metric", "paired_check"),
+                              defaults=defaults, columns=3)
 with st.expander("Timing protocol of each trial"):
     timing = setting_inputs("x_timing", api.settings_fields("timing"), columns=4)
 request = ExploreRequest(model=f"{model}:{model_options.strip()}" if model_options.strip() else model,

@@ -49,12 +49,13 @@ def write_image_folder(root: Path, classes: dict[str, int], size: int = 40, seed
 def brute_force_front(runs, constraints) -> list[int]:
     """Ids of the feasible runs no other feasible run dominates, by pairwise comparison (the reference)."""
     from core.explore import analysis
+    from core.metrics import OBJECTIVES
     from core.pareto import Direction, dominates
 
     ok = analysis.feasible(runs, constraints)
     value = lambda r: (r.metrics[constraints.latency], r.metrics[constraints.accuracy])  # noqa: E731
-    return sorted(r.id for r in ok if not any(dominates(value(o), value(r), [Direction.MIN, Direction.MAX])
-                                             for o in ok))
+    directions = [Direction.MIN, OBJECTIVES[constraints.accuracy].direction]  # a perplexity is minimized
+    return sorted(r.id for r in ok if not any(dominates(value(o), value(r), directions) for o in ok))
 
 
 class TinyClassifier(nn.Module):

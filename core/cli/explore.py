@@ -21,6 +21,7 @@ from core.cli.output import (
 from core.errors import RunCancelled
 from core.metrics import SUMMARY_METRICS
 from core.options import add_arguments, given
+from core.views import run_task
 
 TITLE = "Explorations"  # how docs/cli.md heads this group
 
@@ -42,7 +43,8 @@ def cmd_explore(args) -> int:
         if run is None:
             bar.write(f"trial {trial.number}: {trial.configuration.label()} {trial.note}", file=sys.stderr)
             return
-        metrics = "  ".join(f"{k} {fmt(run.metrics.get(k))}" for k in ("latency_p50_ms", "top1", "size_mb"))
+        # the run's front (latency and top-1; a language model's inter-token latency and perplexity) and its size
+        metrics = "  ".join(f"{k} {fmt(run.metrics.get(k))}" for k in (*run_task(run).front, "size_mb"))
         if trial.reused:
             bar.write(f"baseline: run {run.id} reused from the store  {metrics}  ({trial.configuration.label()})",
                       file=sys.stderr)

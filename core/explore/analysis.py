@@ -29,7 +29,7 @@ from core.wording import (
 class Constraints:
     """Limits a configuration must meet; None leaves a limit off."""
 
-    max_drop: float | None = None          # accuracy points below the FP32 baseline
+    max_drop: float | None = None          # below the FP32 baseline, in wording.drop_unit(accuracy)
     max_latency_ms: float | None = None    # on `latency` (per call)
     max_size_mb: float | None = None
     latency: str = DEFAULT_LATENCY
@@ -61,6 +61,12 @@ def accuracy_metric(runs: Sequence[RunRecord]) -> str:
     """top1 when the data has labels, else perplexity for language models, else agreement with the FP32 model."""
     done = [r for r in runs if r.status == "done"]
     return next((m for m in ("top1", "perplexity") if any(r.metrics.get(m) is not None for r in done)), "agreement")
+
+
+def gain(run: RunRecord, constraints: Constraints) -> float:
+    """The run's quality as a number to maximize: accuracy as it is, a perplexity negated (lower is better)."""
+    value = run.metrics[constraints.accuracy]
+    return value if OBJECTIVES[constraints.accuracy].direction is Direction.MAX else -value
 
 
 def scored(runs: Sequence[RunRecord], constraints: Constraints) -> list[RunRecord]:
@@ -110,15 +116,15 @@ def hypervolume_history(runs: Sequence[RunRecord], constraints: Constraints,
                         since: datetime | None = None) -> list[HypervolumePoint]:
     """Hypervolume of the feasible front after each finished trial, in finishing order.
 
-    The box runs from the best to 1.1x the worst feasible latency and from the lowest to the best
-    feasible accuracy, so the last point says how much of it the front covers. Time counts from
-    `since` (the exploration's start; a reused baseline finished before it counts at 0), else from the
-    first run's start.
+    The box runs from the best to 1.1x the worst feasible latency and from the worst to the best
+    feasible quality (`gain`: a perplexity counts down), so the last point says how much of it the front
+    covers. Time counts from `since` (the exploration's start; a reused baseline finished before it counts
+    at 0), else from the first run's start.
     """
     finished = sorted((r for r in runs if r.finished_at is not None and r.status in ("done", "failed")),
                       key=lambda r: r.finished_at)
     ok = {r.id for r in feasible(finished, constraints)}
-    values = [(r.metrics[constraints.latency], r.metrics[constraints.accuracy]) for r in finished if r.id in ok]
+    values = [(r.metrics[constraints.latency], gain(r, constraints)) for r in finished if r.id in ok]
     if not values or not finished:
         return []
     xs, ys = [v[0] for v in values], [v[1] for v in values]
@@ -129,7 +135,7 @@ def hypervolume_history(runs: Sequence[RunRecord], constraints: Constraints,
     history, seen = [], []
     for count, run in enumerate(finished, start=1):
         if run.id in ok:
-            seen.append((run.metrics[constraints.latency], run.metrics[constraints.accuracy]))
+            seen.append((run.metrics[constraints.latency], gain(run, constraints)))
         history.append(HypervolumePoint(max(0.0, (run.finished_at - origin).total_seconds()), count,
                                         hypervolume(seen, ref) / box if box > 0 else 0.0))
     return history

@@ -20,7 +20,7 @@ from typing import Any
 from core.comparable import baselines, comparison_key
 from core.engine import execute
 from core.errors import InferScopeError, RunCancelled
-from core.explore.analysis import Constraints, accuracy_metric
+from core.explore.analysis import Constraints, accuracy_metric, gain
 from core.explore.budget import Budget
 from core.explore.paired_check import paired_check
 from core.explore.seeding import reusable_run, seed_configurations
@@ -157,7 +157,8 @@ class Exploration:
         return True
 
     def outcome(self, run: RunRecord | None) -> tuple[list[float] | None, Any, dict[str, float]]:
-        """Objective values, trial state and constraint values of a finished run, for the sampler."""
+        """Objective values (latency to minimize, quality to maximize: `gain`), trial state and constraint values
+        of a finished run, for the sampler."""
         from optuna.trial import TrialState
 
         c = self.constraints()
@@ -166,7 +167,7 @@ class Exploration:
             return None, TrialState.FAIL, {}
         base = baselines(self.runs()).get(comparison_key(run))
         values = {k: min(v, 1e9) for k, v in c.values(run, base).items()}
-        return [run.metrics[c.latency], run.metrics[c.accuracy]], TrialState.COMPLETE, values
+        return [run.metrics[c.latency], gain(run, c)], TrialState.COMPLETE, values
 
     def expected(self) -> int:
         return int(self.record.config.get("expected_runs") or self.options.budget_runs or len(self.keys))

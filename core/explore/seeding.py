@@ -5,7 +5,8 @@ A small budget is easily wasted: re-measuring an FP32 baseline the store already
 sampler that knows nothing yet spend the few trials on long shots. So a baseline measured before, here,
 in the same configuration and on a quiet machine is reused (it costs no budget), and the configurations
 that transfer well to most CNNs on a CPU (ONNX Runtime in FP32, static INT8 per channel, NNCF INT8 in
-OpenVINO) go first.
+OpenVINO) go first; for a language model, the weight-only INT4 of each engine (MatMulNBits in ONNX Runtime, NNCF
+in OpenVINO), which a memory-bound decode step gains most from.
 """
 from __future__ import annotations
 
@@ -22,8 +23,11 @@ SEED_RECIPES: dict[str, tuple[tuple[str, ...], ...]] = {
     "torch": (("onnx_export",), ("onnx_export", "ort_static_int8:per_channel=true"),
               ("onnx_export", "nncf_int8", "openvino")),
     "onnx": (("ort_static_int8:per_channel=true",), ("nncf_int8", "openvino")),
+    "lm": (("lm_onnx_export", "matmul_nbits"), ("lm_onnx_export", "lm_openvino", "nncf_weight_compression")),
 }
-SEEDS_IN_WORDS = "ONNX Runtime FP32 and static INT8, and NNCF INT8 in OpenVINO"
+SEEDS_IN_WORDS = {"torch": "ONNX Runtime FP32 and static INT8, and NNCF INT8 in OpenVINO",
+                  "onnx": "ONNX Runtime static INT8, and NNCF INT8 in OpenVINO",
+                  "lm": "weight-only INT4 in ONNX Runtime and in OpenVINO"}
 # Sampled trials a budget needs beyond the baselines and seeds before the sampler has learnt anything.
 MIN_SAMPLED_TRIALS = 4
 # The fields that make a stored run the same measurement as a planned one (besides its environment).
@@ -73,6 +77,7 @@ class BudgetAdvice:
     baselines: int        # baselines it must measure (reused ones excluded)
     reused: int           # baselines taken from the store
     seeds: int
+    start: str = "torch"  # what the model starts as: which seeds those are (SEEDS_IN_WORDS)
 
     @property
     def trials(self) -> int:
@@ -99,7 +104,7 @@ class BudgetAdvice:
         if not self.too_small:
             return text
         return (f"{text}; {self.recommended} recommended: the first {self.seeds} trial(s) measure the seeds "
-                f"({SEEDS_IN_WORDS}) and the sampler needs {MIN_SAMPLED_TRIALS} more to learn anything")
+                f"({SEEDS_IN_WORDS[self.start]}) and the sampler needs {MIN_SAMPLED_TRIALS} more to learn anything")
 
 
 def _count(n: int, noun: str) -> str:

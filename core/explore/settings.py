@@ -19,14 +19,18 @@ class ExploreSettings:
                                      maximum=100_000, label="budget (runs)")
     budget_minutes: float | None = option(None, "stop starting trials after this many minutes", minimum=0.1,
                                           maximum=10_080.0, label="budget (minutes)")
-    max_drop: float | None = option(1.0, "maximum accuracy drop vs the FP32 baseline, points", minimum=0.0,
-                                    maximum=100.0, label="max drop vs FP32 (points)")
-    max_latency_ms: float | None = option(None, "maximum latency per call, ms", minimum=0.0, label="max latency (ms)")
+    max_drop: float | None = option(1.0, "maximum quality drop vs the FP32 baseline: points of top-1 (or of "
+                                         "agreement), or per cent of FP32's perplexity for a language model "
+                                         "(default there: 5)", minimum=0.0, maximum=100.0,
+                                    label="max drop vs FP32 (points, or % perplexity)")
+    max_latency_ms: float | None = option(None, "maximum of the latency objective, ms (per call; per token for "
+                                                "inter-token latency)", minimum=0.0, label="max latency (ms)")
     max_size_mb: float | None = option(None, "maximum model size, MB", minimum=0.0, label="max size (MB)")
     strategy: str = option("auto", "auto = exhaustive when the runnable space fits the budget, else NSGA-II",
                            choices=STRATEGIES)
     sampler_seed: int = option(0, "seed of the sampler and of the exhaustive order", minimum=0, label="sampler seed")
-    latency_metric: str = option(DEFAULT_LATENCY, "the latency objective", choices=LATENCY_METRICS,
+    latency_metric: str = option(DEFAULT_LATENCY, "the latency objective (a language model's default: itl_p50_ms)",
+                                 choices=LATENCY_METRICS,
                                  label="latency objective")
     paired_check: bool = option(True, "end with a paired re-measurement of the front against the FP32 baseline, so "
                                       "the recommendation's speed-up carries an interval",

@@ -279,9 +279,10 @@ def _runtime_text(value: int | None) -> str:
 # (`Technique.explore`: its axis, the specs offered, for which starting models and inputs) and what the model's
 # task refuses or adds (`Task.explore_model`: a text model's sequence length and padding). The engine is an axis:
 # `none` leaves the model where its steps put it (eager torch, or onnxruntime after an export), `openvino` runs it
-# in OpenVINO Runtime (from the ONNX graph, or converted from torch). Axes come in this order; values in the
-# registry's order (its canonical step order).
-DEFAULT_AXES = ("prune", "distill", "export", "optimize", "quantize", "engine")
+# in OpenVINO Runtime (from the ONNX graph, or converted from torch); `compress` compresses the weights an engine
+# holds (a language model's NNCF INT4 in OpenVINO). Axes come in this order; values in the registry's order (its
+# canonical step order).
+DEFAULT_AXES = ("prune", "distill", "export", "optimize", "quantize", "engine", "compress")
 
 
 def default_space(start: ArtifactKind, task: str = DEFAULT_TASK) -> SearchSpace:

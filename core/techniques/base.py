@@ -62,7 +62,7 @@ CARRIED = ExportRule()
 
 @dataclass(frozen=True)
 class Explored:
-    """Where a technique sits in the default exploration space: on `axis` (one of `core.explore.space.AXES`),
+    """Where a technique sits in the default exploration space: on `axis` (one of `core.explore.space.DEFAULT_AXES`),
     offered as `specs` (step specs; default: its bare name) for models that start as one of `starts`, plus the
     specs `extra` offers for models of one input kind (`core.tasks.Task.input_kind`: "image", "text")."""
 

@@ -16,10 +16,11 @@ from core.runtimes.language_models import (
     LanguageModel,
     OpenVINOLanguageModel,
 )
-from core.techniques.base import BuildContext, ExportRule, Technique
+from core.techniques.base import BuildContext, Explored, ExportRule, Technique
 from core.techniques.precision import check_bf16
 
 LM, COMPILED, GRAPH, OPENVINO = "lm", "lm-compiled", "lm-onnx", "lm-openvino"
+STARTS = frozenset({LM})  # the default exploration offers these to a language model (a classifier starts elsewhere)
 NOT_EXPORTED = ExportRule("refused", "its weights have no ONNX form here", instead=("matmul_nbits",))
 
 
@@ -146,7 +147,7 @@ LM_BF16 = Technique(
 TORCHAO_INT8 = Technique(
     name="torchao_int8_weight_only", summary="torchao INT8 weight-only quantization of every Linear (eager PyTorch)",
     config_cls=NoOptions, accepts=frozenset({LM}), apply=torchao_int8, quantization="weight-only",
-    export=lambda kind: NOT_EXPORTED)
+    export=lambda kind: NOT_EXPORTED, explore=Explored("quantize", starts=STARTS))
 LM_DYNAMIC_INT8 = Technique(
     name="lm_dynamic_int8", summary="torchao dynamic INT8 of every Linear: INT8 weights, activations quantized at "
     "each call (eager PyTorch)", config_cls=NoOptions, accepts=frozenset({LM}), apply=dynamic_int8, precision="int8",
@@ -155,24 +156,25 @@ STATIC_CACHE_COMPILE = Technique(
     name="static_cache_compile", summary="torch.compile over a static KV cache (one graph for the prompt, one per "
     "step)",
     config_cls=NoOptions, accepts=frozenset({LM}), produces=COMPILED, apply=static_cache_compile,
-    lossless=lambda config: True, export=lambda kind: ExportRule("runtime", note="the file is the eager graph; "
-                                                                                 "torch.compile is not exported"))
+    lossless=lambda config: True, explore=Explored("export", starts=STARTS),
+    export=lambda kind: ExportRule("runtime", note="the file is the eager graph; torch.compile is not exported"))
 LM_ONNX_EXPORT = Technique(
     name="lm_onnx_export", summary="export a language model as one ONNX graph with its KV cache as inputs and outputs, "
     "run by ONNX Runtime", config_cls=NoOptions, accepts=frozenset({LM}), produces=GRAPH, apply=export_graph,
-    lossless=lambda config: True)
+    lossless=lambda config: True, explore=Explored("export", starts=STARTS))
 MATMUL_NBITS = Technique(
     name="matmul_nbits", summary="ONNX Runtime weight-only INT4/INT8 (MatMulNBits, round to nearest)",
     config_cls=MatMulNBitsConfig, accepts=frozenset({GRAPH}), apply=matmul_nbits, caution=matmul_nbits_caution,
-    quantization="weight-only")
+    quantization="weight-only", explore=Explored("quantize", ("matmul_nbits", "matmul_nbits:bits=8"), starts=STARTS))
 LM_OPENVINO = Technique(
     name="lm_openvino", summary="run the exported graph in OpenVINO as a stateful request (the KV cache kept inside)",
     config_cls=NoOptions, accepts=frozenset({GRAPH}), produces=OPENVINO, apply=to_openvino, position="any",
-    lossless=lambda config: True, export=lambda kind: ExportRule("runtime", note="the file is the ONNX graph; "
-                                                                                 "OpenVINO reads it"))
+    lossless=lambda config: True, explore=Explored("engine", starts=STARTS),
+    export=lambda kind: ExportRule("runtime", note="the file is the ONNX graph; OpenVINO reads it"))
 NNCF_WEIGHTS = Technique(
     name="nncf_weight_compression", summary="NNCF data-free weight compression for OpenVINO (INT8 or INT4)",
     config_cls=NncfWeightsConfig, accepts=frozenset({OPENVINO}), apply=nncf_weights, quantization="weight-only",
+    explore=Explored("compress", ("nncf_weight_compression", "nncf_weight_compression:mode=int8_asym"), starts=STARTS),
     export=lambda kind: ExportRule("refused", "NNCF's compressed weights are OpenVINO's; ONNX Runtime's are "
                                               "matmul_nbits'", instead=("matmul_nbits",)))
 TECHNIQUES = (NO_KV_CACHE, LM_BF16, TORCHAO_INT8, LM_DYNAMIC_INT8, STATIC_CACHE_COMPILE, LM_ONNX_EXPORT, MATMUL_NBITS,

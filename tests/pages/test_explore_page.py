@@ -6,13 +6,13 @@ def test_plan_shows_the_space_and_the_runs_the_budget_allows(app_page, api):
     info = at.info[0].value
     assert "configurations" in info and "runnable" in info and "The budget allows about" in info
     at.segmented_control(key="x_unit").set_value("runs").run()
-    at.number_input(key="x.budget_runs").set_value(5).run()
+    at.number_input(key="x_image-classification.budget_runs").set_value(5).run()
     assert "about **5** run(s)" in at.info[0].value and "nsga2" in at.info[0].value
     prune = at.multiselect(key="x_axis_prune_image-classification_False")
     assert prune.proto.wrap and prune.proto.select_all == 0, "long step specs wrap instead of being cut off"
     prune.set_value(["none"]).run()
     at.multiselect(key="x_axis_quantize_image-classification_False").set_value(["none", "ort_static_int8"]).run()
-    at.number_input(key="x.budget_runs").set_value(50).run()
+    at.number_input(key="x_image-classification.budget_runs").set_value(50).run()
     assert "exhaustive" in at.info[0].value
     at.button(key="x_start").click().run()
     assert not at.exception and "queued" in at.success[0].value
@@ -69,8 +69,8 @@ def test_settings_forms_start_at_the_configs_own_defaults(app_page, api):
     at = app_page("explore")
     for name in ("warmup", "min_repeats", "min_seconds", "max_seconds"):
         assert at.number_input(key=f"x_timing.{name}").value == getattr(TimingConfig(), name)
-    assert at.number_input(key="x.max_drop").value == ExploreSettings().max_drop
-    at.number_input(key="x.max_drop").set_value(2.5).run()
+    assert at.number_input(key="x_image-classification.max_drop").value == ExploreSettings().max_drop
+    at.number_input(key="x_image-classification.max_drop").set_value(2.5).run()
     at.segmented_control(key="x_unit").set_value("runs").run()
     at.button(key="x_start").click().run()
     (record,) = api.explorations()
@@ -83,10 +83,10 @@ def test_settings_forms_start_at_the_configs_own_defaults(app_page, api):
 def test_a_budget_too_small_to_learn_is_said_before_launch(app_page):
     at = app_page("explore")
     at.segmented_control(key="x_unit").set_value("runs").run()
-    at.number_input(key="x.budget_runs").set_value(4).run()
+    at.number_input(key="x_image-classification.budget_runs").set_value(4).run()
     warning = " ".join(w.value for w in at.warning)
     assert "too small to learn much: 4 runs: 2 baselines + 2 trials; 9 recommended" in warning
-    at.number_input(key="x.budget_runs").set_value(9).run()
+    at.number_input(key="x_image-classification.budget_runs").set_value(9).run()
     assert not [w for w in at.warning if "too small" in w.value]
     assert any(c.value == "Budget: 9 runs: 2 baselines + 7 trials." for c in at.caption)
 
@@ -120,7 +120,7 @@ def test_a_text_model_explores_its_max_length_and_padding_on_a_subset_that_fits(
     assert "ort_dynamic_int8:keep_float=@attention" in quantize
     at.multiselect(key="x_model_axis_max_length").set_value([64]).run()
     at.segmented_control(key="x_unit").set_value("runs").run()
-    at.number_input(key="x.budget_runs").set_value(6).run()
+    at.number_input(key="x_text-classification.budget_runs").set_value(6).run()
     at.button(key="x_start").click().run()
     assert not at.exception and "queued" in at.success[0].value
     (record,) = api.explorations()
@@ -130,10 +130,10 @@ def test_a_text_model_explores_its_max_length_and_padding_on_a_subset_that_fits(
 def test_an_invalid_number_blocks_the_start_and_is_said_beside_its_field(app_page):
     at = app_page("explore")
     at.segmented_control(key="x_unit").set_value("runs").run()
-    at.number_input(key="x.budget_runs").set_value(3).run()
+    at.number_input(key="x_image-classification.budget_runs").set_value(3).run()
     assert "about **3** run(s)" in at.info[0].value and not at.button(key="x_start").disabled
-    at.number_input(key="x.budget_runs").set_value(0).run()
-    assert at.number_input(key="x.budget_runs").value == 0, "the widget keeps what was typed"
+    at.number_input(key="x_image-classification.budget_runs").set_value(0).run()
+    assert at.number_input(key="x_image-classification.budget_runs").value == 0, "the widget keeps what was typed"
     assert "must be at least 1; got 0" in [e.value for e in at.error]
     assert any("Budget (runs) must be at least 1 (got 0)" in e.value for e in at.error)
     assert not at.info and at.button(key="x_start").disabled, "no plan is shown for a value that is not there"
@@ -144,3 +144,23 @@ def test_threads_speak_the_forms_words_not_pythons(app_page):
     at.text_input(key="x_threads").set_value("0, abc").run()
     assert "Threads takes whole numbers separated by commas, or all; not '0, abc'" in [e.value for e in at.error]
     assert not any("invalid literal" in e.value for e in at.error) and at.button(key="x_start").disabled
+
+
+def test_a_language_model_is_explored_for_inter_token_latency_within_a_share_of_its_perplexity(app_page, api):
+    at = app_page("explore")
+    at.selectbox(key="x_model").set_value("gpt2-bbc").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="x_text-generation.latency_metric").value == "itl_p50_ms"
+    assert at.number_input(key="x_text-generation.max_drop").value == 5.0
+    compress = at.multiselect(key="x_axis_compress_text-generation_False").value
+    assert "nncf_weight_compression" in compress
+    assert not [m for m in at.multiselect if m.key and "_axis_prune_" in m.key], "a language model is not pruned"
+    at.segmented_control(key="x_unit").set_value("runs").run()
+    at.number_input(key="x_text-generation.budget_runs").set_value(4).run()
+    assert "**18** runnable" in at.info[0].value
+    assert "weight-only INT4 in ONNX Runtime and in OpenVINO" in at.warning[0].value
+    at.button(key="x_start").click().run()
+    assert not at.exception and "queued" in at.success[0].value
+    (record,) = api.explorations()
+    assert (record.config["start"], record.config["latency_metric"], record.config["max_drop"]) == (
+        "lm", "itl_p50_ms", 5.0)

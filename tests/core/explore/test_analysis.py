@@ -79,3 +79,23 @@ def test_hypervolume_history_grows_in_finishing_order():
     shares = [p.share for p in history]
     assert shares[1] == shares[2] < shares[3] < 1.0  # run 4 (finished third) is infeasible and adds nothing
     assert analysis.hypervolume_history([], analysis.Constraints()) == []
+
+
+def perplexity_run(id, latency, perplexity, minute):
+    made = run(id, latency, 0.0, recipe=() if id == 1 else ("matmul_nbits",), minute=minute)
+    return RunRecord(**{**made.__dict__, "metrics": {"latency_p50_ms": latency, "perplexity": perplexity}})
+
+
+def test_a_perplexity_is_minimized_on_the_front_in_the_hypervolume_and_in_the_constraint():
+    from core.wording import drop_limit
+
+    c = analysis.Constraints(max_drop=5.0, accuracy="perplexity")
+    base, better, worse, lost = (perplexity_run(1, 10.0, 20.0, 1), perplexity_run(2, 4.0, 20.5, 2),
+                                 perplexity_run(3, 5.0, 20.9, 3), perplexity_run(4, 1.0, 30.0, 4))
+    runs = [base, better, worse, lost]
+    assert c.violations(lost, base) == ["perplexity 50.00% worse than FP32 (> 5%)"]
+    assert [r.id for r in analysis.front(runs, c)] == [2, 1], "run 3 is slower and worse than run 2"
+    assert analysis.gain(better, c) > analysis.gain(worse, c), "the sampler maximizes a lower perplexity"
+    shares = [p.share for p in analysis.hypervolume_history(runs, c)]
+    assert 0 < shares[0] < shares[1] == shares[2] == shares[3] <= 1.0
+    assert drop_limit(5.0, "perplexity") == "perplexity ≤ 5% above FP32" and drop_limit(1.0) == "drop ≤ 1 points"

@@ -94,14 +94,10 @@ def test_datasets_and_models_of_other_tasks_are_refused(api, run_request, tiny_c
 
 
 def test_analyses_without_a_form_for_language_models_yet_are_refused_in_words(api, run_request, tiny_causal_lm):
-    from core.api import ExploreRequest
-
     run = api.execute(api.submit(lm_request(run_request, tiny_causal_lm)))
     other = api.execute(api.submit(lm_request(run_request, tiny_causal_lm, "no_kv_cache")))
     refusals = {"a latency-throughput curve": lambda: api.request_curve(run.id),
-                "flips": lambda: api.flips(other.id, run.id),
-                "an exploration": lambda: api.plan_exploration(ExploreRequest(
-                    model=tiny_causal_lm, options={"budget_runs": 4}, **GENERATION))}
+                "flips": lambda: api.flips(other.id, run.id)}
     for words, ask in refusals.items():
         with pytest.raises(RecipeError, match=f"{words}.* is not available for text generation runs yet"):
             ask()
@@ -224,3 +220,38 @@ def test_concurrent_streams_generate_side_by_side_and_count_every_streams_tokens
     assert m["generated_tokens_per_s"] == pytest.approx(4 * m["latency_count"] / m["timing_seconds"])
     assert m["itl_p50_ms"] > 0 and m["ttft_p50_ms"] > 0 and m["greedy_agreement"] == 100.0
     assert "decode_bound" not in run.environment  # one stream's bound: not what concurrent streams are bound by
+
+
+def test_a_language_model_is_explored_for_its_inter_token_latency_and_perplexity_front(api, tiny_causal_lm):
+    """The default space offers a language model its own engines and weight formats; the search minimizes the
+    perplexity, within 5% of FP32's, and ends with a paired check against FP32."""
+    from core.api import ExploreRequest
+    from core.explore import analysis
+    from core.explore.space import space_from_text
+    from tests.conftest import FAST_TIMING
+    from tests.helpers import brute_force_front
+
+    offered = api.plan_exploration(ExploreRequest(model=tiny_causal_lm, options={"budget_runs": 30}, **GENERATION))
+    assert offered.config["start"] == "lm" and offered.config["latency_metric"] == "itl_p50_ms"
+    assert offered.config["max_drop"] == 5.0
+    assert {spec for _, choices in offered.space.axes for spec in choices} >= {
+        "lm_onnx_export", "static_cache_compile", "matmul_nbits", "lm_openvino", "nncf_weight_compression"}
+    assert "weight-only INT4 in ONNX Runtime and in OpenVINO" in api.plan_exploration(ExploreRequest(
+        model=tiny_causal_lm, options={"budget_runs": 3}, **GENERATION)).advice.words()
+    space = space_from_text("techniques:\n  export: [none, lm_onnx_export]\n  quantize: [none, matmul_nbits]\n"
+                            "runtime:\n  threads: [null]\n")
+    request = ExploreRequest(model=tiny_causal_lm, space=space, timing=dict(FAST_TIMING),
+                             options={"budget_runs": 3, "strategy": "exhaustive", "max_drop": 100.0}, **GENERATION)
+    record = api.explore(request)
+    runs = api.exploration_runs(record.id)
+    assert record.status == "done" and [r.status for r in runs] == ["done"] * 3, [r.error for r in runs]
+    assert runs[0].recipe == [] and {r.recipe_summary for r in runs[1:]} == {"lm_onnx_export",
+                                                                             "lm_onnx_export → matmul_nbits"}
+    result = api.exploration_report(record.id)
+    assert (result.constraints.latency, result.constraints.accuracy) == ("itl_p50_ms", "perplexity")
+    assert sorted(r.id for r in result.picks.front) == brute_force_front(runs, result.constraints)
+    assert result.picks.fastest.run.metrics["itl_p50_ms"] == min(r.metrics["itl_p50_ms"] for r in result.picks.front)
+    assert "perplexity" in result.picks.fastest.reason and result.history[-1].share > 0
+    paired = [note for note in record.notes if note.startswith("paired check")]
+    assert len(paired) == 1 and f"than run {runs[0].id}" in paired[0], record.notes
+    assert analysis.accuracy_metric(runs) == "perplexity"
