@@ -149,7 +149,7 @@ CASES = [
     Bad("NaN model option", lambda api, tmp: api.submit(request(model=TINY_MODEL + ",temperature=nan")),
         "lenet5 temperature takes a finite number"),
     Bad("NaN exploration constraint", lambda api, tmp: api.submit_exploration(ExploreRequest(
-        model=TINY_MODEL, options={"budget_runs": 2, "max_drop": float("nan")})), r"Max drop vs FP32 \(points\) takes a finite"),
+        model=TINY_MODEL, options={"budget_runs": 2, "max_drop": float("nan")})), r"Max drop vs FP32 \(points, or % perplexity\) takes a finite"),
     Bad("NaN curve growth", lambda api, tmp: api.request_curve(api.runs("done")[0].id, {"growth": "nan"}),
         "Rate growth per step takes a finite number"),
     # paths that mislead
