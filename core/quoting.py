@@ -31,6 +31,11 @@ def per_call(run: RunRecord) -> int:
     return (run.runtime.get("batch") or 1) * int(new_tokens) if new_tokens else 1
 
 
+def speed_per(run: RunRecord) -> str:
+    """What a speed ratio of `run` is per, in words, where a call is not the unit: "generated token" (else "")."""
+    return "generated token" if per_call(run) > 1 else ""
+
+
 def paired_rows(comparison, runs: dict[int, RunRecord] | None = None) -> list[dict[str, Any]]:
     """A done comparison as table rows: run, median of block medians (per generated token for a language model),
     speed against the reference (paired, and unpaired from the runs' own p50 where `runs` has them), verdict."""
@@ -88,7 +93,8 @@ def paired_quote(comparison, run: RunRecord, reference: RunRecord) -> str | None
     if result is None:
         return None
     paired = Paired(**result)
-    text = f"{paired.words(reference.id, comparison.config.get('noise_pct', 2.0))} ({contention_words(comparison)})"
+    words = paired.words(reference.id, comparison.config.get("noise_pct", 2.0), speed_per(reference))
+    text = f"{words} ({contention_words(comparison)})"
     unpaired = unpaired_ratio(run, reference)
     if unpaired is None or unpaired[1] is None or paired.verdict == "reference":
         return text

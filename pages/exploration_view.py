@@ -54,9 +54,10 @@ def _recommendations(result: ExplorationReport) -> None:
             if pick is None:
                 st.caption(empty)
                 continue
-            st.markdown(f"Run {pick.run.id}: `{pick.run.recipe_summary}` · {OBJECTIVES[c.latency].label} "
-                        f"{pick.run.metrics[c.latency]:.3f} · {accuracy_words(c.accuracy)} "
-                        f"{pick.run.metrics[c.accuracy]:.2f}")
+            st.markdown(f"Run {pick.run.id}: `{pick.run.recipe_summary}` · {accuracy_words(c.latency)} "
+                        f"{pick.run.metrics[c.latency]:.3f} {OBJECTIVES[c.latency].unit} · "
+                        f"{accuracy_words(c.accuracy)} {pick.run.metrics[c.accuracy]:.2f}"
+                        f"{'%' if OBJECTIVES[c.accuracy].unit == '%' else ''}")
             st.caption(pick.reason)
             if st.button(f"Export run {pick.run.id}", key=f"x_export_{title}_{pick.run.id}"):
                 st.session_state["export_run"] = pick.run.id

@@ -13,6 +13,7 @@ from core.metrics import (
     SUMMARY_METRICS,
 )
 from core.store import ACTIVE_STATUSES
+from core.wording import drop_limit
 from pages.common import get_api, jobs_state, refresh_on_change
 from pages.exploration_view import show_exploration
 from pages.front_chart import front_figure
@@ -83,7 +84,8 @@ colour_by = c4.selectbox("Colour by", colour_fields, key="colour_by",
 st.session_state.setdefault("max_latency", 0.0)  # set here, not by value=: an exploration may preset them
 st.session_state.setdefault("max_drop", 0.0)
 max_latency = c5.number_input("Max latency (ms, 0 = none)", min_value=0.0, key="max_latency")
-max_drop = c6.number_input("Max drop vs FP32 (points, 0 = none)", min_value=0.0, step=0.5, key="max_drop")
+max_drop = c6.number_input("Max drop vs FP32 (points, 0 = none)", min_value=0.0, step=0.5, key="max_drop",
+                           help="points of top-1 or of agreement; for perplexity or KL, per cent of FP32's value")
 targets_shown = views.targets_in_order(shown)
 one_front = len(targets_shown) > 1 and st.checkbox(
     "One front across targets", key="one_front",
@@ -100,14 +102,17 @@ for facet, facet_runs in facets:
     if (fx, fy) != (x, y):
         st.caption(f"Drawn on {views.run_task(facet_runs[0]).words}'s own axes ({CATALOGUE[fx].label}, "
                    f"{CATALOGUE[fy].label}): none of its runs has {CATALOGUE[x].label} and {CATALOGUE[y].label}.")
+    points = views.plot_points(facet_runs, fx, fy, max_latency_ms=max_latency or None, max_drop=max_drop or None,
+                               per_image=per_image)
     unapplied = [words for value, applies, words in (
         (max_latency, fx in LATENCY_METRICS, f"max latency (the x axis, {CATALOGUE[fx].label}, is no latency)"),
-        (max_drop, fy in ACCURACY_METRICS, f"max drop (points of a percentage; {CATALOGUE[fy].label} is none)"))
+        (max_drop, any(p.drop is not None for p in points),
+         f"max drop (no run here has an FP32 baseline's {CATALOGUE[fy].words} to drop from)"))
         if value and not applies]
     if unapplied:
         st.caption("Not applied to this chart: " + "; ".join(unapplied) + ".")
-    points = views.plot_points(facet_runs, fx, fy, max_latency_ms=max_latency or None, max_drop=max_drop or None,
-                               per_image=per_image)
+    elif max_drop and fy not in ACCURACY_METRICS:  # a drop of perplexity is a share of FP32's, not points
+        st.caption(f"Max drop on this chart: {drop_limit(max_drop, fy)}.")
     facet_front = [p.run.id for p in points if p.on_front]
     front += facet_front
     if points:

@@ -21,18 +21,20 @@ class Paired:
     verdict: str            # "faster", "slower", "no difference", or "reference"
     p50_ms: float           # median of this run's block medians
 
-    def words(self, reference_id: int, noise_pct: float) -> str:
-        """"2.71x faster (2.64–2.79, paired) than run 1" — the figure Compare and Export quote."""
+    def words(self, reference_id: int, noise_pct: float, per: str = "") -> str:
+        """"2.71x faster (2.64–2.79, paired) than run 1" — the figure Compare and Export quote; `per` says what the
+        speed is of where a call is not the unit ("generated token": "(…, paired, per generated token)")."""
         if self.verdict == "reference":
             return f"run {self.run_id} is the reference"
-        interval = f"({self.ci_low:.2f}–{self.ci_high:.2f}, paired)"
+        per = f", per {per}" if per else ""
+        interval = f"({self.ci_low:.2f}–{self.ci_high:.2f}, paired{per})"
         if self.verdict == "no difference":
             return (f"run {self.run_id}: no difference from run {reference_id} beyond {noise_pct:g}% "
                     f"({self.ratio:.3f}x {interval})")
         if self.verdict == "faster":
             return f"run {self.run_id} is {self.ratio:.2f}x faster {interval} than run {reference_id}"
         return f"run {self.run_id} is {1 / self.ratio:.2f}x slower than run {reference_id} " \
-               f"({1 / self.ci_high:.2f}–{1 / self.ci_low:.2f}, paired)"
+               f"({1 / self.ci_high:.2f}–{1 / self.ci_low:.2f}, paired{per})"
 
 
 def bootstrap_ratio(reference: np.ndarray, other: np.ndarray, seed: int = 0) -> tuple[float, float, float]:

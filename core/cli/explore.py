@@ -13,6 +13,7 @@ from core.cli.output import (
     fmt,
     follow,
     live_words,
+    measured_columns,
     open_api,
     print_table,
     run_row,
@@ -109,7 +110,8 @@ def _print_exploration(api, record, as_json: bool) -> int:
         print(f"  note: {note}")
     if picks.front:
         print(f"\nfront ({constraints.latency} vs {accuracy}, within the constraints):")
-        print_table([run_row(r) for r in picks.front], ["id", "recipe", "batch", *SUMMARY_METRICS])
+        rows = [run_row(r) for r in picks.front]
+        print_table(rows, measured_columns(rows, ["id", "recipe", "batch", *SUMMARY_METRICS]))
     else:
         print("no run meets the constraints yet")
     if history:

@@ -56,6 +56,12 @@ def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
         print("  ".join(v.ljust(w) for v, w in zip(r, widths)))
 
 
+def measured_columns(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> list[str]:
+    """`columns` less the summary metrics no row has (a classifier's top-1 is not a language model's figure, nor
+    its tokens/s a classifier's)."""
+    return [c for c in columns if c not in SUMMARY_METRICS or any(row.get(c) is not None for row in rows)]
+
+
 def run_row(run: RunRecord) -> dict[str, Any]:
     return {"id": run.id, "status": run.status, "model": run.model, "dataset": run.dataset,
             "subset": run.subset_size, "recipe": run.recipe_summary, "batch": run.runtime.get("batch"),

@@ -16,6 +16,7 @@ from core.cli.output import (
     fmt,
     follow,
     live_words,
+    measured_columns,
     open_api,
     print_run,
     print_table,
@@ -95,7 +96,8 @@ def cmd_runs(args) -> int:
     elif not runs:
         print("no runs yet: python -m core run --model resnet8 --dataset fashion-mnist")
     else:
-        print_table([run_row(r) for r in runs], list(run_row(runs[0])))
+        rows = [run_row(r) for r in runs]
+        print_table(rows, measured_columns(rows, list(rows[0])))
     return 0
 
 

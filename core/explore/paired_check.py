@@ -7,6 +7,7 @@ from core.comparable import baselines, comparison_key
 from core.explore.analysis import accuracy_metric, recommend
 from core.explore.settings import settings_of
 from core.progress import Progress, no_progress
+from core.quoting import speed_per
 from core.remeasure import execute_comparison
 from core.settings import Settings
 from core.store import RunStore
@@ -33,7 +34,7 @@ def paired_check(store: RunStore, exploration_id: int, settings: Settings, progr
     store.start("comparison", comparison_id)
     comparison = execute_comparison(store, comparison_id, settings, progress)
     note = (f"paired check (comparison {comparison_id}): " + "; ".join(
-        Paired(**r).words(baseline.id, comparison.config.get("noise_pct", 2.0))
+        Paired(**r).words(baseline.id, comparison.config.get("noise_pct", 2.0), speed_per(baseline))
         for r in comparison.results if r["verdict"] != "reference")
         if comparison.status == "done" else f"paired check (comparison {comparison_id}) {comparison.status}: "
                                              f"{comparison.error}")

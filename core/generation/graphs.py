@@ -5,6 +5,7 @@ rewrites that graph: ONNX Runtime's MatMulNBits (INT4/INT8, round to nearest), o
 OpenVINO."""
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,13 @@ def matmul_nbits(source: Path, target: Path, bits: int = 4, block_size: int = 32
     INT8 on the fly (its fast path: INT8 weights ran 6x slower without it on a 124M GPT-2 here); None keeps them
     float."""
     import onnx
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
 
+    # its import calls logging.basicConfig(level=INFO): every library's INFO lines would then reach the CLI's stderr
+    root.handlers[:], root.level = handlers, level
     model = onnx.load(str(source))
     gemm_as_matmul(model)
     quantizer = MatMulNBitsQuantizer(model, bits=bits, block_size=block_size,
@@ -190,6 +196,7 @@ def nncf_compress(model: Any, mode: str = "int4_sym", group_size: int = 32):
     default ratio of INT4 layers: the first and last projections stay INT8)."""
     import nncf
 
+    nncf.set_log_level(logging.WARNING)  # its bit-width table would interleave with the CLI's progress lines
     kwargs = {"group_size": group_size} if mode.startswith("int4") else {}
     return nncf.compress_weights(model, mode=nncf.CompressWeightsMode(mode), **kwargs)
 

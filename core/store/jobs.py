@@ -127,7 +127,8 @@ class JobQueries(Database):
                 self._requeue(session, entry, row)
                 session.flush()
             if not self._start(session, entry, job_id):
-                raise InferScopeError(f"{kind} {job_id} is {row.status}; another process works on it")
+                raise InferScopeError(f"{kind} {job_id} is done: nothing is left to continue" if row.status == "done"
+                                      else f"{kind} {job_id} is {row.status}; another process works on it")
 
     def progress(self, kind: str, job_id: int, stage: str, fraction: float) -> bool:
         """Record a running job's stage and progress; True when a cancel was requested."""

@@ -187,3 +187,10 @@ def test_a_failed_run_says_why_on_the_last_line_of_stderr():
     assert re.fullmatch(r"error: run \d+ failed: nncf_int8: keep_float no_such_node matches no node; .+", last), \
         result.stderr
     assert int(result.stdout.strip().splitlines()[-1]) > 0  # stdout still ends with the run's id
+
+
+def test_a_run_table_leaves_out_the_figures_no_run_has():
+    from core.cli.output import measured_columns
+
+    rows = [{"id": 1, "noisy": "", "top1": None, "itl_p50_ms": 0.9}, {"id": 2, "noisy": "", "top1": None}]
+    assert measured_columns(rows, ["id", "noisy", "top1", "itl_p50_ms"]) == ["id", "noisy", "itl_p50_ms"]

@@ -176,3 +176,39 @@ def test_runs_of_two_targets_get_a_front_each_unless_one_is_asked_for(app_page, 
     assert len(at.get("plotly_chart")) == 1
     at.multiselect(key="f_target").set_value(["edge"]).run()
     assert len(at.get("plotly_chart")) == 1 and not [c for c in at.checkbox if c.key == "one_front"]
+
+
+def seed_language_model_runs(store, perplexities: dict[str, float]) -> list[int]:
+    """Done runs of the offline language model (the first recipe is its FP32 baseline): inter-token p50 and
+    perplexity only (clearly fake)."""
+    from core.store import RunSpec
+
+    ids = []
+    for i, (technique, perplexity) in enumerate(perplexities.items()):
+        run_id = store.create_run(RunSpec(
+            model="gpt2-bbc", model_source="language-model", model_options={}, dataset="bbc-news-articles",
+            dataset_location=None, subset_size=100, subset_seed=0, subset_split="test", calibration_split=None,
+            recipe=[{"technique": technique, "config": {}}] if technique != "fp32" else [],
+            runtime={"threads": None, "batch": 1, "device": "cpu"}, scenario="single-stream", scenario_config={}))
+        store.start("run", run_id)
+        store.finish(run_id, metrics={"latency_p50_ms": 64.0 / (i + 1), "itl_p50_ms": 1.0 / (i + 1),
+                                      "perplexity": perplexity, "size_mb": 17.0},
+                     samples_ms=[64.0 / (i + 1)] * 10, notes=[], environment={}, fingerprint="env-a",
+                     engine="torch-eager")
+        ids.append(run_id)
+    return ids
+
+
+def test_a_max_drop_reads_as_a_share_of_perplexity_and_says_when_it_has_nothing_to_drop_from(app_page, api):
+    fp32, _, worse = seed_language_model_runs(api.store, {"fp32": 100.0, "lm_onnx_export": 100.0,
+                                                          "static_cache_compile": 108.0})
+    at = app_page("results")
+    assert (at.selectbox(key="x").value, at.selectbox(key="y").value) == ("itl_p50_ms", "perplexity")
+    assert at.dataframe[0].value.set_index("id").loc[worse, "front"], "the fastest is on the front until a limit"
+    at.number_input(key="max_drop").set_value(5.0).run()
+    assert "Max drop on this chart: perplexity ≤ 5% above FP32." in [c.value for c in at.caption]
+    assert not at.dataframe[0].value.set_index("id").loc[worse, "front"], "8% above FP32's perplexity"
+    at.multiselect(key="f_recipe").set_value(["lm_onnx_export", "static_cache_compile"]).run()  # no FP32 shown
+    assert any("Not applied to this chart: max drop (no run here has an FP32 baseline's perplexity" in c.value
+               for c in at.caption)
+    assert fp32 not in set(at.dataframe[0].value["id"])

@@ -280,12 +280,19 @@ def test_explorations_claim_resume_cancel_and_requeue_after_a_dead_worker(store)
     store.resume("exploration", first)  # a cancelled exploration continues
     record = store.exploration(first)
     assert record.status == "running" and record.error is None and record.spent_s == 3.0 and record.trials == 1
+    with pytest.raises(InferScopeError, match=f"exploration {first} is running; another process works on it"):
+        store.resume("exploration", first)
     with store.engine.begin() as conn:  # its process dies
         conn.execute(text("UPDATE explorations SET worker_pid = 999999999 WHERE id = :id"), {"id": first})
     store.requeue_lost_jobs(60)
     record = store.exploration(first)
     assert record.status == "queued" and "queued again" in record.notes[-1]
     assert store.cancel("exploration", second) == "cancelled"
+    third = store.create_exploration({"model": "lenet5"})
+    store.start("exploration", third)
+    store.end("exploration", third, "done")
+    with pytest.raises(InferScopeError, match=f"exploration {third} is done: nothing is left to continue"):
+        store.resume("exploration", third)
     with pytest.raises(InferScopeError, match="no exploration with id 7"):
         store.exploration(7)
 
