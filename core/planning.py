@@ -32,7 +32,7 @@ from core.explore import (
     runnable,
 )
 from core.explore.seeding import BudgetAdvice, reusable_run, seed_configurations
-from core.explore.settings import choose_strategy
+from core.explore.settings import choose_strategy, task_defaults
 from core.explore.space import Validity
 from core.explore.trials import current_fingerprint
 from core.inputs import InputSpec
@@ -400,7 +400,7 @@ class Planner:
         start = start_kind(base.spec.model_source)
         task = DATASETS.get(base.spec.dataset).task  # the model's: planning refused a dataset of another task
         TASKS.get(task).check_analysis("exploration")
-        options = parse_settings({**dict(TASKS.get(task).explore_settings), **request.options})
+        options = parse_settings({**task_defaults(TASKS.get(task)), **request.options})
         space = request.space or default_space(start, task)
         check_model_axes(request.model, space)
         validity = runnable(space, start)

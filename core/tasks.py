@@ -30,9 +30,6 @@ class Task:
     scenarios: tuple[str, ...] | None = None  # the load scenarios its runs can be measured under (None: every one)
     # the analyses of its runs there are (ANALYSIS_WORDS' names; None: every one)
     analyses: tuple[str, ...] | None = None
-    # an exploration's settings where this task's own differ from ExploreSettings' (its front's speed, a drop its
-    # quality can afford), used where the user gave none
-    explore_settings: tuple[tuple[str, object], ...] = ()
 
     def refusal(self, technique: str) -> str | None:
         """Why a technique cannot apply to this task's models (None: it can)."""
@@ -87,8 +84,6 @@ for _task in (
     Task("text-generation", "text generation", "text", "text", "gpt2-bbc", "bbc-news-articles", default_subset=100,
          retrains=False, front=("itl_p50_ms", "perplexity"), scenarios=("single-stream", "concurrent"),
          analyses=("exploration", "remeasure", "profile"),
-         # the front's inter-token latency; a perplexity within 5% of FP32's (a drop of a language model is per cent)
-         explore_settings=(("latency_metric", "itl_p50_ms"), ("max_drop", 5.0)),
          subset_help="held-out texts scored for perplexity (a seeded sample); the prompts are the first tokens of "
                      "the first of them"),
 ):

@@ -28,6 +28,10 @@ def drop_unit(metric: str) -> str:
     return "points" if OBJECTIVES[metric].unit == "%" else "%"
 
 
+# The drop a recommendation or an exploration allows unless told: a point of top-1, 5% of FP32's perplexity.
+DEFAULT_MAX_DROP = {"points": 1.0, "%": 5.0}
+
+
 def drop_violation(drop: float, max_drop: float, metric: str = DEFAULT_ACCURACY) -> str:
     """Why a run misses the accuracy constraint."""
     if drop_unit(metric) == "points":

@@ -6,6 +6,7 @@ from core import views
 from core.api import ExploreRequest
 from core.errors import InferScopeError
 from core.explore import SearchSpace, default_space, space_from_text
+from core.explore.settings import task_defaults
 from core.models import DEFAULT_MODEL, start_kind
 from core.store import ACTIVE_STATUSES
 from core.tasks import DEFAULT_TASK, TASKS
@@ -99,7 +100,7 @@ unit = st.segmented_control("Budget in", ["minutes", "runs"], default="minutes",
 budget = f"budget_{unit or 'minutes'}"
 # A budget has no default of its own (exactly one must be given); these are starting values. A task may have
 # defaults of its own (a language model's drop is per cent of its perplexity), so each task keeps its own widgets.
-defaults = {"budget_minutes": 10.0, "budget_runs": 20, **dict(TASKS.get(task).explore_settings)}
+defaults = {"budget_minutes": 10.0, "budget_runs": 20, **task_defaults(TASKS.get(task))}
 options = setting_inputs(f"x_{task}", explore_fields,
                          only=(budget, "max_drop", "max_latency_ms", "max_size_mb", "strategy"), defaults=defaults,
                          columns=5)

@@ -30,7 +30,7 @@ quality = api.recommendation_metric(None if model == "all models" else model)
 unit = wording.drop_unit(quality)
 max_drop = left.number_input(f"Max {CATALOGUE[quality].words} loss vs the model's FP32 baseline "
                              f"({'points' if unit == 'points' else '% of FP32'})", min_value=0.0,
-                             value=1.0 if unit == "points" else 5.0, step=0.5, key=f"rec_drop_{unit}",
+                             value=wording.DEFAULT_MAX_DROP[unit], step=0.5, key=f"rec_drop_{unit}",
                              on_change=follow_recommendation)
 include_noisy = far.checkbox("Include noisy runs", key="rec_noisy", on_change=follow_recommendation,
                              help="runs timed while other processes kept the machine busy; left out by default")

@@ -9,8 +9,16 @@ from core.explore.analysis import Constraints
 from core.metrics import DEFAULT_ACCURACY, DEFAULT_LATENCY, LATENCY_METRICS
 from core.options import option, parse_options
 from core.store import ExplorationRecord
+from core.tasks import Task
+from core.wording import DEFAULT_MAX_DROP, drop_unit
 
 STRATEGIES = ("auto", "exhaustive", "nsga2", "tpe")
+def task_defaults(task: Task) -> dict[str, Any]:
+    """The settings an exploration of `task`'s models takes where the user gave none: its front's latency as the
+    objective and the drop its quality allows by default (a language model: inter-token p50, 5% of perplexity)."""
+    return {"latency_metric": task.front[0], "max_drop": DEFAULT_MAX_DROP[drop_unit(task.front[1])]}
+
+
 @dataclass(frozen=True)
 class ExploreSettings:
     """What an exploration searches and within which budget (stored as its config)."""
